@@ -1,0 +1,50 @@
+"""Dev-set metrics: accuracy, mean K per layer, expert load per layer, expert FLOPs."""
+from __future__ import annotations
+
+from typing import List, Sequence
+
+import torch
+
+from .batching import pad_batch, sorted_batches
+from .model import MoEClassifier, expert_flops_per_token
+
+
+@torch.no_grad()
+def evaluate(model: MoEClassifier, seqs: Sequence[Sequence[int]], labels: Sequence[int],
+             batch_size: int = 256) -> dict:
+    was_training = model.training
+    model.eval()
+    cfg = model.cfg
+    correct = 0
+    tokens = 0
+    k_sum = torch.zeros(cfg.num_layers, dtype=torch.float64)
+    k_hist = torch.zeros(cfg.num_layers, cfg.num_experts + 1, dtype=torch.int64)
+    load = torch.zeros(cfg.num_layers, cfg.num_experts, dtype=torch.float64)
+    for idx in sorted_batches([len(s) for s in seqs], batch_size):
+        ids, mask = pad_batch([seqs[i] for i in idx], cfg.pad_id)
+        out = model(ids, mask)
+        y = torch.tensor([labels[i] for i in idx])
+        correct += int((out.logits.argmax(-1) == y).sum())
+        valid = mask.bool()
+        tokens += int(valid.sum())
+        for layer in range(cfg.num_layers):
+            k = out.expert_count[layer][valid]
+            k_sum[layer] += float(k.sum())
+            k_hist[layer] += torch.bincount(k, minlength=cfg.num_experts + 1)
+            load[layer] += (out.expert_gates[layer][valid] > 0).sum(0).to(torch.float64)
+    model.train(was_training)
+    mean_k = (k_sum / max(tokens, 1)).tolist()
+    flops_per = expert_flops_per_token(cfg)
+    share: List[List[float]] = (load / load.sum(1, keepdim=True).clamp(min=1)).tolist()
+    return {
+        "accuracy": correct / len(seqs),
+        "examples": len(seqs),
+        "tokens": tokens,
+        "mean_k_per_layer": mean_k,
+        "mean_k": sum(mean_k) / len(mean_k),
+        "k_histogram_per_layer": k_hist[:, :cfg.router.max_experts_per_token + 1].tolist(),
+        "expert_load_share_per_layer": share,
+        "dead_experts_per_layer": [[e for e, v in enumerate(row) if v == 0] for row in load.tolist()],
+        "expert_gflops": float(k_sum.sum()) * flops_per / 1e9,
+        "expert_gflops_per_token": float(k_sum.sum()) * flops_per / max(tokens, 1) / 1e9,
+    }

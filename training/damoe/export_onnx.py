@@ -1,0 +1,92 @@
+"""ONNX export in the DA-MoE Inspector routing contract (docs/model-contract.md)."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+import torch
+
+from .model import MoEClassifier, expert_flops_per_token
+
+CONTRACT_VERSION = 1
+OUTPUT_NAMES = ["logits", "token_importance", "expert_count", "expert_gates", "router_probs"]
+OPSET = 17
+
+
+class _ContractOutputs(torch.nn.Module):
+    def __init__(self, model: MoEClassifier):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask):
+        o = self.model(input_ids, attention_mask)
+        return o.logits, o.importance, o.expert_count, o.expert_gates, o.router_probs
+
+
+def contract_metadata(model: MoEClassifier, labels, tokenizer_file: str = "tokenizer.json") -> dict:
+    cfg, r = model.cfg, model.cfg.router
+    meta = {
+        "contract_version": CONTRACT_VERSION,
+        "router_kind": r.kind,
+        "num_layers": cfg.num_layers,
+        "num_experts": cfg.num_experts,
+        "labels": list(labels),
+        "tokenizer": tokenizer_file,
+        "max_sequence_length": cfg.max_seq_len,
+        "expert_flops_per_token": expert_flops_per_token(cfg),
+        "gates": "renormalized-top-k" if r.renormalize_gates else "router-probability",
+    }
+    if r.kind == "da-moe":
+        meta["k_max"] = r.k_max
+        meta["importance"] = {
+            "definition": "attention received: mean over heads and non-pad query rows of the same block's "
+                          "self-attention probabilities",
+            "normalization": r.importance_norm,
+            "k_rule": "K = clamp(ceil(k_scale * k_max * importance), 1, k_max); pads K = 0",
+            "k_scale": r.k_scale,
+        }
+    else:
+        meta["k"] = r.k
+        meta["importance"] = {
+            "definition": "attention received: mean over heads and non-pad query rows of the same block's "
+                          "self-attention probabilities (reported only; K is fixed)",
+            "normalization": r.importance_norm,
+        }
+    return meta
+
+
+def export(model: MoEClassifier, path: str, labels, pad_id: int = 0) -> dict:
+    """Exports the sparse-dispatch graph with dynamic batch and sequence axes; writes atomically."""
+    import onnx
+
+    model.eval()
+    wrapper = _ContractOutputs(model)
+    ids = torch.tensor([[2, 10, 11, 12, 3], [2, 13, 3, pad_id, pad_id]], dtype=torch.int64)
+    mask = (ids != pad_id).to(torch.int64)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".onnx")
+    os.close(fd)
+    try:
+        dyn = {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
+               "logits": {0: "batch"}}
+        for name in OUTPUT_NAMES[1:]:
+            dyn[name] = {1: "batch", 2: "sequence"}
+        with torch.no_grad():
+            torch.onnx.export(wrapper, (ids, mask), tmp, input_names=["input_ids", "attention_mask"],
+                              output_names=OUTPUT_NAMES, dynamic_axes=dyn, opset_version=OPSET,
+                              do_constant_folding=True)
+        proto = onnx.load(tmp)
+        meta = contract_metadata(model, labels)
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = "moe.contract", json.dumps(meta)
+        proto.producer_name = "damoe-training"
+        onnx.checker.check_model(proto)
+        onnx.save(proto, tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return meta

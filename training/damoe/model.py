@@ -1,0 +1,139 @@
+"""Transformer encoder classifier whose FFN sublayers are MoE layers with sparse dispatch."""
+from __future__ import annotations
+
+import math
+from typing import List, NamedTuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .config import ModelConfig
+from .routing import Routing, balance_loss, experts_per_token, route, token_importance
+
+
+class Expert(nn.Module):
+    def __init__(self, d: int, hidden: int):
+        super().__init__()
+        self.fc1 = nn.Linear(d, hidden)
+        self.fc2 = nn.Linear(hidden, d)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(F.gelu(self.fc1(x)))
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention that also returns its probabilities, which DA-MoE reads importance from."""
+
+    def __init__(self, d: int, heads: int, dropout: float):
+        super().__init__()
+        self.heads, self.dh = heads, d // heads
+        self.qkv = nn.Linear(d, 3 * d)
+        self.out = nn.Linear(d, d)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, key_bias: torch.Tensor):
+        b, t, d = x.shape
+        q, k, v = self.qkv(x).view(b, t, 3, self.heads, self.dh).permute(2, 0, 3, 1, 4).unbind(0)
+        scores = q @ k.transpose(-1, -2) / math.sqrt(self.dh) + key_bias
+        probs = torch.softmax(scores, dim=-1)
+        y = (self.drop(probs) @ v).transpose(1, 2).reshape(b, t, d)
+        return self.out(y), probs
+
+
+class MoELayer(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg.router
+        self.router = nn.Linear(cfg.d_model, cfg.num_experts, bias=False)
+        self.experts = nn.ModuleList(Expert(cfg.d_model, cfg.expert_hidden) for _ in range(cfg.num_experts))
+
+    def forward(self, x: torch.Tensor, k: torch.Tensor, dense: bool = False):
+        """x: [N, d] tokens, k: [N] experts per token. Sparse: expert FLOPs scale with sum(k)."""
+        r = route(self.router(x), k, self.cfg)
+        out = torch.zeros_like(x)
+        for e, expert in enumerate(self.experts):
+            if dense:
+                out = out + expert(x) * r.gates[:, e:e + 1]
+                continue
+            idx = torch.nonzero(r.chosen[:, e] > 0).squeeze(1)
+            y = expert(x.index_select(0, idx)) * r.gates.index_select(0, idx)[:, e:e + 1]
+            out = out.index_put((idx,), y, accumulate=True)
+        return out, r
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(cfg.d_model)
+        self.attn = SelfAttention(cfg.d_model, cfg.num_heads, cfg.dropout)
+        self.ln2 = nn.LayerNorm(cfg.d_model)
+        self.moe = MoELayer(cfg)
+        self.drop = nn.Dropout(cfg.dropout)
+        self.router_cfg = cfg.router
+
+    def forward(self, x, mask, key_bias, dense: bool = False):
+        a, probs = self.attn(self.ln1(x), key_bias)
+        x = x + self.drop(a)
+        importance = token_importance(probs.detach(), mask, self.router_cfg.importance_norm)
+        k = experts_per_token(importance, mask, self.router_cfg)
+        b, t, d = x.shape
+        y, r = self.moe(self.ln2(x).reshape(b * t, d), k.reshape(b * t), dense=dense)
+        x = x + self.drop(y.view(b, t, d))
+        return x, importance, r
+
+
+class Output(NamedTuple):
+    logits: torch.Tensor                # [B, C]
+    importance: torch.Tensor            # [L, B, T]
+    expert_count: torch.Tensor          # [L, B, T] int64
+    expert_gates: torch.Tensor          # [L, B, T, E]
+    router_probs: torch.Tensor          # [L, B, T, E]
+    aux_loss: torch.Tensor              # scalar, summed over layers
+
+
+class MoEClassifier(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        cfg.validate()
+        self.cfg = cfg
+        self.tok = nn.Embedding(cfg.vocab_size, cfg.d_model, padding_idx=cfg.pad_id)
+        self.pos = nn.Embedding(cfg.max_seq_len, cfg.d_model)
+        self.drop = nn.Dropout(cfg.dropout)
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.num_layers))
+        self.ln = nn.LayerNorm(cfg.d_model)
+        self.head = nn.Linear(cfg.d_model, cfg.num_labels)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, dense: bool = False) -> Output:
+        b, t = input_ids.shape
+        mask = attention_mask.to(torch.float32)
+        positions = torch.arange(t, device=input_ids.device).unsqueeze(0)
+        x = self.drop(self.tok(input_ids) + self.pos(positions))
+        key_bias = ((1.0 - mask) * -1e9).view(b, 1, 1, t)
+        flat_valid = mask.reshape(b * t)
+        imps: List[torch.Tensor] = []
+        routes: List[Routing] = []
+        aux = torch.zeros((), device=x.device)
+        for block in self.blocks:
+            x, imp, r = block(x, attention_mask, key_bias, dense=dense)
+            imps.append(imp)
+            routes.append(r)
+            aux = aux + balance_loss(r, flat_valid)
+        h = self.ln(x)
+        pooled = (h * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
+        logits = self.head(self.drop(pooled))
+        e = self.cfg.num_experts
+        valid = flat_valid.unsqueeze(1)
+        return Output(
+            logits=logits,
+            importance=torch.stack(imps),
+            expert_count=torch.stack([r.k.view(b, t) for r in routes]),
+            expert_gates=torch.stack([r.gates.view(b, t, e) for r in routes]),
+            router_probs=torch.stack([(r.probs * valid).view(b, t, e) for r in routes]),
+            aux_loss=aux,
+        )
+
+
+def expert_flops_per_token(cfg: ModelConfig) -> int:
+    """Multiply-adds of one expert on one token, counted as 2 FLOPs each."""
+    return 2 * 2 * cfg.d_model * cfg.expert_hidden

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Exports a training run to a model directory in the DA-MoE Inspector contract.
+
+Writes model.onnx (with `moe.contract` metadata), tokenizer.json, metrics.json and the README.md model card,
+and the PyTorch parity fixture test/fixtures/parity/NAME.json. Every file is written to a temporary path and
+renamed, so an interrupted export never leaves a half model over a good one.
+
+  /usr/bin/python3 training/export.py --run training/runs/damoe-sst2 --out models/damoe-sst2
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from damoe.config import ConfigError  # noqa: E402
+from damoe.glue import DataError  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+DEFAULT_DEV = os.path.join(ROOT, "..", "shared", "data", "sst2", "dev.tsv")
+MAX_MODEL_BYTES = 16 * 1024 * 1024
+
+
+def parity_fixture(model, tok, sentences) -> dict:
+    import torch
+    cases = []
+    with torch.no_grad():
+        for text in sentences:
+            ids = tok.encode(text)
+            t = torch.tensor([ids])
+            out = model(t, torch.ones_like(t))
+            cases.append({
+                "text": text,
+                "input_ids": ids,
+                "logits": [round(v, 7) for v in out.logits[0].tolist()],
+                "expert_count": out.expert_count[:, 0].tolist(),
+                "expert_gates": [[[round(g, 8) for g in row] for row in layer]
+                                 for layer in out.expert_gates[:, 0].tolist()],
+                "token_importance": [[round(v, 7) for v in layer] for layer in out.importance[:, 0].tolist()],
+            })
+    return {"source": "training/export.py (PyTorch eager, CPU, fp32)", "torch": torch.__version__, "cases": cases}
+
+
+def time_forward(model, length: int, threads: int, repeats: int = 50) -> float:
+    import torch
+    torch.set_num_threads(threads)
+    ids = torch.randint(5, model.cfg.vocab_size, (1, length))
+    mask = torch.ones_like(ids)
+    with torch.no_grad():
+        for _ in range(5):
+            model(ids, mask)
+        t = time.perf_counter()
+        for _ in range(repeats):
+            model(ids, mask)
+    return (time.perf_counter() - t) / repeats * 1000
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--run", required=True, help="training run directory (holds best.pt)")
+    p.add_argument("--out", required=True, help="model directory to write, e.g. models/damoe-sst2")
+    p.add_argument("--dev-file", default=DEFAULT_DEV)
+    p.add_argument("--tokenizer", default=os.path.join(HERE, "runs", "tokenizer.json"))
+    p.add_argument("--k-scale", type=float, default=None, help="DA-MoE: k_scale to ship (default: as trained)")
+    p.add_argument("--parity-dir", default=os.path.join(ROOT, "test", "fixtures", "parity"))
+    args = p.parse_args(argv)
+
+    import torch
+
+    from damoe.checkpoint import load_run, run_summary
+    from damoe.export_onnx import export
+    from damoe.wordpiece import WordPieceTokenizer, write_atomic
+    from evaluate import evaluate_run
+
+    torch.set_num_threads(1)
+    overrides = {"k_scale": args.k_scale} if args.k_scale is not None else {}
+    model, ckpt = load_run(args.run, **overrides)
+    if not os.path.exists(args.tokenizer):
+        raise ConfigError(f"tokenizer not found: {args.tokenizer}")
+    tok = WordPieceTokenizer.from_file(args.tokenizer)
+    if len(tok.vocab) != model.cfg.vocab_size:
+        raise ConfigError(f"tokenizer {args.tokenizer} has {len(tok.vocab)} tokens but the model was trained "
+                          f"with {model.cfg.vocab_size}; use the tokenizer of that run")
+    name = os.path.basename(os.path.normpath(args.out))
+    labels = ckpt["train_config"]["labels"]
+    os.makedirs(args.out, exist_ok=True)
+
+    meta = export(model, os.path.join(args.out, "model.onnx"), labels, pad_id=model.cfg.pad_id)
+    size = os.path.getsize(os.path.join(args.out, "model.onnx"))
+    if size > MAX_MODEL_BYTES:
+        print(f"warning: model.onnx is {size / 2**20:.1f} MiB, over the 16 MiB budget", file=sys.stderr)
+    with open(args.tokenizer, "rb") as f:
+        write_atomic(os.path.join(args.out, "tokenizer.json"), f.read())
+
+    metrics = evaluate_run(args.run, args.dev_file, args.tokenizer, **overrides)
+    summary = run_summary(args.run)
+    n_params = sum(p.numel() for p in model.parameters())
+    metrics.update({
+        "model": name,
+        "dev_file": os.path.relpath(os.path.abspath(args.dev_file), ROOT),
+        "parameters": n_params,
+        "model_onnx_bytes": size,
+        "train_seconds": summary.get("train_seconds"),
+        "train_steps": summary.get("steps"),
+        "train_threads": summary.get("threads"),
+        "best_step": ckpt["metrics"].get("step"),
+        "torch_latency_ms_T32_1thread": round(time_forward(model, 32, 1), 3),
+        "machine": f"{platform.machine()} {os.cpu_count()} cores, torch {torch.__version__}",
+        "contract": meta,
+        "reproduce": f"bash training/train.sh  # or: /usr/bin/python3 training/train.py --preset {name} "
+                     f"--out training/runs/{name} --epochs {ckpt['train_config']['epochs']} --eval-every 400 && "
+                     f"/usr/bin/python3 training/export.py --run training/runs/{name} --out models/{name}"
+                     + (f" --k-scale {args.k_scale}" if args.k_scale is not None else ""),
+    })
+    write_atomic(os.path.join(args.out, "metrics.json"), json.dumps(metrics, indent=1).encode("utf-8"))
+
+    with open(os.path.join(HERE, "parity_sentences.txt"), encoding="utf-8") as f:
+        sentences = [line.rstrip("\n") for line in f if line.strip()]
+    fixture = parity_fixture(model, tok, sentences)
+    fixture["model"] = name
+    write_atomic(os.path.join(args.parity_dir, f"{name}.json"), json.dumps(fixture).encode("utf-8"))
+
+    from model_card import model_card
+    write_atomic(os.path.join(args.out, "README.md"), model_card(model.cfg, metrics).encode("utf-8"))
+    print(f"{name}: dev accuracy {metrics['accuracy']:.4f}, mean K {metrics['mean_k']:.3f}, "
+          f"model.onnx {size / 2**20:.1f} MiB -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (ConfigError, DataError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Reproduces every shipped model: trains the tokenizer, the three models (same backbone, data, steps and seed),
+# then exports each to models/NAME/ with its metrics, model card data and parity fixtures.
+#   bash training/train.sh            # all three, in parallel, one thread each
+#   PRESETS="damoe-sst2" bash training/train.sh
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+data=${DAMOE_DATA:-$root/../shared/data}
+if [ ! -f "$data/sst2/train.tsv" ]; then
+  echo "error: $data/sst2/train.tsv not found. Training reads GLUE SST-2 from ../shared/data/ (set DAMOE_DATA)." >&2
+  exit 2
+fi
+py=/usr/bin/python3
+presets=${PRESETS:-"damoe-sst2 switch-sst2 top2-sst2"}
+epochs=${EPOCHS:-2}
+mkdir -p "$here/runs"
+# The tokenizer is trained once, first, so that the parallel runs share it.
+[ -f "$here/runs/tokenizer.json" ] || $py "$here/train.py" --preset damoe-sst2 --out "$here/runs/tokenizer-only" \
+  --train-file "$data/sst2/train.tsv" --dev-file "$data/sst2/dev.tsv" --max-steps 1 >/dev/null
+pids=()
+for p in $presets; do
+  $py "$here/train.py" --preset "$p" --out "$here/runs/$p" --epochs "$epochs" --eval-every 400 \
+    --train-file "$data/sst2/train.tsv" --dev-file "$data/sst2/dev.tsv" > "$here/runs/$p.log" 2>&1 &
+  pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
+for p in $presets; do
+  $py "$here/export.py" --run "$here/runs/$p" --out "$root/models/$p" --dev-file "$data/sst2/dev.tsv"
+done
