@@ -30,7 +30,11 @@ export type EngineErrorCode =
   | 'worker-crashed'
   | 'cancelled'
   | 'provider-unavailable'
-  | 'inference-failed';
+  | 'inference-failed'
+  /** The pair text alone (plus specials) does not fit the model's window; only the first text is windowed. */
+  | 'input-too-long'
+  /** An engine option is out of range (threads, maxTokens). */
+  | 'invalid-option';
 
 export class EngineError extends Error {
   constructor(readonly code: EngineErrorCode, message: string, readonly details?: string[]) {

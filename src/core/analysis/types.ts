@@ -23,6 +23,17 @@ export interface ModelSummary {
   maxSequenceLength: number;
   /** Where the routing tensors came from: the full contract outputs, or derived from router_logits + k. */
   routingSource: 'contract' | 'router_logits';
+  /**
+   * False when the model has no token_importance (router_logits models): every importance value is then NaN in
+   * memory and null in JSON, and views say "not available". Absent means available (written before this field).
+   */
+  importanceAvailable?: boolean;
+  /** FLOPs of one expert on one token from the metadata; null when the model does not say. */
+  expertFlopsPerToken?: number | null;
+  /** How gates were made ("renormalized-top-k" | "router-probability"), from the metadata; null when not given. */
+  gates?: string | null;
+  /** The metadata's description of token_importance, shown as given; null when not given. */
+  importanceDefinition?: Record<string, unknown> | null;
 }
 
 export interface ProviderReport {
@@ -40,6 +51,8 @@ export interface AnalysisToken {
   start: number | null;
   end: number | null;
   special: boolean;
+  /** Which input start/end index into: 0 = text, 1 = textPair; null for special tokens. Absent means 0. */
+  sequence?: 0 | 1 | null;
 }
 
 export interface LayerRouting {
@@ -69,6 +82,8 @@ export interface WindowingInfo {
   overlapTokens: number;
   /** How the per-window predictions were combined. */
   predictionMerge: 'mean-probabilities';
+  /** How each token's routing was chosen among the windows that contain it. Absent: 'most-central'. */
+  tokenSource?: 'most-central';
 }
 
 export interface KHistogram {
@@ -100,6 +115,11 @@ export interface ExpertFlops {
   fixedTop2: number;
   /** FLOPs of one expert on one token (2 * params of the expert MLP), from the contract metadata or an estimate. */
   perExpertToken: number;
+  /**
+   * 'flops' when perExpertToken came from the metadata; 'expert-evaluations' when the model does not give
+   * expert_flops_per_token, so perExpertToken is 1 and the figures count expert-token evaluations. Absent: 'flops'.
+   */
+  unit?: 'flops' | 'expert-evaluations';
 }
 
 export interface RoutingStats {

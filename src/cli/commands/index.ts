@@ -1,0 +1,9 @@
+/**
+ * The CLI's commands. To add one (e.g. `damoe spot-check`), write src/cli/commands/<name>.ts exporting a Command
+ * and list it here; main.ts, --help and dispatch pick it up.
+ */
+import type { Command } from '../context';
+import { analyzeCommand } from './analyze';
+import { modelsCommand } from './models';
+
+export const COMMANDS: readonly Command[] = [analyzeCommand, modelsCommand];

@@ -1,0 +1,90 @@
+/** Plain-text rendering of an Analysis for the terminal: the token table, then the summary. */
+import type { Analysis, ExpertFlops, ProviderReport } from '../core/analysis/types';
+
+const TOKEN_WIDTH = 16;
+
+/** Token text safe for one table cell: control characters shown as escapes, long pieces cut. */
+export function cellText(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const shown = JSON.stringify(text).slice(1, -1).replace(/[\u0000-\u001f]/g, '?');
+  return shown.length > TOKEN_WIDTH ? `${shown.slice(0, TOKEN_WIDTH - 1)}…` : shown;
+}
+
+function pad(s: string, width: number, right = false): string {
+  const len = [...s].length;
+  return len >= width ? s : right ? ' '.repeat(width - len) + s : s + ' '.repeat(width - len);
+}
+
+function renderTable(header: string[], rows: string[][], rightAligned: boolean[]): string {
+  const widths = header.map((h, c) => Math.max([...h].length, ...rows.map((r) => [...r[c]].length)));
+  const line = (cells: string[]): string => cells.map((cell, c) => pad(cell, widths[c], rightAligned[c])).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+function fmtImportance(x: number): string {
+  return Number.isNaN(x) ? 'n/a' : x.toFixed(2);
+}
+
+/** tokens x (importance per layer, K per layer, chosen experts with gates per layer). */
+export function tokenTable(a: Analysis): string {
+  const L = a.layers.length;
+  const header = ['#', 'token', `importance L0..L${L - 1}`, 'K per layer', 'experts:gate per layer (L0 | L1 | ...)'];
+  const rows = a.tokens.map((t, i) => [
+    String(i),
+    cellText(t.text),
+    a.layers.map((l) => fmtImportance(l.importance[i])).join(' '),
+    a.layers.map((l) => String(l.k[i])).join(' '),
+    a.layers.map((l) => l.experts[i].map((e, j) => `${e}:${l.gates[i][j].toFixed(2)}`).join(' ')).join(' | '),
+  ]);
+  return renderTable(header, rows, [true, false, false, false, false]);
+}
+
+export function formatFlops(x: number, unit: ExpertFlops['unit']): string {
+  if (unit === 'expert-evaluations') return `${x} expert evaluations`;
+  const units: [number, string][] = [
+    [1e12, 'TFLOP'],
+    [1e9, 'GFLOP'],
+    [1e6, 'MFLOP'],
+    [1e3, 'kFLOP'],
+  ];
+  for (const [scale, name] of units) if (x >= scale) return `${(x / scale).toFixed(2)} ${name}`;
+  return `${x} FLOP`;
+}
+
+export function providerLine(p: ProviderReport): string {
+  const skipped = p.skipped.map((s) => `${s.provider} skipped: ${s.reason}`);
+  return `${p.used} (requested ${p.requested})${skipped.length ? `\n  ${skipped.join('\n  ')}` : ''}`;
+}
+
+function percent(part: number, whole: number): string {
+  return whole === 0 ? 'n/a' : `${((100 * part) / whole).toFixed(0)}%`;
+}
+
+export function summary(a: Analysis): string {
+  const { stats, prediction, model } = a;
+  const probs = model.labels.map((label, c) => `${label} ${prediction.probabilities[c].toFixed(3)}`).join(', ');
+  const hist = stats.kHistogram.overall.map((n, k) => `K=${k}: ${n}`).join('  ');
+  const f = stats.flops;
+  const lines = [
+    `Model:       ${model.name} (${model.routerKind}, ${model.numLayers} layers x ${model.numExperts} experts, K max ${model.kMax})`,
+    `Prediction:  ${prediction.label} (${probs})`,
+    `Tokens:      ${stats.tokens} (special tokens included in all figures)`,
+    `K histogram: ${hist}  (all layers)`,
+    `Mean K:      ${stats.meanK.overall.toFixed(2)} (per layer: ${stats.meanK.perLayer.map((k) => k.toFixed(2)).join(' ')})`,
+    `Expert FLOPs: ${formatFlops(f.spent, f.unit)} spent; fixed top-${model.kMax} would spend ${formatFlops(f.fixedTopKMax, f.unit)} ` +
+      `(${percent(f.spent, f.fixedTopKMax)} used), fixed top-2 ${formatFlops(f.fixedTop2, f.unit)} (${percent(f.spent, f.fixedTop2)})`,
+  ];
+  if (model.importanceAvailable === false) {
+    lines.push('Importance:  not available (this model exposes only router_logits)');
+  }
+  if (a.windowing) {
+    const w = a.windowing;
+    lines.push(`Windowing:   ${w.windows} windows of ${w.windowTokens} tokens, ${w.overlapTokens} shared; prediction = mean of window probabilities`);
+  }
+  lines.push(`Provider:    ${providerLine(a.provider)}`);
+  const t = a.timings;
+  lines.push(
+    `Latency:     ${t.totalMs.toFixed(1)} ms (tokenize ${t.tokenizeMs.toFixed(1)}, inference ${t.inferenceMs.toFixed(1)}, analysis ${t.analysisMs.toFixed(1)})`,
+  );
+  return lines.join('\n');
+}

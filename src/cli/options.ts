@@ -1,0 +1,53 @@
+/** Options shared by commands that load a model, parsed with node's util.parseArgs. */
+import { parseArgs, ParseArgsConfig } from 'util';
+import type { ExecutionProviderChoice } from '../core/analysis/types';
+import type { CreateEngineOptions } from '../core/engine';
+import { isProviderChoice, PROVIDER_CHOICES } from '../core/runtime/providers';
+import { UsageError } from './errors';
+
+export const MODEL_OPTIONS = {
+  model: { type: 'string' },
+  provider: { type: 'string' },
+  threads: { type: 'string' },
+  'max-tokens': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+export const MODEL_OPTIONS_HELP = `Model options:
+  --model DIR          model directory (model.onnx + tokenizer.json); default: the shipped models/damoe-sst2
+  --provider P         execution provider: auto (cuda, then webgpu, then cpu), cpu, webgpu or cuda; default auto
+  --threads N          onnxruntime intra-op threads; 0 lets onnxruntime choose (default)
+  --max-tokens N       longest token sequence per model run; longer text is split into overlapping windows`;
+
+/** util.parseArgs, with its errors turned into usage errors that name the option. */
+export function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    const unknown = /Unknown option '([^']+)'/.exec(err.message);
+    if (unknown) throw new UsageError(`unknown option '${unknown[1]}'`);
+    throw new UsageError(err.message.replace(/\. To specify a positional argument.*$/s, ''));
+  }
+}
+
+function wholeNumber(name: string, raw: string | undefined, min: number): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < min) throw new UsageError(`--${name} must be a whole number >= ${min}, got '${raw}'`);
+  return Number(raw);
+}
+
+export function engineOptions(values: { model?: string; provider?: string; threads?: string; 'max-tokens'?: string }): CreateEngineOptions {
+  let provider: ExecutionProviderChoice | undefined;
+  if (values.provider !== undefined) {
+    if (!isProviderChoice(values.provider)) {
+      throw new UsageError(`--provider must be one of ${PROVIDER_CHOICES.join(', ')}, got '${values.provider}'`);
+    }
+    provider = values.provider;
+  }
+  return {
+    modelDir: values.model,
+    executionProvider: provider,
+    threads: wholeNumber('threads', values.threads, 0),
+    maxTokens: wholeNumber('max-tokens', values['max-tokens'], 3),
+  };
+}

@@ -1,0 +1,120 @@
+/** Assembles the Analysis of one input from its tokens, the routing of its window(s) and run facts. */
+import type { EncodedToken } from '../tokenizer';
+import type { SequenceRouting } from './model-outputs';
+import { RoutingStatsAccumulator } from './stats';
+import type { TokenSource } from './windowing';
+import {
+  Analysis,
+  ANALYSIS_VERSION,
+  AnalysisToken,
+  LayerRouting,
+  ModelSummary,
+  Prediction,
+  ProviderReport,
+  Timings,
+  WindowingInfo,
+} from './types';
+
+export function analysisTokens(tokens: readonly EncodedToken[]): AnalysisToken[] {
+  return tokens.map((t, index) => ({
+    index,
+    id: t.id,
+    text: t.text,
+    start: t.start,
+    end: t.end,
+    special: t.special,
+    sequence: t.sequenceIndex,
+  }));
+}
+
+/**
+ * Per-layer routing of the merged tokens, token i read from sources[i] (window routing + position).
+ * Experts are listed by gate, highest first (ties: lower expert index first).
+ */
+export function layerRoutings(windows: readonly SequenceRouting[], sources: readonly TokenSource[]): LayerRouting[] {
+  const { numLayers: L, numExperts: E } = windows[0];
+  return Array.from({ length: L }, (_, l): LayerRouting => {
+    const layer: LayerRouting = { layer: l, importance: [], k: [], experts: [], gates: [], routerProbs: [] };
+    for (const { window, position } of sources) {
+      const r = windows[window];
+      const lt = l * r.length + position;
+      layer.importance.push(r.importance ? r.importance[lt] : Number.NaN);
+      layer.k.push(r.count[lt]);
+      const probs = Array.from(r.probs.subarray(lt * E, lt * E + E));
+      const gates = Array.from(r.gates.subarray(lt * E, lt * E + E));
+      const chosen = gates
+        .map((g, e) => ({ g, e }))
+        .filter((x) => x.g !== 0)
+        .sort((a, b) => b.g - a.g || a.e - b.e);
+      layer.experts.push(chosen.map((x) => x.e));
+      layer.gates.push(chosen.map((x) => x.g));
+      layer.routerProbs.push(probs);
+    }
+    return layer;
+  });
+}
+
+export function softmax(logits: ArrayLike<number>): number[] {
+  const xs = Array.from(logits);
+  const max = Math.max(...xs);
+  const exps = xs.map((x) => Math.exp(x - max));
+  const z = exps.reduce((a, b) => a + b, 0);
+  return exps.map((x) => x / z);
+}
+
+/** Mean of the windows' class probabilities (one window: its softmax). */
+export function predict(windows: readonly SequenceRouting[], labels: readonly string[]): Prediction {
+  const probabilities = new Array<number>(labels.length).fill(0);
+  for (const w of windows) softmax(w.logits).forEach((p, c) => (probabilities[c] += p / windows.length));
+  let index = 0;
+  probabilities.forEach((p, c) => {
+    if (p > probabilities[index]) index = c;
+  });
+  return { index, label: labels[index], probabilities };
+}
+
+export interface AnalysisInput {
+  text: string;
+  textPair?: string;
+  model: ModelSummary;
+  provider: ProviderReport;
+  tokens: readonly EncodedToken[];
+  windows: readonly SequenceRouting[];
+  sources: readonly TokenSource[];
+  windowing: WindowingInfo | null;
+  timings: Omit<Timings, 'analysisMs' | 'totalMs'> & { startedAt: number };
+}
+
+export function buildAnalysis(input: AnalysisInput): Analysis {
+  const t0 = performance.now();
+  const { model } = input;
+  const layers = layerRoutings(input.windows, input.sources);
+  const stats = new RoutingStatsAccumulator({
+    numLayers: model.numLayers,
+    numExperts: model.numExperts,
+    kMax: model.kMax,
+    flopsPerExpertToken: model.expertFlopsPerToken ?? null,
+  });
+  stats.add(layers);
+  const analysis: Analysis = {
+    version: ANALYSIS_VERSION,
+    text: input.text,
+    ...(input.textPair !== undefined ? { textPair: input.textPair } : {}),
+    model,
+    provider: input.provider,
+    tokens: analysisTokens(input.tokens),
+    layers,
+    prediction: predict(input.windows, model.labels),
+    windowing: input.windowing,
+    stats: stats.result(),
+    timings: { tokenizeMs: 0, inferenceMs: 0, analysisMs: 0, totalMs: 0 },
+  };
+  const now = performance.now();
+  analysis.timings = {
+    tokenizeMs: input.timings.tokenizeMs,
+    inferenceMs: input.timings.inferenceMs,
+    analysisMs: now - t0,
+    totalMs: now - input.timings.startedAt,
+  };
+  return analysis;
+}

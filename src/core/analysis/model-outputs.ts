@@ -1,0 +1,157 @@
+/**
+ * Model output tensors -> the routing of one sequence in contract form. Models that expose only router_logits
+ * get their probabilities, top-k choice, gates and counts derived here (docs/model-contract.md, "Models that
+ * only expose router_logits"), so everything downstream sees one shape.
+ */
+import { checkRoutingInvariants, ContractMetadata, CONTRACT_DOC, RoutingSource } from '../contract';
+import { EngineError } from '../engine-api';
+import type { BatchItemResult } from '../runtime/model-runtime';
+import type { RawTensor, TensorMap } from '../runtime/tensors';
+
+/** Routing of one sequence's real tokens: [L, T] and [L, T, E] flattened, T = length. */
+export interface SequenceRouting {
+  length: number;
+  numLayers: number;
+  numExperts: number;
+  logits: Float32Array;
+  /** null when the model has no token_importance. */
+  importance: Float32Array | null;
+  count: Int32Array;
+  gates: Float32Array;
+  probs: Float32Array;
+}
+
+export interface OutputSpec {
+  metadata: ContractMetadata;
+  routingSource: RoutingSource;
+}
+
+function tensor(outputs: TensorMap, name: string): RawTensor {
+  const t = outputs[name];
+  if (!t) throw violation([`output "${name}": expected it in the run's results, found none`]);
+  return t;
+}
+
+function violation(messages: string[]): EngineError {
+  return new EngineError(
+    'contract-violation',
+    `The model's outputs break the model contract (${messages.length} problem${messages.length === 1 ? '' : 's'}; see ${CONTRACT_DOC}): ${messages[0]}`,
+    messages,
+  );
+}
+
+function expectDims(t: RawTensor, name: string, want: (number | null)[]): void {
+  const ok = t.dims.length === want.length && want.every((w, i) => w === null || t.dims[i] === w);
+  if (!ok) {
+    const shown = want.map((w) => (w === null ? '?' : String(w))).join(', ');
+    throw violation([`output "${name}": expected shape [${shown}], found [${t.dims.join(', ')}]`]);
+  }
+}
+
+/** Copies row `row` of a [L, B, Tp, (E)] tensor, positions 0..T-1 (or all Tp when `all`), into [L, T, (E)]. */
+function sliceRouting<A extends Float32Array | Int32Array>(
+  t: RawTensor,
+  row: number,
+  take: number,
+  inner: number,
+  make: (n: number) => A,
+): A {
+  const [L, B, Tp] = t.dims;
+  const out = make(L * take * inner);
+  for (let l = 0; l < L; l++) {
+    const src = ((l * B + row) * Tp) * inner;
+    for (let i = 0; i < take * inner; i++) out[(l * take) * inner + i] = Number(t.data[src + i]);
+  }
+  return out;
+}
+
+/** The routing of one item of a batched run, checked against the contract's invariants (pads included). */
+export function extractSequenceRouting(item: BatchItemResult, spec: OutputSpec): SequenceRouting {
+  const { metadata } = spec;
+  const { outputs, row, length, paddedLength } = item;
+  const L = metadata.numLayers;
+  const E = metadata.numExperts;
+  const logitsT = tensor(outputs, 'logits');
+  const B = logitsT.dims[0];
+  expectDims(logitsT, 'logits', [B, metadata.labels.length]);
+  const C = metadata.labels.length;
+  const logits = Float32Array.from(logitsT.data.slice(row * C, row * C + C) as Float32Array);
+
+  if (spec.routingSource === 'router_logits') {
+    const rl = tensor(outputs, 'router_logits');
+    expectDims(rl, 'router_logits', [L, B, paddedLength, E]);
+    const raw = sliceRouting(rl, row, length, E, (n) => new Float32Array(n));
+    return { ...deriveFromRouterLogits(raw, L, length, E, metadata.kMax, metadata.gates ?? 'renormalized-top-k'), logits };
+  }
+
+  const imp = tensor(outputs, 'token_importance');
+  const cnt = tensor(outputs, 'expert_count');
+  const gts = tensor(outputs, 'expert_gates');
+  const prb = tensor(outputs, 'router_probs');
+  expectDims(imp, 'token_importance', [L, B, paddedLength]);
+  expectDims(cnt, 'expert_count', [L, B, paddedLength]);
+  expectDims(gts, 'expert_gates', [L, B, paddedLength, E]);
+  expectDims(prb, 'router_probs', [L, B, paddedLength, E]);
+
+  // Invariants are checked over the padded row, so pads are held to "K = 0, all gates 0" too.
+  const padded = {
+    count: sliceRouting(cnt, row, paddedLength, 1, (n) => new Int32Array(n)),
+    gates: sliceRouting(gts, row, paddedLength, E, (n) => new Float32Array(n)),
+    probs: sliceRouting(prb, row, paddedLength, E, (n) => new Float32Array(n)),
+  };
+  const mask = Array.from({ length: paddedLength }, (_, t) => (t < length ? 1 : 0));
+  const problems = checkRoutingInvariants(
+    { numLayers: L, length: paddedLength, numExperts: E, mask, ...padded },
+    metadata.kMax,
+    metadata.routerKind,
+  );
+  if (problems.length > 0) throw violation(problems);
+  const trim = <A extends Float32Array | Int32Array>(a: A, inner: number, make: (n: number) => A): A => {
+    if (paddedLength === length) return a;
+    const out = make(L * length * inner);
+    for (let l = 0; l < L; l++) out.set(a.subarray(l * paddedLength * inner, (l * paddedLength + length) * inner), l * length * inner);
+    return out;
+  };
+  return {
+    length,
+    numLayers: L,
+    numExperts: E,
+    logits,
+    importance: sliceRouting(imp, row, length, 1, (n) => new Float32Array(n)),
+    count: trim(padded.count, 1, (n) => new Int32Array(n)),
+    gates: trim(padded.gates, E, (n) => new Float32Array(n)),
+    probs: trim(padded.probs, E, (n) => new Float32Array(n)),
+  };
+}
+
+/**
+ * softmax over experts, top-k (ties to the lower expert index), gates renormalised (Mixtral) or left as the
+ * router probability (Switch), count = k. `logits` is [L, T, E] of real tokens only.
+ */
+export function deriveFromRouterLogits(
+  logits: Float32Array,
+  L: number,
+  T: number,
+  E: number,
+  k: number,
+  gateConvention: 'renormalized-top-k' | 'router-probability',
+): Omit<SequenceRouting, 'logits'> {
+  const probs = new Float32Array(L * T * E);
+  const gates = new Float32Array(L * T * E);
+  const count = new Int32Array(L * T).fill(k);
+  for (let lt = 0; lt < L * T; lt++) {
+    const base = lt * E;
+    let max = -Infinity;
+    for (let e = 0; e < E; e++) max = Math.max(max, logits[base + e]);
+    let z = 0;
+    for (let e = 0; e < E; e++) z += Math.exp(logits[base + e] - max);
+    for (let e = 0; e < E; e++) probs[base + e] = Math.exp(logits[base + e] - max) / z;
+    const order = Array.from({ length: E }, (_, e) => e).sort((a, b) => probs[base + b] - probs[base + a] || a - b);
+    const chosen = order.slice(0, k);
+    const mass = chosen.reduce((s, e) => s + probs[base + e], 0);
+    for (const e of chosen) {
+      gates[base + e] = gateConvention === 'renormalized-top-k' ? probs[base + e] / mass : probs[base + e];
+    }
+  }
+  return { length: T, numLayers: L, numExperts: E, importance: null, count, gates, probs };
+}

@@ -1,0 +1,119 @@
+/**
+ * Routing statistics over one text or many (dataset spot-checks add example after example).
+ *
+ * Every token handed to `add` counts, special tokens included: [CLS]/[SEP] are routed and cost expert compute
+ * like any other token. A view that wants content tokens only passes an `include` filter.
+ */
+import type { ExpertFlops, ExpertLoad, LayerRouting, RoutingStats } from './types';
+
+export interface StatsConfig {
+  numLayers: number;
+  numExperts: number;
+  /** Largest K a token can get (k_max, or k for top-k). */
+  kMax: number;
+  /** FLOPs of one expert on one token; null when unknown (the figures then count expert evaluations). */
+  flopsPerExpertToken: number | null;
+}
+
+export class RoutingStatsAccumulator {
+  private tokens = 0;
+  /** kCounts[l][k]; K above kMax (a broken model) is clamped into the last bin. */
+  private readonly kCounts: number[][];
+  private readonly expertTokens: number[][];
+  private readonly gateMass: number[][];
+  private readonly coActivation: number[][][];
+  private kSum = 0;
+
+  constructor(readonly config: StatsConfig) {
+    const { numLayers: L, numExperts: E, kMax } = config;
+    this.kCounts = grid(L, kMax + 1);
+    this.expertTokens = grid(L, E);
+    this.gateMass = grid(L, E);
+    this.coActivation = Array.from({ length: L }, () => grid(E, E));
+  }
+
+  /**
+   * Adds the routing of one sequence. `include(tokenIndex)` picks the tokens to count (default: all).
+   * Every layer must list the same tokens.
+   */
+  add(layers: readonly LayerRouting[], include: (tokenIndex: number) => boolean = () => true): void {
+    if (layers.length !== this.config.numLayers) {
+      throw new Error(`RoutingStatsAccumulator: expected ${this.config.numLayers} layers, got ${layers.length}`);
+    }
+    const tokenCount = layers[0]?.k.length ?? 0;
+    const counted: number[] = [];
+    for (let t = 0; t < tokenCount; t++) if (include(t)) counted.push(t);
+    this.tokens += counted.length;
+    layers.forEach((layer, l) => {
+      for (const t of counted) {
+        const k = layer.k[t];
+        this.kCounts[l][Math.min(Math.max(k, 0), this.config.kMax)]++;
+        this.kSum += k;
+        const experts = layer.experts[t];
+        const gates = layer.gates[t];
+        experts.forEach((e, i) => {
+          this.expertTokens[l][e]++;
+          this.gateMass[l][e] += gates[i];
+          for (const other of experts) this.coActivation[l][e][other]++;
+        });
+      }
+    });
+  }
+
+  result(): RoutingStats {
+    const { numLayers: L, numExperts: E, kMax } = this.config;
+    const perLayer = this.kCounts.map((row) => [...row]);
+    const overall = Array.from({ length: kMax + 1 }, (_, k) => sum(perLayer.map((row) => row[k])));
+    const meanPerLayer = perLayer.map((row) => {
+      const n = sum(row);
+      return n === 0 ? 0 : sum(row.map((c, k) => c * k)) / n;
+    });
+    const layerTokens = this.tokens * L;
+    return {
+      tokens: this.tokens,
+      kHistogram: { perLayer, overall },
+      meanK: { perLayer: meanPerLayer, overall: layerTokens === 0 ? 0 : this.kSum / layerTokens },
+      expertLoad: this.expertTokens.map((tokens, l) => expertLoad(l, tokens, this.gateMass[l])),
+      coActivation: this.coActivation.map((m) => m.map((row) => [...row])),
+      flops: this.flops(E),
+    };
+  }
+
+  private flops(numExperts: number): ExpertFlops {
+    const per = this.config.flopsPerExpertToken ?? 1;
+    const layerTokens = this.tokens * this.config.numLayers;
+    return {
+      spent: this.kSum * per,
+      fixedTopKMax: layerTokens * this.config.kMax * per,
+      fixedTop2: layerTokens * Math.min(2, numExperts) * per,
+      perExpertToken: per,
+      unit: this.config.flopsPerExpertToken === null ? 'expert-evaluations' : 'flops',
+    };
+  }
+}
+
+/** Load of one layer's experts from tokens routed to each and the gate mass each received. */
+export function expertLoad(layer: number, tokens: readonly number[], gateMass: readonly number[]): ExpertLoad {
+  const total = sum(tokens);
+  const n = tokens.length;
+  const mean = n === 0 ? 0 : total / n;
+  const variance = n === 0 ? 0 : sum(tokens.map((x) => (x - mean) ** 2)) / n;
+  return {
+    layer,
+    tokens: [...tokens],
+    gateMass: [...gateMass],
+    utilisation: tokens.map((x) => (mean === 0 ? 0 : x / mean)),
+    dead: tokens.flatMap((x, e) => (x === 0 ? [e] : [])),
+    cv: mean === 0 ? 0 : Math.sqrt(variance) / mean,
+  };
+}
+
+function grid(rows: number, cols: number): number[][] {
+  return Array.from({ length: rows }, () => new Array<number>(cols).fill(0));
+}
+
+function sum(xs: readonly number[]): number {
+  let s = 0;
+  for (const x of xs) s += x;
+  return s;
+}

@@ -1,0 +1,267 @@
+/**
+ * The engine: model directory -> checked contract -> worker runtime -> Analysis. One implementation for the
+ * extension, the CLI and the spot-checks (createEngine), so no caller computes routing facts of its own.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { buildAnalysis } from './analysis/build';
+import { extractSequenceRouting, SequenceRouting } from './analysis/model-outputs';
+import type { Analysis, ModelSummary, ProviderReport } from './analysis/types';
+import { defaultOverlap, mapMergedTokens, planWindows, TokenSource, WindowPlan } from './analysis/windowing';
+import { checkModelDirectory, checkModelIO, CONTRACT_DOC, ContractMetadata, MODEL_FILE, ModelContract } from './contract';
+import { AnalyzeRequest, Engine, EngineError, EngineOptions } from './engine-api';
+import { defaultModelDir } from './model-dirs';
+import { isProviderChoice } from './runtime/providers';
+import { ModelRuntime } from './runtime/model-runtime';
+import { EncodedToken, Tokenizer, TokenizerConfigError } from './tokenizer';
+
+export interface CreateEngineOptions extends EngineOptions {
+  /** Compiled worker script; default: worker.js next to the runtime module (see ModelRuntime). */
+  workerPath?: string;
+  /** Windows per model run when one text needs several (default 8). */
+  windowBatchSize?: number;
+}
+
+export interface BatchAnalyzeOptions {
+  /** Sequences (windows) per model run; sequences are bucketed by length. Default 16. */
+  batchSize?: number;
+  signal?: AbortSignal;
+  onProgress?: (doneSequences: number, totalSequences: number) => void;
+}
+
+/** One input made ready for the model: its merged tokens and the windows the model will see. */
+interface PreparedInput {
+  request: AnalyzeRequest;
+  tokens: EncodedToken[];
+  windows: number[][];
+  sources: TokenSource[];
+  plan: WindowPlan;
+  tokenizeMs: number;
+}
+
+export async function createEngine(options: CreateEngineOptions = {}): Promise<DamoeEngine> {
+  validateOptions(options);
+  const dir = resolveModelDir(options.modelDir);
+  const check = checkModelDirectory(dir);
+  const log = options.log ?? (() => undefined);
+  let tokenizer: Tokenizer | null = null;
+  if (check.tokenizerPath) {
+    try {
+      tokenizer = Tokenizer.fromFile(check.tokenizerPath);
+    } catch (e) {
+      if (e instanceof TokenizerConfigError) throw new EngineError('tokenizer', `Cannot load the model's tokenizer: ${e.message}`);
+      throw e;
+    }
+  }
+  const runtime = await ModelRuntime.start({
+    modelPath: check.modelPath,
+    provider: options.executionProvider ?? 'auto',
+    threads: options.threads ?? 0,
+    workerPath: options.workerPath,
+    log,
+  });
+  const io = checkModelIO(runtime.io.inputs, runtime.io.outputs, check.metadata);
+  const violations = [...check.violations, ...io.violations];
+  if (violations.length > 0 || !check.metadata || !tokenizer || !check.tokenizerPath) {
+    await runtime.dispose();
+    throw new EngineError(
+      'contract-violation',
+      `${dir} does not follow the model contract (${violations.length} problem${violations.length === 1 ? '' : 's'}; see ${CONTRACT_DOC}):\n` +
+        violations.map((v) => `  - ${v}`).join('\n'),
+      violations,
+    );
+  }
+  const contract: ModelContract = {
+    dir,
+    modelPath: check.modelPath,
+    tokenizerPath: check.tokenizerPath,
+    metadata: check.metadata,
+    routingSource: io.routingSource,
+  };
+  return new DamoeEngine(contract, tokenizer, runtime, options);
+}
+
+function validateOptions(options: CreateEngineOptions): void {
+  const { threads, maxTokens, executionProvider } = options;
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 0)) {
+    throw new EngineError('invalid-option', `threads must be a whole number >= 0 (0 lets onnxruntime choose), got ${threads}`);
+  }
+  if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 3)) {
+    throw new EngineError('invalid-option', `maxTokens must be a whole number >= 3, got ${maxTokens}`);
+  }
+  if (executionProvider !== undefined && !isProviderChoice(executionProvider)) {
+    throw new EngineError('invalid-option', `executionProvider must be auto, cpu, webgpu or cuda, got ${String(executionProvider)}`);
+  }
+}
+
+/** The model directory to use; throws 'model-not-found' with what to do about it. */
+export function resolveModelDir(modelDir: string | undefined): string {
+  const dir = modelDir !== undefined ? path.resolve(modelDir) : defaultModelDir();
+  if (!dir) {
+    throw new EngineError('model-not-found', 'Cannot locate the shipped models: the damoe-inspector package root was not found. Pass a model directory.');
+  }
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    const hint = modelDir === undefined ? ' The shipped model has not been installed or trained yet; pass a model directory instead.' : '';
+    throw new EngineError('model-not-found', `Model directory not found: ${dir}.${hint}`);
+  }
+  if (!fs.existsSync(path.join(dir, MODEL_FILE))) {
+    throw new EngineError('model-not-found', `No ${MODEL_FILE} in ${dir}: a model directory holds model.onnx and its tokenizer (see ${CONTRACT_DOC}).`);
+  }
+  return dir;
+}
+
+export function modelSummary(contract: ModelContract): ModelSummary {
+  const m: ContractMetadata = contract.metadata;
+  return {
+    name: path.basename(contract.dir),
+    path: contract.dir,
+    routerKind: m.routerKind,
+    numLayers: m.numLayers,
+    numExperts: m.numExperts,
+    kMax: m.kMax,
+    labels: [...m.labels],
+    maxSequenceLength: m.maxSequenceLength,
+    routingSource: contract.routingSource,
+    importanceAvailable: contract.routingSource === 'contract',
+    expertFlopsPerToken: m.expertFlopsPerToken,
+    gates: m.gates,
+    importanceDefinition: m.importance,
+  };
+}
+
+export class DamoeEngine implements Engine {
+  readonly model: ModelSummary;
+  /** Tokens per model run: the model's max length, or maxTokens when smaller. */
+  readonly maxTokens: number;
+  private latest: AbortController | null = null;
+  private disposed = false;
+
+  constructor(
+    readonly contract: ModelContract,
+    readonly tokenizer: Tokenizer,
+    private readonly runtime: ModelRuntime,
+    private readonly options: CreateEngineOptions,
+  ) {
+    this.model = modelSummary(contract);
+    this.maxTokens = Math.min(contract.metadata.maxSequenceLength, options.maxTokens ?? Infinity);
+  }
+
+  get provider(): ProviderReport {
+    return this.runtime.provider;
+  }
+
+  /** Interactive path: a newer call cancels the one still running (it rejects with 'cancelled'). */
+  async analyze(request: AnalyzeRequest): Promise<Analysis> {
+    this.latest?.abort();
+    const controller = new AbortController();
+    this.latest = controller;
+    const onOuterAbort = (): void => controller.abort();
+    request.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    if (request.signal?.aborted) controller.abort();
+    try {
+      const [analysis] = await this.analyzeBatch([request], {
+        batchSize: this.options.windowBatchSize ?? 8,
+        signal: controller.signal,
+      });
+      return analysis;
+    } finally {
+      request.signal?.removeEventListener('abort', onOuterAbort);
+      if (this.latest === controller) this.latest = null;
+    }
+  }
+
+  /**
+   * Throughput path (dataset spot-checks): every input's windows are batched together, bucketed by length.
+   * Not subject to latest-wins; cancel with `signal`. Results are in input order.
+   */
+  async analyzeBatch(requests: readonly AnalyzeRequest[], options: BatchAnalyzeOptions = {}): Promise<Analysis[]> {
+    if (this.disposed) throw new EngineError('cancelled', 'The engine has been disposed.');
+    const started = performance.now();
+    const prepared = requests.map((r) => this.prepare(r));
+    const flat = prepared.flatMap((p) => p.windows.map((ids) => ({ ids })));
+    const t0 = performance.now();
+    const results = await this.runtime.runBatch(flat, {
+      batchSize: options.batchSize ?? 16,
+      signal: options.signal,
+      padId: this.tokenizer.specialTokens.pad?.id ?? 0,
+      onProgress: options.onProgress,
+    });
+    if (options.signal?.aborted) throw new EngineError('cancelled', 'The request was cancelled.');
+    const inferenceMs = (performance.now() - t0) / Math.max(1, requests.length);
+    const spec = { metadata: this.contract.metadata, routingSource: this.contract.routingSource };
+    let next = 0;
+    return prepared.map((p) => {
+      const windows: SequenceRouting[] = p.windows.map(() => extractSequenceRouting(results[next++], spec));
+      const plan = p.plan;
+      return buildAnalysis({
+        text: p.request.text,
+        textPair: p.request.textPair,
+        model: this.model,
+        provider: this.provider,
+        tokens: p.tokens,
+        windows,
+        sources: p.sources,
+        windowing:
+          plan.windows.length > 1
+            ? {
+                windows: plan.windows.length,
+                windowTokens: plan.windowTokens,
+                overlapTokens: plan.overlapTokens,
+                predictionMerge: 'mean-probabilities',
+                tokenSource: 'most-central',
+              }
+            : null,
+        // In a batch, an item's total is its own tokenisation, its share of the model runs and its analysis.
+        timings: {
+          tokenizeMs: p.tokenizeMs,
+          inferenceMs,
+          startedAt: requests.length === 1 ? started : performance.now() - inferenceMs - p.tokenizeMs,
+        },
+      });
+    });
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    this.latest?.abort();
+    await this.runtime.dispose();
+  }
+
+  /** Process id of the model worker (for diagnostics and tests). */
+  get workerPid(): number | undefined {
+    return this.runtime.pid;
+  }
+
+  private prepare(request: AnalyzeRequest): PreparedInput {
+    const t0 = performance.now();
+    if (typeof request.text !== 'string' || request.text.trim() === '') {
+      throw new EngineError('empty-text', 'Nothing to analyze: the text is empty.');
+    }
+    if (request.textPair !== undefined && request.textPair.trim() === '') {
+      throw new EngineError('empty-text', 'Nothing to analyze: the pair text is empty.');
+    }
+    const a = this.tokenizer.tokenize(request.text, 0);
+    const b = request.textPair === undefined ? undefined : this.tokenizer.tokenize(request.textPair, 1);
+    const specials = this.tokenizer.numSpecialTokensToAdd(b !== undefined);
+    const budget = this.maxTokens - specials - (b?.length ?? 0);
+    if (budget < 1) {
+      throw new EngineError(
+        'input-too-long',
+        `The pair text has ${b?.length ?? 0} tokens; with ${specials} special tokens it leaves no room for the first text in ` +
+          `a ${this.maxTokens}-token window. Only the first text is split into windows: shorten the pair text.`,
+      );
+    }
+    const plan = planWindows(a.length, budget, defaultOverlap(budget));
+    const windowEncodings = plan.windows.map((w) => this.tokenizer.postProcess(a.slice(w.start, w.end), b));
+    const merged = this.tokenizer.postProcess(a, b);
+    const sources = mapMergedTokens(merged.tokens, windowEncodings.map((e) => e.tokens), plan);
+    return {
+      request,
+      tokens: merged.tokens,
+      windows: windowEncodings.map((e) => e.ids),
+      sources,
+      plan,
+      tokenizeMs: performance.now() - t0,
+    };
+  }
+}

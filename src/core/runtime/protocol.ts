@@ -1,0 +1,59 @@
+/** Messages between the host (ModelRuntime) and the worker process (worker.ts). */
+import type { ExecutionProviderChoice, ProviderReport } from '../analysis/types';
+import type { ModelIO, TensorMap } from './tensors';
+
+export interface LoadMessage {
+  type: 'load';
+  modelPath: string;
+  provider: ExecutionProviderChoice;
+  threads: number;
+  /** Sequence length of the warm-up run. */
+  warmupLength: number;
+}
+
+export interface RunMessage {
+  type: 'run';
+  id: number;
+  feeds: TensorMap;
+}
+
+export interface CancelMessage {
+  type: 'cancel';
+  id: number;
+}
+
+export interface DisposeMessage {
+  type: 'dispose';
+}
+
+export type HostToWorker = LoadMessage | RunMessage | CancelMessage | DisposeMessage;
+
+export interface LoadedMessage {
+  type: 'loaded';
+  provider: ProviderReport;
+  io: ModelIO;
+  warmupMs: number;
+}
+
+export interface LoadFailedMessage {
+  type: 'load-failed';
+  /** 'provider-unavailable': a forced provider failed; 'inference-failed': no provider could load the model. */
+  code: 'provider-unavailable' | 'inference-failed';
+  message: string;
+  details: string[];
+}
+
+export interface ResultMessage {
+  type: 'result';
+  id: number;
+  outputs: TensorMap;
+  ms: number;
+}
+
+export interface RunErrorMessage {
+  type: 'run-error';
+  id: number;
+  message: string;
+}
+
+export type WorkerToHost = LoadedMessage | LoadFailedMessage | ResultMessage | RunErrorMessage;

@@ -1,0 +1,98 @@
+/** The compiled CLI through its bin shim, as a user runs it. */
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { contractFixtureDir, ROOT, TINY_MODEL_DIR } from '../unit/core/helpers';
+
+const BIN = path.join(ROOT, 'bin', 'damoe.js');
+
+function damoe(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const M = ['--model', TINY_MODEL_DIR, '--provider', 'cpu', '--threads', '1'];
+
+describe('damoe CLI', () => {
+  it('analyze prints the token table and the summary', () => {
+    const r = damoe(['analyze', ...M, 'The movie was great!']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ *#\s+token\s+importance L0\.\.L1\s+K per layer/);
+    assert.match(r.stdout, /\[CLS\]/);
+    assert.match(r.stdout, /Prediction: +(negative|positive) \(negative 0\.\d{3}, positive 0\.\d{3}\)/);
+    assert.match(r.stdout, /K histogram: K=0: 0 +K=1: \d+/);
+    assert.match(r.stdout, /Mean K: +\d\.\d\d/);
+    assert.match(r.stdout, /Expert FLOPs: .* fixed top-3 .* fixed top-2/);
+    assert.match(r.stdout, /Provider: +cpu \(requested cpu\)/);
+    assert.match(r.stdout, /Latency: +[\d.]+ ms/);
+  });
+
+  it('--json is the full Analysis', () => {
+    const r = damoe(['analyze', '--json', ...M, 'good']);
+    assert.equal(r.code, 0, r.stderr);
+    const a = JSON.parse(r.stdout) as Record<string, unknown>;
+    for (const key of ['version', 'text', 'model', 'provider', 'tokens', 'layers', 'prediction', 'windowing', 'stats', 'timings']) {
+      assert.ok(key in a, key);
+    }
+    assert.equal(a.text, 'good');
+  });
+
+  it("reads standard input with '-' and when piped without TEXT", () => {
+    const dash = damoe(['analyze', '--json', ...M, '-'], 'from stdin\n');
+    assert.equal(dash.code, 0, dash.stderr);
+    assert.equal(JSON.parse(dash.stdout).text, 'from stdin\n');
+    const piped = damoe(['analyze', '--json', ...M], 'piped text');
+    assert.equal(JSON.parse(piped.stdout).text, 'piped text');
+  });
+
+  const userErrors: [string, string[], string | undefined, number, RegExp][] = [
+    ['missing model dir', ['analyze', '--model', '/nonexistent/dir', 'x'], undefined, 1, /^damoe: Model directory not found: \/nonexistent\/dir/],
+    ['unknown option', ['analyze', '--colour', 'x'], undefined, 2, /^damoe: unknown option '--colour'/],
+    ['empty text', ['analyze', ...M, '   '], undefined, 2, /^damoe: the text is empty/],
+    ['empty stdin', ['analyze', ...M, '-'], '', 2, /^damoe: the text is empty/],
+    ['bad provider', ['analyze', '--provider', 'tpu', 'x'], undefined, 2, /^damoe: --provider must be one of auto, cpu, webgpu, cuda, got 'tpu'/],
+    ['bad threads', ['analyze', '--threads', 'many', 'x'], undefined, 2, /^damoe: --threads must be a whole number >= 0/],
+    ['unknown command', ['analyse', 'x'], undefined, 2, /^damoe: unknown command 'analyse'/],
+  ];
+  for (const [name, args, input, code, re] of userErrors) {
+    it(`user error: ${name} -> stderr, exit ${code}, no stack trace`, () => {
+      const r = damoe(args, input);
+      assert.equal(r.code, code, r.stderr);
+      assert.match(r.stderr, re);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+      assert.equal(r.stdout, '');
+    });
+  }
+
+  it('a contract violation lists every message and exits 1', () => {
+    const dir = contractFixtureDir('num-experts-mismatch');
+    try {
+      const r = damoe(['analyze', '--model', dir, '--provider', 'cpu', 'x']);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /does not follow the model contract \(2 problems; see docs\/model-contract\.md\)/);
+      assert.match(r.stderr, /- output "expert_gates": dimension 3 \(E\) must equal metadata num_experts = 6, found 4/);
+      assert.match(r.stderr, /- output "router_probs": dimension 3 \(E\) must equal metadata num_experts = 6, found 4/);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--help lists the commands', () => {
+    const r = damoe(['--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /analyze\s+show how each token/);
+    assert.match(r.stdout, /models\s+list the shipped models/);
+  });
+
+  it('models --json --model DIR describes a directory', () => {
+    const r = damoe(['models', '--json', '--model', TINY_MODEL_DIR]);
+    assert.equal(r.code, 0, r.stderr);
+    const [m] = JSON.parse(r.stdout) as { name: string; ok: boolean; metadata: { k_max: number } }[];
+    assert.equal(m.name, 'tiny-damoe');
+    assert.equal(m.ok, true);
+    assert.equal(m.metadata.k_max, 3);
+  });
+});
