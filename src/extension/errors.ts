@@ -1,0 +1,89 @@
+/**
+ * Turns engine errors into short, actionable user messages (pure). Details (one line per contract violation, stack
+ * traces) go to the log; the notification says what happened and what to do, with buttons for it.
+ */
+import type { EngineErrorCode } from '../core/engine-api';
+
+export type ErrorAction = 'Select Model' | 'Show Output' | 'Open Settings';
+
+export interface UserError {
+  severity: 'error' | 'warning' | 'info';
+  message: string;
+  actions: ErrorAction[];
+  /** Lines for the log channel (violations, stack). */
+  details: string[];
+  /** The cached engine is unusable (crashed worker): drop it so the next run starts a fresh one. */
+  dropEngine: boolean;
+  code: EngineErrorCode | 'unexpected';
+  /** Search for the Settings editor when the action is Open Settings. */
+  settingsQuery?: string;
+}
+
+interface EngineErrorLike {
+  name: string;
+  code: EngineErrorCode;
+  message: string;
+  details?: string[];
+}
+
+/** Duck-typed: the error may have crossed a process or bundle boundary, so `instanceof` is not reliable. */
+export function isEngineError(e: unknown): e is EngineErrorLike {
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    (e as { name?: unknown }).name === 'EngineError' &&
+    typeof (e as { code?: unknown }).code === 'string'
+  );
+}
+
+export function isCancellation(e: unknown): boolean {
+  return (isEngineError(e) && e.code === 'cancelled') || (e instanceof Error && e.name === 'AbortError');
+}
+
+function oneLine(s: string, max = 240): string {
+  const flat = s.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+export function describeError(e: unknown, modelDir: string): UserError {
+  if (!isEngineError(e)) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    return {
+      severity: 'error',
+      message: `DA-MoE: unexpected error: ${oneLine(err.message)}. See the output for details.`,
+      actions: ['Show Output'],
+      details: [err.stack ?? err.message],
+      dropEngine: false,
+      code: 'unexpected',
+    };
+  }
+  const details = [...(e.details ?? [])];
+  const base = { details, dropEngine: false, code: e.code };
+  switch (e.code) {
+    case 'model-not-found':
+      return { ...base, severity: 'error', message: `DA-MoE: no usable model at ${modelDir}: ${oneLine(e.message)} Pick a model with “Select Model”.`, actions: ['Select Model', 'Show Output'] };
+    case 'contract-violation': {
+      const n = details.length;
+      const first = n > 0 ? ` ${oneLine(details[0], 160)}${n > 1 ? ` (+${n - 1} more in the output)` : ''}` : ` ${oneLine(e.message)}`;
+      return { ...base, severity: 'error', message: `DA-MoE: the model at ${modelDir} does not follow the model contract:${first} Pick another model.`, actions: ['Select Model', 'Show Output'] };
+    }
+    case 'tokenizer':
+      return { ...base, severity: 'error', message: `DA-MoE: the model's tokenizer could not be used: ${oneLine(e.message)} Pick another model.`, actions: ['Select Model', 'Show Output'] };
+    case 'empty-text':
+      return { ...base, severity: 'info', message: 'DA-MoE: nothing to analyse — select some text first.', actions: [] };
+    case 'worker-crashed':
+      return { ...base, dropEngine: true, severity: 'error', message: `DA-MoE: the model runtime stopped unexpectedly (${oneLine(e.message, 120)}). Run “Analyze Routing” again to restart it.`, actions: ['Show Output'] };
+    case 'provider-unavailable':
+      return { ...base, dropEngine: true, severity: 'error', message: `DA-MoE: ${oneLine(e.message)} Set “damoe.executionProvider” to auto or cpu.`, actions: ['Open Settings', 'Show Output'], settingsQuery: 'damoe.executionProvider' };
+    case 'invalid-option':
+      return { ...base, severity: 'error', message: `DA-MoE: ${oneLine(e.message)} Fix it in the DA-MoE settings.`, actions: ['Open Settings', 'Show Output'], settingsQuery: 'damoe.' };
+    case 'input-too-long':
+      return { ...base, severity: 'warning', message: `DA-MoE: ${oneLine(e.message)} Select less text.`, actions: [] };
+    case 'inference-failed':
+      return { ...base, severity: 'error', message: `DA-MoE: the model failed on this text: ${oneLine(e.message)}`, actions: ['Show Output'] };
+    case 'cancelled':
+      return { ...base, severity: 'info', message: 'DA-MoE: analysis cancelled.', actions: [] };
+    default:
+      return { ...base, severity: 'error', message: `DA-MoE: ${oneLine(e.message)}`, actions: ['Show Output'] };
+  }
+}
