@@ -1,0 +1,134 @@
+/**
+ * Entry of the routing panel webview (bundled to dist/webview/routing.js + routing.css).
+ *
+ * Order matters: acquire the VS Code API, install the message listener, post `ready` (the host sends nothing
+ * before it), then restore the previous PanelState (getState) and render it at once; a later `analysis/show`
+ * replaces it. The state is saved (setState) whenever the analysis, layer, heatmap value or view changes.
+ */
+import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-radio/index.js';
+import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import './styles.css';
+
+import type { PanelState } from '../../shared/protocol';
+import { looksLikeAnalysis, parsePanelState } from '../../shared/validate';
+import { MessageClient } from './client';
+import type { Ctx, View } from './context';
+import { el } from './dom';
+import { derive, type Derived } from './model';
+import { Store, initialState, type StateKey } from './store';
+import { readTheme, watchTheme, type ThemeTokens } from './theme';
+import { ControlsView } from './views/controls';
+import { ExpertLoadView } from './views/expertLoad';
+import { HeaderView } from './views/header';
+import { HeatmapView } from './views/heatmap';
+import { HistogramsView } from './views/histograms';
+import { SmallMultiplesView } from './views/smallMultiples';
+import { TableView } from './views/table';
+import { TokenStripView } from './views/tokenStrip';
+import { vscodeApi } from './vscode';
+
+function main(): void {
+  const api = vscodeApi<PanelState>();
+  const client = new MessageClient(api);
+  const store = new Store(initialState(), (state) => api.setState(state));
+
+  let derived: Derived | null = null;
+  let theme: ThemeTokens = readTheme();
+  let lastHover: number | null = null;
+
+  const ctx: Ctx = {
+    store,
+    client,
+    theme: () => theme,
+    derived: () => derived,
+    hover(tokenIndex) {
+      store.update({ hoverToken: tokenIndex });
+      if (tokenIndex !== lastHover) {
+        lastHover = tokenIndex;
+        client.notify('token/hover', { tokenIndex });
+      }
+    },
+    reveal(tokenIndex) {
+      client.notify('token/reveal', { tokenIndex });
+    },
+    selectLayer(layer) {
+      const n = derived?.analysis.layers.length ?? 0;
+      if (layer < 0 || layer >= n || layer === store.get().layer) return;
+      store.update({ layer });
+      client.notify('view/layer', { layer });
+    },
+  };
+
+  // Host notifications.
+  client.on('analysis/show', ({ analysis, stale }) => {
+    if (!looksLikeAnalysis(analysis)) {
+      store.update({ error: 'Received a malformed analysis; nothing to show.', running: false });
+      return;
+    }
+    derived = derive(analysis);
+    const layer = Math.min(store.get().layer, Math.max(0, analysis.layers.length - 1));
+    store.update({ analysis, stale, layer, cursorToken: null, hoverToken: null, error: null, notice: null, running: false });
+  });
+  client.on('analysis/stale', ({ stale }) => store.update({ stale }));
+  client.on('analysis/progress', ({ running, message }) => store.update({ running, progressMessage: message ?? null, ...(running ? { error: null } : {}) }));
+  client.on('editor/cursorToken', ({ tokenIndex }) => {
+    const n = derived?.analysis.tokens.length ?? 0;
+    store.update({ cursorToken: tokenIndex !== null && Number.isInteger(tokenIndex) && tokenIndex >= 0 && tokenIndex < n ? tokenIndex : null });
+  });
+  client.on('host/error', ({ message }) => store.update({ error: message, running: false }));
+
+  // Handshake: the listener is installed, the host may talk now.
+  client.ready();
+
+  // Layout.
+  const app = document.getElementById('app') ?? document.body.appendChild(el('div', { attrs: { id: 'app' } }));
+  const header = new HeaderView(ctx);
+  const controls = new ControlsView(ctx);
+  const strip = new TokenStripView(ctx);
+  const heatmap = new HeatmapView(ctx);
+  const multiples = new SmallMultiplesView(ctx);
+  const histograms = new HistogramsView(ctx);
+  const load = new ExpertLoadView(ctx);
+  const table = new TableView(ctx);
+  const empty = el('div', { class: 'empty', testid: 'empty', text: 'Select text in an editor and run “DA-MoE: Inspect Selection” to see how each token is routed.' });
+  app.append(
+    header.root,
+    controls.root,
+    empty,
+    strip.root,
+    el('div', { class: 'main-grid' }, [heatmap.root, multiples.root]),
+    el('div', { class: 'charts-grid' }, [histograms.root, load.root]),
+    table.root,
+  );
+  const views: View[] = [header, controls, strip, heatmap, multiples, histograms, load, table];
+  const render = (changed: ReadonlySet<string>): void => {
+    empty.hidden = !!store.get().analysis;
+    for (const v of views) {
+      try {
+        v.update(changed);
+      } catch (e) {
+        console.error('[damoe] view update failed', e);
+      }
+    }
+  };
+  // Restore (before subscribing: one full render below).
+  const restored = parsePanelState(api.getState());
+  if (restored?.analysis) derived = derive(restored.analysis);
+  const all = new Set<StateKey>(Object.keys(initialState()) as StateKey[]);
+  if (restored) store.update({ analysis: restored.analysis, layer: restored.layer, heatmapValue: restored.heatmapValue, view: restored.view });
+  store.subscribe((_s, changed) => render(changed));
+  render(all);
+  watchTheme((t) => {
+    theme = t;
+    render(new Set(['theme']));
+  });
+
+  app.setAttribute('aria-busy', 'false');
+  app.dataset.ready = 'true';
+}
+
+main();

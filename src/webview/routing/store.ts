@@ -1,0 +1,120 @@
+/** The panel's state: one object, patched by `update`, observed by the views. Persists PanelState via setState. */
+import type { Analysis } from '../../core/analysis/types';
+import { PROTOCOL_VERSION, type PanelState } from '../../shared/protocol';
+
+export type HeatmapValue = PanelState['heatmapValue'];
+export type ViewMode = PanelState['view'];
+
+export interface AppState {
+  analysis: Analysis | null;
+  stale: boolean;
+  layer: number;
+  heatmapValue: HeatmapValue;
+  view: ViewMode;
+  /** Token under the editor cursor (from the host). */
+  cursorToken: number | null;
+  /** Token under the pointer / keyboard focus in this panel. */
+  hoverToken: number | null;
+  running: boolean;
+  progressMessage: string | null;
+  error: string | null;
+  notice: string | null;
+}
+
+export type StateKey = keyof AppState;
+export type Listener = (state: Readonly<AppState>, changed: ReadonlySet<StateKey>) => void;
+
+const PERSISTED: readonly StateKey[] = ['analysis', 'layer', 'heatmapValue', 'view'];
+
+export function initialState(): AppState {
+  return {
+    analysis: null,
+    stale: false,
+    layer: 0,
+    heatmapValue: 'gates',
+    view: 'chart',
+    cursorToken: null,
+    hoverToken: null,
+    running: false,
+    progressMessage: null,
+    error: null,
+    notice: null,
+  };
+}
+
+/**
+ * A new analysis is persisted at once; layer / value / view changes are coalesced (PERSIST_DELAY_MS), because
+ * setState serialises the whole analysis (megabytes for long texts) and layer switching should stay instant.
+ * Pending saves are flushed when the page is hidden or unloaded.
+ */
+export const PERSIST_DELAY_MS = 150;
+
+export class Store {
+  private state: AppState;
+  private readonly listeners = new Set<Listener>();
+  private persistTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(initial: AppState, private readonly persist?: (state: PanelState) => void) {
+    this.state = initial;
+    if (persist && typeof window !== 'undefined') {
+      window.addEventListener('pagehide', () => this.flush());
+      document.addEventListener('visibilitychange', () => {
+        if (document.visibilityState === 'hidden') this.flush();
+      });
+    }
+  }
+
+  /** Saves now if a save is pending. */
+  flush(): void {
+    if (this.persistTimer === undefined) return;
+    clearTimeout(this.persistTimer);
+    this.persistTimer = undefined;
+    this.persist?.(toPanelState(this.state));
+  }
+
+  private schedulePersist(immediate: boolean): void {
+    if (!this.persist) return;
+    if (immediate) {
+      if (this.persistTimer !== undefined) clearTimeout(this.persistTimer);
+      this.persistTimer = undefined;
+      this.persist(toPanelState(this.state));
+      return;
+    }
+    if (this.persistTimer !== undefined) clearTimeout(this.persistTimer);
+    this.persistTimer = setTimeout(() => {
+      this.persistTimer = undefined;
+      this.persist?.(toPanelState(this.state));
+    }, PERSIST_DELAY_MS);
+  }
+
+  get(): Readonly<AppState> {
+    return this.state;
+  }
+
+  subscribe(fn: Listener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  update(patch: Partial<AppState>): void {
+    const changed = new Set<StateKey>();
+    for (const key of Object.keys(patch) as StateKey[]) {
+      if (!Object.is(this.state[key], patch[key])) changed.add(key);
+    }
+    if (changed.size === 0) return;
+    const next = { ...this.state, ...patch };
+    // Keep the layer inside the analysis.
+    const layers = next.analysis?.layers.length ?? 0;
+    if (layers > 0 && (next.layer < 0 || next.layer >= layers)) {
+      next.layer = Math.min(Math.max(0, next.layer), layers - 1);
+      changed.add('layer');
+    }
+    this.state = next;
+    if (PERSISTED.some((k) => changed.has(k))) this.schedulePersist(changed.has('analysis'));
+    for (const l of this.listeners) l(this.state, changed);
+  }
+}
+
+export function toPanelState(s: Readonly<AppState>): PanelState {
+  return { protocol: PROTOCOL_VERSION, analysis: s.analysis, layer: s.layer, heatmapValue: s.heatmapValue, view: s.view };
+}

@@ -1,0 +1,83 @@
+/** Layer selector, heatmap value toggle, chart/table toggle and export, built from @vscode-elements controls. */
+import type { Ctx, View } from '../context';
+import { clear, el } from '../dom';
+import type { HeatmapValue, ViewMode } from '../store';
+
+interface ValueElement extends HTMLElement {
+  value: string;
+  checked?: boolean;
+}
+
+function radioGroup(name: string, label: string, testid: string, options: [string, string][], onChange: (v: string) => void): {
+  root: HTMLElement;
+  radios: ValueElement[];
+} {
+  const radios = options.map(([value, text]) =>
+    el('vscode-radio', { testid: `${testid}-${value}`, attrs: { name, value, label: text } }) as unknown as ValueElement);
+  const group = el('vscode-radio-group', { testid, attrs: { 'aria-label': label } }, radios);
+  group.addEventListener('change', (e) => {
+    const t = e.target as ValueElement | null;
+    if (t && t.tagName === 'VSCODE-RADIO' && t.checked) onChange(t.value);
+  });
+  const root = el('div', { class: 'control' }, [el('span', { class: 'control-label', text: label, attrs: { 'aria-hidden': 'true' } }), group]);
+  return { root, radios };
+}
+
+export class ControlsView implements View {
+  readonly root = el('div', { class: 'controls', testid: 'controls', attrs: { role: 'toolbar', 'aria-label': 'Routing view options' } });
+  private readonly layerSelect = el('vscode-single-select', { testid: 'layer-select', attrs: { 'aria-label': 'Layer' } }) as unknown as ValueElement;
+  private readonly valueRadios: ValueElement[];
+  private readonly viewRadios: ValueElement[];
+  private readonly exportButton = el('vscode-button', { testid: 'export', text: 'Export JSON', attrs: { secondary: true, title: 'Save this analysis as JSON' } });
+  private layerCount = -1;
+
+  constructor(private readonly ctx: Ctx) {
+    this.layerSelect.addEventListener('change', () => {
+      const l = Number(this.layerSelect.value);
+      if (Number.isInteger(l)) ctx.selectLayer(l);
+    });
+    const value = radioGroup('heatmap-value', 'Heatmap', 'heatmap-value', [['gates', 'Gate weights'], ['routerProbs', 'Router probabilities']],
+      (v) => ctx.store.update({ heatmapValue: v as HeatmapValue }));
+    const view = radioGroup('view-mode', 'View', 'view-mode', [['chart', 'Charts'], ['table', 'Table']],
+      (v) => ctx.store.update({ view: v as ViewMode }));
+    this.valueRadios = value.radios;
+    this.viewRadios = view.radios;
+    this.exportButton.addEventListener('click', () => void this.export());
+    this.root.append(
+      el('label', { class: 'control' }, [el('span', { class: 'control-label', text: 'Layer' }), this.layerSelect]),
+      value.root,
+      view.root,
+      el('span', { class: 'spacer' }),
+      this.exportButton,
+    );
+  }
+
+  private async export(): Promise<void> {
+    if (!this.ctx.store.get().analysis) return;
+    try {
+      const path = await this.ctx.client.request('analysis/export', { format: 'json' }, 120_000);
+      this.ctx.store.update({ notice: typeof path === 'string' ? `Saved to ${path}` : null, error: null });
+    } catch (e) {
+      this.ctx.store.update({ error: `Export failed: ${(e as Error).message}` });
+    }
+  }
+
+  update(changed: ReadonlySet<string>): void {
+    const s = this.ctx.store.get();
+    if (changed.has('analysis')) {
+      const n = s.analysis?.layers.length ?? 0;
+      this.root.hidden = !s.analysis;
+      if (n !== this.layerCount) {
+        this.layerCount = n;
+        clear(this.layerSelect);
+        for (let l = 0; l < n; l++) {
+          const mk = s.analysis!.stats.meanK.perLayer[l];
+          this.layerSelect.append(el('vscode-option', { attrs: { value: String(l) }, text: `Layer ${l}${mk !== undefined ? ` (mean K ${mk.toFixed(2)})` : ''}` }));
+        }
+      }
+    }
+    if (changed.has('analysis') || changed.has('layer')) this.layerSelect.value = String(s.layer);
+    if (changed.has('heatmapValue') || changed.has('analysis')) for (const r of this.valueRadios) r.checked = r.value === s.heatmapValue;
+    if (changed.has('view') || changed.has('analysis')) for (const r of this.viewRadios) r.checked = r.value === s.view;
+  }
+}

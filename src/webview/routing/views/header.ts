@@ -1,0 +1,106 @@
+/** Model, router, provider, latency, token count, prediction bars, windowing badge and the banners. */
+import type { Analysis } from '../../../core/analysis/types';
+import type { Ctx, View } from '../context';
+import { clear, el, fmtMs, fmtPct } from '../dom';
+
+function routerText(a: Analysis): string {
+  return a.model.routerKind === 'da-moe' ? `DA-MoE · dynamic K ≤ ${a.model.kMax}` : `top-${a.model.kMax}`;
+}
+
+export class HeaderView implements View {
+  readonly root = el('header', { class: 'header', testid: 'header' });
+  private readonly facts = el('div', { class: 'facts' });
+  private readonly prediction = el('div', { class: 'prediction', testid: 'prediction', attrs: { role: 'group', 'aria-label': 'Prediction' } });
+  private readonly banners = el('div', { class: 'banners' });
+  private readonly stale = el('div', {
+    class: 'banner banner-warning',
+    testid: 'stale-banner',
+    attrs: { role: 'status', hidden: true },
+    text: 'The document changed since this analysis: token positions may no longer match. Run the inspection again to refresh.',
+  });
+  private readonly progress = el('div', { class: 'banner banner-progress', testid: 'progress', attrs: { role: 'status', 'aria-live': 'polite', hidden: true } });
+  private readonly error = el('div', { class: 'banner banner-error', testid: 'error-banner', attrs: { role: 'alert', hidden: true } });
+  private readonly notice = el('div', { class: 'banner banner-info', testid: 'notice', attrs: { role: 'status', hidden: true } });
+
+  constructor(private readonly ctx: Ctx) {
+    this.root.append(el('div', { class: 'header-main' }, [this.facts, this.prediction]), this.banners);
+    this.banners.append(this.stale, this.progress, this.error, this.notice);
+  }
+
+  update(changed: ReadonlySet<string>): void {
+    const s = this.ctx.store.get();
+    if (changed.has('analysis')) this.renderAnalysis(s.analysis);
+    if (changed.has('stale') || changed.has('analysis')) this.stale.hidden = !(s.stale && s.analysis);
+    if (changed.has('running') || changed.has('progressMessage')) {
+      this.progress.hidden = !s.running;
+      this.progress.textContent = s.running ? s.progressMessage ?? 'Running the model…' : '';
+      this.root.setAttribute('aria-busy', String(s.running));
+    }
+    if (changed.has('error')) {
+      this.error.hidden = !s.error;
+      this.error.textContent = s.error ?? '';
+    }
+    if (changed.has('notice')) {
+      this.notice.hidden = !s.notice;
+      this.notice.textContent = s.notice ?? '';
+    }
+  }
+
+  private renderAnalysis(a: Analysis | null): void {
+    clear(this.facts);
+    clear(this.prediction);
+    if (!a) {
+      this.facts.append(el('h1', { class: 'model-name', testid: 'model-name', text: 'DA-MoE routing' }),
+        el('p', { class: 'muted', text: 'No analysis yet. Select text and run “DA-MoE: Inspect Selection”.' }));
+      return;
+    }
+    const skipped = a.provider.skipped.map((s) => `${s.provider} skipped: ${s.reason}`);
+    const providerTitle = [`requested: ${a.provider.requested}`, `used: ${a.provider.used}`, ...skipped].join('\n');
+    const tokens = a.tokens.length;
+    const content = a.tokens.filter((t) => !t.special).length;
+    const fact = (label: string, value: Node | string, testid?: string, title?: string): HTMLElement =>
+      el('div', { class: 'fact', testid, attrs: { title } }, [el('span', { class: 'fact-label', text: label }), el('span', { class: 'fact-value' }, [value])]);
+
+    const providerValue = el('span', { class: 'provider', testid: 'provider', attrs: { title: providerTitle } }, [
+      a.provider.used,
+      a.provider.skipped.length > 0 ? el('span', { class: 'muted', text: ` (${a.provider.skipped.length} skipped)` }) : null,
+    ]);
+    const title = el('div', { class: 'title-row' }, [
+      el('h1', { class: 'model-name', testid: 'model-name', text: a.model.name, attrs: { title: a.model.path } }),
+      el('span', { class: 'chip', testid: 'router-kind', text: routerText(a), attrs: { title: `routing from ${a.model.routingSource}` } }),
+    ]);
+    if (a.windowing) {
+      const w = a.windowing;
+      const details = `${w.windows} windows of ${w.windowTokens} tokens, ${w.overlapTokens} overlapping; predictions merged by ${w.predictionMerge}`;
+      const badge = el('vscode-badge', { class: 'windowed-badge', testid: 'windowed-badge', text: 'windowed', attrs: { title: details, 'aria-label': `windowed: ${details}` } });
+      title.append(badge, el('span', { class: 'muted small', testid: 'windowed-details', text: `${w.windows} × ${w.windowTokens} tok, overlap ${w.overlapTokens}` }));
+    }
+    this.facts.append(
+      title,
+      el('div', { class: 'fact-row' }, [
+        fact('provider', providerValue, undefined, providerTitle),
+        fact('latency', fmtMs(a.timings.totalMs), 'latency',
+          `tokenize ${fmtMs(a.timings.tokenizeMs)}, inference ${fmtMs(a.timings.inferenceMs)}, analysis ${fmtMs(a.timings.analysisMs)}`),
+        fact('tokens', String(tokens), 'token-count', `${content} text tokens + ${tokens - content} special`),
+        fact('model', `${a.model.numLayers} layers × ${a.model.numExperts} experts`, 'model-shape'),
+        fact('mean K', a.stats.meanK.overall.toFixed(2), 'mean-k'),
+      ]),
+    );
+
+    const probs = a.prediction.probabilities;
+    this.prediction.append(el('div', { class: 'prediction-title' }, [
+      el('span', { class: 'fact-label', text: 'prediction' }),
+      el('strong', { testid: 'prediction-label', text: a.prediction.label }),
+    ]));
+    a.model.labels.forEach((label, i) => {
+      const p = probs[i] ?? 0;
+      const fill = el('div', { class: 'pbar-fill' + (i === a.prediction.index ? ' predicted' : '') });
+      fill.style.width = `${Math.max(0, Math.min(1, p)) * 100}%`;
+      this.prediction.append(el('div', { class: 'pbar-row', testid: 'prediction-row', attrs: { 'data-label': label } }, [
+        el('span', { class: 'pbar-label', text: label }),
+        el('div', { class: 'pbar', attrs: { role: 'meter', 'aria-valuemin': 0, 'aria-valuemax': 1, 'aria-valuenow': p.toFixed(4), 'aria-label': `${label} probability` } }, [fill]),
+        el('span', { class: 'pbar-value', text: fmtPct(p) }),
+      ]));
+    });
+  }
+}

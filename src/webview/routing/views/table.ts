@@ -1,0 +1,243 @@
+/**
+ * The accessible alternative to the charts: a real <table> (one row per non-special token, like the heatmap) with
+ * column and row headers. Keyboard: one row is in the tab order (roving tabindex); ↑/↓ move, PageUp/PageDown move
+ * by 10, Home/End jump, Enter reveals the token in the editor. Focusing a row highlights the token like hovering.
+ * Long texts are paged (PAGE_ROWS rows per page, aria-rowcount / aria-rowindex give the position in the whole
+ * table); moving past a page edge with the keyboard turns the page, so every row stays reachable.
+ */
+import type { Ctx, View } from '../context';
+import { clear, displayToken, el, fmtNum } from '../dom';
+
+export const PAGE_ROWS = 500;
+
+export class TableView implements View {
+  readonly root = el('section', { class: 'section table-section', testid: 'table-view', attrs: { 'aria-labelledby': 'table-title' } });
+  private readonly scroller = el('div', { class: 'table-scroll' });
+  private readonly table = el('table', { class: 'routing-table', testid: 'routing-table' });
+  private readonly tbody = el('tbody');
+  private readonly pager = el('div', { class: 'pager', testid: 'table-pager' });
+  private readonly pagerText = el('span', { class: 'muted', attrs: { 'aria-live': 'polite' } });
+  private readonly prevButton = el('vscode-button', { testid: 'table-prev', text: 'Previous rows', attrs: { secondary: true } });
+  private readonly nextButton = el('vscode-button', { testid: 'table-next', text: 'Next rows', attrs: { secondary: true } });
+  /** Row elements of the current page, by row index (other pages: undefined). */
+  private rows: HTMLTableRowElement[] = [];
+  private page = 0;
+  private rowTokens: number[] = [];
+  private active = 0;
+  private dirty = true;
+  private builtLayer = -1;
+  private lit = new Map<string, number>();
+
+  constructor(private readonly ctx: Ctx) {
+    this.root.append(el('div', { class: 'section-head' }, [el('h2', { class: 'section-title', text: 'Routing table', attrs: { id: 'table-title' } })]), this.scroller);
+    this.scroller.append(this.table);
+    this.pager.append(this.prevButton, this.pagerText, this.nextButton);
+    this.root.append(this.pager);
+    this.prevButton.addEventListener('click', () => this.showPage(this.page - 1, true));
+    this.nextButton.addEventListener('click', () => this.showPage(this.page + 1, true));
+    this.table.addEventListener('keydown', (e) => this.onKey(e));
+    this.table.addEventListener('focusin', (e) => {
+      const i = this.indexOf(e.target);
+      if (i >= 0) {
+        this.setActive(i, false);
+        ctx.hover(this.rowTokens[i]);
+      }
+    });
+    this.table.addEventListener('focusout', (e) => {
+      if (!this.table.contains(e.relatedTarget as Node | null)) ctx.hover(null);
+    });
+    this.table.addEventListener('mouseover', (e) => {
+      const i = this.indexOf(e.target);
+      if (i >= 0) ctx.hover(this.rowTokens[i]);
+    });
+    this.table.addEventListener('mouseleave', () => ctx.hover(null));
+    this.table.addEventListener('click', (e) => {
+      const i = this.indexOf(e.target);
+      if (i >= 0) {
+        this.setActive(i, true);
+        ctx.reveal(this.rowTokens[i]);
+      }
+    });
+  }
+
+  private indexOf(target: EventTarget | null): number {
+    const tr = target instanceof Element ? target.closest<HTMLTableRowElement>('tr[data-row]') : null;
+    return tr ? Number(tr.dataset.row) : -1;
+  }
+
+  update(changed: ReadonlySet<string>): void {
+    const s = this.ctx.store.get();
+    const d = this.ctx.derived();
+    if (changed.has('analysis')) {
+      this.dirty = true;
+      this.active = 0;
+    }
+    this.root.hidden = !d || s.view !== 'table';
+    if (!d || this.root.hidden) return;
+    if (this.dirty) this.build();
+    else if (this.builtLayer !== s.layer) this.refreshLayerColumns();
+    if (changed.has('cursorToken') || changed.has('hoverToken') || changed.has('view') || changed.has('analysis')) {
+      this.mark('is-cursor', s.cursorToken);
+      this.mark('is-hover', s.hoverToken);
+      if (s.cursorToken !== null && (changed.has('cursorToken') || changed.has('view'))) {
+        const r = d.rowOf[s.cursorToken] ?? -1;
+        if (r >= 0) {
+          this.setActive(r, false);
+          this.scrollRowIntoView(r);
+        }
+      }
+    }
+  }
+
+  private build(): void {
+    const d = this.ctx.derived()!;
+    const a = d.analysis;
+    const l = this.ctx.store.get().layer;
+    clear(this.table);
+    this.lit.clear();
+    const specials = a.tokens.length - d.rows.length;
+    this.table.append(el('caption', {
+      text: `Routing of ${d.rows.length} tokens (${specials} special tokens omitted) through ${a.layers.length} layers of ${a.model.numExperts} experts. ` +
+        'Arrow keys move between rows, Enter selects the token in the editor.',
+    }));
+    const head = el('tr', {}, [
+      el('th', { text: '#', attrs: { scope: 'col' } }),
+      el('th', { text: 'Token', attrs: { scope: 'col' } }),
+      el('th', { class: 'layer-col', text: `Importance (layer ${l})`, attrs: { scope: 'col' } }),
+      el('th', { class: 'layer-col', text: `K (layer ${l})`, attrs: { scope: 'col' } }),
+      ...a.layers.map((ly) => el('th', { text: `Layer ${ly.layer}: experts (gate)`, attrs: { scope: 'col' } })),
+    ]);
+    this.table.append(el('thead', {}, [head]));
+    this.rowTokens = d.rows.slice();
+    this.table.setAttribute('aria-rowcount', String(d.rows.length + 1));
+    head.setAttribute('aria-rowindex', '1');
+    this.table.append(this.tbody);
+    this.page = -1;
+    this.showPage(Math.floor(this.active / PAGE_ROWS), false);
+    this.dirty = false;
+  }
+
+  private pageCount(): number {
+    return Math.max(1, Math.ceil(this.rowTokens.length / PAGE_ROWS));
+  }
+
+  /** Renders page p's rows (and their layer columns). */
+  private showPage(p: number, focusFirst: boolean): void {
+    const d = this.ctx.derived();
+    if (!d) return;
+    p = Math.max(0, Math.min(this.pageCount() - 1, p));
+    if (p !== this.page) {
+      this.page = p;
+      const a = d.analysis;
+      clear(this.tbody);
+      this.lit.clear();
+      this.rows = [];
+      const frag = document.createDocumentFragment();
+      const from = p * PAGE_ROWS;
+      const to = Math.min(this.rowTokens.length, from + PAGE_ROWS);
+      for (let r = from; r < to; r++) {
+        const t = this.rowTokens[r];
+        const tr = el('tr', { testid: 'table-row', attrs: { tabindex: r === this.active ? 0 : -1, 'data-row': r, 'data-token': t, 'aria-rowindex': r + 2 } });
+        tr.append(
+          el('td', { class: 'num', text: String(t) }),
+          el('th', { class: 'tok-cell', text: displayToken(a.tokens[t].text), attrs: { scope: 'row' } }),
+          el('td', { class: 'num imp' }),
+          el('td', { class: 'num k' }),
+        );
+        for (const ly of a.layers) {
+          const parts = ly.experts[t].map((e, j) => `E${e} ${fmtNum(ly.gates[t][j])}`);
+          tr.append(el('td', { class: 'experts', text: `K=${ly.k[t]}: ${parts.join(', ')}` }));
+        }
+        this.rows[r] = tr;
+        frag.append(tr);
+      }
+      this.tbody.append(frag);
+      if (this.active < from || this.active >= to) {
+        this.active = from;
+        this.rows[from]?.setAttribute('tabindex', '0');
+      }
+      this.builtLayer = -1;
+      const n = this.rowTokens.length;
+      this.pager.hidden = n <= PAGE_ROWS;
+      this.pagerText.textContent = `Rows ${from + 1}–${to} of ${n}`;
+      this.prevButton.toggleAttribute('disabled', p === 0);
+      this.nextButton.toggleAttribute('disabled', p >= this.pageCount() - 1);
+      const s = this.ctx.store.get();
+      this.mark('is-cursor', s.cursorToken);
+      this.mark('is-hover', s.hoverToken);
+    }
+    if (this.builtLayer !== this.ctx.store.get().layer) this.refreshLayerColumns();
+    if (focusFirst) this.setActive(p * PAGE_ROWS, true);
+  }
+
+  private refreshLayerColumns(): void {
+    const d = this.ctx.derived()!;
+    const l = this.ctx.store.get().layer;
+    const layer = d.analysis.layers[l];
+    const heads = this.table.querySelectorAll<HTMLElement>('thead th.layer-col');
+    if (heads[0]) heads[0].textContent = `Importance (layer ${l})`;
+    if (heads[1]) heads[1].textContent = `K (layer ${l})`;
+    this.rows.forEach((tr, r) => {
+      if (!tr) return;
+      const t = this.rowTokens[r];
+      (tr.children[2] as HTMLElement).textContent = fmtNum(layer.importance[t], 3);
+      (tr.children[3] as HTMLElement).textContent = String(layer.k[t]);
+    });
+    this.builtLayer = l;
+  }
+
+  private setActive(i: number, focus: boolean): void {
+    if (i < 0 || i >= this.rowTokens.length) return;
+    if (!this.rows[i]) this.showPage(Math.floor(i / PAGE_ROWS), false);
+    this.rows[this.active]?.setAttribute('tabindex', '-1');
+    this.active = i;
+    const tr = this.rows[i];
+    tr.setAttribute('tabindex', '0');
+    if (focus) tr.focus({ preventScroll: false });
+  }
+
+  private scrollRowIntoView(i: number): void {
+    const tr = this.rows[i];
+    if (!tr) return;
+    const top = tr.offsetTop + this.table.offsetTop; // rows are offset from the table, the table from .table-scroll
+    const headH = this.table.tHead?.offsetHeight ?? 0;
+    if (top - headH < this.scroller.scrollTop || top + tr.offsetHeight > this.scroller.scrollTop + this.scroller.clientHeight) {
+      this.scroller.scrollTop = Math.max(0, top - this.scroller.clientHeight / 2);
+    }
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const i = this.indexOf(e.target);
+    if (i < 0) return;
+    const n = this.rowTokens.length;
+    let next = -1;
+    switch (e.key) {
+      case 'ArrowDown': next = Math.min(n - 1, i + 1); break;
+      case 'ArrowUp': next = Math.max(0, i - 1); break;
+      case 'PageDown': next = Math.min(n - 1, i + 10); break;
+      case 'PageUp': next = Math.max(0, i - 10); break;
+      case 'Home': next = 0; break;
+      case 'End': next = n - 1; break;
+      case 'Enter':
+      case ' ':
+        e.preventDefault();
+        this.ctx.reveal(this.rowTokens[i]);
+        return;
+      default:
+        return;
+    }
+    e.preventDefault();
+    this.setActive(next, true);
+  }
+
+  private mark(cls: string, token: number | null): void {
+    const d = this.ctx.derived();
+    const prev = this.lit.get(cls);
+    if (prev !== undefined) this.rows[prev]?.classList.remove(cls);
+    const r = token === null || !d ? -1 : d.rowOf[token] ?? -1;
+    if (r >= 0 && this.rows[r]) {
+      this.rows[r].classList.add(cls);
+      this.lit.set(cls, r);
+    } else this.lit.delete(cls);
+  }
+}
