@@ -30,6 +30,7 @@ MAX_MODEL_BYTES = 16 * 1024 * 1024
 def parity_fixture(model, tok, sentences) -> dict:
     import torch
     cases = []
+    model.eval()
     with torch.no_grad():
         for text in sentences:
             ids = tok.encode(text)

@@ -44,6 +44,9 @@ def parse_args(argv=None):
     p.add_argument("--importance-norm", default=None, help="DA-MoE: max | mean | sum")
     p.add_argument("--d-model", type=int, default=None, help="override the backbone width (tests)")
     p.add_argument("--layers", type=int, default=None, help="override the number of layers (tests)")
+    p.add_argument("--init-from", default=None,
+                   help="start from this run's best.pt (same architecture) instead of random weights")
+    p.add_argument("--warmup-steps", type=int, default=300)
     return p.parse_args(argv)
 
 
@@ -67,7 +70,7 @@ def main(argv=None) -> int:
 
     tc = TrainConfig(name=args.preset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                      seed=args.seed, threads=args.threads, max_steps=args.max_steps,
-                     eval_every=args.eval_every).validate()
+                     eval_every=args.eval_every, warmup_steps=args.warmup_steps).validate()
     overrides = {}
     if args.k_scale is not None:
         overrides["k_scale"] = args.k_scale
@@ -93,6 +96,12 @@ def main(argv=None) -> int:
     dev_labels = [e.label for e in dev]
 
     model = MoEClassifier(cfg)
+    if args.init_from:
+        from damoe.checkpoint import load_run
+        start, _ = load_run(args.init_from)
+        if start.cfg.to_dict() != cfg.to_dict():
+            raise ConfigError(f"--init-from {args.init_from} has a different model config than --preset {args.preset}")
+        model.load_state_dict(start.state_dict())
     decay = [p for n, p in model.named_parameters() if p.dim() > 1 and "emb" not in n]
     no_decay = [p for n, p in model.named_parameters() if not (p.dim() > 1 and "emb" not in n)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": tc.weight_decay},

@@ -28,3 +28,4 @@ for pid in "${pids[@]}"; do wait "$pid"; done
 for p in $presets; do
   $py "$here/export.py" --run "$here/runs/$p" --out "$root/models/$p" --dev-file "$data/sst2/dev.tsv"
 done
+$py "$here/compare.py"

@@ -60,8 +60,9 @@ def export(model: MoEClassifier, path: str, labels, pad_id: int = 0) -> dict:
     """Exports the sparse-dispatch graph with dynamic batch and sequence axes; writes atomically."""
     import onnx
 
-    model.eval()
-    wrapper = _ContractOutputs(model)
+    # The exporter restores the wrapper's own training flag afterwards, recursively; a wrapper left in training
+    # mode would switch dropout back on in `model` for everything that runs after the export.
+    wrapper = _ContractOutputs(model).eval()
     ids = torch.tensor([[2, 10, 11, 12, 3], [2, 13, 3, pad_id, pad_id]], dtype=torch.int64)
     mask = (ids != pad_id).to(torch.int64)
     directory = os.path.dirname(os.path.abspath(path))

@@ -4,8 +4,9 @@ import tempfile
 import unittest
 
 import onnx
+import torch
 
-from tests.helpers import tiny_model
+from tests.helpers import batch, tiny_model
 from damoe.export_onnx import OUTPUT_NAMES, export
 
 
@@ -32,6 +33,19 @@ class ExportTest(unittest.TestCase):
             self.assertEqual(types["expert_gates"], onnx.TensorProto.FLOAT)
             ops = {n.op_type for n in proto.graph.node}
             self.assertIn("NonZero", ops, "the exported graph must use sparse dispatch")
+
+    def test_export_leaves_the_model_in_eval_mode(self):
+        model = tiny_model()
+        model.cfg.dropout = 0.5
+        for m in model.modules():
+            if isinstance(m, torch.nn.Dropout):
+                m.p = 0.5
+        ids, mask = batch()
+        before = model(ids, mask).logits
+        with tempfile.TemporaryDirectory() as d:
+            export(model, os.path.join(d, "model.onnx"), ["a", "b"])
+        self.assertFalse(any(m.training for m in model.modules()))
+        self.assertTrue(torch.equal(model(ids, mask).logits, before))
 
     def test_failed_export_leaves_the_good_file_alone(self):
         model = tiny_model()
