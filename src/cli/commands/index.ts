@@ -5,5 +5,6 @@
 import type { Command } from '../context';
 import { analyzeCommand } from './analyze';
 import { modelsCommand } from './models';
+import { spotCheckCommand } from './spot-check';
 
-export const COMMANDS: readonly Command[] = [analyzeCommand, modelsCommand];
+export const COMMANDS: readonly Command[] = [analyzeCommand, modelsCommand, spotCheckCommand];

@@ -1,0 +1,207 @@
+/**
+ * Spot-check throughput and memory (issue 6), see bench/README.md:
+ *
+ * 1. throughput: the shipped DA-MoE model over ../shared/data/sst2/dev.tsv through the spot-check path
+ *    (runSpotCheck -> engine.analyzeBatch with length bucketing -> full Analysis -> report statistics), in
+ *    examples/s, against PyTorch eager batch inference of the same weights (bench/spotcheck_torch.py, spawned with
+ *    /usr/bin/python3, same texts, same thread count, length-bucketed batches of the same size) in the same run;
+ * 2. memory: a generated 2,000,000-row TSV through the real CLI with --sample 1000; peak RSS of the CLI process
+ *    (process.resourceUsage().maxRSS inside it) and of the process tree (/usr/bin/time -v, when installed).
+ *
+ * Targets (reported, not asserted): >= 1,500 examples/s and >= 2x PyTorch eager; CLI peak RSS < 300 MB.
+ *
+ * Usage: npm run bench:spotcheck [-- --threads N --batch-size N --sample N|all --data FILE --model DIR
+ *        --checkpoint-run DIR --memory-rows N --skip-torch --skip-memory --smoke]
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseArgs } from 'util';
+import { openDataset } from '../src/core/datasets/reader';
+import { createEngine } from '../src/core/engine';
+import { packageRoot } from '../src/core/model-dirs';
+import { SpotCheckReportBuilder } from '../src/core/spotcheck/report';
+import { runSpotCheck } from '../src/core/spotcheck/run';
+import { sampleRecords } from '../src/core/spotcheck/sample';
+
+const ROOT = packageRoot(__dirname) ?? process.cwd();
+const MB = 1024 * 1024;
+
+interface TorchResult {
+  ok: true;
+  seconds: number;
+  tokenize_seconds: number;
+  forward_seconds: number;
+  examples: number;
+  examples_per_second: number;
+  predictions: number[];
+  torch: string;
+  threads: number;
+}
+
+function torchThroughput(req: Record<string, unknown>): TorchResult | { ok: false; reason: string } {
+  const script = path.join(ROOT, 'bench', 'spotcheck_torch.py');
+  const r = spawnSync('/usr/bin/python3', [script], { input: JSON.stringify(req), encoding: 'utf8', maxBuffer: 256 * MB });
+  if (r.error) return { ok: false, reason: `cannot run /usr/bin/python3: ${r.error.message}` };
+  try {
+    return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as TorchResult | { ok: false; reason: string };
+  } catch {
+    return { ok: false, reason: `the PyTorch script failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` };
+  }
+}
+
+/** Writes `rows` GLUE-style rows (two labels) without holding them in memory. */
+async function writeBigTsv(file: string, rows: number): Promise<void> {
+  const out = fs.createWriteStream(file);
+  const words = ['a', 'quiet', 'moving', 'film', 'dull', 'witty', 'story', 'that', 'never', 'quite', 'works', 'gorgeous'];
+  out.write('sentence\tlabel\n');
+  let chunk = '';
+  for (let i = 0; i < rows; i++) {
+    const n = 4 + (i % 13);
+    let s = '';
+    for (let j = 0; j < n; j++) s += `${words[(i * 7 + j * 3) % words.length]} `;
+    chunk += `${s}${i}\t${i % 3 === 0 ? 0 : 1}\n`;
+    if (chunk.length > 1 << 20) {
+      if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+      chunk = '';
+    }
+  }
+  out.write(chunk);
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+}
+
+async function memoryCheck(rows: number, modelDir: string, threads: number, notes: string[]): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'damoe-spotcheck-mem-'));
+  try {
+    const file = path.join(dir, 'big.tsv');
+    const t0 = performance.now();
+    await writeBigTsv(file, rows);
+    console.log(`\nmemory: generated ${rows.toLocaleString('en-US')} rows (${(fs.statSync(file).size / MB).toFixed(0)} MB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const main = path.join(ROOT, 'out', 'src', 'cli', 'main.js');
+    const args = ['spot-check', file, '--sample', '1000', '--seed', '1', '--model', modelDir, '--provider', 'cpu', '--threads', String(threads), '--json', path.join(dir, 'r.json')];
+    // Runs the CLI in a node process that reports its own peak RSS (the model worker is a separate process).
+    const wrapper =
+      `require(${JSON.stringify(main)}).run(${JSON.stringify(args)}).then((c) => {` +
+      `process.stderr.write('MAXRSS_KB=' + process.resourceUsage().maxRSS + '\\n'); process.exitCode = c; });`;
+    const hasTime = fs.existsSync('/usr/bin/time');
+    const cmd = hasTime ? '/usr/bin/time' : process.execPath;
+    const cmdArgs = hasTime ? ['-v', process.execPath, '-e', wrapper] : ['-e', wrapper];
+    const t1 = performance.now();
+    const r = spawnSync(cmd, cmdArgs, { encoding: 'utf8', maxBuffer: 64 * MB });
+    const seconds = (performance.now() - t1) / 1000;
+    if (r.status !== 0) {
+      notes.push(`MEMORY CHECK FAILED: exit ${r.status}: ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`);
+      return;
+    }
+    const own = /MAXRSS_KB=(\d+)/.exec(r.stderr);
+    const tree = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
+    const ownMb = own ? Number(own[1]) / 1024 : NaN;
+    console.log(`memory: damoe spot-check --sample 1000 took ${seconds.toFixed(1)} s`);
+    console.log(`memory: peak RSS of the CLI process ${ownMb.toFixed(0)} MB (target < 300 MB): ${ownMb < 300 ? 'OK' : 'ABOVE TARGET'}`);
+    if (tree) console.log(`memory: /usr/bin/time -v maximum resident set size ${(Number(tree[1]) / 1024).toFixed(0)} MB (largest process of the tree)`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      threads: { type: 'string', default: '1' },
+      'batch-size': { type: 'string', default: '32' },
+      sample: { type: 'string', default: 'all' },
+      data: { type: 'string' },
+      model: { type: 'string' },
+      'checkpoint-run': { type: 'string' },
+      'memory-rows': { type: 'string', default: '2000000' },
+      'skip-torch': { type: 'boolean' },
+      'skip-memory': { type: 'boolean' },
+      smoke: { type: 'boolean' },
+    },
+  });
+  const threads = Number(values.threads);
+  const batchSize = Number(values['batch-size']);
+  const smoke = values.smoke === true;
+  const sample = smoke ? 200 : values.sample === 'all' ? 'all' : Number(values.sample);
+  const memoryRows = smoke ? 100_000 : Number(values['memory-rows']);
+  const notes: string[] = [];
+
+  let modelDir = values.model ?? path.join(ROOT, 'models', 'damoe-sst2');
+  if (!fs.existsSync(path.join(modelDir, 'model.onnx'))) {
+    notes.push(`MODEL MISSING: ${modelDir}/model.onnx does not exist; the tiny test fixture is timed instead (not comparable).`);
+    modelDir = path.join(ROOT, 'test', 'fixtures', 'models', 'tiny-damoe');
+  }
+  let data = values.data ?? path.join(ROOT, '..', 'shared', 'data', 'sst2', 'dev.tsv');
+  if (!fs.existsSync(data)) {
+    notes.push(`DATA MISSING: ${data} does not exist (../shared/data is not part of the repository); the 31-row test fixture is used instead.`);
+    data = path.join(ROOT, 'test', 'fixtures', 'datasets', 'sst2-sample.tsv');
+  }
+  const runDir = values['checkpoint-run'] ?? path.join(ROOT, 'training', 'runs', path.basename(modelDir));
+
+  const dataset = await openDataset(data);
+  const drawn = await sampleRecords(dataset.records(), { size: sample, seed: 0 });
+  const records = drawn.records;
+  const engine = await createEngine({ modelDir, executionProvider: 'cpu', threads });
+  let engineEps = 0;
+  let engineSeconds = 0;
+  let accuracy: number | null = null;
+  let onnxPredictions: string[] = [];
+  try {
+    // Warm-up (not timed).
+    await runSpotCheck(engine, records.slice(0, Math.min(64, records.length)), new SpotCheckReportBuilder(engine.model), { batchSize });
+    const builder = new SpotCheckReportBuilder(engine.model);
+    const run = await runSpotCheck(engine, records, builder, { batchSize });
+    engineSeconds = run.elapsedMs / 1000;
+    engineEps = run.examplesPerSecond;
+    const report = builder.build({
+      dataset: { path: dataset.path, format: dataset.format, columns: dataset.columns, text_column: dataset.resolved.text, pair_column: dataset.resolved.pair, label_column: dataset.resolved.label, rows: dataset.report.rows, records: dataset.report.records },
+      sample: { requested: sample, seed: 0, size: records.length, stratified: drawn.stratified, strata: drawn.strata, note: drawn.note },
+      provider: engine.provider,
+      threads,
+      cancelled: false,
+      elapsedMs: run.elapsedMs,
+      readerSkipped: dataset.report.skipped,
+    });
+    accuracy = report.accuracy;
+    onnxPredictions = report.examples.map((x) => x.predicted);
+  } finally {
+    await engine.dispose();
+  }
+
+  console.log(`Spot-check throughput: ${records.length} examples from ${data}`);
+  console.log(`model: ${modelDir} (onnxruntime-node, cpu, ${threads} thread(s), batch ${batchSize}, length-bucketed chunks of 128, 2 in flight)`);
+  console.log(`engine (tokenize + IPC + onnxruntime + full Analysis + report stats): ${engineEps.toFixed(1)} examples/s (${engineSeconds.toFixed(2)} s)` + `${accuracy !== null ? `, accuracy ${(100 * accuracy).toFixed(2)}%` : ''}`);
+
+  if (values['skip-torch']) notes.push('PYTORCH SKIPPED (--skip-torch)');
+  else {
+    const torch = torchThroughput({
+      run_dir: runDir,
+      tokenizer: path.join(modelDir, 'tokenizer.json'),
+      threads,
+      batch_size: batchSize,
+      max_len: engine.maxTokens,
+      examples: records.map((r) => [r.text, r.pair ?? null]),
+    });
+    if (!torch.ok) notes.push(`PYTORCH N/A: ${torch.reason}`);
+    else {
+      const labels = engine.model.labels;
+      const agree = torch.predictions.filter((p, i) => labels[p] === onnxPredictions[i]).length;
+      console.log(
+        `pytorch eager (torch ${torch.torch}, ${torch.threads} thread(s), tokenize + bucketed batches of ${batchSize} + forward): ` +
+          `${torch.examples_per_second.toFixed(1)} examples/s (${torch.seconds.toFixed(2)} s; tokenize ${torch.tokenize_seconds.toFixed(2)} s)`,
+      );
+      console.log(`ratio engine / pytorch: ${(engineEps / torch.examples_per_second).toFixed(2)}x (target >= 2x); predictions agree on ${agree}/${records.length}`);
+    }
+  }
+  console.log(`target >= 1,500 examples/s: ${engineEps >= 1500 ? 'met' : 'NOT met'} on this machine (${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)})`);
+
+  if (values['skip-memory']) notes.push('MEMORY CHECK SKIPPED (--skip-memory)');
+  else await memoryCheck(memoryRows, modelDir, threads, notes);
+  for (const n of notes) console.log(n);
+}
+
+main().catch((e: Error) => {
+  console.error(`bench failed: ${e.message}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,84 @@
+"""PyTorch eager batch inference of a trained DA-MoE checkpoint, for bench/spotcheck-throughput.ts.
+
+Reads a JSON request on stdin: {"run_dir": DIR, "tokenizer": PATH, "threads": N, "batch_size": N, "max_len": N,
+"examples": [[text, pair_or_null], ...]} and writes one JSON object to stdout:
+{"ok": true, "seconds": .., "tokenize_seconds": .., "forward_seconds": .., "examples": N, "examples_per_second": ..,
+ "predictions": [...], "torch": VERSION, "threads": N} or {"ok": false, "reason": "..."}.
+
+The checkpoint is loaded with training/damoe/checkpoint.py load_run, the texts are tokenized with
+training/damoe/wordpiece.py (the model's tokenizer.json), sorted by length and run in batches of `batch_size`
+(length bucketing, as the engine does), under torch.inference_mode with torch.set_num_threads(threads).
+Timed: tokenization + batching + forward passes + argmax (model loading is not timed).
+"""
+import json
+import os
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def fail(reason):
+    print(json.dumps({"ok": False, "reason": reason}))
+    sys.exit(0)
+
+
+def main():
+    req = json.load(sys.stdin)
+    run_dir = req["run_dir"]
+    if not os.path.exists(os.path.join(run_dir, "best.pt")):
+        fail(f"checkpoint not found: {os.path.join(run_dir, 'best.pt')} (train the model first: training/train.sh)")
+    if not os.path.exists(req["tokenizer"]):
+        fail(f"tokenizer not found: {req['tokenizer']}")
+    try:
+        import torch
+    except ImportError as e:
+        fail(f"PyTorch is not importable by {sys.executable}: {e}")
+    sys.path.insert(0, os.path.join(ROOT, "training"))
+    from damoe.batching import pad_batch
+    from damoe.checkpoint import load_run
+    from damoe.wordpiece import WordPieceTokenizer
+
+    torch.set_num_threads(max(1, int(req["threads"])))
+    model, _ = load_run(run_dir)
+    model.eval()
+    tok = WordPieceTokenizer.from_file(req["tokenizer"])
+    examples = req["examples"]
+    batch_size = int(req["batch_size"])
+    max_len = int(req["max_len"])
+
+    # Warm-up (not timed): one small batch.
+    with torch.inference_mode():
+        warm = [tok.encode(t, p, max_len=max_len) for t, p in examples[: min(8, len(examples))]]
+        ids, mask = pad_batch(warm, tok.pad_id)
+        model(ids, mask)
+
+    t0 = time.perf_counter()
+    seqs = [tok.encode(t, p, max_len=max_len) for t, p in examples]
+    t1 = time.perf_counter()
+    order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
+    preds = [0] * len(seqs)
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            ids, mask = pad_batch([seqs[i] for i in idx], tok.pad_id)
+            out = model(ids, mask)
+            logits = out.logits if hasattr(out, "logits") else out[0]
+            for i, p in zip(idx, logits.argmax(-1).tolist()):
+                preds[i] = p
+    t2 = time.perf_counter()
+    print(json.dumps({
+        "ok": True,
+        "seconds": t2 - t0,
+        "tokenize_seconds": t1 - t0,
+        "forward_seconds": t2 - t1,
+        "examples": len(seqs),
+        "examples_per_second": len(seqs) / (t2 - t0) if t2 > t0 else 0,
+        "predictions": preds,
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+/**
+ * Dataset spot-checks: read a dataset (streamed), take a seeded stratified sample, run it through the engine's
+ * batch path and build a SpotCheckReport. Shared by `damoe spot-check` and the VS Code side.
+ */
+import type { Dataset } from '../datasets/reader';
+import { DatasetError } from '../datasets/types';
+import { ReportBuilderOptions, SpotCheckReport, SpotCheckReportBuilder } from './report';
+import { BatchEngine, RunOptions, runSpotCheck } from './run';
+import { DEFAULT_SAMPLE_SIZE, SampleResult, StratifiedSampler } from './sample';
+
+export * from './report';
+export * from './run';
+export * from './sample';
+export { createRng } from './rng';
+
+export interface SpotCheckOptions extends RunOptions, ReportBuilderOptions {
+  /** Examples to take, or 'all' (default 500). */
+  sample?: number | 'all';
+  seed?: number | string;
+  /** Recorded in the report (the engine's intra-op threads). */
+  threads?: number | null;
+  /** Called while the file is read and sampled, with the rows read so far (every 10,000 rows and at the end). */
+  onRead?: (rows: number) => void;
+  /** Called once the sample is drawn, before the model runs. */
+  onSampled?: (sample: SampleResult) => void;
+}
+
+export interface DatasetSample extends SampleResult {
+  /** The sampling stopped early because the signal was aborted. */
+  readCancelled: boolean;
+}
+
+/**
+ * Reads `dataset` once, sampling as it streams (bounded memory). Throws DatasetError('empty-dataset') when the file
+ * has no usable example. Needs no model, so a caller can sample before loading one.
+ */
+export async function sampleDataset(
+  dataset: Dataset,
+  options: Pick<SpotCheckOptions, 'sample' | 'seed' | 'signal' | 'onRead'> = {},
+): Promise<DatasetSample> {
+  const sampler = new StratifiedSampler({ size: options.sample ?? DEFAULT_SAMPLE_SIZE, seed: options.seed ?? 0 });
+  let readCancelled = false;
+  for await (const record of dataset.records()) {
+    sampler.add(record);
+    if (options.onRead && dataset.report.rows % 10000 === 0) options.onRead(dataset.report.rows);
+    if (options.signal?.aborted) {
+      readCancelled = true;
+      break;
+    }
+  }
+  const reader = dataset.report;
+  options.onRead?.(reader.rows);
+  const sample = sampler.result();
+  if (sample.seen === 0 && !readCancelled) {
+    const first = reader.skipped.first.slice(0, 5).map((s) => `line ${s.line}: ${s.reason}`);
+    throw new DatasetError(
+      'empty-dataset',
+      reader.skipped.count === 0
+        ? `the dataset has no examples: ${dataset.path}`
+        : `the dataset has no usable examples: all ${reader.skipped.count} rows were skipped (${first.join('; ')}${reader.skipped.count > first.length ? '; …' : ''})`,
+    );
+  }
+  return { ...sample, readCancelled };
+}
+
+/** Runs a sample drawn by sampleDataset through the engine and builds the report. */
+export async function runDatasetSample(
+  engine: BatchEngine,
+  dataset: Dataset,
+  sample: DatasetSample,
+  options: SpotCheckOptions = {},
+): Promise<SpotCheckReport> {
+  const reader = dataset.report;
+  const builder = new SpotCheckReportBuilder(engine.model, options);
+  const run = await runSpotCheck(engine, sample.records, builder, options);
+  return builder.build({
+    dataset: {
+      path: dataset.path,
+      format: dataset.format,
+      columns: dataset.columns,
+      text_column: dataset.resolved.text,
+      pair_column: dataset.resolved.pair,
+      label_column: dataset.resolved.label,
+      rows: reader.rows,
+      records: reader.records,
+    },
+    sample: {
+      requested: sample.requested,
+      seed: sample.seed,
+      size: sample.records.length,
+      stratified: sample.stratified,
+      strata: sample.strata,
+      note: sample.readCancelled ? 'cancelled while reading the dataset' : sample.note,
+    },
+    provider: engine.provider,
+    threads: options.threads ?? null,
+    cancelled: sample.readCancelled || run.cancelled,
+    elapsedMs: run.elapsedMs,
+    readerSkipped: reader.skipped,
+  });
+}
+
+/**
+ * Reads and samples `dataset`, runs the sample and returns the report (sampleDataset + runDatasetSample).
+ * Cancelling (options.signal) returns the partial report with `cancelled: true`.
+ */
+export async function spotCheckDataset(engine: BatchEngine, dataset: Dataset, options: SpotCheckOptions = {}): Promise<SpotCheckReport> {
+  const sample = await sampleDataset(dataset, options);
+  options.onSampled?.(sample);
+  return runDatasetSample(engine, dataset, sample, options);
+}

@@ -1,0 +1,166 @@
+/**
+ * The spot-check run: the sample goes through engine.analyzeBatch in chunks (the engine buckets each chunk's
+ * windows by length), each analysis is folded into the report builder and dropped, so memory holds one chunk of
+ * analyses at a time. Cancelling (AbortSignal) keeps every finished chunk: the result says `cancelled` and how many
+ * examples were done.
+ */
+import type { Analysis, ModelSummary, ProviderReport } from '../analysis/types';
+import type { BatchAnalyzeOptions } from '../engine';
+import { AnalyzeRequest, EngineError } from '../engine-api';
+import type { DatasetRecord } from '../datasets/types';
+import type { SpotCheckReportBuilder } from './report';
+
+/** The part of DamoeEngine a spot-check needs (tests pass fakes). */
+export interface BatchEngine {
+  readonly model: ModelSummary;
+  readonly provider: ProviderReport;
+  analyzeBatch(requests: readonly AnalyzeRequest[], options?: BatchAnalyzeOptions): Promise<Analysis[]>;
+}
+
+export interface SpotCheckProgress {
+  /** Examples finished. */
+  done: number;
+  total: number;
+  examplesPerSecond: number;
+  elapsedMs: number;
+}
+
+export interface RunOptions {
+  /** Examples per analyzeBatch call (default 128): bigger chunks bucket lengths better; a chunk in flight when cancelled is dropped. */
+  chunkSize?: number;
+  /** Sequences per model run inside a chunk (default 32). */
+  batchSize?: number;
+  /** Chunks in flight at once (default 2): the worker runs one while this thread analyses the other. */
+  pipelineDepth?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: SpotCheckProgress) => void;
+}
+
+export interface RunResult {
+  done: number;
+  total: number;
+  /** Examples the model could not run (input too long...), also recorded in the builder as skipped. */
+  failed: number;
+  cancelled: boolean;
+  elapsedMs: number;
+  examplesPerSecond: number;
+}
+
+export const DEFAULT_CHUNK_SIZE = 128;
+export const DEFAULT_BATCH_SIZE = 32;
+export const DEFAULT_PIPELINE_DEPTH = 2;
+
+/** Engine errors caused by one example's input: that example is skipped, the run goes on. */
+const INPUT_ERRORS = new Set(['empty-text', 'input-too-long', 'tokenizer']);
+
+function request(r: DatasetRecord): AnalyzeRequest {
+  return r.pair === undefined ? { text: r.text } : { text: r.text, textPair: r.pair };
+}
+
+type Settled = { ok: true; analyses: Analysis[] } | { ok: false; error: unknown };
+
+export async function runSpotCheck(
+  engine: BatchEngine,
+  records: readonly DatasetRecord[],
+  builder: SpotCheckReportBuilder,
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? DEFAULT_CHUNK_SIZE));
+  const batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE));
+  const depth = Math.max(1, Math.floor(options.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH));
+  const { signal } = options;
+  const total = records.length;
+  const t0 = performance.now();
+  let done = 0;
+  let failed = 0;
+  let cancelled = false;
+  /** Share of the oldest chunk in flight whose model runs are finished. */
+  let headFraction = 0;
+  const progress = (doneNow: number): void => {
+    const elapsedMs = performance.now() - t0;
+    options.onProgress?.({ done: doneNow, total, elapsedMs, examplesPerSecond: elapsedMs > 0 ? (doneNow * 1000) / elapsedMs : 0 });
+  };
+  const isCancel = (e: unknown): boolean => signal?.aborted === true || (e instanceof EngineError && e.code === 'cancelled');
+
+  // Up to `depth` chunks in flight, so the model worker always has the next chunk queued while this thread
+  // turns the previous chunk's outputs into analyses and statistics. Results are folded in chunk order.
+  const inflight: { start: number; chunk: readonly DatasetRecord[]; result: Promise<Settled> }[] = [];
+  let next = 0;
+  const launch = (): void => {
+    const start = next;
+    const chunk = records.slice(start, start + chunkSize);
+    next += chunk.length;
+    const entry = {
+      start,
+      chunk,
+      result: engine
+        .analyzeBatch(chunk.map(request), {
+          batchSize,
+          signal,
+          onProgress: (seqDone, seqTotal) => {
+            if (inflight[0] !== entry) return;
+            headFraction = seqDone / Math.max(1, seqTotal);
+            progress(done + Math.floor(chunk.length * headFraction));
+          },
+        })
+        .then(
+          (analyses): Settled => ({ ok: true, analyses }),
+          (error: unknown): Settled => ({ ok: false, error }),
+        ),
+    };
+    inflight.push(entry);
+  };
+
+  try {
+    while (next < total || inflight.length > 0) {
+      if (signal?.aborted) {
+        cancelled = true;
+        break;
+      }
+      while (inflight.length < depth && next < total) launch();
+      const head = inflight[0];
+      const settled = await head.result;
+      inflight.shift();
+      headFraction = 0;
+      let analyses: (Analysis | null)[];
+      if (settled.ok) analyses = settled.analyses;
+      else {
+        const e = settled.error;
+        if (isCancel(e)) {
+          cancelled = true;
+          break;
+        }
+        if (!(e instanceof EngineError) || !INPUT_ERRORS.has(e.code)) throw e;
+        // One input is at fault: run the chunk's examples one by one and skip those that fail.
+        analyses = [];
+        for (const r of head.chunk) {
+          if (signal?.aborted) break;
+          try {
+            analyses.push((await engine.analyzeBatch([request(r)], { batchSize, signal }))[0]);
+          } catch (inner) {
+            if (isCancel(inner)) break;
+            if (!(inner instanceof EngineError) || !INPUT_ERRORS.has(inner.code)) throw inner;
+            builder.skip(r.line, `${inner.code}: ${inner.message}`);
+            failed++;
+            analyses.push(null);
+          }
+        }
+      }
+      analyses.forEach((a, i) => {
+        if (a) builder.add(head.chunk[i], a);
+      });
+      done += analyses.length;
+      progress(done);
+      if (analyses.length < head.chunk.length) {
+        cancelled = true;
+        break;
+      }
+    }
+  } finally {
+    // Chunks still in flight after a cancel or an error: their outcome no longer matters.
+    for (const f of inflight) void f.result;
+  }
+  const elapsedMs = performance.now() - t0;
+  const analysed = done - failed;
+  return { done, total, failed, cancelled, elapsedMs, examplesPerSecond: elapsedMs > 0 ? (analysed * 1000) / elapsedMs : 0 };
+}

@@ -1,0 +1,368 @@
+/**
+ * Self-contained HTML for a SpotCheckReport: inline CSS, inline SVG and one small inline script (sorting and
+ * filtering the examples table); no network, no external fonts or images. Every string that came from the dataset
+ * or the model is HTML-escaped. A pure function of the report, so the VS Code side can reuse it ("Export HTML").
+ */
+import type { SpotCheckExpertLoad, SpotCheckReport, SpotCheckRoutingGroup, TokenImportanceEntry } from '../core/spotcheck/report';
+import { viridis, viridisInk } from './palette';
+
+export interface RenderOptions {
+  /** Nonce for the inline <style> and <script> (for a host with a nonce-based Content-Security-Policy). */
+  nonce?: string;
+  /** Add a Content-Security-Policy meta tag that forbids every external load (default true). */
+  csp?: boolean;
+  /** Document title (default: "Spot-check: <dataset file name>"). */
+  title?: string;
+}
+
+/** Escapes text for HTML element content and quoted attribute values. */
+export function escapeHtml(value: unknown): string {
+  return String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+const e = escapeHtml;
+
+function fmt(x: number | null | undefined, digits = 2): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits);
+}
+
+function pct(x: number | null): string {
+  return x === null || !Number.isFinite(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`;
+}
+
+function int(x: number): string {
+  return Math.round(x).toLocaleString('en-US');
+}
+
+/** 5053480960 -> "5.05 G" (FLOPs or expert evaluations). */
+function big(x: number): string {
+  const units: [number, string][] = [
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ];
+  for (const [scale, name] of units) if (Math.abs(x) >= scale) return `${(x / scale).toFixed(2)} ${name}`;
+  return `${Math.round(x)} `;
+}
+
+function baseName(p: string): string {
+  return p.split(/[\\/]/).pop() ?? p;
+}
+
+/** Vertical bar chart (K histogram): one bar per bin, counts on hover and under the axis. */
+function barChart(values: readonly number[], labels: readonly string[], caption: string, opts: { width?: number; height?: number } = {}): string {
+  const w = opts.width ?? 240;
+  const h = opts.height ?? 120;
+  const pad = { l: 6, r: 6, t: 16, b: 20 };
+  const max = Math.max(1, ...values);
+  const total = values.reduce((a, b) => a + b, 0);
+  const bw = (w - pad.l - pad.r) / Math.max(1, values.length);
+  const bars = values
+    .map((v, i) => {
+      const bh = ((h - pad.t - pad.b) * v) / max;
+      const x = pad.l + i * bw;
+      const y = h - pad.b - bh;
+      const share = total === 0 ? 0 : v / total;
+      return (
+        `<rect x="${(x + 2).toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(1, bw - 4).toFixed(1)}" height="${bh.toFixed(1)}" fill="${viridis(0.15 + 0.7 * (i / Math.max(1, values.length - 1)))}">` +
+        `<title>${e(labels[i])}: ${int(v)} (${pct(share)})</title></rect>` +
+        `<text x="${(x + bw / 2).toFixed(1)}" y="${h - 6}" class="axis">${e(labels[i])}</text>` +
+        (v > 0 ? `<text x="${(x + bw / 2).toFixed(1)}" y="${(y - 3).toFixed(1)}" class="val">${e(pct(share))}</text>` : '')
+      );
+    })
+    .join('');
+  return `<figure class="chart"><svg viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${e(caption)}"><line x1="${pad.l}" x2="${w - pad.r}" y1="${h - pad.b}" y2="${h - pad.b}" class="rule"/>${bars}</svg><figcaption>${e(caption)}</figcaption></figure>`;
+}
+
+/** Expert utilisation bars for one layer; dead experts get a hatched outline and a ✕. */
+function loadChart(load: SpotCheckExpertLoad, caption: string): string {
+  const E = load.utilisation.length;
+  const w = Math.max(200, Math.min(520, 26 * E + 40));
+  const h = 130;
+  const pad = { l: 28, r: 6, t: 10, b: 22 };
+  const max = Math.max(2, ...load.utilisation);
+  const y = (u: number): number => h - pad.b - ((h - pad.t - pad.b) * u) / max;
+  const bw = (w - pad.l - pad.r) / Math.max(1, E);
+  const dead = new Set(load.dead);
+  const bars = load.utilisation
+    .map((u, i) => {
+      const x = pad.l + i * bw;
+      const label = `expert ${i}: ${int(load.tokens[i])} tokens, utilisation ${fmt(u)}${dead.has(i) ? ' (dead: no token)' : ''}`;
+      const bar = dead.has(i)
+        ? `<rect x="${(x + 2).toFixed(1)}" y="${pad.t}" width="${Math.max(1, bw - 4).toFixed(1)}" height="${h - pad.t - pad.b}" class="dead"><title>${e(label)}</title></rect>` +
+          `<text x="${(x + bw / 2).toFixed(1)}" y="${h - pad.b - 4}" class="deadmark">✕</text>`
+        : `<rect x="${(x + 2).toFixed(1)}" y="${y(u).toFixed(1)}" width="${Math.max(1, bw - 4).toFixed(1)}" height="${(h - pad.b - y(u)).toFixed(1)}" fill="${viridis(Math.min(1, u / max))}"><title>${e(label)}</title></rect>`;
+      return `${bar}<text x="${(x + bw / 2).toFixed(1)}" y="${h - 8}" class="axis">${i}</text>`;
+    })
+    .join('');
+  const fair = y(1);
+  return (
+    `<figure class="chart"><svg viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${e(caption)}">` +
+    `<text x="2" y="${(fair + 3).toFixed(1)}" class="axis left">1.0</text>` +
+    `<text x="2" y="${(pad.t + 8).toFixed(1)}" class="axis left">${fmt(max, 1)}</text>${bars}` +
+    `<line x1="${pad.l}" x2="${w - pad.r}" y1="${fair.toFixed(1)}" y2="${fair.toFixed(1)}" class="fair"><title>fair share (utilisation 1)</title></line></svg>` +
+    `<figcaption>${e(caption)} · CV ${fmt(load.cv)}${load.dead.length ? ` · <strong class="warn">dead: ${e(load.dead.join(', '))}</strong>` : ' · no dead experts'}</figcaption></figure>`
+  );
+}
+
+/** Co-activation heatmap of one layer: cell (i, j) = tokens routed to both; colour relative to the layer's largest cell. */
+function heatmap(matrix: readonly number[][], caption: string): string {
+  const E = matrix.length;
+  const cell = Math.max(10, Math.min(28, Math.floor(300 / Math.max(1, E))));
+  const off = 22;
+  const size = off + E * cell + 2;
+  const max = Math.max(1, ...matrix.flat());
+  const cells = matrix
+    .map((row, i) =>
+      row
+        .map((v, j) => {
+          const t = v / max;
+          return `<rect x="${off + j * cell}" y="${off + i * cell}" width="${cell - 1}" height="${cell - 1}" fill="${viridis(t)}"><title>experts ${i} &amp; ${j}: ${int(v)} tokens</title></rect>`;
+        })
+        .join(''),
+    )
+    .join('');
+  const ticks = Array.from({ length: E }, (_, i) =>
+    `<text x="${off + i * cell + cell / 2}" y="14" class="axis">${i}</text><text x="${off - 4}" y="${off + i * cell + cell / 2 + 4}" class="axis right">${i}</text>`,
+  ).join('');
+  return `<figure class="chart"><svg viewBox="0 0 ${size} ${size}" width="${size}" height="${size}" role="img" aria-label="${e(caption)}">${ticks}${cells}</svg><figcaption>${e(caption)} (max ${int(max)})</figcaption></figure>`;
+}
+
+function confusionTable(r: SpotCheckReport): string {
+  const c = r.confusion;
+  if (!c) return '<p class="muted">No labels in the dataset: no confusion matrix.</p>';
+  const max = Math.max(1, ...c.matrix.flat());
+  const head = `<tr><th scope="col">${c.rows_are === 'model-labels' ? 'label ↓ / predicted →' : 'dataset label ↓ / predicted →'}</th>${c.columns.map((x) => `<th scope="col">${e(x)}</th>`).join('')}<th scope="col">total</th></tr>`;
+  const rows = c.matrix
+    .map((row, i) => {
+      const total = row.reduce((a, b) => a + b, 0);
+      const cells = row
+        .map((v, j) => {
+          const t = v / max;
+          const diag = c.rows_are === 'model-labels' && c.rows[i] === c.columns[j];
+          return `<td class="num${diag ? ' diag' : ''}" style="background:${viridis(t)};color:${viridisInk(t)}" title="${e(`${c.rows[i]} → ${c.columns[j]}: ${v}`)}">${int(v)}</td>`;
+        })
+        .join('');
+      return `<tr><th scope="row">${e(c.rows[i])}</th>${cells}<td class="num">${int(total)}</td></tr>`;
+    })
+    .join('');
+  return `<table class="confusion">${head}${rows}</table>`;
+}
+
+function groupTable(groups: readonly SpotCheckRoutingGroup[], what: string, L: number): string {
+  if (groups.length === 0) return `<p class="muted">No ${e(what)}.</p>`;
+  const head = `<tr><th scope="col">${e(what)}</th><th scope="col">examples</th><th scope="col">tokens</th><th scope="col">mean K</th>${Array.from({ length: L }, (_, l) => `<th scope="col">K L${l}</th>`).join('')}<th scope="col">dead experts per layer</th></tr>`;
+  const rows = groups
+    .map(
+      (g) =>
+        `<tr><th scope="row">${e(g.label)}${g.model_label !== null && g.model_label !== g.label ? ` <span class="muted">(${e(g.model_label)})</span>` : ''}</th>` +
+        `<td class="num">${int(g.n)}</td><td class="num">${int(g.tokens)}</td><td class="num">${fmt(g.mean_k.overall)}</td>` +
+        g.mean_k.per_layer.map((k) => `<td class="num">${fmt(k)}</td>`).join('') +
+        `<td>${g.expert_load.map((l) => (l.dead.length ? `L${l.layer}: ${e(l.dead.join(','))}` : `L${l.layer}: –`)).join(' · ')}</td></tr>`,
+    )
+    .join('');
+  return `<table>${head}${rows}</table>`;
+}
+
+/** Utilisation per (group, expert) for each layer as a small heat strip, so groups can be compared. */
+function groupLoadStrips(groups: readonly SpotCheckRoutingGroup[], what: string): string {
+  if (groups.length === 0) return '';
+  const L = groups[0].expert_load.length;
+  const parts: string[] = [];
+  for (let l = 0; l < L; l++) {
+    const E = groups[0].expert_load[l].utilisation.length;
+    const cell = Math.max(10, Math.min(24, Math.floor(360 / Math.max(1, E))));
+    const labelW = 110;
+    const w = labelW + E * cell + 4;
+    const h = 18 + groups.length * (cell + 2);
+    const max = Math.max(2, ...groups.flatMap((g) => g.expert_load[l].utilisation));
+    const body = groups
+      .map((g, gi) => {
+        const y = 18 + gi * (cell + 2);
+        const name = g.label.length > 14 ? `${g.label.slice(0, 13)}…` : g.label;
+        return (
+          `<text x="${labelW - 4}" y="${y + cell / 2 + 4}" class="axis right">${e(name)}</text>` +
+          g.expert_load[l].utilisation
+            .map((u, ex) => {
+              const dead = g.expert_load[l].dead.includes(ex);
+              return `<rect x="${labelW + ex * cell}" y="${y}" width="${cell - 1}" height="${cell}" ${dead ? 'class="dead"' : `fill="${viridis(u / max)}"`}><title>${e(`${g.label}, expert ${ex}: utilisation ${fmt(u)}, ${g.expert_load[l].tokens[ex]} tokens${dead ? ' (dead)' : ''}`)}</title></rect>`;
+            })
+            .join('')
+        );
+      })
+      .join('');
+    const ticks = Array.from({ length: E }, (_, ex) => `<text x="${labelW + ex * cell + cell / 2}" y="12" class="axis">${ex}</text>`).join('');
+    parts.push(`<figure class="chart"><svg viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${e(`utilisation per ${what}, layer ${l}`)}">${ticks}${body}</svg><figcaption>layer ${l}: expert utilisation per ${e(what)}</figcaption></figure>`);
+  }
+  return `<div class="charts">${parts.join('')}</div>`;
+}
+
+function tokenTable(entries: readonly TokenImportanceEntry[], caption: string): string {
+  if (entries.length === 0) return `<p class="muted">${e(caption)}: none with enough occurrences.</p>`;
+  const max = Math.max(...entries.map((x) => x.mean_importance), 1e-9);
+  const rows = entries
+    .map(
+      (x) =>
+        `<tr><td><code>${e(x.token)}</code></td><td class="num">${fmt(x.mean_importance, 3)}</td><td class="num">${int(x.count)}</td>` +
+        `<td><span class="bar" style="width:${Math.max(1, (100 * x.mean_importance) / max).toFixed(0)}%;background:${viridis(x.mean_importance / max)}"></span></td></tr>`,
+    )
+    .join('');
+  return `<table class="tokens"><caption>${e(caption)}</caption><tr><th scope="col">token</th><th scope="col">mean importance</th><th scope="col">count</th><th scope="col"></th></tr>${rows}</table>`;
+}
+
+function examplesTable(r: SpotCheckReport): string {
+  const rows = r.examples
+    .map((x) => {
+      const state = x.correct === null ? 'unlabelled' : x.correct ? 'correct' : 'wrong';
+      const text = x.pair === null ? e(x.text) : `${e(x.text)} <span class="sep">‖</span> ${e(x.pair)}`;
+      return (
+        `<tr data-state="${state}" data-line="${x.line}" data-conf="${x.confidence}" data-k="${x.mean_k}" data-h="${x.importance_entropy ?? -1}" data-tokens="${x.tokens}">` +
+        `<td class="num">${x.line}</td><td class="text">${text}</td><td>${x.label === null ? '<span class="muted">–</span>' : e(x.label)}</td>` +
+        `<td>${e(x.predicted)}</td><td class="num">${fmt(x.confidence, 3)}</td>` +
+        `<td class="${state}">${state === 'correct' ? '✓ correct' : state === 'wrong' ? '✗ wrong' : '–'}</td>` +
+        `<td class="num">${fmt(x.mean_k)}</td><td class="num">${fmt(x.importance_entropy)}</td><td class="num">${x.tokens}</td></tr>`
+      );
+    })
+    .join('\n');
+  const cols: [string, string][] = [
+    ['line', 'line'],
+    ['text', 'text'],
+    ['label', 'label'],
+    ['predicted', 'predicted'],
+    ['conf', 'confidence'],
+    ['state', 'result'],
+    ['k', 'mean K'],
+    ['h', 'importance entropy (bits)'],
+    ['tokens', 'tokens'],
+  ];
+  const head = cols.map(([key, name], i) => `<th scope="col"><button type="button" data-col="${i}" data-key="${key}">${e(name)}</button></th>`).join('');
+  return (
+    `<div class="controls"><label>Filter text <input type="search" id="q" placeholder="words in the text or label"></label>` +
+    `<label>Show <select id="state"><option value="all">all</option><option value="wrong">wrong only</option><option value="correct">correct only</option><option value="unlabelled">unlabelled</option></select></label>` +
+    `<span id="shown" class="muted"></span></div>` +
+    `<table id="examples" class="examples"><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`
+  );
+}
+
+// Sorting and filtering of the examples table. Plain DOM, no external resources.
+const SCRIPT = `(function(){
+var table=document.getElementById('examples');if(!table)return;
+var body=table.tBodies[0];var rows=Array.prototype.slice.call(body.rows);
+var q=document.getElementById('q');var st=document.getElementById('state');var shown=document.getElementById('shown');
+var numeric={line:1,conf:1,k:1,h:1,tokens:1};var sortKey=null,dir=1;
+function val(r,key,col){if(numeric[key])return parseFloat(r.getAttribute('data-'+key));if(key==='state')return r.getAttribute('data-state');return r.cells[col].textContent.toLowerCase();}
+function apply(){var needle=(q.value||'').toLowerCase();var want=st.value;var n=0;
+rows.forEach(function(r){var ok=(want==='all'||r.getAttribute('data-state')===want)&&(!needle||r.textContent.toLowerCase().indexOf(needle)>=0);r.hidden=!ok;if(ok)n++;});
+shown.textContent=n+' of '+rows.length+' examples shown';}
+Array.prototype.forEach.call(table.tHead.querySelectorAll('button'),function(b){b.addEventListener('click',function(){
+var key=b.getAttribute('data-key');var col=+b.getAttribute('data-col');dir=(sortKey===key)?-dir:1;sortKey=key;
+rows.sort(function(a,c){var x=val(a,key,col),y=val(c,key,col);return (x<y?-1:x>y?1:0)*dir||(+a.getAttribute('data-line')-+c.getAttribute('data-line'));});
+rows.forEach(function(r){body.appendChild(r);});
+Array.prototype.forEach.call(table.tHead.querySelectorAll('th'),function(th){th.removeAttribute('aria-sort');});
+b.parentNode.setAttribute('aria-sort',dir>0?'ascending':'descending');});});
+q.addEventListener('input',apply);st.addEventListener('change',apply);apply();})();`;
+
+const STYLE = `
+:root{color-scheme:light dark;--bg:#ffffff;--fg:#1b1f24;--muted:#5f6b7a;--line:#d5dae1;--card:#f6f8fa;--warn:#b3261e;--ok:#1a7f37;--dead:#b3261e}
+@media (prefers-color-scheme:dark){:root{--bg:#16181d;--fg:#e6e8eb;--muted:#9aa4b2;--line:#343a44;--card:#1e2128;--warn:#ff8a80;--ok:#7ee2a8;--dead:#ff8a80}}
+*{box-sizing:border-box}body{margin:0;padding:24px;background:var(--bg);color:var(--fg);font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 10px;border-bottom:1px solid var(--line);padding-bottom:4px}h3{font-size:14px;margin:14px 0 6px}
+.muted{color:var(--muted)}.warn{color:var(--warn)}.banner{border:1px solid var(--warn);color:var(--warn);padding:8px 12px;border-radius:6px;margin:12px 0}
+.cards{display:flex;flex-wrap:wrap;gap:10px;margin:14px 0}.card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 14px;min-width:140px}
+.card .v{font-size:20px;font-weight:600}.card .k{color:var(--muted);font-size:12px}
+table{border-collapse:collapse;margin:6px 0}th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}th{background:var(--card);font-weight:600}
+td.num{text-align:right;font-variant-numeric:tabular-nums}caption{text-align:left;font-weight:600;padding:4px 0}
+table.confusion td.num{min-width:64px}table.confusion td.diag{font-weight:700}
+.charts{display:flex;flex-wrap:wrap;gap:14px}figure.chart{margin:0}figcaption{font-size:12px;color:var(--muted);max-width:520px}
+svg text{fill:var(--fg);font-size:10px;text-anchor:middle}svg text.left{text-anchor:start}svg text.right{text-anchor:end}svg text.val{font-size:9px;fill:var(--muted)}
+svg .rule{stroke:var(--line)}svg .fair{stroke:var(--fg);stroke-dasharray:4 3;opacity:.6}
+svg rect.dead{fill:transparent;stroke:var(--dead);stroke-width:1.5;stroke-dasharray:3 2}svg text.deadmark{fill:var(--dead);font-size:12px;font-weight:700}
+.tokens{display:inline-table;margin-right:18px}.bar{display:inline-block;height:10px;min-width:2px;border-radius:2px}
+.controls{display:flex;gap:16px;align-items:center;margin:8px 0;flex-wrap:wrap}input,select{background:var(--bg);color:var(--fg);border:1px solid var(--line);border-radius:4px;padding:4px 6px}
+table.examples{width:100%}table.examples td.text{max-width:640px;word-break:break-word}table.examples th button{all:unset;cursor:pointer;font-weight:600}
+table.examples th button::after{content:" ⇅";color:var(--muted)}th[aria-sort=ascending] button::after{content:" ▲"}th[aria-sort=descending] button::after{content:" ▼"}
+td.correct{color:var(--ok)}td.wrong{color:var(--warn);font-weight:600}.sep{color:var(--muted)}code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+ul.skipped{margin:4px 0;padding-left:20px}
+`;
+
+/** The whole report as one HTML document. */
+export function renderSpotCheckHtml(report: SpotCheckReport, options: RenderOptions = {}): string {
+  const r = report;
+  const m = r.model;
+  const nonce = options.nonce ? ` nonce="${e(options.nonce)}"` : '';
+  const title = options.title ?? `Spot-check: ${baseName(r.dataset.path)}`;
+  const csp =
+    options.csp === false
+      ? ''
+      : `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${options.nonce ? `'nonce-${e(options.nonce)}'` : "'unsafe-inline'"}; script-src ${options.nonce ? `'nonce-${e(options.nonce)}'` : "'unsafe-inline'"}; img-src data:">`;
+  const kLabels = r.k_histogram.overall.map((_, k) => `K=${k}`);
+  const flops = r.flops;
+  const cards: [string, string][] = [
+    ['accuracy', r.accuracy === null ? 'n/a' : pct(r.accuracy)],
+    ['examples analysed', `${int(r.n)}${r.cancelled ? ` of ${int(r.sample.size)}` : ''}`],
+    ['mean K', fmt(r.mean_k.overall)],
+    ['examples / s', fmt(r.examples_per_second, 1)],
+    ['expert compute vs top-' + m.k_max, flops.fixed_top_k_max > 0 ? pct(flops.spent / flops.fixed_top_k_max) : 'n/a'],
+    ['skipped rows', int(r.skipped.count)],
+  ];
+  const skippedList = r.skipped.first.length
+    ? `<ul class="skipped">${r.skipped.first.map((s) => `<li>line ${s.line}: ${e(s.reason)}</li>`).join('')}</ul>${r.skipped.count > r.skipped.first.length ? `<p class="muted">… and ${int(r.skipped.count - r.skipped.first.length)} more.</p>` : ''}`
+    : '<p class="muted">No rows skipped.</p>';
+  const strata = r.sample.strata.map((s) => `${s.label === null ? '(no label)' : s.label}: ${int(s.taken)} of ${int(s.seen)}`).join(', ');
+  const L = m.num_layers;
+  const sections = [
+    `<header><h1>${e(title)}</h1>` +
+      `<p class="muted">Dataset <code>${e(r.dataset.path)}</code> (${e(r.dataset.format)}; text <code>${e(r.dataset.text_column)}</code>` +
+      `${r.dataset.pair_column ? `, pair <code>${e(r.dataset.pair_column)}</code>` : ''}${r.dataset.label_column ? `, label <code>${e(r.dataset.label_column)}</code>` : ', no labels'}) · ` +
+      `model <strong>${e(m.name)}</strong> (${e(m.router_kind)}, ${L} layers × ${m.num_experts} experts, K max ${m.k_max}, labels ${e(m.labels.join(', '))}) · ` +
+      `provider ${e(r.execution_provider.used)} (requested ${e(r.execution_provider.requested)})${r.threads !== null ? `, ${r.threads === 0 ? 'default' : r.threads} thread${r.threads === 1 ? '' : 's'}` : ''} · ${e(r.created_at)}</p>` +
+      `<p class="muted">Sample: ${int(r.sample.size)} of ${int(r.dataset.records)} examples (requested ${e(r.sample.requested)}, seed ${e(r.sample.seed)}, ` +
+      `${r.sample.stratified ? 'stratified by label' : 'not stratified'}${r.sample.note ? ` — ${e(r.sample.note)}` : ''}). ${e(strata)}</p></header>`,
+    r.cancelled ? `<div class="banner" role="status">Cancelled: ${int(r.n)} of ${int(r.sample.size)} examples were analysed; the figures cover those only.</div>` : '',
+    `<section class="cards">${cards.map(([k, v]) => `<div class="card"><div class="v">${e(v)}</div><div class="k">${e(k)}</div></div>`).join('')}</section>`,
+    `<section><h2>Accuracy and confusion</h2><p>Accuracy <strong>${r.accuracy === null ? 'n/a' : pct(r.accuracy)}</strong>` +
+      `${r.correct !== null ? ` (${int(r.correct)} of ${int(r.labelled)} labelled examples)` : ''}.` +
+      `${r.label_mapping.note ? ` <span class="${r.label_mapping.strategy === 'none' ? 'warn' : 'muted'}">${e(r.label_mapping.note)}</span>` : ''}</p>` +
+      confusionTable(r) +
+      `<p class="muted">Predicted: ${r.predicted_counts.map((p) => `${e(p.label)} ${int(p.count)}`).join(' · ')}</p></section>`,
+    `<section><h2>K per token (histograms)</h2><p class="muted">${int(r.tokens)} tokens, special tokens included (they are routed like any token). ` +
+      `Expert compute: ${big(flops.spent)}${flops.unit === 'flops' ? 'FLOP' : 'expert evaluations'} spent; a fixed top-${m.k_max} router would spend ${big(flops.fixed_top_k_max)}${flops.unit === 'flops' ? 'FLOP' : ''}, top-2 ${big(flops.fixed_top_2)}${flops.unit === 'flops' ? 'FLOP' : ''}.</p>` +
+      `<div class="charts">${barChart(r.k_histogram.overall, kLabels, `all layers · mean K ${fmt(r.mean_k.overall)}`)}` +
+      r.k_histogram.per_layer.map((row, l) => barChart(row, kLabels, `layer ${l} · mean K ${fmt(r.mean_k.per_layer[l])}`)).join('') +
+      `</div></section>`,
+    `<section><h2>Expert load</h2><p class="muted">Utilisation = tokens routed to the expert ÷ the fair share (dashed line = 1). Dead experts (no token in the sample) are outlined and marked ✕.</p>` +
+      `<div class="charts">${r.expert_load.map((l) => loadChart(l, `layer ${l.layer}`)).join('')}</div></section>`,
+    `<section><h2>Co-activation</h2><p class="muted">Tokens routed to both experts i and j (diagonal: tokens routed to i); colour relative to the layer's largest cell.</p>` +
+      `<div class="charts">${r.co_activation.map((mx, l) => heatmap(mx, `layer ${l}`)).join('')}</div></section>`,
+    `<section><h2>Routing per label</h2>` +
+      (r.routing_by_label.length
+        ? `<h3>By dataset label</h3>${groupTable(r.routing_by_label, 'dataset label', L)}${groupLoadStrips(r.routing_by_label, 'dataset label')}`
+        : '<p class="muted">The dataset has no labels; routing per predicted label below.</p>') +
+      `<h3>By predicted label</h3>${groupTable(r.routing_by_prediction, 'predicted label', L)}${groupLoadStrips(r.routing_by_prediction, 'predicted label')}</section>`,
+    `<section><h2>Most and least important tokens</h2>` +
+      (r.token_importance.available
+        ? `<p class="muted">Mean importance (averaged over layers) of each token text over the sample, tokens seen at least ${r.token_importance.min_count} times; special tokens excluded.</p>` +
+          tokenTable(r.token_importance.most, 'most important') +
+          tokenTable(r.token_importance.least, 'least important')
+        : '<p class="muted">Not available: this model exposes only router_logits (no token importance).</p>') +
+      `</section>`,
+    `<section><h2>Skipped rows</h2>${skippedList}</section>`,
+    `<section><h2>Examples</h2><p class="muted">Click a column to sort; the text filter matches the text and labels. Mean K counts special tokens; importance entropy is over content tokens.</p>${examplesTable(r)}</section>`,
+  ];
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+${csp}
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${e(title)}</title>
+<style${nonce}>${STYLE}</style>
+</head>
+<body>
+${sections.join('\n')}
+<script${nonce}>${SCRIPT}</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,120 @@
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import type { Analysis } from '../../../src/core/analysis/types';
+import type { BatchAnalyzeOptions } from '../../../src/core/engine';
+import { AnalyzeRequest, EngineError } from '../../../src/core/engine-api';
+import type { DatasetRecord } from '../../../src/core/datasets/types';
+import { SpotCheckReportBuilder } from '../../../src/core/spotcheck/report';
+import { BatchEngine, runSpotCheck, SpotCheckProgress } from '../../../src/core/spotcheck/run';
+import { fakeAnalysis, MODEL } from './fake';
+
+/** A fake engine: every text gets one content token; 'LONG' texts fail as too long; calls are recorded. */
+function fakeEngine(onCall?: (n: number) => void): BatchEngine & { calls: AnalyzeRequest[][] } {
+  const calls: AnalyzeRequest[][] = [];
+  return {
+    model: MODEL,
+    provider: { requested: 'cpu', used: 'cpu', skipped: [] },
+    calls,
+    async analyzeBatch(reqs: readonly AnalyzeRequest[], options: BatchAnalyzeOptions = {}): Promise<Analysis[]> {
+      calls.push([...reqs]);
+      onCall?.(calls.length);
+      await new Promise((r) => setImmediate(r));
+      if (options.signal?.aborted) throw new EngineError('cancelled', 'The request was cancelled.');
+      if (reqs.some((r) => r.text === 'LONG')) throw new EngineError('input-too-long', 'The pair text has 999 tokens');
+      options.onProgress?.(reqs.length, reqs.length);
+      return reqs.map((r) =>
+        fakeAnalysis(r.text, [{ text: r.text, k: [1, 2], imp: [1, 1] }], r.textPair === undefined ? [0.3, 0.7] : [0.6, 0.4]),
+      );
+    },
+  };
+}
+
+const recs = (texts: string[]): DatasetRecord[] => texts.map((text, i) => ({ line: i + 2, text, label: '1' }));
+
+const context = (cancelled: boolean, elapsedMs: number) => ({
+  dataset: { path: '/x', format: 'tsv' as const, columns: null, text_column: 't', pair_column: null, label_column: null, rows: 0, records: 0 },
+  sample: { requested: 5, seed: 0, size: 5, stratified: false, strata: [], note: null },
+  provider: MODEL && { requested: 'cpu' as const, used: 'cpu' as const, skipped: [] },
+  cancelled,
+  elapsedMs,
+  readerSkipped: { count: 0, first: [] },
+});
+
+describe('runSpotCheck', () => {
+  it('runs the sample in chunks through analyzeBatch, passes pairs, reports progress', async () => {
+    const engine = fakeEngine();
+    const builder = new SpotCheckReportBuilder(MODEL);
+    const progress: SpotCheckProgress[] = [];
+    const records = recs(['a', 'b', 'c', 'd', 'e']);
+    records[1].pair = 'second';
+    const res = await runSpotCheck(engine, records, builder, { chunkSize: 2, onProgress: (p) => progress.push(p) });
+    assert.deepEqual(engine.calls.map((c) => c.length), [2, 2, 1]);
+    assert.deepEqual(engine.calls[0][1], { text: 'b', textPair: 'second' });
+    assert.equal(res.done, 5);
+    assert.equal(res.cancelled, false);
+    assert.equal(builder.count, 5);
+    assert.equal(progress[progress.length - 1].done, 5);
+    assert.equal(progress[progress.length - 1].total, 5);
+    assert.ok(progress.every((p, i) => i === 0 || p.done >= progress[i - 1].done));
+    assert.ok(progress.every((p) => p.examplesPerSecond >= 0));
+    const report = builder.build(context(false, res.elapsedMs));
+    assert.equal(report.examples[1].predicted, 'negative');
+  });
+
+  it('cancelling keeps the finished chunks and says how many were done', async () => {
+    const controller = new AbortController();
+    const engine = fakeEngine((n) => {
+      if (n === 2) controller.abort();
+    });
+    const builder = new SpotCheckReportBuilder(MODEL);
+    const res = await runSpotCheck(engine, recs(['a', 'b', 'c', 'd', 'e']), builder, { chunkSize: 2, pipelineDepth: 1, signal: controller.signal });
+    assert.equal(res.cancelled, true);
+    assert.equal(res.done, 2);
+    assert.equal(builder.count, 2);
+    const report = builder.build(context(res.cancelled, res.elapsedMs));
+    assert.equal(report.cancelled, true);
+    assert.equal(report.n, 2);
+  });
+
+  it('with chunks in flight at once, results are still folded in input order', async () => {
+    const engine = fakeEngine();
+    const builder = new SpotCheckReportBuilder(MODEL);
+    const res = await runSpotCheck(engine, recs(['a', 'b', 'c', 'd', 'e', 'f', 'g']), builder, { chunkSize: 2, pipelineDepth: 3 });
+    assert.equal(res.done, 7);
+    assert.deepEqual(engine.calls.map((c) => c.map((r) => r.text).join('')), ['ab', 'cd', 'ef', 'g']);
+    const report = builder.build(context(false, 1));
+    assert.deepEqual(report.examples.map((x) => x.text), ['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+  });
+
+  it('an already-aborted signal runs nothing', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const engine = fakeEngine();
+    const res = await runSpotCheck(engine, recs(['a']), new SpotCheckReportBuilder(MODEL), { signal: controller.signal });
+    assert.deepEqual([res.done, res.cancelled, engine.calls.length], [0, true, 0]);
+  });
+
+  it('one input the model cannot take is skipped with its line; the rest of its chunk still runs', async () => {
+    const engine = fakeEngine();
+    const builder = new SpotCheckReportBuilder(MODEL);
+    const res = await runSpotCheck(engine, recs(['a', 'LONG', 'c', 'd']), builder, { chunkSize: 3 });
+    assert.equal(res.failed, 1);
+    assert.equal(res.done, 4);
+    assert.equal(builder.count, 3);
+    const report = builder.build(context(false, 1));
+    assert.equal(report.skipped.run, 1);
+    assert.equal(report.skipped.first[0].line, 3);
+    assert.match(report.skipped.first[0].reason, /^input-too-long: /);
+    assert.deepEqual(report.examples.map((x) => x.line), [2, 4, 5]);
+  });
+
+  it('other engine errors end the run', async () => {
+    const engine: BatchEngine = {
+      ...fakeEngine(),
+      async analyzeBatch() {
+        throw new EngineError('worker-crashed', 'The model worker crashed');
+      },
+    };
+    await assert.rejects(runSpotCheck(engine, recs(['a']), new SpotCheckReportBuilder(MODEL)), /worker crashed/);
+  });
+});
