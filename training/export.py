@@ -107,17 +107,14 @@ def main(argv=None) -> int:
         "dev_file": os.path.relpath(os.path.abspath(args.dev_file), ROOT),
         "parameters": n_params,
         "model_onnx_bytes": size,
-        "train_seconds": summary.get("train_seconds"),
-        "train_steps": summary.get("steps"),
+        "train_seconds": summary.get("total_train_seconds", summary.get("train_seconds")),
+        "train_steps": summary.get("total_steps", summary.get("steps")),
         "train_threads": summary.get("threads"),
         "best_step": ckpt["metrics"].get("step"),
         "torch_latency_ms_T32_1thread": round(time_forward(model, 32, 1), 3),
         "machine": f"{platform.machine()} {os.cpu_count()} cores, torch {torch.__version__}",
         "contract": meta,
-        "reproduce": f"bash training/train.sh  # or: /usr/bin/python3 training/train.py --preset {name} "
-                     f"--out training/runs/{name} --epochs {ckpt['train_config']['epochs']} --eval-every 400 && "
-                     f"/usr/bin/python3 training/export.py --run training/runs/{name} --out models/{name}"
-                     + (f" --k-scale {args.k_scale}" if args.k_scale is not None else ""),
+        "reproduce": f"PRESETS={name} bash training/train.sh",
     })
     write_atomic(os.path.join(args.out, "metrics.json"), json.dumps(metrics, indent=1).encode("utf-8"))
 

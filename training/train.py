@@ -161,7 +161,15 @@ def main(argv=None) -> int:
         if done:
             break
     summary = {"best": best, "train_seconds": round(train_seconds, 1), "wall_seconds": round(time.time() - t0, 1),
-               "steps": step, "threads": tc.threads}
+               "steps": step, "threads": tc.threads, "init_from": args.init_from}
+    if args.init_from:
+        from damoe.checkpoint import run_summary
+        before = run_summary(args.init_from)
+        summary["total_train_seconds"] = round(before.get("total_train_seconds", before.get("train_seconds", 0))
+                                               + train_seconds, 1)
+        summary["total_steps"] = before.get("total_steps", before.get("steps", 0)) + step
+    else:
+        summary["total_train_seconds"], summary["total_steps"] = summary["train_seconds"], step
     write_atomic(os.path.join(args.out, "summary.json"), json.dumps(summary, indent=1).encode("utf-8"))
     print(f"best dev accuracy {best['accuracy']:.4f} at step {best['step']}; training took {train_seconds:.0f}s")
     return 0

@@ -144,3 +144,5 @@ process.on('message', (raw: HostToWorker) => {
 
 // The host went away (crashed, or was killed): never linger as an orphan.
 process.on('disconnect', () => process.exit(0));
+// Ctrl-C in a terminal reaches the whole process group; the parent decides what a cancel means and disposes us.
+process.on('SIGINT', () => {});
