@@ -31,6 +31,7 @@ const ENTRIES = [
   { name: 'extension', entry: 'src/extension/extension.ts', outfile: 'dist/extension.js', optional: true, ...node, external: ['vscode', 'onnxruntime-node'] },
   { name: 'worker', entry: 'src/core/runtime/worker.ts', outfile: 'dist/worker.js', optional: true, ...node, external: ['onnxruntime-node'] },
   { name: 'webview-routing', entry: 'src/webview/routing/main.ts', outfile: 'dist/webview/routing.js', ...webview },
+  { name: 'webview-spotcheck', entry: 'src/webview/spotcheck/main.ts', outfile: 'dist/webview/spotcheck.js', ...webview },
 ];
 
 const selected = ENTRIES.filter((e) => only.length === 0 || only.some((p) => e.name.startsWith(p)));

@@ -20,6 +20,7 @@ export function activate(context: vscode.ExtensionContext): InspectorTestApi {
     vscode.commands.registerCommand('damoe.selectModel', () => ins.selectModel()),
     vscode.commands.registerCommand('damoe.toggleHighlights', () => ins.toggleHighlights()),
     vscode.commands.registerCommand('damoe.showOutput', () => ins.showOutput()),
+    vscode.commands.registerCommand('damoe.spotCheck', (...args: unknown[]) => ins.spotCheck(...args)),
   );
   ins.log.info(`DA-MoE Inspector ${context.extension.packageJSON.version ?? ''} activated (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'restricted'}).`);
   return ins.testApi();

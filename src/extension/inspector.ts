@@ -16,6 +16,7 @@ import { LatestWins } from './latestWins';
 import { pickModel } from './modelPicker';
 import { RoutingPanel } from './routingPanel';
 import { AnalysisSession, type Anchor } from './session';
+import { SpotChecker, type SpotCheckResult } from './spotCheck';
 import { RoutingStatusBar } from './statusBar';
 
 /** Longer selections are refused up front: tokenizing and rendering megabytes would freeze the views. */
@@ -25,7 +26,7 @@ const ANCHOR_KEY = 'damoe.lastAnchor';
 
 /** What `damoe.analyzeRouting` resolves to (host tests and other extensions can use it). */
 export type AnalyzeResult =
-  | { status: 'ok'; analysis: Analysis; uri: string; baseOffset: number; usedCurrentLine: boolean; windowed: boolean }
+  | { status: 'ok'; analysis: Analysis; uri: string; baseOffset: number; usedCurrentLine: boolean; windowed: boolean; linked: boolean }
   | { status: 'cancelled' }
   | { status: 'no-editor' | 'empty' | 'too-long'; message: string }
   | { status: 'error'; code: string; message: string };
@@ -38,6 +39,9 @@ export interface InspectorTestApi {
   /** The token index last sent to the panel for the editor cursor. */
   cursorToken(): number | null;
   stale(): boolean;
+  /** The spot-check panel exists / has said `ready`. */
+  spotCheckPanelExists(): boolean;
+  spotCheckPanelReady(): boolean;
 }
 
 interface SavedAnchor {
@@ -53,6 +57,7 @@ export class Inspector implements vscode.Disposable {
   private readonly panel: RoutingPanel;
   private readonly highlights: Highlights;
   private readonly status: RoutingStatusBar;
+  private readonly spotChecker: SpotChecker;
   private readonly latest = new LatestWins();
   private readonly disposables: vscode.Disposable[] = [];
   private cursorTimer: NodeJS.Timeout | undefined;
@@ -78,9 +83,19 @@ export class Inspector implements vscode.Disposable {
       restored: (a) => this.onPanelRestored(a),
       disposed: () => this.highlights.showToken(null),
     });
+    this.spotChecker = new SpotChecker(context.extensionUri, {
+      log: this.log,
+      engine: () => this.engines.get(),
+      modelDir: () => readEngineSettings(extensionPath).modelDir,
+      threads: () => readEngineSettings(extensionPath).threads,
+      report: (ue) => this.report(ue),
+      dropEngine: () => this.engines.invalidate(),
+      analyzeText: (request, link) => this.analyzeText(request, link),
+    });
     this.disposables.push(
       this.log,
       this.status,
+      this.spotChecker,
       this.highlights,
       this.panel,
       this.panel.registerSerializer(),
@@ -114,6 +129,8 @@ export class Inspector implements vscode.Disposable {
       panelReady: () => this.panel.controller?.isReady ?? false,
       cursorToken: () => this.panel.controller?.cursor ?? null,
       stale: () => this.session.stale,
+      spotCheckPanelExists: () => this.spotChecker.panel.exists,
+      spotCheckPanelReady: () => this.spotChecker.panel.controller?.isReady ?? false,
     };
   }
 
@@ -152,7 +169,40 @@ export class Inspector implements vscode.Disposable {
       return { status: 'too-long', message };
     }
     const anchor: Anchor = { uri: document.uri.toString(), version: document.version, baseOffset: document.offsetAt(range.start) };
+    return this.runAnalysis({ text }, { editor, anchor }, usedCurrentLine);
+  }
 
+  /**
+   * Analyses a text (and pair) given by another feature, e.g. a spot-check example. With `link`, the text is the
+   * document range `link.range` of `link.editor` (linked like a selection: highlights, hover, cursor); without, the
+   * analysis is shown in the panel but has no place in the editor.
+   */
+  async analyzeText(
+    request: { text: string; textPair?: string },
+    link: { editor: vscode.TextEditor; range: vscode.Range } | null,
+  ): Promise<AnalyzeResult> {
+    if (request.text.trim() === '') return { status: 'empty', message: 'DA-MoE: the text to analyse is empty.' };
+    if (request.text.length + (request.textPair?.length ?? 0) > MAX_SELECTION_CHARS) {
+      return { status: 'too-long', message: `DA-MoE: the text has more than ${MAX_SELECTION_CHARS.toLocaleString('en')} characters.` };
+    }
+    let target: { editor: vscode.TextEditor; anchor: Anchor } | null = null;
+    if (link) {
+      const doc = link.editor.document;
+      if (doc.getText(link.range) !== request.text) throw new Error('analyzeText: the linked range does not hold the text');
+      target = { editor: link.editor, anchor: { uri: doc.uri.toString(), version: doc.version, baseOffset: doc.offsetAt(link.range.start) } };
+    }
+    return this.runAnalysis(request, target, false);
+  }
+
+  private async runAnalysis(
+    request: { text: string; textPair?: string },
+    target: { editor: vscode.TextEditor; anchor: Anchor } | null,
+    usedCurrentLine: boolean,
+  ): Promise<AnalyzeResult> {
+    const { text, textPair } = request;
+    const editor = target?.editor;
+    const document = editor?.document;
+    const anchor = target?.anchor ?? null;
     const ticket = this.latest.begin();
     this.status.setRunning(true);
     let modelDir = readEngineSettings(this.context.extensionPath).modelDir;
@@ -163,17 +213,19 @@ export class Inspector implements vscode.Disposable {
       modelDir = engine.model.path;
       if (!ticket.isCurrent()) return { status: 'cancelled' };
       this.status.setModel(engine.model.name, engine.provider.used);
-      const analysis = await engine.analyze({ text, signal: ticket.signal });
+      const analysis = await engine.analyze(textPair === undefined ? { text, signal: ticket.signal } : { text, textPair, signal: ticket.signal });
       if (!ticket.isCurrent()) return { status: 'cancelled' };
 
-      const stale = !this.textStillThere(document, anchor, text);
-      this.session.set(analysis, { ...anchor, version: document.version }, stale);
+      const stale = document && anchor ? !this.textStillThere(document, anchor, text) : false;
+      this.session.set(analysis, document && anchor ? { ...anchor, version: document.version } : null, stale);
       this.pendingRelink = null;
-      void this.context.workspaceState.update(ANCHOR_KEY, {
-        uri: anchor.uri,
-        baseOffset: anchor.baseOffset,
-        textSha1: sha1(text),
-      } satisfies SavedAnchor);
+      if (anchor) {
+        void this.context.workspaceState.update(ANCHOR_KEY, {
+          uri: anchor.uri,
+          baseOffset: anchor.baseOffset,
+          textSha1: sha1(text),
+        } satisfies SavedAnchor);
+      }
       this.panel.show().showAnalysis(analysis, stale);
       this.highlights.showToken(null);
       this.highlights.refresh();
@@ -185,18 +237,19 @@ export class Inspector implements vscode.Disposable {
         );
       }
       this.log.info(
-        `Analysed ${analysis.tokens.length} tokens of ${document.uri.toString(true)} in ${Math.round(analysis.timings.totalMs)} ms` +
+        `Analysed ${analysis.tokens.length} tokens of ${document ? document.uri.toString(true) : 'a text without editor link'} in ${Math.round(analysis.timings.totalMs)} ms` +
           (analysis.windowing ? ` (${analysis.windowing.windows} windows)` : '') +
           `: ${analysis.prediction.label}.`,
       );
-      this.updateCursorToken(editor);
+      if (editor) this.updateCursorToken(editor);
       return {
         status: 'ok',
         analysis,
-        uri: anchor.uri,
-        baseOffset: anchor.baseOffset,
+        uri: anchor?.uri ?? '',
+        baseOffset: anchor?.baseOffset ?? 0,
         usedCurrentLine,
         windowed: analysis.windowing !== null,
+        linked: anchor !== null,
       };
     } catch (e) {
       if (isCancellation(e) || !ticket.isCurrent()) return { status: 'cancelled' };
@@ -211,6 +264,11 @@ export class Inspector implements vscode.Disposable {
         this.panel.controller?.setProgress(false);
       }
     }
+  }
+
+  /** `damoe.spotCheck` (see spotCheck.ts for the arguments). */
+  spotCheck(...args: unknown[]): Promise<SpotCheckResult> {
+    return this.spotChecker.run(...args);
   }
 
   async selectModel(): Promise<string | undefined> {

@@ -7,6 +7,7 @@
  * `parseWebviewMessage` before the host acts on it: the webview renders untrusted text and is treated as untrusted.
  */
 import type { Analysis } from '../core/analysis/types';
+import type { SpotCheckReport } from '../core/spotcheck/report';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -79,4 +80,69 @@ export interface PanelState {
   layer: number;
   heatmapValue: 'gates' | 'routerProbs';
   view: 'chart' | 'table';
+}
+
+// ---- the spot-check report panel (`damoe.spotCheck`) -----------------------------------------------------------
+//
+// Same envelope, handshake and rules as the routing panel: the webview posts `ready` first, the host posts nothing
+// before it, and every message from the webview is validated (`parseSpotCheckMessage`) before the host acts on it.
+
+/** How clicking an example is wired up (shown in the report so the user knows what a click does). */
+export interface SpotCheckLinking {
+  /** The dataset file can be opened at an example's line. */
+  canOpen: boolean;
+  /** A note about linking (e.g. JSONL text with escapes is analysed without editor linking); null when none. */
+  note: string | null;
+}
+
+export interface SpotCheckHostNotifications {
+  /** A report to show; replaces the current one. */
+  'spotcheck/show': { report: SpotCheckReport; linking: SpotCheckLinking };
+  /** A run started, advanced or ended. */
+  'spotcheck/progress': { running: boolean; done: number; total: number; examplesPerSecond: number; message?: string };
+  /** An error to show in the panel (the host also shows a notification). */
+  'spotcheck/error': { message: string };
+}
+
+export type SpotCheckHostNotificationMethod = keyof SpotCheckHostNotifications;
+
+export interface SpotCheckHostNotificationMessage<M extends SpotCheckHostNotificationMethod = SpotCheckHostNotificationMethod> extends Envelope {
+  kind: 'notification';
+  method: M;
+  params: SpotCheckHostNotifications[M];
+}
+
+export type SpotCheckHostMessage = SpotCheckHostNotificationMessage | ResponseMessage;
+
+export interface SpotCheckWebviewNotifications {
+  /** The handshake (same as the routing panel's). */
+  ready: { protocolVersion: number };
+  /** The user clicked an example: open the dataset at its line and analyse it. `line` must be one of the report's examples. */
+  'example/open': { line: number };
+}
+
+export interface SpotCheckWebviewRequests {
+  /** Save the report through a save dialog. Result: the saved path, or null when the user cancelled. */
+  'spotcheck/export': { format: 'json' | 'html' };
+}
+
+export type SpotCheckWebviewNotificationMethod = keyof SpotCheckWebviewNotifications;
+export type SpotCheckWebviewRequestMethod = keyof SpotCheckWebviewRequests;
+
+export type SpotCheckWebviewMessage =
+  | { [M in SpotCheckWebviewNotificationMethod]: Envelope & { kind: 'notification'; method: M; params: SpotCheckWebviewNotifications[M] } }[SpotCheckWebviewNotificationMethod]
+  | { [M in SpotCheckWebviewRequestMethod]: Envelope & { kind: 'request'; id: number; method: M; params: SpotCheckWebviewRequests[M] } }[SpotCheckWebviewRequestMethod];
+
+export type SpotCheckExampleFilter = 'all' | 'correct' | 'wrong';
+export type SpotCheckSortKey = 'line' | 'confidence' | 'mean_k' | 'importance_entropy' | 'correct';
+
+/** What the spot-check webview keeps in vscode.setState so the serializer can restore it after a reload. */
+export interface SpotCheckPanelState {
+  protocol: typeof PROTOCOL_VERSION;
+  report: SpotCheckReport | null;
+  linking: SpotCheckLinking;
+  layer: number;
+  filter: SpotCheckExampleFilter;
+  query: string;
+  sort: { key: SpotCheckSortKey; descending: boolean };
 }

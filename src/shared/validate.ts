@@ -9,6 +9,19 @@
 import {
   PROTOCOL_VERSION,
   type HostMessage,
+  type SpotCheckExampleFilter,
+  type SpotCheckHostMessage,
+  type SpotCheckHostNotificationMessage,
+  type SpotCheckHostNotificationMethod,
+  type SpotCheckHostNotifications,
+  type SpotCheckLinking,
+  type SpotCheckPanelState,
+  type SpotCheckSortKey,
+  type SpotCheckWebviewMessage,
+  type SpotCheckWebviewNotificationMethod,
+  type SpotCheckWebviewNotifications,
+  type SpotCheckWebviewRequestMethod,
+  type SpotCheckWebviewRequests,
   type HostNotificationMessage,
   type HostNotificationMethod,
   type HostNotifications,
@@ -130,6 +143,16 @@ export function parseWebviewMessage(raw: unknown, ctx?: ParseContext): ParseResu
 }
 
 function parseOrThrow(raw: unknown, ctx: Required<ParseContext>): WebviewMessage {
+  return parseEnvelope(raw, ctx, notificationValidators, requestValidators) as WebviewMessage;
+}
+
+/** Envelope, kind, method and params (through the method's validator): shared by the routing and spot-check panels. */
+function parseEnvelope<C>(
+  raw: unknown,
+  ctx: C,
+  notifications: Record<string, (params: Record<string, unknown>, ctx: C) => unknown>,
+  requests: Record<string, (params: Record<string, unknown>, ctx: C) => unknown>,
+): unknown {
   const m = expectObject(raw, 'message');
   if (!hasOwn(m, 'protocol')) fail('message: missing field "protocol"');
   if (m.protocol !== PROTOCOL_VERSION) fail(`message.protocol: unsupported protocol version ${describe(m.protocol)} (expected ${PROTOCOL_VERSION})`);
@@ -137,23 +160,21 @@ function parseOrThrow(raw: unknown, ctx: Required<ParseContext>): WebviewMessage
   if (kind === 'notification') {
     expectKeys(m, 'message', ['protocol', 'kind', 'method', 'params']);
     const method = m.method;
-    if (typeof method !== 'string' || !hasOwn(notificationValidators, method)) {
+    if (typeof method !== 'string' || !hasOwn(notifications, method)) {
       fail(`message.method: unknown notification ${describe(method)}`);
     }
     const params = expectObject(m.params, 'params');
-    const validator = notificationValidators[method as WebviewNotificationMethod] as ParamsValidator<unknown>;
-    return { protocol: PROTOCOL_VERSION, kind, method, params: validator(params, ctx) } as WebviewMessage;
+    return { protocol: PROTOCOL_VERSION, kind, method, params: notifications[method](params, ctx) };
   }
   if (kind === 'request') {
     expectKeys(m, 'message', ['protocol', 'kind', 'id', 'method', 'params']);
     const id = expectInt(m.id, 'message.id', 1, MAX_REQUEST_ID);
     const method = m.method;
-    if (typeof method !== 'string' || !hasOwn(requestValidators, method)) {
+    if (typeof method !== 'string' || !hasOwn(requests, method)) {
       fail(`message.method: unknown request ${describe(method)}`);
     }
     const params = expectObject(m.params, 'params');
-    const validator = requestValidators[method as WebviewRequestMethod] as ParamsValidator<unknown>;
-    return { protocol: PROTOCOL_VERSION, kind, id, method, params: validator(params, ctx) } as WebviewMessage;
+    return { protocol: PROTOCOL_VERSION, kind, id, method, params: requests[method](params, ctx) };
   }
   fail(`message.kind: expected "notification" or "request", got ${describe(kind)}`);
 }
@@ -248,4 +269,135 @@ export function looksLikeAnalysis(a: unknown): boolean {
   }
   const stats = a.stats;
   return isPlainObject(stats.kHistogram) && Array.isArray(stats.expertLoad) && isPlainObject(stats.meanK);
+}
+
+// ---- the spot-check panel ------------------------------------------------------------------------------------------
+
+/** Dataset line numbers are 1-based; anything beyond this is not a line of a real file. */
+export const MAX_LINE = 2 ** 31 - 1;
+
+export type SpotCheckParseResult = { ok: true; message: SpotCheckWebviewMessage } | { ok: false; error: string };
+
+/** Optional bounds from the current report: `example/open` must then name one of its examples' lines. */
+export interface SpotCheckParseContext {
+  exampleLines?: ReadonlySet<number>;
+}
+
+const spotCheckNotificationValidators: {
+  [M in SpotCheckWebviewNotificationMethod]: (p: Record<string, unknown>, ctx: SpotCheckParseContext) => SpotCheckWebviewNotifications[M];
+} = {
+  ready: (p) => notificationValidators.ready(p, resolveContext(undefined)),
+  'example/open': (p, ctx) => {
+    expectKeys(p, 'params', ['line']);
+    const line = expectInt(p.line, 'params.line', 1, MAX_LINE);
+    if (ctx.exampleLines && !ctx.exampleLines.has(line)) fail(`params.line: ${line} is not the line of an example in the current report`);
+    return { line };
+  },
+};
+
+const spotCheckRequestValidators: {
+  [M in SpotCheckWebviewRequestMethod]: (p: Record<string, unknown>, ctx: SpotCheckParseContext) => SpotCheckWebviewRequests[M];
+} = {
+  'spotcheck/export': (p) => {
+    expectKeys(p, 'params', ['format']);
+    if (p.format !== 'json' && p.format !== 'html') fail(`params.format: expected "json" or "html", got ${describe(p.format)}`);
+    return { format: p.format };
+  },
+};
+
+/** Validates one message posted by the spot-check webview. Never throws. */
+export function parseSpotCheckMessage(raw: unknown, ctx: SpotCheckParseContext = {}): SpotCheckParseResult {
+  try {
+    const message = parseEnvelope(raw, ctx, spotCheckNotificationValidators, spotCheckRequestValidators) as SpotCheckWebviewMessage;
+    return { ok: true, message };
+  } catch (e) {
+    if (e instanceof Invalid) return { ok: false, error: e.message };
+    return { ok: false, error: `invalid message: ${(e as Error)?.message ?? String(e)}` };
+  }
+}
+
+export function spotCheckHostNotification<M extends SpotCheckHostNotificationMethod>(
+  method: M,
+  params: SpotCheckHostNotifications[M],
+): SpotCheckHostNotificationMessage<M> {
+  return { protocol: PROTOCOL_VERSION, kind: 'notification', method, params };
+}
+
+export function spotCheckWebviewNotification<M extends SpotCheckWebviewNotificationMethod>(method: M, params: SpotCheckWebviewNotifications[M]): SpotCheckWebviewMessage {
+  return { protocol: PROTOCOL_VERSION, kind: 'notification', method, params } as SpotCheckWebviewMessage;
+}
+
+export function spotCheckWebviewRequest<M extends SpotCheckWebviewRequestMethod>(id: number, method: M, params: SpotCheckWebviewRequests[M]): SpotCheckWebviewMessage {
+  return { protocol: PROTOCOL_VERSION, kind: 'request', id, method, params } as SpotCheckWebviewMessage;
+}
+
+const SPOTCHECK_HOST_METHODS: readonly SpotCheckHostNotificationMethod[] = ['spotcheck/show', 'spotcheck/progress', 'spotcheck/error'];
+
+/** Whether `raw` looks like a spot-check host message of this protocol version (envelope and method only). */
+export function isSpotCheckHostMessage(raw: unknown): raw is SpotCheckHostMessage {
+  if (!isPlainObject(raw) || raw.protocol !== PROTOCOL_VERSION) return false;
+  if (raw.kind === 'notification') {
+    return typeof raw.method === 'string' && (SPOTCHECK_HOST_METHODS as readonly string[]).includes(raw.method) && isPlainObject(raw.params);
+  }
+  if (raw.kind === 'response') {
+    return typeof raw.id === 'number' && Number.isInteger(raw.id) && typeof raw.ok === 'boolean';
+  }
+  return false;
+}
+
+const isNumArray = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number');
+const isNumMatrix = (v: unknown): v is number[][] => Array.isArray(v) && v.every(isNumArray);
+
+/** Structural check of a SpotCheckReport: enough that the views can index it without throwing. */
+export function looksLikeSpotCheckReport(r: unknown): boolean {
+  if (!isPlainObject(r) || r.kind !== 'damoe-spot-check' || r.version !== 1) return false;
+  const { dataset, sample, model, k_histogram: kh, mean_k: mk, token_importance: ti, label_mapping: lm } = r;
+  if (!isPlainObject(dataset) || typeof dataset.path !== 'string' || typeof dataset.text_column !== 'string') return false;
+  if (!isPlainObject(sample) || !isPlainObject(model) || !isPlainObject(lm) || !isPlainObject(ti)) return false;
+  if (typeof model.name !== 'string' || !Array.isArray(model.labels) || !model.labels.every((l) => typeof l === 'string')) return false;
+  if (!Number.isInteger(model.num_layers) || !Number.isInteger(model.num_experts) || !Number.isInteger(model.k_max)) return false;
+  if (!Number.isInteger(r.n) || typeof r.cancelled !== 'boolean') return false;
+  if (r.accuracy !== null && typeof r.accuracy !== 'number') return false;
+  if (!isPlainObject(kh) || !isNumMatrix(kh.per_layer) || !isNumArray(kh.overall)) return false;
+  if (!isPlainObject(mk) || !isNumArray(mk.per_layer) || typeof mk.overall !== 'number') return false;
+  if (!Array.isArray(r.expert_load) || !r.expert_load.every((l) => isPlainObject(l) && isNumArray(l.tokens) && isNumArray(l.utilisation) && isNumArray(l.dead))) return false;
+  if (!Array.isArray(r.co_activation) || !r.co_activation.every(isNumMatrix)) return false;
+  if (r.confusion !== null && !(isPlainObject(r.confusion) && Array.isArray(r.confusion.rows) && Array.isArray(r.confusion.columns) && isNumMatrix(r.confusion.matrix))) return false;
+  if (!Array.isArray(r.routing_by_label) || !Array.isArray(r.routing_by_prediction)) return false;
+  if (!Array.isArray(ti.most) || !Array.isArray(ti.least)) return false;
+  if (!Array.isArray(r.examples)) return false;
+  for (const e of r.examples) {
+    if (!isPlainObject(e) || !Number.isInteger(e.line) || typeof e.text !== 'string' || typeof e.predicted !== 'string') return false;
+  }
+  return true;
+}
+
+const FILTERS: readonly SpotCheckExampleFilter[] = ['all', 'correct', 'wrong'];
+const SORT_KEYS: readonly SpotCheckSortKey[] = ['line', 'confidence', 'mean_k', 'importance_entropy', 'correct'];
+export const MAX_QUERY_CHARS = 500;
+
+/** Checks a SpotCheckPanelState from getState() or a serializer; null when missing, foreign or malformed. */
+export function parseSpotCheckState(raw: unknown): SpotCheckPanelState | null {
+  if (!isPlainObject(raw) || raw.protocol !== PROTOCOL_VERSION) return null;
+  let report: SpotCheckPanelState['report'] = null;
+  if (raw.report !== null && raw.report !== undefined) {
+    if (!looksLikeSpotCheckReport(raw.report)) return null;
+    report = raw.report as SpotCheckPanelState['report'];
+  }
+  const lk = isPlainObject(raw.linking) ? raw.linking : {};
+  const linking: SpotCheckLinking = {
+    canOpen: lk.canOpen === true,
+    note: typeof lk.note === 'string' ? lk.note.slice(0, 1000) : null,
+  };
+  const layers = report ? report.model.num_layers : 0;
+  const layerRaw = typeof raw.layer === 'number' && Number.isInteger(raw.layer) ? raw.layer : 0;
+  const layer = layers === 0 ? 0 : Math.min(Math.max(layerRaw, 0), layers - 1);
+  const filter = FILTERS.includes(raw.filter as SpotCheckExampleFilter) ? (raw.filter as SpotCheckExampleFilter) : 'all';
+  const query = typeof raw.query === 'string' ? raw.query.slice(0, MAX_QUERY_CHARS) : '';
+  const sortRaw = isPlainObject(raw.sort) ? raw.sort : {};
+  const sort = {
+    key: SORT_KEYS.includes(sortRaw.key as SpotCheckSortKey) ? (sortRaw.key as SpotCheckSortKey) : 'line',
+    descending: sortRaw.descending === true,
+  };
+  return { protocol: PROTOCOL_VERSION, report, linking, layer, filter, query, sort };
 }

@@ -115,7 +115,7 @@ describe('DA-MoE Inspector extension', function () {
     };
     for (const [k, v] of Object.entries(expect)) assert.deepEqual(cfg().inspect(k)?.defaultValue, v, `damoe.${k}`);
     const pkg = extension().packageJSON as { activationEvents: string[]; capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } } };
-    assert.deepEqual(pkg.activationEvents, ['onWebviewPanel:damoe.routing']);
+    assert.deepEqual(pkg.activationEvents, ['onWebviewPanel:damoe.routing', 'onWebviewPanel:damoe.spotCheck']);
     assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, ['damoe.modelPath']);
   });
 

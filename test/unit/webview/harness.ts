@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { routingPanelHtml } from '../../../src/webview/html';
-import type { HostMessage, PanelState } from '../../../src/shared/protocol';
+import type { HostMessage, PanelState, SpotCheckHostMessage, SpotCheckPanelState } from '../../../src/shared/protocol';
 
 export const CHROMIUM = process.env.DAMOE_CHROMIUM ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -254,12 +254,14 @@ export interface PanelPage {
   rec: Recorded;
   posted(): Promise<Array<{ kind: string; method: string; id?: number; params: Record<string, unknown> }>>;
   state(): Promise<PanelState | undefined>;
-  send(message: HostMessage): Promise<void>;
+  send(message: HostMessage | SpotCheckHostMessage): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface OpenOptions {
-  state?: PanelState;
+  state?: PanelState | SpotCheckPanelState;
+  /** Which webview bundle to serve (default the routing panel). */
+  bundle?: 'routing' | 'spotcheck';
   theme?: ThemeName;
   width?: number;
   height?: number;
@@ -299,8 +301,8 @@ export async function openPanel(browser: Browser, opts: OpenOptions = {}): Promi
   const html = routingPanelHtml({
     cspSource: ORIGIN,
     nonce,
-    scriptUri: `${ORIGIN}/dist/webview/routing.js`,
-    styleUri: `${ORIGIN}/dist/webview/routing.css`,
+    scriptUri: `${ORIGIN}/dist/webview/${opts.bundle ?? 'routing'}.js`,
+    styleUri: `${ORIGIN}/dist/webview/${opts.bundle ?? 'routing'}.css`,
   });
   const context = await browser.newContext({
     viewport: { width: opts.width ?? 1100, height: opts.height ?? 900 },

@@ -1,0 +1,207 @@
+/**
+ * The spot-check report webview in real headless Chromium: real bundle, real HTML and CSP, stubbed acquireVsCodeApi,
+ * a SpotCheckReport built by the real report builder from fake analyses. Screenshots (light / dark / high contrast)
+ * go to test-results/webview/spotcheck-*.png.
+ */
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as path from 'path';
+import type { Browser } from 'playwright-core';
+import type { SpotCheckPanelState } from '../../../src/shared/protocol';
+import { hostResponse, spotCheckHostNotification } from '../../../src/shared/validate';
+import { makeFakeSpotCheck } from './fake-spotcheck';
+import { applyTheme, buildWebview, cspViolations, launchBrowser, openPanel, resultsDir, skipReason, type PanelPage, type ThemeName } from './harness';
+
+const skip = skipReason();
+if (skip) console.log(`# SKIP spot-check webview browser tests: ${skip}`);
+
+const linking = { canOpen: true, note: null };
+
+async function expectClean(p: PanelPage): Promise<void> {
+  assert.deepEqual(await cspViolations(p), [], 'no CSP violations');
+  assert.deepEqual(p.rec.pageErrors, [], 'no page errors');
+  assert.deepEqual(p.rec.dialogs, [], 'no dialogs');
+  assert.deepEqual(p.rec.consoleErrors, [], 'no console errors');
+}
+
+const rowLines = (p: PanelPage): Promise<number[]> =>
+  p.page.getByTestId('spotcheck-example-row').evaluateAll((rows) => rows.map((r) => Number((r as HTMLElement).dataset.line)));
+
+describe('spot-check webview (headless Chromium)', { skip: skip ?? false, timeout: 600_000 }, () => {
+  let browser: Browser;
+
+  before(async () => {
+    buildWebview();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('posts ready first, then renders the report: accuracy, confusion matrix, K histograms, load, examples', async () => {
+    const p = await openPanel(browser, { bundle: 'spotcheck', theme: 'dark' });
+    try {
+      const posted0 = await p.posted();
+      assert.deepEqual(posted0, [{ protocol: 1, kind: 'notification', method: 'ready', params: { protocolVersion: 1 } }]);
+      const report = makeFakeSpotCheck();
+      await p.send(spotCheckHostNotification('spotcheck/show', { report, linking }));
+
+      const acc = p.page.getByTestId('spotcheck-accuracy');
+      assert.equal(Number(await acc.getAttribute('data-value')), report.accuracy);
+      assert.match((await acc.innerText())!, new RegExp(`${(report.accuracy! * 100).toFixed(1)}%`));
+      const matrix = JSON.parse((await p.page.getByTestId('spotcheck-confusion').getAttribute('data-matrix'))!);
+      assert.deepEqual(matrix, report.confusion!.matrix);
+      assert.equal(await p.page.locator('[data-testid=spotcheck-confusion] td.cell').count(), 4);
+
+      const hists = p.page.getByTestId('spotcheck-k-histogram');
+      assert.equal(await hists.count(), report.model.num_layers);
+      for (let l = 0; l < report.model.num_layers; l++) {
+        const counts = (await hists.nth(l).getAttribute('data-counts'))!.split(',').map(Number);
+        assert.deepEqual(counts, report.k_histogram.per_layer[l]);
+        assert.equal(counts.reduce((a, b) => a + b, 0), report.tokens, `layer ${l} histogram sums to the token count`);
+      }
+      const loads = p.page.getByTestId('spotcheck-expert-load-layer');
+      assert.equal(await loads.count(), report.model.num_layers);
+      assert.equal(await loads.first().getAttribute('data-dead'), String(report.model.num_experts - 1), 'dead expert marked');
+      assert.equal(await loads.first().locator('g.dead').count(), 1);
+      assert.equal(await p.page.getByTestId('spotcheck-coactivation').locator('rect.coact-cell').count(), report.model.num_experts ** 2);
+      assert.equal(await p.page.getByTestId('spotcheck-label-row').count(), report.routing_by_label.length + report.routing_by_prediction.length);
+      assert.ok((await p.page.getByTestId('spotcheck-tokens-most').locator('li').count()) > 0);
+      assert.deepEqual(await rowLines(p), report.examples.map((e) => e.line));
+      assert.equal(await p.page.getByTestId('spotcheck-cancelled').isVisible(), false);
+      assert.equal(await p.page.getByTestId('spotcheck-skipped').isVisible(), true);
+      assert.equal(await p.page.getByTestId('spotcheck-model').textContent(), 'damoe-sst2');
+      await expectClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('filters by outcome and text, sorts by column, and clicking a row posts example/open', async () => {
+    const p = await openPanel(browser, { bundle: 'spotcheck', theme: 'light' });
+    try {
+      const report = makeFakeSpotCheck();
+      await p.send(spotCheckHostNotification('spotcheck/show', { report, linking }));
+      await p.page.getByTestId('spotcheck-filter-wrong').click();
+      await p.page.waitForTimeout(50);
+      const wrong = report.examples.filter((e) => e.correct === false).map((e) => e.line);
+      assert.deepEqual(await rowLines(p), wrong);
+      await p.page.getByTestId('spotcheck-filter-correct').click();
+      await p.page.waitForTimeout(50);
+      assert.deepEqual(await rowLines(p), report.examples.filter((e) => e.correct === true).map((e) => e.line));
+      await p.page.getByTestId('spotcheck-filter-all').click();
+
+      await p.page.getByTestId('spotcheck-sort-confidence').click();
+      const byConfDesc = [...report.examples].sort((a, b) => b.confidence - a.confidence || a.line - b.line).map((e) => e.line);
+      assert.deepEqual(await rowLines(p), byConfDesc);
+      assert.equal(await p.page.locator('th[aria-sort=descending]').count(), 1);
+      await p.page.getByTestId('spotcheck-sort-confidence').click();
+      assert.deepEqual(await rowLines(p), [...report.examples].sort((a, b) => a.confidence - b.confidence || a.line - b.line).map((e) => e.line));
+
+      const word = report.examples[5].text.split(' ')[0];
+      await p.page.getByTestId('spotcheck-search').fill(word);
+      await p.page.waitForTimeout(300);
+      const lines = await rowLines(p);
+      assert.ok(lines.length > 0 && lines.length <= report.examples.length);
+      for (const line of lines) assert.ok(report.examples.find((e) => e.line === line)!.text.toLowerCase().includes(word));
+      await p.page.getByTestId('spotcheck-search').fill('');
+      await p.page.waitForTimeout(300);
+
+      const target = report.examples[2].line;
+      await p.page.locator(`[data-testid=spotcheck-example-row][data-line="${target}"]`).click();
+      const posted = await p.posted();
+      assert.deepEqual(posted.at(-1), { protocol: 1, kind: 'notification', method: 'example/open', params: { line: target } });
+      // Keyboard: Enter on a focused row.
+      await p.page.locator(`[data-testid=spotcheck-example-row][data-line="${report.examples[4].line}"]`).focus();
+      await p.page.keyboard.press('Enter');
+      assert.deepEqual((await p.posted()).at(-1)?.params, { line: report.examples[4].line });
+
+      // The view is saved for the serializer.
+      await p.page.waitForTimeout(50);
+      const st = (await p.state()) as unknown as SpotCheckPanelState;
+      assert.equal(st.report?.n, report.n);
+      assert.deepEqual(st.sort, { key: 'confidence', descending: false });
+      await expectClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('export buttons send requests and show where the report was saved', async () => {
+    const p = await openPanel(browser, { bundle: 'spotcheck' });
+    try {
+      await p.send(spotCheckHostNotification('spotcheck/show', { report: makeFakeSpotCheck(), linking }));
+      await p.page.getByTestId('spotcheck-export-html').click();
+      const req = (await p.posted()).at(-1)!;
+      assert.equal(req.kind, 'request');
+      assert.equal(req.method, 'spotcheck/export');
+      assert.deepEqual(req.params, { format: 'html' });
+      await p.send(hostResponse(req.id!, '/tmp/report.html'));
+      assert.equal(await p.page.getByTestId('spotcheck-notice').textContent(), 'Saved to /tmp/report.html');
+      await p.page.getByTestId('spotcheck-export-json').click();
+      assert.deepEqual((await p.posted()).at(-1)!.params, { format: 'json' });
+      await expectClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('a cancelled report says so; labels that do not map get a clear note; text is rendered as text', async () => {
+    const p = await openPanel(browser, { bundle: 'spotcheck', theme: 'dark' });
+    try {
+      const evil = '<img src=x onerror="alert(1)"> <b>bold</b>';
+      const report = makeFakeSpotCheck({ cancelled: true, labels: 'foreign', injectText: evil });
+      await p.send(spotCheckHostNotification('spotcheck/show', { report, linking: { canOpen: true, note: 'JSONL text with escapes is analysed without editor linking.' } }));
+      const banner = p.page.getByTestId('spotcheck-cancelled');
+      assert.equal(await banner.isVisible(), true);
+      assert.match((await banner.textContent())!, new RegExp(`${report.n} of ${report.sample.size}`));
+      assert.equal(await p.page.getByTestId('spotcheck-accuracy').getAttribute('data-value'), '');
+      assert.match((await p.page.getByTestId('spotcheck-accuracy').innerText())!, /n\/a/);
+      assert.match((await p.page.getByTestId('spotcheck-label-note').textContent())!, /do not match the model/);
+      assert.match((await p.page.getByTestId('spotcheck-linking-note').textContent())!, /without editor linking/);
+      const row = p.page.locator(`[data-testid=spotcheck-example-row][data-line="5"] .sc-text`);
+      assert.equal((await row.textContent())!, evil);
+      assert.equal(await p.page.locator('#app img, #app b').count(), 0, 'no element made from the text');
+      await p.page.waitForTimeout(200);
+      await expectClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('restores from the saved state (serializer path) and ignores malformed reports and foreign messages', async () => {
+    const report = makeFakeSpotCheck({ labels: 'none' });
+    const state: SpotCheckPanelState = { protocol: 1, report, linking, layer: 2, filter: 'all', query: '', sort: { key: 'mean_k', descending: true } };
+    const p = await openPanel(browser, { bundle: 'spotcheck', state });
+    try {
+      assert.equal(await p.page.getByTestId('spotcheck-example-row').count(), report.examples.length);
+      assert.equal(await p.page.getByTestId('spotcheck-coactivation').getAttribute('data-layer'), '2');
+      assert.equal(await p.page.locator('th[aria-sort=descending]').count(), 1);
+      assert.match((await p.page.getByTestId('spotcheck-confusion').textContent())!, /No labels/);
+      await p.send({ protocol: 1, kind: 'notification', method: 'spotcheck/show', params: { report: { kind: 'nope' }, linking } } as never);
+      assert.match((await p.page.getByTestId('spotcheck-error').textContent())!, /malformed/);
+      assert.equal(await p.page.getByTestId('spotcheck-example-row').count(), report.examples.length, 'the old report stays');
+      await p.send({ protocol: 1, kind: 'notification', method: 'analysis/show', params: {} } as never);
+      await p.send(spotCheckHostNotification('spotcheck/progress', { running: true, done: 3, total: 10, examplesPerSecond: 12.5, message: 'Spot-checking x.tsv…' }));
+      assert.equal(await p.page.getByTestId('spotcheck-progress').textContent(), 'Spot-checking x.tsv… 3/10 · 12.5 examples/s');
+      await expectClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  for (const theme of ['light', 'dark', 'hc'] as ThemeName[]) {
+    it(`screenshot (${theme})`, async () => {
+      const p = await openPanel(browser, { bundle: 'spotcheck', theme, width: 1200, height: 2400 });
+      try {
+        await p.send(spotCheckHostNotification('spotcheck/show', { report: makeFakeSpotCheck({ cancelled: theme === 'dark' }), linking }));
+        await applyTheme(p.page, theme);
+        const file = path.join(resultsDir(), `spotcheck-${theme}.png`);
+        await p.page.screenshot({ path: file, fullPage: true });
+        await expectClean(p);
+      } finally {
+        await p.close();
+      }
+    });
+  }
+});
