@@ -39,6 +39,7 @@ def main(argv=None) -> int:
     p.add_argument("--dev-file", default=DEFAULT_DEV)
     p.add_argument("--tokenizer", default=os.path.join(HERE, "runs", "tokenizer.json"))
     p.add_argument("--k-scale-sweep", default=None, help="comma-separated k_scale values to evaluate (DA-MoE)")
+    p.add_argument("--sweep-out", default=None, help="write the k_scale sweep as JSON to this file")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
     import torch
@@ -51,6 +52,9 @@ def main(argv=None) -> int:
                          "mean_k_per_layer": m["mean_k_per_layer"]})
             print(f"k_scale {s:.3f}: accuracy {m['accuracy']:.4f} mean K {m['mean_k']:.3f}", flush=True)
         print(json.dumps(rows))
+        if args.sweep_out:
+            from damoe.wordpiece import write_atomic
+            write_atomic(args.sweep_out, (json.dumps(rows, indent=1) + "\n").encode("utf-8"))
     else:
         print(json.dumps(evaluate_run(args.run, args.dev_file, args.tokenizer), indent=1))
     return 0

@@ -115,6 +115,7 @@ def main(argv=None) -> int:
         "machine": f"{platform.machine()} {os.cpu_count()} cores, torch {torch.__version__}",
         "contract": meta,
         "reproduce": f"PRESETS={name} bash training/train.sh",
+        "trained_k_scale": ckpt["model_config"]["router"].get("k_scale"),
     })
     write_atomic(os.path.join(args.out, "metrics.json"), json.dumps(metrics, indent=1).encode("utf-8"))
 

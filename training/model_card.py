@@ -16,6 +16,14 @@ def _router_rule(cfg: ModelConfig) -> str:
     return f"**Fixed top-{r.k}**. Every real token goes to its top-{r.k} experts; gate = {gate}."
 
 
+def _k_scale_note(cfg: ModelConfig, m: dict) -> str:
+    trained = m.get("trained_k_scale")
+    if cfg.router.kind != "da-moe" or trained is None or trained == cfg.router.k_scale:
+        return ""
+    return (f"Trained with k_scale {trained}; shipped with k_scale {cfg.router.k_scale}, chosen on dev so that the mean K "
+            f"is near 2 (see `models/README.md` and `models/k-scale-sweep.json`).\n")
+
+
 def model_card(cfg: ModelConfig, m: dict) -> str:
     layers = "\n".join(
         f"| {i} | {k:.3f} | {' '.join(f'{s:.3f}' for s in share)} | {m['dead_experts_per_layer'][i] or '—'} |"
@@ -53,9 +61,12 @@ GLUE SST-2 (Socher et al., 2013; Wang et al., 2018) as re-split in `../shared/da
 {layers}
 
 ## Training
-{m.get('train_steps')} steps (batch 64, AdamW lr 1e-3, warm-up 300 steps then linear decay, dropout {cfg.dropout},
-seed 1234, {m.get('train_threads')} torch thread(s)), best checkpoint at step {m.get('best_step')};
-{minutes:.1f} minutes of training on {m['machine']}.
-
+Two stages, identical for the three shipped models: 2 epochs from scratch (1,896 steps, batch 64, AdamW lr 1e-3,
+warm-up 300 steps then linear decay, seed 1234), then 1 more epoch from that checkpoint (948 steps, lr 3e-4,
+warm-up 100, shuffle seed 1235); dropout {cfg.dropout}, weight decay 0.01, {m.get('train_threads')} torch thread per
+run. {m.get('train_steps')} steps in all; the checkpoint with the best dev accuracy of stage 2 is shipped (step
+{m.get('best_step')} of 948). {minutes:.1f} minutes of training step time on {m['machine']}, with the three models
+training at once and other work on the same 2 cores (an idle core trains one model about 3× faster).
+{_k_scale_note(cfg, m)}
 Reproduce: `{m['reproduce']}`
 """

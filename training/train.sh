@@ -31,7 +31,16 @@ for p in $presets; do
   pids+=($!)
 done
 for pid in "${pids[@]}"; do wait "$pid"; done
+# DA-MoE's k_scale is chosen on dev so that its mean K is near top-2's 2.0 (comparable expert compute); the sweep
+# is kept in models/k-scale-sweep.json. See models/README.md.
+DAMOE_K_SCALE=${DAMOE_K_SCALE:-0.375}
 for p in $presets; do
-  $py "$here/export.py" --run "$here/runs/$p-ft" --out "$root/models/$p" --dev-file "$data/sst2/dev.tsv"
+  extra=()
+  if [ "$p" = damoe-sst2 ]; then
+    $py "$here/evaluate.py" --run "$here/runs/$p-ft" --dev-file "$data/sst2/dev.tsv" \
+      --k-scale-sweep 0.3,0.35,0.375,0.4,0.45,0.5,0.75,1.0 --sweep-out "$root/models/k-scale-sweep.json"
+    extra=(--k-scale "$DAMOE_K_SCALE")
+  fi
+  $py "$here/export.py" --run "$here/runs/$p-ft" --out "$root/models/$p" --dev-file "$data/sst2/dev.tsv" "${extra[@]}"
 done
 $py "$here/compare.py"

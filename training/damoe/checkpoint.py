@@ -16,8 +16,8 @@ def load_run(run_dir: str, **router_overrides):
     if not os.path.exists(path):
         raise ConfigError(f"no checkpoint at {path}; train first with training/train.py --out {run_dir}")
     ckpt = torch.load(path, map_location="cpu")
-    cfg_dict = ckpt["model_config"]
-    cfg_dict["router"].update(router_overrides)
+    cfg_dict = dict(ckpt["model_config"])
+    cfg_dict["router"] = {**cfg_dict["router"], **router_overrides}
     cfg = ModelConfig.from_dict(cfg_dict)
     model = MoEClassifier(cfg)
     model.load_state_dict(ckpt["state_dict"])
