@@ -3,8 +3,9 @@
  * on the shipped DA-MoE model, against PyTorch eager on the same weights, same token ids and the same number of
  * threads, measured in the same run. See bench/README.md.
  *
- * Usage: npm run bench [-- --threads N --iters N --model DIR --checkpoint FILE]
+ * Usage: npm run bench [-- --threads N --iters N --model DIR --checkpoint-run DIR]
  */
+import { torchSourceFor, type TorchSource } from './shipped-weights';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -38,10 +39,10 @@ function textOfLength(tokenize: (s: string) => { end: number | null }[], special
   return source.slice(0, content[need - 1].end!);
 }
 
-function torchLatency(checkpoint: string, threads: number, iters: number, inputs: Record<string, number[]>) {
+function torchLatency(source: TorchSource, threads: number, iters: number, inputs: Record<string, number[]>) {
   const script = path.join(ROOT, 'bench', 'torch_latency.py');
   const r = spawnSync('/usr/bin/python3', [script], {
-    input: JSON.stringify({ checkpoint, threads, iters, warmup: 3, inputs }),
+    input: JSON.stringify({ run_dir: source.runDir, router_overrides: source.routerOverrides, threads, iters, warmup: 3, inputs }),
     encoding: 'utf8',
     maxBuffer: 16 * 1024 * 1024,
   });
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
       threads: { type: 'string', default: '1' },
       iters: { type: 'string', default: '20' },
       model: { type: 'string' },
-      checkpoint: { type: 'string' },
+      'checkpoint-run': { type: 'string' },
     },
   });
   const threads = Number(values.threads);
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
     notes.push(`MODEL MISSING: ${modelDir}/model.onnx does not exist; timing the tiny test fixture instead (not comparable to PyTorch).`);
     modelDir = tiny;
   }
-  const checkpoint = values.checkpoint ?? path.join(ROOT, 'training', 'runs', path.basename(modelDir), 'best.pt');
+  const source = torchSourceFor(ROOT, modelDir, values['checkpoint-run']);
 
   const engine = await createEngine({ modelDir, executionProvider: 'cpu', threads });
   const rows: Row[] = [];
@@ -101,12 +102,12 @@ async function main(): Promise<void> {
     await engine.dispose();
   }
 
-  const torch = torchLatency(checkpoint, threads, iters, inputs);
+  const torch = torchLatency(source, threads, iters, inputs);
   if (!torch.ok) notes.push(`PYTORCH N/A: ${torch.reason}`);
 
   console.log(`Engine latency, batch 1, ${threads} thread(s), ${iters} iterations after 3 warm-ups`);
   console.log(`model: ${modelDir} (onnxruntime-node, cpu, in the worker process)`);
-  console.log(`pytorch: ${torch.ok ? `${checkpoint} (torch ${torch.torch}, ${torch.threads} threads, eager, inference_mode)` : 'n/a'}`);
+  console.log(`pytorch: ${torch.ok ? `${source.runDir}/best.pt ${JSON.stringify(source.routerOverrides)} (torch ${torch.torch}, ${torch.threads} threads, eager, inference_mode)` : 'n/a'}`);
   const header = ['T', 'engine median ms', 'engine p90 ms', 'model run median ms', 'PyTorch median ms', 'PyTorch / engine'];
   const body = rows.map((r) => {
     const e = median(r.endToEnd);

@@ -13,6 +13,7 @@
  * Usage: npm run bench:spotcheck [-- --threads N --batch-size N --sample N|all --data FILE --model DIR
  *        --checkpoint-run DIR --memory-rows N --skip-torch --skip-memory --smoke]
  */
+import { torchSourceFor } from './shipped-weights';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -137,7 +138,8 @@ async function main(): Promise<void> {
     notes.push(`DATA MISSING: ${data} does not exist (../shared/data is not part of the repository); the 31-row test fixture is used instead.`);
     data = path.join(ROOT, 'test', 'fixtures', 'datasets', 'sst2-sample.tsv');
   }
-  const runDir = values['checkpoint-run'] ?? path.join(ROOT, 'training', 'runs', path.basename(modelDir));
+  const torchSource = torchSourceFor(ROOT, modelDir, values['checkpoint-run']);
+  const runDir = torchSource.runDir;
 
   const dataset = await openDataset(data);
   const drawn = await sampleRecords(dataset.records(), { size: sample, seed: 0 });
@@ -177,6 +179,7 @@ async function main(): Promise<void> {
   else {
     const torch = torchThroughput({
       run_dir: runDir,
+      router_overrides: torchSource.routerOverrides,
       tokenizer: path.join(modelDir, 'tokenizer.json'),
       threads,
       batch_size: batchSize,

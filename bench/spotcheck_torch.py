@@ -40,7 +40,7 @@ def main():
     from damoe.wordpiece import WordPieceTokenizer
 
     torch.set_num_threads(max(1, int(req["threads"])))
-    model, _ = load_run(run_dir)
+    model, _ = load_run(run_dir, **req.get("router_overrides", {}))
     model.eval()
     tok = WordPieceTokenizer.from_file(req["tokenizer"])
     examples = req["examples"]

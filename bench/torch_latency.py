@@ -1,6 +1,6 @@
 """PyTorch eager forward-pass latency of a trained DA-MoE checkpoint, for bench/engine-latency.ts.
 
-Reads a JSON request on stdin: {"checkpoint": PATH, "threads": N, "iters": N, "warmup": N,
+Reads a JSON request on stdin: {"run_dir": DIR, "router_overrides": {...}, "threads": N, "iters": N, "warmup": N,
 "inputs": {"16": [ids...], ...}} and writes one JSON object to stdout:
 {"ok": true, "ms": {"16": {"median": .., "p90": ..}, ...}} or {"ok": false, "reason": "..."}.
 The same token ids as the ONNX side are used, batch 1, no padding, under torch.inference_mode.
@@ -21,7 +21,8 @@ def fail(reason):
 
 def main():
     req = json.load(sys.stdin)
-    ckpt_path = req["checkpoint"]
+    run_dir = req["run_dir"]
+    ckpt_path = os.path.join(run_dir, "best.pt")
     if not os.path.exists(ckpt_path):
         fail(f"checkpoint not found: {ckpt_path} (train the model first: training/train.sh)")
     try:
@@ -29,14 +30,10 @@ def main():
     except ImportError as e:
         fail(f"PyTorch is not importable by {sys.executable}: {e}")
     sys.path.insert(0, os.path.join(ROOT, "training"))
-    from damoe.config import ModelConfig
-    from damoe.model import MoEClassifier
+    from damoe.checkpoint import load_run
 
     torch.set_num_threads(max(1, int(req["threads"])))
-    ckpt = torch.load(ckpt_path, map_location="cpu")
-    model = MoEClassifier(ModelConfig.from_dict(ckpt["model_config"]))
-    model.load_state_dict(ckpt["state_dict"])
-    model.eval()
+    model, _ = load_run(run_dir, **req.get("router_overrides", {}))
     out = {}
     with torch.inference_mode():
         for length, ids in req["inputs"].items():
