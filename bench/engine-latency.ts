@@ -3,7 +3,7 @@
  * on the shipped DA-MoE model, against PyTorch eager on the same weights, same token ids and the same number of
  * threads, measured in the same run. See bench/README.md.
  *
- * Usage: npm run bench [-- --threads N --iters N --model DIR --checkpoint-run DIR]
+ * Usage: npm run bench [-- --threads N --iters N --model DIR --checkpoint-run DIR --lengths 16,64]
  */
 import { torchSourceFor, type TorchSource } from './shipped-weights';
 import { spawnSync } from 'child_process';
@@ -13,7 +13,7 @@ import { parseArgs } from 'util';
 import { createEngine } from '../src/core/engine';
 import { packageRoot } from '../src/core/model-dirs';
 
-const LENGTHS = [16, 64, 128, 512];
+const DEFAULT_LENGTHS = [16, 64, 128, 512];
 const ROOT = packageRoot(__dirname) ?? process.cwd();
 
 interface Row {
@@ -63,9 +63,11 @@ async function main(): Promise<void> {
       iters: { type: 'string', default: '20' },
       model: { type: 'string' },
       'checkpoint-run': { type: 'string' },
+      lengths: { type: 'string' },
     },
   });
   const threads = Number(values.threads);
+  const lengths = values.lengths ? values.lengths.split(',').map(Number) : DEFAULT_LENGTHS;
   const iters = Number(values.iters);
   const shipped = path.join(ROOT, 'models', 'damoe-sst2');
   let modelDir = values.model ?? shipped;
@@ -83,7 +85,7 @@ async function main(): Promise<void> {
   try {
     const tok = engine.tokenizer;
     const specials = tok.numSpecialTokensToAdd(false);
-    for (const T of LENGTHS) {
+    for (const T of lengths) {
       const text = textOfLength((s) => tok.tokenize(s), specials, T);
       inputs[T] = tok.encode(text).ids;
       if (inputs[T].length !== T) throw new Error(`T=${T}: made ${inputs[T].length} tokens`);
