@@ -116,6 +116,9 @@ def main(argv=None) -> int:
         "contract": meta,
         "reproduce": f"PRESETS={name} bash training/train.sh",
         "trained_k_scale": ckpt["model_config"]["router"].get("k_scale"),
+        # Where the shipped weights came from, so benchmarks can run PyTorch on exactly these weights and settings.
+        "run_dir": os.path.relpath(os.path.abspath(args.run), ROOT),
+        "router_overrides": overrides,
     })
     write_atomic(os.path.join(args.out, "metrics.json"), json.dumps(metrics, indent=1).encode("utf-8"))
 
