@@ -263,9 +263,24 @@ describe('DA-MoE Inspector extension', function () {
       const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
       const settingsFile = path.join(folder, '.vscode', 'settings.json');
       fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
+      // Wait for the configuration service to pick the file up (its watcher can take seconds on a loaded machine):
+      // a change of damoe.modelPath arriving during the analysis below would cancel it (the engine is reloaded).
+      const seen = new Promise<boolean>((resolve) => {
+        const sub = vscode.workspace.onDidChangeConfiguration((e) => {
+          if (e.affectsConfiguration('damoe.modelPath')) {
+            sub.dispose();
+            resolve(true);
+          }
+        });
+        setTimeout(() => {
+          sub.dispose();
+          resolve(false);
+        }, 15_000);
+      });
       fs.writeFileSync(settingsFile, JSON.stringify({ 'damoe.modelPath': '/workspace/chosen/model' }));
       try {
-        await new Promise((r) => setTimeout(r, 1500)); // let the configuration service pick the file up
+        await seen;
+        await new Promise((r) => setTimeout(r, 300));
         const editor = await openDoc('restricted but fine\n');
         select(editor, 'restricted but fine');
         const r = okResult(await analyze());

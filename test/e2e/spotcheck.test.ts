@@ -1,0 +1,132 @@
+/**
+ * User-level scenario of the dataset spot-check, in a real VS Code (code-server) with the extension installed from
+ * the VSIX, driven through the UI by Chromium: open a TSV, run "DA-MoE: Spot-Check Dataset" from the palette, change
+ * the sample size in its quick pick and run; the report shows the accuracy and K histograms; clicking an example
+ * opens the dataset at that line with the text cell selected and the routing panel shows that text.
+ * Screenshots (light and dark): test-results/e2e/spotcheck-*.png.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { after, before, describe, it } from 'node:test';
+import type { FrameLocator, Page } from 'playwright-core';
+import * as h from './harness';
+import * as s from './support';
+
+const WORKSPACE = path.join(s.ROOT, 'test', 'e2e', 'fixtures', 'workspace');
+const DATASET = 'sst2-sample.tsv';
+const LINES = fs.readFileSync(path.join(WORKSPACE, DATASET), 'utf8').split('\n');
+const T = { timeout: 300_000 };
+const SPOT_CHECK = 'DA-MoE: Spot-Check Dataset';
+const SAMPLE = 20;
+
+/** The content frame of the webview that holds `selector` (several webviews may be open). */
+async function frameWith(page: Page, selector: string, timeoutMs = 120_000): Promise<FrameLocator> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const frames = page.locator('iframe.webview.ready');
+    const n = await frames.count();
+    for (let i = 0; i < n; i++) {
+      const f = page.frameLocator('iframe.webview.ready').nth(i).frameLocator('#active-frame');
+      if ((await f.locator(selector).count().catch(() => 0)) > 0) return f;
+    }
+    if (Date.now() > end) assert.fail(`no webview shows ${selector}`);
+    await s.sleep(250);
+  }
+}
+
+const quickRow = (page: Page, label: RegExp) =>
+  page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: label }) }).first();
+
+describe('DA-MoE Inspector in VS Code: dataset spot-check', { timeout: 900_000 }, () => {
+  const model = s.shippedModel();
+  let cs: h.CodeServer | undefined;
+  let b: h.BrowserSession | undefined;
+  const page = () => b!.page;
+
+  before(async () => {
+    const vsix = s.ensureVsix();
+    assert.ok(fs.existsSync(path.join(WORKSPACE, DATASET)), `fixture missing: ${DATASET}`);
+    cs = await h.startCodeServer({ extensionVsix: vsix, workspace: WORKSPACE, trusted: true, theme: 'Light Modern' });
+    b = await h.launchBrowser();
+    await h.openWorkbench(b.page, cs.url, cs.workspace);
+    await h.openFile(b.page, DATASET);
+  });
+
+  after(async () => {
+    if (b) {
+      const errs = b.collector.unexpectedErrors(s.reloadNoise);
+      if (errs.length) console.log(`[e2e] unexpected browser errors:\n  ${errs.join('\n  ')}`);
+    }
+    await b?.close();
+    await cs?.stop();
+    await h.stopAll();
+    s.printSummary('spotcheck.test');
+  });
+
+  it('Spot-Check Dataset from the palette, through the quick pick, shows accuracy and K histograms', T, () =>
+    s.scenario('spot-check from the palette', async () => {
+      await h.runCommand(page(), SPOT_CHECK);
+      // The quick pick shows the detected columns and offers Run first; change the sample size, then run.
+      const run = quickRow(page(), /Run spot-check/);
+      await run.waitFor({ state: 'visible', timeout: 30_000 });
+      const rows = await page().locator('.quick-input-list .monaco-list-row').allInnerTexts();
+      assert.ok(rows.some((r) => /Text column[\s\S]*sentence \(detected\)/.test(r)), `quick pick rows: ${rows.join(' | ')}`);
+      assert.ok(rows.some((r) => /Label column[\s\S]*label \(detected\)/.test(r)), `quick pick rows: ${rows.join(' | ')}`);
+      await quickRow(page(), /^Sample size$/).click();
+      const input = page().locator('.quick-input-widget input').first();
+      await page().waitForFunction(() => document.querySelector<HTMLInputElement>('.quick-input-widget input')?.value === '500', null, { timeout: 10_000 });
+      await input.fill(String(SAMPLE));
+      await page().keyboard.press('Enter');
+      await quickRow(page(), /Run spot-check/).waitFor({ state: 'visible', timeout: 10_000 });
+      assert.match(await quickRow(page(), /Run spot-check/).innerText(), new RegExp(`${SAMPLE} examples, seed 42`));
+      await quickRow(page(), /Run spot-check/).click();
+
+      const f = await frameWith(page(), '[data-testid=spotcheck-accuracy][data-value]');
+      await f.locator('[data-testid=spotcheck-example-row]').first().waitFor({ timeout: 120_000 });
+      const acc = f.locator('[data-testid=spotcheck-accuracy]');
+      const value = Number(await acc.getAttribute('data-value'));
+      assert.ok(value >= 0 && value <= 1, `accuracy ${value}`);
+      assert.match(await acc.innerText(), /\d+(\.\d)?%/);
+      assert.equal(await f.locator('[data-testid=spotcheck-example-row]').count(), SAMPLE);
+      const hists = f.locator('[data-testid=spotcheck-k-histogram]');
+      assert.equal(await hists.count(), model.numLayers);
+      const sums: number[] = [];
+      for (let l = 0; l < model.numLayers; l++) {
+        const counts = ((await hists.nth(l).getAttribute('data-counts')) ?? '').split(',').map(Number);
+        assert.equal(counts.length, model.kMax + 1, 'bins 0..K_max');
+        sums.push(counts.reduce((x, y) => x + y, 0));
+      }
+      assert.ok(sums[0] > SAMPLE * 2 && sums.every((x) => x === sums[0]), `every layer counts every token once: ${sums}`);
+      assert.equal(await f.locator('[data-testid=spotcheck-cancelled]').isVisible(), false);
+      assert.equal(await f.locator('[data-testid=spotcheck-expert-load-layer]').count(), model.numLayers);
+      await s.screenshotBothThemes(page(), 'spotcheck-report');
+    }));
+
+  it('clicking an example opens the dataset at its line with the text selected, and analyses it', T, () =>
+    s.scenario('open an example', async () => {
+      const f = await frameWith(page(), '[data-testid=spotcheck-example-row]');
+      const row = f.locator('[data-testid=spotcheck-example-row]').nth(3);
+      const line = Number(await row.getAttribute('data-line'));
+      const text = LINES[line - 1].split('\t')[0];
+      await row.click();
+      let status = '';
+      for (let end = Date.now() + 30_000; Date.now() < end; await s.sleep(200)) {
+        status = await h.selectionStatus(page());
+        if (new RegExp(`^Ln ${line},`).test(status)) break;
+      }
+      assert.match(status, new RegExp(`^Ln ${line}, Col ${text.length + 1} \\(${text.length} selected\\)`), `status bar after clicking line ${line}`);
+      assert.ok(await page().locator('.tabs-container .tab.active', { hasText: DATASET }).first().isVisible(), 'the dataset is the active editor');
+      // The routing panel shows the example's tokens.
+      const exp = s.expectedEncoding(text);
+      const routing = await frameWith(page(), '[data-testid=token-strip] .tok');
+      const want = exp.content.map((t) => t.text).join(' ');
+      let shown = '';
+      for (let end = Date.now() + 60_000; Date.now() < end; await s.sleep(250)) {
+        shown = (await routing.locator('[data-testid=token-strip] .tok:not(.special)').allInnerTexts()).join(' ');
+        if (shown === want) break;
+      }
+      assert.equal(shown, want, 'the routing panel shows the clicked example');
+      await s.screenshotBothThemes(page(), 'spotcheck-open-example');
+    }));
+});

@@ -1,0 +1,463 @@
+/**
+ * Shared helpers of the DA-MoE Inspector UI scenarios (`*.test.ts` in this folder). Not a test file itself.
+ *
+ * - ensureVsix(): the VSIX under test (E2E_VSIX, else dist/damoe-inspector.vsix, rebuilt when older than its inputs).
+ * - shippedModel() / expectedEncoding(): facts computed in this process, independently of the extension: the
+ *   shipped model's contract metadata (read from model.onnx) and the shipped tokenizer's tokens for a text.
+ * - DOM helpers for the routing webview and the editor, screenshots in both themes, scenario timing.
+ */
+import * as assert from 'assert';
+import * as child_process from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { FrameLocator, Page } from 'playwright-core';
+import { parseContractMetadata, CONTRACT_METADATA_KEY } from '../../src/core/contract';
+import { readOnnxMetadata } from '../../src/core/onnx/metadata';
+import { Tokenizer } from '../../src/core/tokenizer';
+import * as h from './harness';
+
+export const ROOT = h.repoRoot();
+export const SHIPPED_MODEL_DIR = path.join(ROOT, 'models', 'damoe-sst2');
+/** Where the VSIX is expected (the `package` phase of scripts/test.sh writes it here), unless E2E_VSIX is set. */
+export const VSIX_PATH = path.join(ROOT, 'dist', 'damoe-inspector.vsix');
+export const ANALYZE = 'DA-MoE: Analyze Routing';
+/** The extension's status bar item (id `<extension id>.<item id>`). */
+export const STATUS_ITEM = '[id="damoe.damoe-inspector.damoe.status"]';
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------------------------
+// The VSIX
+// ---------------------------------------------------------------------------------------------------------------
+
+function newestMtime(p: string): number {
+  if (!fs.existsSync(p)) return 0;
+  const st = fs.statSync(p);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let m = 0;
+  for (const name of fs.readdirSync(p)) m = Math.max(m, newestMtime(path.join(p, name)));
+  return m;
+}
+
+/** What goes into the VSIX (sources of the bundles, manifest, models). */
+function vsixInputsMtime(): number {
+  return Math.max(
+    ...['src', 'package.json', '.vscodeignore', 'models', 'scripts/bundle.mjs', 'media'].map((p) => newestMtime(path.join(ROOT, p))),
+  );
+}
+
+function sh(cmd: string, args: string[], what: string): void {
+  const t = Date.now();
+  const r = child_process.spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', timeout: 600_000, maxBuffer: 64 << 20 });
+  if (r.status !== 0) {
+    throw new Error(`${what} failed (${r.status ?? r.signal}):\n${`${r.stdout ?? ''}${r.stderr ?? ''}`.slice(-4000)}`);
+  }
+  console.log(`[e2e] ${what}: ${Date.now() - t} ms`);
+}
+
+function newestVsixSince(since: number): string | undefined {
+  const found = [ROOT, path.join(ROOT, 'dist')]
+    .flatMap((d) => (fs.existsSync(d) ? fs.readdirSync(d).map((f) => path.join(d, f)) : []))
+    .filter((f) => f.endsWith('.vsix') && fs.statSync(f).mtimeMs >= since)
+    .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
+  return found[0];
+}
+
+/**
+ * The VSIX to install: $E2E_VSIX if set (must exist); else dist/damoe-inspector.vsix when it is newer than every input
+ * (src/, package.json, .vscodeignore, models/, scripts/bundle.mjs); else it is built once: `npm run package` if
+ * package.json has that script (expected to write dist/damoe-inspector.vsix; otherwise the newest *.vsix it made in
+ * the repo root or dist/ is taken), falling back to the production bundle + `vsce package`.
+ */
+export function ensureVsix(): string {
+  const env = process.env.E2E_VSIX;
+  if (env) {
+    const p = path.resolve(env);
+    assert.ok(fs.existsSync(p), `E2E_VSIX=${env} does not exist`);
+    return p;
+  }
+  // Built by another test file of this same run (node --test runs each file in a child of one runner)? Then reuse
+  // it even if someone edited a source meanwhile: one VSIX per e2e phase.
+  const stamp = `${VSIX_PATH}.e2e-run`;
+  const run = `${process.ppid}`;
+  const sameRun = fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === run && Date.now() - fs.statSync(stamp).mtimeMs < 30 * 60_000;
+  if (fs.existsSync(VSIX_PATH) && sameRun) return VSIX_PATH;
+  if (fs.existsSync(VSIX_PATH) && fs.statSync(VSIX_PATH).mtimeMs >= vsixInputsMtime()) return VSIX_PATH;
+  console.log(`[e2e] ${path.relative(ROOT, VSIX_PATH)} is missing or older than its inputs: building it`);
+  const built = buildVsix();
+  if (built === VSIX_PATH) fs.writeFileSync(stamp, run);
+  return built;
+}
+
+function buildVsix(): string {
+  const started = Date.now() - 1000;
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  if (pkg.scripts?.package) {
+    try {
+      sh('npm', ['run', '--silent', 'package'], 'npm run package');
+      if (fs.existsSync(VSIX_PATH) && fs.statSync(VSIX_PATH).mtimeMs >= started) return VSIX_PATH;
+      const made = newestVsixSince(started);
+      if (made) return made;
+      console.log('[e2e] npm run package made no VSIX; packaging directly');
+    } catch (e) {
+      const lines = (e as Error).message.split('\n').map((l) => l.trim()).filter((l) => l && !/^npm warn/.test(l));
+      console.log(`[e2e] ${lines.slice(0, 1).concat(lines.slice(1).slice(-3)).join('\n[e2e]   ')}\n[e2e] packaging directly`);
+    }
+  }
+  fs.mkdirSync(path.dirname(VSIX_PATH), { recursive: true });
+  sh(process.execPath, ['scripts/bundle.mjs', '--production'], 'production bundle');
+  sh('npx', ['vsce', 'package', '--target', 'linux-x64', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '-o', VSIX_PATH], 'vsce package');
+  return VSIX_PATH;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Independent expectations
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface ShippedModel {
+  numExperts: number;
+  numLayers: number;
+  kMax: number;
+  labels: string[];
+}
+
+/** The shipped model's shape and labels, from the contract metadata in models/damoe-sst2/model.onnx. */
+export function shippedModel(): ShippedModel {
+  const props = readOnnxMetadata(path.join(SHIPPED_MODEL_DIR, 'model.onnx'));
+  const check = parseContractMetadata(props.get(CONTRACT_METADATA_KEY));
+  assert.ok(check.metadata, `shipped model metadata: ${check.violations.join('; ')}`);
+  const m = check.metadata;
+  return { numExperts: m.numExperts, numLayers: m.numLayers, kMax: m.kMax, labels: m.labels };
+}
+
+let tokenizer: Tokenizer | undefined;
+
+export interface ExpectedEncoding {
+  /** Every token, specials included, in model order (index = the analysis' token index). */
+  tokens: { text: string; special: boolean }[];
+  /** Non-special tokens: one heatmap / table row each. */
+  content: { index: number; text: string }[];
+}
+
+/** The shipped tokenizer's encoding of `text` (what the heatmap rows must be). */
+export function expectedEncoding(text: string): ExpectedEncoding {
+  tokenizer ??= Tokenizer.fromFile(path.join(SHIPPED_MODEL_DIR, 'tokenizer.json'));
+  const enc = tokenizer.encode(text);
+  const tokens = enc.tokens.map((t) => ({ text: t.text, special: t.special }));
+  const content = tokens.map((t, index) => ({ index, text: t.text, special: t.special })).filter((t) => !t.special);
+  return { tokens, content: content.map(({ index, text: tt }) => ({ index, text: tt })) };
+}
+
+/** Index of the first content token with this text (throws if none). */
+export function tokenIndex(enc: ExpectedEncoding, text: string): number {
+  const t = enc.content.find((x) => x.text === text);
+  assert.ok(t, `no token "${text}" in ${enc.content.map((x) => x.text).join(' ')}`);
+  return t.index;
+}
+
+/** A model directory whose model.onnx violates the contract (an output is missing); tokenizer from the shipped model. */
+export function writeBrokenModel(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.copyFileSync(path.join(ROOT, 'test', 'fixtures', 'models', 'contract', 'missing-output.onnx'), path.join(dir, 'model.onnx'));
+  fs.copyFileSync(path.join(SHIPPED_MODEL_DIR, 'tokenizer.json'), path.join(dir, 'tokenizer.json'));
+  return dir;
+}
+
+export function tmpDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Scenario plumbing
+// ---------------------------------------------------------------------------------------------------------------
+
+export const timings: { name: string; ms: number; ok: boolean }[] = [];
+
+/** Runs a scenario body, prints its time, and records it for the summary. */
+export async function scenario(name: string, fn: () => Promise<void>): Promise<void> {
+  const t = Date.now();
+  let ok = false;
+  try {
+    await fn();
+    ok = true;
+  } finally {
+    const ms = Date.now() - t;
+    timings.push({ name, ms, ok });
+    console.log(`[e2e] scenario "${name}": ${ok ? 'passed' : 'FAILED'} in ${(ms / 1000).toFixed(1)} s`);
+  }
+}
+
+export function printSummary(file: string): void {
+  const total = timings.reduce((s, t) => s + t.ms, 0);
+  console.log(`[e2e] ${file}: ${timings.map((t) => `${t.name} ${(t.ms / 1000).toFixed(1)}s${t.ok ? '' : ' FAILED'}`).join(', ')}; scenarios ${(total / 1000).toFixed(1)} s`);
+}
+
+/** Console noise that a window reload produces in code-server (not the extension's). */
+export const reloadNoise = [
+  /Long running operations during shutdown are unsupported in the web/,
+  // Save participants time out on a loaded machine when VS Code saves settings.json (theme switches): workbench noise.
+  /Aborted onWillSaveTextDocument-event after \d+ms/,
+];
+
+/**
+ * Screenshots in both themes: the current one first, then switches to the other (so scenarios alternate and each
+ * pays one theme switch). Names: `<name>-light.png`, `<name>-dark.png` under test-results/e2e/.
+ */
+export async function screenshotBothThemes(page: Page, name: string): Promise<string[]> {
+  await page.mouse.move(2, 500); // no hover widgets in the picture
+  const dark = await page.evaluate(() => document.querySelector('.monaco-workbench')?.classList.contains('vs-dark') ?? false);
+  const files: string[] = [];
+  files.push(await h.screenshot(page, `${name}-${dark ? 'dark' : 'light'}`));
+  await setThemeAndRepaint(page, dark ? 'Light Modern' : 'Dark Modern');
+  files.push(await h.screenshot(page, `${name}-${dark ? 'light' : 'dark'}`));
+  return files;
+}
+
+/** setTheme, then give the webview's canvas a moment to redraw (it watches the theme's body class). */
+export async function setThemeAndRepaint(page: Page, theme: h.ThemeName): Promise<void> {
+  const heatmap = routing(page).locator('[data-testid=heatmap]');
+  const draws = await heatmap.getAttribute('data-draws', { timeout: 1000 }).catch(() => null);
+  await h.setTheme(page, theme);
+  if (draws !== null) {
+    const end = Date.now() + 5000;
+    while (Date.now() < end) {
+      const now = await heatmap.getAttribute('data-draws', { timeout: 1000 }).catch(() => null);
+      if (now !== draws) break;
+      await sleep(100);
+    }
+  }
+  await sleep(400);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Workbench / webview helpers
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The routing webview's content frame. */
+export const routing = (page: Page): FrameLocator => h.webviewFrame(page);
+
+export interface PanelFacts {
+  rows: number;
+  cols: number;
+  histogram: number[];
+  histogramTotal: number;
+  layerHistograms: number[][];
+  overall: number[];
+  overallLayers: number;
+  tokenCount: number;
+  provider: string;
+  prediction: string;
+  modelName: string;
+  modelPath: string;
+  stripTokens: { index: number; text: string; special: boolean }[];
+}
+
+/** Waits until the panel shows an analysis whose content tokens are `expected` (by text), then reads its facts. */
+export async function waitForAnalysis(page: Page, expected: ExpectedEncoding, timeoutMs = 120_000): Promise<PanelFacts> {
+  const f = routing(page);
+  await f.locator('[data-testid=app][data-ready=true]').waitFor({ timeout: timeoutMs });
+  const want = expected.content.map((t) => t.text).join(' ');
+  const end = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const strip = await readStrip(page).catch(() => []);
+    last = strip.filter((t) => !t.special).map((t) => t.text).join(' ');
+    const progressHidden = await f.locator('[data-testid=progress]').isHidden().catch(() => false);
+    if (last === want && progressHidden) break;
+    if (Date.now() > end) {
+      assert.fail(`the routing panel did not show the expected tokens in time.\n  expected: ${want}\n  shown:    ${last}`);
+    }
+    await sleep(200);
+  }
+  return readPanelFacts(page);
+}
+
+export async function readStrip(page: Page): Promise<{ index: number; text: string; special: boolean }[]> {
+  return routing(page)
+    .locator('[data-testid=token-strip]')
+    .evaluate((root) =>
+      [...root.querySelectorAll<HTMLElement>('.tok')].map((e) => ({
+        index: Number(e.dataset.index),
+        text: e.textContent ?? '',
+        special: e.classList.contains('special'),
+      })),
+    );
+}
+
+const nums = (s: string | null) => (s ?? '').split(',').filter((x) => x !== '').map(Number);
+
+export async function readPanelFacts(page: Page): Promise<PanelFacts> {
+  const f = routing(page);
+  const attr = (sel: string, a: string) => f.locator(sel).first().getAttribute(a, { timeout: 10_000 });
+  const text = async (sel: string) => ((await f.locator(sel).first().innerText({ timeout: 10_000 })) ?? '').trim();
+  const layerHistograms: number[][] = [];
+  const layers = f.locator('[data-testid=k-histogram-layer]');
+  for (let i = 0; i < (await layers.count()); i++) layerHistograms.push(nums(await layers.nth(i).getAttribute('data-counts')));
+  const tokenCountText = await text('[data-testid=token-count] .fact-value');
+  return {
+    rows: Number(await attr('[data-testid=heatmap]', 'data-rows')),
+    cols: Number(await attr('[data-testid=heatmap]', 'data-cols')),
+    histogram: nums(await attr('[data-testid=k-histogram]', 'data-counts')),
+    histogramTotal: Number(await attr('[data-testid=k-histogram]', 'data-total')),
+    layerHistograms,
+    overall: nums(await attr('[data-testid=k-histogram-overall]', 'data-counts')),
+    overallLayers: Number(await attr('[data-testid=k-histogram-overall]', 'data-layers')),
+    tokenCount: Number(tokenCountText),
+    provider: await text('[data-testid=provider]'),
+    prediction: await text('[data-testid=prediction-label]'),
+    modelName: await text('[data-testid=model-name]'),
+    modelPath: (await attr('[data-testid=model-name]', 'title')) ?? '',
+    stripTokens: await readStrip(page),
+  };
+}
+
+/** Centre of `needle` (chars [from, to) of its first occurrence) in the active editor's rendered lines. */
+export async function editorTextBox(
+  page: Page,
+  needle: string,
+  from = 0,
+  to = needle.length,
+): Promise<{ x: number; y: number; left: number; right: number; top: number; bottom: number }> {
+  const box = await page.evaluate(
+    ({ needle, from, to }) => {
+      const root = document.querySelector('.editor-group-container .editor-instance .monaco-editor .view-lines');
+      if (!root) return null;
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const s = (n.textContent ?? '').replace(/\u00a0/g, ' ');
+        const i = s.indexOf(needle);
+        if (i >= 0) {
+          const r = document.createRange();
+          r.setStart(n, i + from);
+          r.setEnd(n, i + to);
+          const b = r.getBoundingClientRect();
+          return { x: b.x + b.width / 2, y: b.y + b.height / 2, left: b.left, right: b.right, top: b.top, bottom: b.bottom };
+        }
+      }
+      return null;
+    },
+    { needle, from, to },
+  );
+  assert.ok(box, `"${needle}" is not in the visible editor lines`);
+  return box;
+}
+
+/**
+ * The editor's decorations drawn with a solid border (the routing panel's single-token highlight; the importance
+ * highlights have none), as boxes in page coordinates.
+ */
+export async function borderedDecorations(page: Page): Promise<{ left: number; right: number; top: number; bottom: number; cls: string }[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll<HTMLElement>('.editor-group-container .monaco-editor .view-overlays .cdr')]
+      .filter((e) => {
+        const cs = getComputedStyle(e);
+        return cs.borderTopStyle === 'solid' && parseFloat(cs.borderTopWidth) > 0;
+      })
+      .map((e) => {
+        const b = e.getBoundingClientRect();
+        return { left: b.left, right: b.right, top: b.top, bottom: b.bottom, cls: e.className };
+      }),
+  );
+}
+
+/** Number of importance-highlight decorations (background, no border) in the editor. */
+export async function importanceDecorationCount(page: Page): Promise<number> {
+  return page.evaluate(
+    () =>
+      [...document.querySelectorAll<HTMLElement>('.editor-group-container .monaco-editor .view-overlays .cdr')].filter((e) => {
+        const cs = getComputedStyle(e);
+        return /^ced-/.test(e.className.split(' ').find((c) => c.startsWith('ced-')) ?? '') && cs.borderTopStyle !== 'solid' &&
+          cs.backgroundColor !== 'rgba(0, 0, 0, 0)';
+      }).length,
+  );
+}
+
+/** Text of the extension's status bar item. */
+export async function statusText(page: Page): Promise<string> {
+  return ((await page.locator(STATUS_ITEM).first().innerText({ timeout: 10_000 }).catch(() => '')) || '').trim();
+}
+
+/** Waits until the extension's status bar item matches (e.g. the model name after a settings change). */
+export async function waitForStatus(page: Page, match: RegExp, timeoutMs = 60_000): Promise<string> {
+  const end = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < end) {
+    last = await statusText(page);
+    if (match.test(last)) return last;
+    await sleep(200);
+  }
+  return assert.fail(`status bar item never matched ${match} (last: "${last}")`);
+}
+
+/** Closes the modal editor (VS Code 1.139 opens settings and workspace trust in one), if one is open. */
+export async function closeModalEditor(page: Page): Promise<void> {
+  const modal = page.locator('.monaco-modal-editor-block');
+  if ((await modal.count()) === 0) return;
+  await page.keyboard.press('Escape');
+  await modal.first().waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
+  if ((await modal.count()) > 0) {
+    await modal.locator('.codicon-close, .codicon-editor-close').last().click({ timeout: 5000 }).catch(() => {});
+    await modal.first().waitFor({ state: 'hidden', timeout: 10_000 });
+  }
+}
+
+/**
+ * Sets a setting in the Settings editor like a user: "Preferences: Open User Settings", search for the key, pick the
+ * settings tab (`Remote`: code-server is a remote window, and `damoe.modelPath` is machine-overridable, so VS Code
+ * applies it from the Remote settings — Machine/settings.json — not from the browser-side User settings), type the
+ * value, leave the field. `''` clears a string setting. Checks the settings file the editor wrote.
+ */
+export async function setSettingInSettingsUI(
+  page: Page,
+  userDataDir: string,
+  key: string,
+  value: string,
+  tab: 'User' | 'Remote' = 'Remote',
+): Promise<void> {
+  await closeModalEditor(page);
+  await h.runCommand(page, 'Preferences: Open User Settings');
+  const editor = page.locator('.settings-editor').first();
+  await editor.waitFor({ state: 'visible', timeout: 30_000 });
+  const search = editor.locator('.settings-header .suggest-input-container .monaco-editor').first();
+  await search.click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type(key);
+  await editor.locator('.settings-tabs-widget .action-label', { hasText: tab }).first().click();
+  const input = editor.locator(`.setting-item-contents[data-key="${key}"] input`).first();
+  await input.waitFor({ state: 'visible', timeout: 30_000 });
+  await input.fill(value);
+  await page.keyboard.press('Tab');
+  const file = path.join(userDataDir, tab === 'Remote' ? 'Machine' : 'User', 'settings.json');
+  let got: unknown;
+  for (let end = Date.now() + 20_000; Date.now() < end; await sleep(200)) {
+    try {
+      got = (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>)[key];
+    } catch {
+      got = undefined;
+    }
+    if ((got ?? '') === value) break;
+  }
+  assert.equal(got ?? '', value, `${key} in ${file}`);
+  await closeModalEditor(page);
+}
+
+/** Closes all notification toasts (so the next one found is new). */
+export async function clearNotifications(page: Page): Promise<void> {
+  await h.runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
+  await page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
+}
+
+/** Makes the editor of an open file the active one (e.g. after the panel took focus). */
+export async function focusFile(page: Page, name: string): Promise<void> {
+  await closeModalEditor(page);
+  await page.locator(`.tabs-container .tab[data-resource-name="${name}"]`).first().click({ timeout: 15_000 });
+  await h.activeEditor(page).locator('.view-lines').waitFor({ state: 'visible', timeout: 15_000 });
+}
+
+/** Selects a line of `file` (an open editor) and runs Analyze Routing. */
+export async function analyzeLine(page: Page, line: number, file = 'reviews.txt'): Promise<void> {
+  await focusFile(page, file);
+  await h.selectText(page, { line });
+  await h.runCommand(page, ANALYZE);
+}
