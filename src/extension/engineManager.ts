@@ -63,6 +63,11 @@ export class EngineManager {
     }
   }
 
+  /** True when the cached engine was made with these settings (so a settings event changed nothing it uses). */
+  matches(settings: EngineSettings): boolean {
+    return this.entry !== null && this.entry.key === engineKey(settings);
+  }
+
   /** Drops the cached engine (settings changed, or it crashed); disposes it once its creation settles. */
   invalidate(): void {
     const old = this.entry;

@@ -64,7 +64,7 @@ export function describeError(e: unknown, modelDir: string): UserError {
       return { ...base, severity: 'error', message: `DA-MoE: no usable model at ${modelDir}: ${oneLine(e.message)} Pick a model with “Select Model”.`, actions: ['Select Model', 'Show Output'] };
     case 'contract-violation': {
       const n = details.length;
-      const first = n > 0 ? ` ${oneLine(details[0], 160)}${n > 1 ? ` (+${n - 1} more in the output)` : ''}` : ` ${oneLine(e.message)}`;
+      const first = n > 0 ? ` ${oneLine(details[0], 400)}${n > 1 ? ` (+${n - 1} more in the output)` : ''}` : ` ${oneLine(e.message)}`;
       return { ...base, severity: 'error', message: `DA-MoE: the model at ${modelDir} does not follow the model contract:${first} Pick another model.`, actions: ['Select Model', 'Show Output'] };
     }
     case 'tokenizer':

@@ -326,6 +326,9 @@ export class Inspector implements vscode.Disposable {
   }
 
   private onEngineSettingsChanged(): void {
+    // A workspace value that is ignored (an untrusted workspace's modelPath) leaves the effective settings as they
+    // were: keep the engine and any run in flight.
+    if (this.engines.matches(readEngineSettings(this.context.extensionPath))) return;
     // A run on the old engine would fail when it is disposed; end it as cancelled instead of reporting a crash.
     this.latest.cancel();
     // Dispose the old engine now (frees the worker and its memory); the next command loads the new settings.

@@ -94,7 +94,7 @@ function main(): void {
   const histograms = new HistogramsView(ctx);
   const load = new ExpertLoadView(ctx);
   const table = new TableView(ctx);
-  const empty = el('div', { class: 'empty', testid: 'empty', text: 'Select text in an editor and run “DA-MoE: Inspect Selection” to see how each token is routed.' });
+  const empty = el('div', { class: 'empty', testid: 'empty', text: 'Select text in an editor and run “DA-MoE: Analyze Routing” to see how each token is routed.' });
   app.append(
     header.root,
     controls.root,

@@ -55,6 +55,16 @@ describe('EngineManager', () => {
     const e = await m.get();
     assert.equal(e.model.path, '/b');
   });
+  it('matches() tells whether the cached engine was made with the given settings', async () => {
+    const base: EngineSettings = { modelDir: '/a', executionProvider: 'auto', threads: 0, maxTokens: 512 };
+    const m = new EngineManager(async (o) => fakeEngine(o, []), () => base, () => {});
+    assert.equal(m.matches(base), false, 'no engine yet');
+    await m.get();
+    assert.equal(m.matches({ ...base }), true);
+    assert.equal(m.matches({ ...base, modelDir: '/b' }), false);
+    m.invalidate();
+    assert.equal(m.matches(base), false);
+  });
   it('invalidate() drops the engine so the next call loads a fresh one', async () => {
     const disposed: string[] = [];
     let n = 0;

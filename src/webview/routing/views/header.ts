@@ -51,7 +51,7 @@ export class HeaderView implements View {
     clear(this.prediction);
     if (!a) {
       this.facts.append(el('h1', { class: 'model-name', testid: 'model-name', text: 'DA-MoE routing' }),
-        el('p', { class: 'muted', text: 'No analysis yet. Select text and run “DA-MoE: Inspect Selection”.' }));
+        el('p', { class: 'muted', text: 'No analysis yet. Select text and run “DA-MoE: Analyze Routing”.' }));
       return;
     }
     const skipped = a.provider.skipped.map((s) => `${s.provider} skipped: ${s.reason}`);
