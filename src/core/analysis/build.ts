@@ -33,25 +33,61 @@ export function analysisTokens(tokens: readonly EncodedToken[]): AnalysisToken[]
  */
 export function layerRoutings(windows: readonly SequenceRouting[], sources: readonly TokenSource[]): LayerRouting[] {
   const { numLayers: L, numExperts: E } = windows[0];
-  return Array.from({ length: L }, (_, l): LayerRouting => {
+  // Hot path of every analysis (dataset spot-checks build thousands): plain loops, no per-token closures.
+  const chosenE = new Array<number>(E);
+  const chosenG = new Array<number>(E);
+  const layers: LayerRouting[] = [];
+  for (let l = 0; l < L; l++) {
     const layer: LayerRouting = { layer: l, importance: [], k: [], experts: [], gates: [], routerProbs: [] };
-    for (const { window, position } of sources) {
+    for (let s = 0; s < sources.length; s++) {
+      const { window, position } = sources[s];
       const r = windows[window];
       const lt = l * r.length + position;
+      const base = lt * E;
       layer.importance.push(r.importance ? r.importance[lt] : Number.NaN);
       layer.k.push(r.count[lt]);
-      const probs = Array.from(r.probs.subarray(lt * E, lt * E + E));
-      const gates = Array.from(r.gates.subarray(lt * E, lt * E + E));
-      const chosen = gates
-        .map((g, e) => ({ g, e }))
-        .filter((x) => x.g !== 0)
-        .sort((a, b) => b.g - a.g || a.e - b.e);
-      layer.experts.push(chosen.map((x) => x.e));
-      layer.gates.push(chosen.map((x) => x.g));
+      const probs: number[] = [];
+      for (let e = 0; e < E; e++) probs.push(r.probs[base + e]);
+      // Chosen experts by gate, highest first, ties to the lower index (insertion in expert order keeps ties stable).
+      let n = 0;
+      let sawNaN = false;
+      for (let e = 0; e < E; e++) {
+        const g = r.gates[base + e];
+        if (g === 0) continue;
+        if (g !== g) sawNaN = true;
+        let j = n;
+        while (j > 0 && chosenG[j - 1] < g) {
+          chosenG[j] = chosenG[j - 1];
+          chosenE[j] = chosenE[j - 1];
+          j--;
+        }
+        chosenG[j] = g;
+        chosenE[j] = e;
+        n++;
+      }
+      if (sawNaN) {
+        // A broken model's NaN gates: keep the exact ordering of the general comparator sort.
+        const chosen = Array.from(r.gates.subarray(base, base + E))
+          .map((g, e) => ({ g, e }))
+          .filter((x) => x.g !== 0)
+          .sort((a, b) => b.g - a.g || a.e - b.e);
+        layer.experts.push(chosen.map((x) => x.e));
+        layer.gates.push(chosen.map((x) => x.g));
+      } else {
+        const experts: number[] = [];
+        const gates: number[] = [];
+        for (let j = 0; j < n; j++) {
+          experts.push(chosenE[j]);
+          gates.push(chosenG[j]);
+        }
+        layer.experts.push(experts);
+        layer.gates.push(gates);
+      }
       layer.routerProbs.push(probs);
     }
-    return layer;
-  });
+    layers.push(layer);
+  }
+  return layers;
 }
 
 export function softmax(logits: ArrayLike<number>): number[] {

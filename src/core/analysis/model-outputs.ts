@@ -58,9 +58,19 @@ function sliceRouting<A extends Float32Array | Int32Array>(
 ): A {
   const [L, B, Tp] = t.dims;
   const out = make(L * take * inner);
+  const n = take * inner;
+  const data = t.data;
+  if (data instanceof Float32Array && out instanceof Float32Array) {
+    // Same element type: a block copy per layer (Number(x) of a float32 is the same float32 value).
+    for (let l = 0; l < L; l++) {
+      const src = ((l * B + row) * Tp) * inner;
+      out.set(data.subarray(src, src + n), l * n);
+    }
+    return out;
+  }
   for (let l = 0; l < L; l++) {
     const src = ((l * B + row) * Tp) * inner;
-    for (let i = 0; i < take * inner; i++) out[(l * take) * inner + i] = Number(t.data[src + i]);
+    for (let i = 0; i < n; i++) out[l * n + i] = Number(data[src + i]);
   }
   return out;
 }
@@ -99,7 +109,8 @@ export function extractSequenceRouting(item: BatchItemResult, spec: OutputSpec):
     gates: sliceRouting(gts, row, paddedLength, E, (n) => new Float32Array(n)),
     probs: sliceRouting(prb, row, paddedLength, E, (n) => new Float32Array(n)),
   };
-  const mask = Array.from({ length: paddedLength }, (_, t) => (t < length ? 1 : 0));
+  const mask = new Array<number>(paddedLength);
+  for (let t = 0; t < paddedLength; t++) mask[t] = t < length ? 1 : 0;
   const problems = checkRoutingInvariants(
     { numLayers: L, length: paddedLength, numExperts: E, mask, ...padded },
     metadata.kMax,

@@ -44,20 +44,29 @@ export class RoutingStatsAccumulator {
     const counted: number[] = [];
     for (let t = 0; t < tokenCount; t++) if (include(t)) counted.push(t);
     this.tokens += counted.length;
-    layers.forEach((layer, l) => {
-      for (const t of counted) {
+    const kMax = this.config.kMax;
+    for (let l = 0; l < layers.length; l++) {
+      const layer = layers[l];
+      const kRow = this.kCounts[l];
+      const tokensRow = this.expertTokens[l];
+      const massRow = this.gateMass[l];
+      const co = this.coActivation[l];
+      for (let c = 0; c < counted.length; c++) {
+        const t = counted[c];
         const k = layer.k[t];
-        this.kCounts[l][Math.min(Math.max(k, 0), this.config.kMax)]++;
+        kRow[Math.min(Math.max(k, 0), kMax)]++;
         this.kSum += k;
         const experts = layer.experts[t];
         const gates = layer.gates[t];
-        experts.forEach((e, i) => {
-          this.expertTokens[l][e]++;
-          this.gateMass[l][e] += gates[i];
-          for (const other of experts) this.coActivation[l][e][other]++;
-        });
+        for (let i = 0; i < experts.length; i++) {
+          const e = experts[i];
+          tokensRow[e]++;
+          massRow[e] += gates[i];
+          const coRow = co[e];
+          for (let j = 0; j < experts.length; j++) coRow[experts[j]]++;
+        }
       }
-    });
+    }
   }
 
   result(): RoutingStats {
