@@ -10,7 +10,7 @@ import * as path from 'path';
 import { parse as parseCsv } from 'csv-parse';
 import { resolveColumns } from './columns';
 import { detectFormat } from './detect';
-import { decodeUtf8, readLines } from './lines';
+import { decodeUtf8, readLines, type RawLine } from './lines';
 import { DatasetError, DatasetFormat, DatasetOptions, DatasetRecord, ReaderReport, ResolvedColumns } from './types';
 
 export const DEFAULT_MAX_SKIPPED_LISTED = 20;
@@ -175,23 +175,29 @@ function fieldsToRecord(
 
 /** GLUE-style TSV: header line, fields split on tabs, quoting off (a `"` is an ordinary character). */
 async function* tsvRecords(file: string, cols: ResolvedColumns, sink: RowSink): AsyncGenerator<DatasetRecord> {
-  let header: string[] | null = null;
-  for await (const { line, bytes, overlong } of readLines(file)) {
-    if (header === null) {
-      header = (decodeUtf8(bytes) ?? '').split('\t').map((c) => c.trim());
-      continue;
-    }
+  const lines = readLines(file);
+  const first = await lines.next();
+  if (first.done) return;
+  const header = (decodeUtf8(first.value.bytes) ?? '').split('\t').map((c) => c.trim());
+  for await (const { line, text } of decodedLines(lines, sink)) {
+    const record = fieldsToRecord(line, text.split('\t'), header, cols, sink);
+    if (record) yield record;
+  }
+}
+
+/** The lines that fit the line limit and decode as UTF-8; the others are skipped and counted. */
+async function* decodedLines(lines: AsyncIterable<RawLine>, sink: RowSink): AsyncGenerator<{ line: number; text: string }> {
+  for await (const { line, bytes, overlong } of lines) {
     if (overlong) {
       sink.skip(line, 'line too long');
       continue;
     }
-    const s = decodeUtf8(bytes);
-    if (s === null) {
+    const text = decodeUtf8(bytes);
+    if (text === null) {
       sink.skip(line, 'invalid UTF-8');
       continue;
     }
-    const record = fieldsToRecord(line, s.split('\t'), header, cols, sink);
-    if (record) yield record;
+    yield { line, text };
   }
 }
 
@@ -284,16 +290,7 @@ function jsonString(v: unknown): string | undefined | null {
 
 /** JSON Lines: one object per line; the text/pair/label keys come from the resolved columns. */
 async function* jsonlRecords(file: string, cols: ResolvedColumns, sink: RowSink): AsyncGenerator<DatasetRecord> {
-  for await (const { line, bytes, overlong } of readLines(file)) {
-    if (overlong) {
-      sink.skip(line, 'line too long');
-      continue;
-    }
-    const s = decodeUtf8(bytes);
-    if (s === null) {
-      sink.skip(line, 'invalid UTF-8');
-      continue;
-    }
+  for await (const { line, text: s } of decodedLines(readLines(file), sink)) {
     if (s.trim() === '') {
       sink.skip(line, 'empty line');
       continue;
@@ -343,16 +340,7 @@ async function* jsonlRecords(file: string, cols: ResolvedColumns, sink: RowSink)
 
 /** Plain text: every line is one example (blank lines are skipped and counted). */
 async function* textRecords(file: string, sink: RowSink): AsyncGenerator<DatasetRecord> {
-  for await (const { line, bytes, overlong } of readLines(file)) {
-    if (overlong) {
-      sink.skip(line, 'line too long');
-      continue;
-    }
-    const s = decodeUtf8(bytes);
-    if (s === null) {
-      sink.skip(line, 'invalid UTF-8');
-      continue;
-    }
+  for await (const { line, text: s } of decodedLines(readLines(file), sink)) {
     if (s.trim() === '') {
       sink.skip(line, 'empty text');
       continue;
