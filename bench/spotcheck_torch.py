@@ -15,33 +15,17 @@ import os
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def fail(reason):
-    print(json.dumps({"ok": False, "reason": reason}))
-    sys.exit(0)
+from torch_model import fail, load_model
 
 
 def main():
     req = json.load(sys.stdin)
-    run_dir = req["run_dir"]
-    if not os.path.exists(os.path.join(run_dir, "best.pt")):
-        fail(f"checkpoint not found: {os.path.join(run_dir, 'best.pt')} (train the model first: training/train.sh)")
+    torch, model = load_model(req)  # puts training/ on sys.path
     if not os.path.exists(req["tokenizer"]):
         fail(f"tokenizer not found: {req['tokenizer']}")
-    try:
-        import torch
-    except ImportError as e:
-        fail(f"PyTorch is not importable by {sys.executable}: {e}")
-    sys.path.insert(0, os.path.join(ROOT, "training"))
     from damoe.batching import pad_batch
-    from damoe.checkpoint import load_run
     from damoe.wordpiece import WordPieceTokenizer
 
-    torch.set_num_threads(max(1, int(req["threads"])))
-    model, _ = load_run(run_dir, **req.get("router_overrides", {}))
-    model.eval()
     tok = WordPieceTokenizer.from_file(req["tokenizer"])
     examples = req["examples"]
     batch_size = int(req["batch_size"])

@@ -6,34 +6,16 @@ Reads a JSON request on stdin: {"run_dir": DIR, "router_overrides": {...}, "thre
 The same token ids as the ONNX side are used, batch 1, no padding, under torch.inference_mode.
 """
 import json
-import os
 import statistics
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def fail(reason):
-    print(json.dumps({"ok": False, "reason": reason}))
-    sys.exit(0)
+from torch_model import load_model
 
 
 def main():
     req = json.load(sys.stdin)
-    run_dir = req["run_dir"]
-    ckpt_path = os.path.join(run_dir, "best.pt")
-    if not os.path.exists(ckpt_path):
-        fail(f"checkpoint not found: {ckpt_path} (train the model first: training/train.sh)")
-    try:
-        import torch
-    except ImportError as e:
-        fail(f"PyTorch is not importable by {sys.executable}: {e}")
-    sys.path.insert(0, os.path.join(ROOT, "training"))
-    from damoe.checkpoint import load_run
-
-    torch.set_num_threads(max(1, int(req["threads"])))
-    model, _ = load_run(run_dir, **req.get("router_overrides", {}))
+    torch, model = load_model(req)
     out = {}
     with torch.inference_mode():
         for length, ids in req["inputs"].items():
