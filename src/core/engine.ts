@@ -4,14 +4,16 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { buildAnalysis } from './analysis/build';
+import { buildAnalysis, predict } from './analysis/build';
 import { extractSequenceRouting, SequenceRouting } from './analysis/model-outputs';
+import { mergeWindowRouting, RoutedText } from './analysis/routed';
 import type { Analysis, ModelSummary, ProviderReport } from './analysis/types';
 import { defaultOverlap, mapMergedTokens, planWindows, TokenSource, WindowPlan } from './analysis/windowing';
 import { checkModelDirectory, checkModelIO, CONTRACT_DOC, ContractMetadata, MODEL_FILE, ModelContract } from './contract';
 import { AnalyzeRequest, Engine, EngineError, EngineOptions } from './engine-api';
 import { defaultModelDir } from './model-dirs';
 import { isProviderChoice } from './runtime/providers';
+import { BucketRunner, runBuckets } from './runtime/batch-dispatch';
 import { ModelRuntime } from './runtime/model-runtime';
 import { EncodedToken, Tokenizer, TokenizerConfigError } from './tokenizer';
 
@@ -25,6 +27,12 @@ export interface CreateEngineOptions extends EngineOptions {
 export interface BatchAnalyzeOptions {
   /** Sequences (windows) per model run; sequences are bucketed by length. Default 16. */
   batchSize?: number;
+  /**
+   * Single-threaded model worker processes to spread the runs over (CPU only; default 1, the engine's own
+   * worker). More than 1 starts a pool beside the interactive worker on first use (see startBatchWorkers); it
+   * stays until releaseBatchWorkers() or dispose().
+   */
+  workers?: number;
   signal?: AbortSignal;
   onProgress?: (doneSequences: number, totalSequences: number) => void;
 }
@@ -135,6 +143,9 @@ export class DamoeEngine implements Engine {
   readonly maxTokens: number;
   private latest: AbortController | null = null;
   private disposed = false;
+  /** Throughput workers (see BatchAnalyzeOptions.workers); grown by one start at a time. */
+  private pool: ModelRuntime[] = [];
+  private poolGrowth: Promise<void> = Promise.resolve();
 
   constructor(
     readonly contract: ModelContract,
@@ -171,36 +182,20 @@ export class DamoeEngine implements Engine {
   }
 
   /**
-   * Throughput path (dataset spot-checks): every input's windows are batched together, bucketed by length.
-   * Not subject to latest-wins; cancel with `signal`. Results are in input order.
+   * Throughput path: every input's windows are batched together, bucketed by length. Not subject to latest-wins;
+   * cancel with `signal`. Results are in input order.
    */
   async analyzeBatch(requests: readonly AnalyzeRequest[], options: BatchAnalyzeOptions = {}): Promise<Analysis[]> {
-    if (this.disposed) throw new EngineError('cancelled', 'The engine has been disposed.');
     const started = performance.now();
-    const prepared = requests.map((r) => this.prepare(r));
-    const flat = prepared.flatMap((p) => p.windows.map((ids) => ({ ids })));
-    const t0 = performance.now();
-    const results = await this.runtime.runBatch(flat, {
-      batchSize: options.batchSize ?? 16,
-      signal: options.signal,
-      padId: this.tokenizer.specialTokens.pad?.id ?? 0,
-      onProgress: options.onProgress,
-    });
-    if (options.signal?.aborted) throw new EngineError('cancelled', 'The request was cancelled.');
-    const inferenceMs = (performance.now() - t0) / Math.max(1, requests.length);
-    const spec = { metadata: this.contract.metadata, routingSource: this.contract.routingSource };
-    let next = 0;
-    return prepared.map((p) => {
-      const windows: SequenceRouting[] = p.windows.map(() => extractSequenceRouting(results[next++], spec));
+    const { prepared, routed, inferenceMs } = await this.route(requests, options);
+    return prepared.map((p, i) => {
       const plan = p.plan;
       return buildAnalysis({
         text: p.request.text,
         textPair: p.request.textPair,
         model: this.model,
         provider: this.provider,
-        tokens: p.tokens,
-        windows,
-        sources: p.sources,
+        routed: routed[i],
         windowing:
           plan.windows.length > 1
             ? {
@@ -221,10 +216,97 @@ export class DamoeEngine implements Engine {
     });
   }
 
+  /**
+   * The throughput path without building Analyses (dataset spot-checks): each input's merged tokens, flat routing
+   * and prediction. The same model runs, checks and merging as analyzeBatch.
+   */
+  async routeBatch(requests: readonly AnalyzeRequest[], options: BatchAnalyzeOptions = {}): Promise<RoutedText[]> {
+    return (await this.route(requests, options)).routed;
+  }
+
+  private async route(
+    requests: readonly AnalyzeRequest[],
+    options: BatchAnalyzeOptions,
+  ): Promise<{ prepared: PreparedInput[]; routed: RoutedText[]; inferenceMs: number }> {
+    if (this.disposed) throw new EngineError('cancelled', 'The engine has been disposed.');
+    const prepared = requests.map((r) => this.prepare(r));
+    const flat = prepared.flatMap((p) => p.windows.map((ids) => ({ ids })));
+    const t0 = performance.now();
+    const runners = await this.batchRunners(options.workers ?? 1);
+    const results = await runBuckets(runners, flat, {
+      batchSize: options.batchSize ?? 16,
+      signal: options.signal,
+      padId: this.tokenizer.specialTokens.pad?.id ?? 0,
+      onProgress: options.onProgress,
+    });
+    if (options.signal?.aborted) throw new EngineError('cancelled', 'The request was cancelled.');
+    const inferenceMs = (performance.now() - t0) / Math.max(1, requests.length);
+    const spec = { metadata: this.contract.metadata, routingSource: this.contract.routingSource };
+    let next = 0;
+    const routed = prepared.map((p): RoutedText => {
+      const windows: SequenceRouting[] = p.windows.map(() => extractSequenceRouting(results[next++], spec));
+      return {
+        tokens: p.tokens,
+        routing: mergeWindowRouting(windows, p.sources),
+        prediction: predict(windows, this.model.labels),
+        windows: windows.length,
+      };
+    });
+    return { prepared, routed, inferenceMs };
+  }
+
   async dispose(): Promise<void> {
     this.disposed = true;
     this.latest?.abort();
-    await this.runtime.dispose();
+    await Promise.all([this.runtime.dispose(), this.releaseBatchWorkers()]);
+  }
+
+  /** Stops the throughput pool (the interactive worker stays). */
+  async releaseBatchWorkers(): Promise<void> {
+    const pool = this.pool;
+    this.pool = [];
+    await Promise.all(pool.map((r) => r.dispose()));
+  }
+
+  /** Worker processes in the throughput pool now. */
+  get batchWorkerCount(): number {
+    return this.pool.length;
+  }
+
+  /**
+   * Starts (if needed) a pool of `workers` single-threaded model workers for batches, and resolves with the number
+   * running. A pool only pays off on the CPU (several processes do not share one GPU faster): elsewhere, and for
+   * workers <= 1, it resolves with 0 and batches run on the interactive worker. A worker that cannot start is
+   * logged and the pool is smaller.
+   */
+  async startBatchWorkers(workers: number): Promise<number> {
+    if (!Number.isInteger(workers) || workers < 1) throw new EngineError('invalid-option', `workers must be a whole number >= 1, got ${workers}`);
+    if (workers === 1 || this.provider.used !== 'cpu') return 0;
+    const grow = async (): Promise<void> => {
+      const missing = workers - this.pool.length;
+      if (missing <= 0 || this.disposed) return;
+      const started = await Promise.allSettled(
+        Array.from({ length: missing }, () =>
+          ModelRuntime.start({ modelPath: this.contract.modelPath, provider: 'cpu', threads: 1, workerPath: this.options.workerPath, log: this.options.log }),
+        ),
+      );
+      for (const s of started) {
+        if (s.status === 'rejected') {
+          this.options.log?.('warn', `could not start a model worker for batches: ${(s.reason as Error).message}`);
+        } else if (this.disposed) await s.value.dispose();
+        else this.pool.push(s.value);
+      }
+    };
+    this.poolGrowth = this.poolGrowth.then(grow);
+    await this.poolGrowth;
+    if (this.disposed) throw new EngineError('cancelled', 'The engine has been disposed.');
+    return Math.min(this.pool.length, workers);
+  }
+
+  /** The runners for a batch: `workers` pool workers, or the interactive worker (see startBatchWorkers). */
+  private async batchRunners(workers: number): Promise<BucketRunner[]> {
+    const pooled = await this.startBatchWorkers(workers);
+    return pooled > 0 ? this.pool.slice(0, pooled) : [this.runtime];
   }
 
   /** Process id of the model worker (for diagnostics and tests). */

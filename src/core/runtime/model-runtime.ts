@@ -11,7 +11,10 @@ import * as path from 'path';
 import type { ExecutionProviderChoice, ProviderReport } from '../analysis/types';
 import { EngineError } from '../engine-api';
 import type { HostToWorker, LoadedMessage, WorkerToHost } from './protocol';
-import { int64Tensor, ModelIO, TensorMap } from './tensors';
+import { BatchItemResult, BatchOptions, runBuckets, TokenSequence } from './batch-dispatch';
+import type { ModelIO, TensorMap } from './tensors';
+
+export type { BatchItemResult, BatchOptions, TokenSequence } from './batch-dispatch';
 
 export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
 
@@ -34,27 +37,6 @@ export interface RuntimeOptions {
 
 export interface RunOptions {
   signal?: AbortSignal;
-}
-
-/** One token sequence for runBatch; attention is 1 on every id given. */
-export interface TokenSequence {
-  ids: readonly number[];
-}
-
-export interface BatchOptions extends RunOptions {
-  /** Sequences per model run (default 16). */
-  batchSize?: number;
-  /** Id written into padded positions (masked out, so any valid id works). Default 0. */
-  padId?: number;
-  onProgress?: (done: number, total: number) => void;
-}
-
-/** One sequence's share of a batched run: its row in the bucket's outputs, right-padded to paddedLength. */
-export interface BatchItemResult {
-  outputs: TensorMap;
-  row: number;
-  length: number;
-  paddedLength: number;
 }
 
 export function defaultWorkerPath(): string {
@@ -151,39 +133,9 @@ export class ModelRuntime {
     });
   }
 
-  /**
-   * Runs many sequences for throughput: sorts them by length, pads each bucket of `batchSize` to its longest
-   * member, and returns one result per input, in input order.
-   */
-  async runBatch(items: readonly TokenSequence[], options: BatchOptions = {}): Promise<BatchItemResult[]> {
-    const batchSize = Math.max(1, Math.floor(options.batchSize ?? 16));
-    const padId = options.padId ?? 0;
-    const order = items.map((_, i) => i).sort((a, b) => items[a].ids.length - items[b].ids.length);
-    const results: BatchItemResult[] = new Array(items.length);
-    let done = 0;
-    for (let start = 0; start < order.length; start += batchSize) {
-      const bucket = order.slice(start, start + batchSize);
-      const paddedLength = Math.max(1, ...bucket.map((i) => items[i].ids.length));
-      const ids = new Array<number>(bucket.length * paddedLength).fill(padId);
-      const mask = new Array<number>(bucket.length * paddedLength).fill(0);
-      bucket.forEach((itemIndex, row) => {
-        items[itemIndex].ids.forEach((id, t) => {
-          ids[row * paddedLength + t] = id;
-          mask[row * paddedLength + t] = 1;
-        });
-      });
-      const dims = [bucket.length, paddedLength];
-      const outputs = await this.run(
-        { input_ids: int64Tensor(ids, dims), attention_mask: int64Tensor(mask, dims) },
-        { signal: options.signal },
-      );
-      bucket.forEach((itemIndex, row) => {
-        results[itemIndex] = { outputs, row, length: items[itemIndex].ids.length, paddedLength };
-      });
-      done += bucket.length;
-      options.onProgress?.(done, items.length);
-    }
-    return results;
+  /** Runs many sequences for throughput (see runBuckets): results in input order. */
+  runBatch(items: readonly TokenSequence[], options: BatchOptions = {}): Promise<BatchItemResult[]> {
+    return runBuckets([this], items, options);
   }
 
   /** Stops the worker and waits for it to exit (killing it if it does not within a second). */
