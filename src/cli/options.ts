@@ -30,7 +30,7 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: s
   }
 }
 
-function wholeNumber(name: string, raw: string | undefined, min: number): number | undefined {
+export function wholeNumber(name: string, raw: string | undefined, min: number): number | undefined {
   if (raw === undefined) return undefined;
   if (!/^\d+$/.test(raw) || Number(raw) < min) throw new UsageError(`--${name} must be a whole number >= ${min}, got '${raw}'`);
   return Number(raw);

@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { openDataset, type Dataset } from '../core/datasets/reader';
 import { DatasetError, type DatasetOptions, type DatasetRecord } from '../core/datasets/types';
 import type { Engine } from '../core/engine-api';
-import { runDatasetSample, sampleDataset, type BatchEngine, type SpotCheckReport } from '../core/spotcheck';
+import { defaultSpotCheckWorkers, runDatasetSample, sampleDataset, type BatchEngine, type SpotCheckReport } from '../core/spotcheck';
 import { renderSpotCheckHtml } from '../report/html';
 import type { SpotCheckLinking } from '../shared/protocol';
 import { describeError, isCancellation, type UserError } from './errors';
@@ -75,7 +75,7 @@ function datasetOptions(s: SpotCheckSettings): DatasetOptions {
 }
 
 function hasBatch(e: Engine): e is Engine & BatchEngine {
-  return typeof (e as Partial<BatchEngine>).analyzeBatch === 'function';
+  return typeof (e as Partial<BatchEngine>).routeBatch === 'function';
 }
 
 export class SpotChecker implements vscode.Disposable {
@@ -244,8 +244,12 @@ export class SpotChecker implements vscode.Disposable {
           if (!hasBatch(engine)) throw new Error('this engine cannot run batches');
           let pct = 0;
           const total = sample.records.length;
+          const threads = this.host.threads();
+          const workers = defaultSpotCheckWorkers(threads);
+          if (workers > 1) progress.report({ message: `starting ${workers} model workers…` });
           const report = await runDatasetSample(engine, dataset, sample, {
-            threads: this.host.threads(),
+            threads,
+            workers,
             signal: controller.signal,
             onProgress: (p) => {
               const now = total > 0 ? (100 * p.done) / total : 100;
@@ -257,7 +261,7 @@ export class SpotChecker implements vscode.Disposable {
                 this.panel.controller.setProgress({ running: true, done: p.done, total: p.total, examplesPerSecond: p.examplesPerSecond, message: `Spot-checking ${name}…` });
               }
             },
-          });
+          }).finally(() => void engine.releaseBatchWorkers?.());
           this.showReport(report);
           return { status: 'ok', report, cancelled: report.cancelled } as const;
         },

@@ -316,7 +316,7 @@ export function renderSpotCheckHtml(report: SpotCheckReport, options: RenderOpti
       `<p class="muted">Dataset <code>${e(r.dataset.path)}</code> (${e(r.dataset.format)}; text <code>${e(r.dataset.text_column)}</code>` +
       `${r.dataset.pair_column ? `, pair <code>${e(r.dataset.pair_column)}</code>` : ''}${r.dataset.label_column ? `, label <code>${e(r.dataset.label_column)}</code>` : ', no labels'}) · ` +
       `model <strong>${e(m.name)}</strong> (${e(m.router_kind)}, ${L} layers × ${m.num_experts} experts, K max ${m.k_max}, labels ${e(m.labels.join(', '))}) · ` +
-      `provider ${e(r.execution_provider.used)} (requested ${e(r.execution_provider.requested)})${r.threads !== null ? `, ${r.threads === 0 ? 'default' : r.threads} thread${r.threads === 1 ? '' : 's'}` : ''} · ${e(r.created_at)}</p>` +
+      `provider ${e(r.execution_provider.used)} (requested ${e(r.execution_provider.requested)})${r.threads !== null ? `, ${r.threads === 0 ? 'default' : r.threads} thread${r.threads === 1 ? '' : 's'}` : ''}${r.workers > 1 ? `, ${r.workers} workers` : ''} · ${e(r.created_at)}</p>` +
       `<p class="muted">Sample: ${int(r.sample.size)} of ${int(r.dataset.records)} examples (requested ${e(r.sample.requested)}, seed ${e(r.sample.seed)}, ` +
       `${r.sample.stratified ? 'stratified by label' : 'not stratified'}${r.sample.note ? ` — ${e(r.sample.note)}` : ''}). ${e(strata)}</p></header>`,
     r.cancelled ? `<div class="banner" role="status">Cancelled: ${int(r.n)} of ${int(r.sample.size)} examples were analysed; the figures cover those only.</div>` : '',

@@ -11,7 +11,7 @@ import { renderSpotCheckHtml } from '../../report/html';
 import type { CliIO, Command } from '../context';
 import { EXIT_FAILURE, UsageError } from '../errors';
 import { formatFlops, providerLine } from '../format';
-import { engineOptions, MODEL_OPTIONS, MODEL_OPTIONS_HELP, parse } from '../options';
+import { engineOptions, MODEL_OPTIONS, MODEL_OPTIONS_HELP, parse, wholeNumber } from '../options';
 
 const HELP = `Usage: damoe spot-check [options] FILE
 
@@ -31,6 +31,8 @@ Options:
   --json OUT           write the report as JSON to OUT (fields documented in docs/cli.md)
   --html OUT           write a self-contained HTML report to OUT
   --batch-size N       sequences per model run (default 32)
+  --workers N          single-threaded model worker processes on the CPU (default: --threads when set, otherwise one
+                       per CPU, at most 8)
 ${MODEL_OPTIONS_HELP}
   -h, --help           show this help`;
 
@@ -136,7 +138,7 @@ export function spotCheckSummary(r: SpotCheckReport): string {
     `Expert FLOPs: ${formatFlops(f.spent, f.unit)} spent; fixed top-${m.k_max} ${formatFlops(f.fixed_top_k_max, f.unit)}, fixed top-2 ${formatFlops(f.fixed_top_2, f.unit)}`,
   );
   lines.push(`Provider:    ${providerLine({ requested: r.execution_provider.requested as never, used: r.execution_provider.used as never, skipped: r.execution_provider.skipped as never })}`);
-  lines.push(`Throughput:  ${r.examples_per_second.toFixed(1)} examples/s (${(r.elapsed_ms / 1000).toFixed(1)} s${r.threads !== null ? `, ${r.threads === 0 ? "onnxruntime's default" : r.threads} thread${r.threads === 1 ? '' : 's'}` : ''})`);
+  lines.push(`Throughput:  ${r.examples_per_second.toFixed(1)} examples/s (${(r.elapsed_ms / 1000).toFixed(1)} s${r.threads !== null ? `, ${r.threads === 0 ? "onnxruntime's default" : r.threads} thread${r.threads === 1 ? '' : 's'}` : ''}${r.workers > 1 ? `, ${r.workers} workers` : ''})`);
   lines.push(`Skipped:     ${r.skipped.count} row${r.skipped.count === 1 ? '' : 's'}${r.skipped.count ? ` (${r.skipped.reader} unreadable, ${r.skipped.run} the model could not run)` : ''}`);
   for (const s of r.skipped.first) lines.push(`  line ${s.line}: ${s.reason}`);
   if (r.skipped.count > r.skipped.first.length) lines.push(`  … and ${r.skipped.count - r.skipped.first.length} more`);
@@ -196,6 +198,7 @@ export const spotCheckCommand: Command = {
       json: { type: 'string' },
       html: { type: 'string' },
       'batch-size': { type: 'string' },
+      workers: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -210,13 +213,8 @@ export const spotCheckCommand: Command = {
     if (values.format !== undefined && !DATASET_FORMATS.includes(values.format as DatasetFormat)) {
       throw new UsageError(`--format must be one of ${DATASET_FORMATS.join(', ')}, got '${values.format}'`);
     }
-    let batchSize: number | undefined;
-    if (values['batch-size'] !== undefined) {
-      if (!/^\d+$/.test(values['batch-size']) || Number(values['batch-size']) < 1) {
-        throw new UsageError(`--batch-size must be a whole number >= 1, got '${values['batch-size']}'`);
-      }
-      batchSize = Number(values['batch-size']);
-    }
+    const batchSize = wholeNumber('batch-size', values['batch-size'], 1);
+    const workers = wholeNumber('workers', values.workers, 1);
     const options = engineOptions(values);
     const input = path.resolve(positionals[0]);
     const jsonOut = values.json !== undefined ? checkOutput('--json', values.json, input) : undefined;
@@ -258,6 +256,7 @@ export const spotCheckCommand: Command = {
       try {
         report = await runDatasetSample(engine, dataset, drawn, {
           batchSize,
+          workers,
           threads: options.threads ?? 0,
           signal: controller.signal,
           onProgress: (p) => progress.update(p.done, p.total, p.examplesPerSecond),

@@ -1,6 +1,7 @@
 /** Assembles the Analysis of one input from its tokens, the routing of its window(s) and run facts. */
 import type { EncodedToken } from '../tokenizer';
 import type { SequenceRouting } from './model-outputs';
+import { mergeWindowRouting, RoutedText, TokenRouting } from './routed';
 import { RoutingStatsAccumulator } from './stats';
 import type { TokenSource } from './windowing';
 import {
@@ -32,17 +33,20 @@ export function analysisTokens(tokens: readonly EncodedToken[]): AnalysisToken[]
  * Experts are listed by gate, highest first (ties: lower expert index first).
  */
 export function layerRoutings(windows: readonly SequenceRouting[], sources: readonly TokenSource[]): LayerRouting[] {
-  const { numLayers: L, numExperts: E } = windows[0];
-  // Hot path of every analysis (dataset spot-checks build thousands): plain loops, no per-token closures.
+  return routingLayers(mergeWindowRouting(windows, sources));
+}
+
+/** LayerRouting per layer of flat routing (experts by gate, highest first; ties to the lower expert index). */
+export function routingLayers(r: TokenRouting): LayerRouting[] {
+  const { numLayers: L, numExperts: E, length: T } = r;
+  // Hot path of every analysis: plain loops, no per-token closures.
   const chosenE = new Array<number>(E);
   const chosenG = new Array<number>(E);
   const layers: LayerRouting[] = [];
   for (let l = 0; l < L; l++) {
     const layer: LayerRouting = { layer: l, importance: [], k: [], experts: [], gates: [], routerProbs: [] };
-    for (let s = 0; s < sources.length; s++) {
-      const { window, position } = sources[s];
-      const r = windows[window];
-      const lt = l * r.length + position;
+    for (let t = 0; t < T; t++) {
+      const lt = l * T + t;
       const base = lt * E;
       layer.importance.push(r.importance ? r.importance[lt] : Number.NaN);
       layer.k.push(r.count[lt]);
@@ -114,33 +118,31 @@ export interface AnalysisInput {
   textPair?: string;
   model: ModelSummary;
   provider: ProviderReport;
-  tokens: readonly EncodedToken[];
-  windows: readonly SequenceRouting[];
-  sources: readonly TokenSource[];
+  routed: RoutedText;
   windowing: WindowingInfo | null;
   timings: Omit<Timings, 'analysisMs' | 'totalMs'> & { startedAt: number };
 }
 
 export function buildAnalysis(input: AnalysisInput): Analysis {
   const t0 = performance.now();
-  const { model } = input;
-  const layers = layerRoutings(input.windows, input.sources);
+  const { model, routed } = input;
+  const layers = routingLayers(routed.routing);
   const stats = new RoutingStatsAccumulator({
     numLayers: model.numLayers,
     numExperts: model.numExperts,
     kMax: model.kMax,
     flopsPerExpertToken: model.expertFlopsPerToken ?? null,
   });
-  stats.add(layers);
+  stats.addRouting(routed.routing);
   const analysis: Analysis = {
     version: ANALYSIS_VERSION,
     text: input.text,
     ...(input.textPair !== undefined ? { textPair: input.textPair } : {}),
     model,
     provider: input.provider,
-    tokens: analysisTokens(input.tokens),
+    tokens: analysisTokens(routed.tokens),
     layers,
-    prediction: predict(input.windows, model.labels),
+    prediction: routed.prediction,
     windowing: input.windowing,
     stats: stats.result(),
     timings: { tokenizeMs: 0, inferenceMs: 0, analysisMs: 0, totalMs: 0 },

@@ -4,6 +4,7 @@
  * Every token handed to `add` counts, special tokens included: [CLS]/[SEP] are routed and cost expert compute
  * like any other token. A view that wants content tokens only passes an `include` filter.
  */
+import { routingFromLayers, TokenRouting } from './routed';
 import type { ExpertFlops, ExpertLoad, LayerRouting, RoutingStats } from './types';
 
 export interface StatsConfig {
@@ -33,37 +34,51 @@ export class RoutingStatsAccumulator {
   }
 
   /**
-   * Adds the routing of one sequence. `include(tokenIndex)` picks the tokens to count (default: all).
-   * Every layer must list the same tokens.
+   * Adds the routing of one sequence given as LayerRouting lists (experts and their gates per token).
+   * `include(tokenIndex)` picks the tokens to count (default: all). Every layer must list the same tokens.
    */
-  add(layers: readonly LayerRouting[], include: (tokenIndex: number) => boolean = () => true): void {
+  add(layers: readonly LayerRouting[], include?: (tokenIndex: number) => boolean): void {
     if (layers.length !== this.config.numLayers) {
       throw new Error(`RoutingStatsAccumulator: expected ${this.config.numLayers} layers, got ${layers.length}`);
     }
-    const tokenCount = layers[0]?.k.length ?? 0;
-    const counted: number[] = [];
-    for (let t = 0; t < tokenCount; t++) if (include(t)) counted.push(t);
-    this.tokens += counted.length;
+    this.addRouting(routingFromLayers(layers, this.config.numExperts), include);
+  }
+
+  /**
+   * Adds the routing of one sequence as flat arrays: count [L, T], gates [L, T, E]; a token's experts are those
+   * with a non-zero gate. `include(tokenIndex)` picks the tokens to count (default: all).
+   */
+  addRouting(
+    r: Pick<TokenRouting, 'numLayers' | 'numExperts' | 'length' | 'count' | 'gates'>,
+    include?: (tokenIndex: number) => boolean,
+  ): void {
+    const { numLayers: L, numExperts: E, length: T } = r;
+    if (L !== this.config.numLayers) throw new Error(`RoutingStatsAccumulator: expected ${this.config.numLayers} layers, got ${L}`);
+    if (E !== this.config.numExperts) throw new Error(`RoutingStatsAccumulator: expected ${this.config.numExperts} experts, got ${E}`);
     const kMax = this.config.kMax;
-    for (let l = 0; l < layers.length; l++) {
-      const layer = layers[l];
-      const kRow = this.kCounts[l];
-      const tokensRow = this.expertTokens[l];
-      const massRow = this.gateMass[l];
-      const co = this.coActivation[l];
-      for (let c = 0; c < counted.length; c++) {
-        const t = counted[c];
-        const k = layer.k[t];
-        kRow[Math.min(Math.max(k, 0), kMax)]++;
+    const chosen = new Int32Array(E);
+    for (let t = 0; t < T; t++) {
+      if (include && !include(t)) continue;
+      this.tokens++;
+      for (let l = 0; l < L; l++) {
+        const lt = l * T + t;
+        const k = r.count[lt];
+        this.kCounts[l][Math.min(Math.max(k, 0), kMax)]++;
         this.kSum += k;
-        const experts = layer.experts[t];
-        const gates = layer.gates[t];
-        for (let i = 0; i < experts.length; i++) {
-          const e = experts[i];
+        const tokensRow = this.expertTokens[l];
+        const massRow = this.gateMass[l];
+        let n = 0;
+        for (let e = 0; e < E; e++) {
+          const g = r.gates[lt * E + e];
+          if (g === 0) continue;
+          chosen[n++] = e;
           tokensRow[e]++;
-          massRow[e] += gates[i];
-          const coRow = co[e];
-          for (let j = 0; j < experts.length; j++) coRow[experts[j]]++;
+          massRow[e] += g;
+        }
+        const co = this.coActivation[l];
+        for (let i = 0; i < n; i++) {
+          const coRow = co[chosen[i]];
+          for (let j = 0; j < n; j++) coRow[chosen[j]]++;
         }
       }
     }

@@ -9,6 +9,7 @@
  * - token lists (most/least important tokens) and the importance entropy are about the text: special tokens are
  *   left out.
  */
+import { routingFromLayers, RoutedText } from '../analysis/routed';
 import { RoutingStatsAccumulator } from '../analysis/stats';
 import type { Analysis, ExpertLoad, ModelSummary, ProviderReport, RoutingStats } from '../analysis/types';
 import type { DatasetFormat, DatasetRecord, SkippedRow } from '../datasets/types';
@@ -144,6 +145,8 @@ export interface SpotCheckReport {
   };
   execution_provider: { requested: string; used: string; skipped: { provider: string; reason: string }[] };
   threads: number | null;
+  /** Model worker processes the run was spread over (single-threaded each when more than 1). */
+  workers: number;
   /** Examples analysed (less than sample.size when cancelled, or when some failed). */
   n: number;
   cancelled: boolean;
@@ -188,6 +191,8 @@ export interface SpotCheckContext {
   sample: Omit<SpotCheckReport['sample'], 'size'> & { size: number };
   provider: ProviderReport;
   threads?: number | null;
+  /** Model worker processes the run used (default 1). */
+  workers?: number;
   cancelled: boolean;
   elapsedMs: number;
   /** Rows the reader skipped. */
@@ -289,6 +294,9 @@ function group(label: string, modelLabel: string | null, n: number, s: RoutingSt
   };
 }
 
+/** What the report needs of one example: RoutedText, with tokens reduced to their text and kind. */
+export type RoutedExample = Omit<RoutedText, 'tokens'> & { tokens: readonly { text: string; special: boolean }[] };
+
 /** Adds analysed examples one by one (memory: one row per example plus fixed-size statistics), then builds the report. */
 export class SpotCheckReportBuilder {
   private readonly overall: RoutingStatsAccumulator;
@@ -327,36 +335,55 @@ export class SpotCheckReportBuilder {
     });
   }
 
+  /** Adds one example from its Analysis (the same statistics as addRouted). */
   add(record: DatasetRecord, analysis: Analysis): void {
-    const { layers, tokens, prediction } = analysis;
+    this.addRouted(record, {
+      tokens: analysis.tokens,
+      routing: routingFromLayers(analysis.layers, this.model.numExperts),
+      prediction: analysis.prediction,
+      windows: analysis.windowing?.windows ?? 1,
+    });
+  }
+
+  /** Adds one example from the engine's flat routing (DamoeEngine.routeBatch): the spot-check's fast path. */
+  addRouted(record: DatasetRecord, routed: RoutedExample): void {
+    const { routing: r, tokens, prediction } = routed;
     // Routing statistics: every routed token, special tokens included (the engine's convention).
-    this.overall.add(layers);
+    this.overall.addRouting(r);
     if (record.label !== undefined) {
       let g = this.byLabel.get(record.label);
       if (!g) this.byLabel.set(record.label, (g = { n: 0, acc: this.accumulator() }));
       g.n++;
-      g.acc.add(layers);
+      g.acc.addRouting(r);
     }
     let p = this.byPrediction.get(prediction.index);
     if (!p) this.byPrediction.set(prediction.index, (p = { n: 0, acc: this.accumulator() }));
     p.n++;
-    p.acc.add(layers);
+    p.acc.addRouting(r);
 
-    // Text-level views: content tokens only.
+    // Text-level views: content tokens only. A token's importance is its mean over the layers.
+    const L = r.numLayers;
+    const T = r.length;
     const weights: number[] = [];
-    tokens.forEach((tok, t) => {
-      if (tok.special) return;
-      let s = 0;
-      for (const layer of layers) s += layer.importance[t];
-      const imp = layers.length === 0 ? NaN : s / layers.length;
+    for (let t = 0; t < T; t++) {
+      const tok = tokens[t];
+      if (tok.special) continue;
+      let imp = Number.NaN;
+      if (r.importance && L > 0) {
+        let s = 0;
+        for (let l = 0; l < L; l++) s += r.importance[l * T + t];
+        imp = s / L;
+      }
       weights.push(imp);
-      if (!Number.isFinite(imp)) return;
+      if (!Number.isFinite(imp)) continue;
       const e = this.tokenImportance.get(tok.text);
       if (e) {
         e.sum += imp;
         e.count++;
       } else this.tokenImportance.set(tok.text, { sum: imp, count: 1 });
-    });
+    }
+    let kSum = 0;
+    for (let i = 0; i < L * T; i++) kSum += r.count[i];
     this.rows.push({
       line: record.line,
       text: snippet(record.text, this.opts.snippetChars),
@@ -364,11 +391,10 @@ export class SpotCheckReportBuilder {
       label: record.label ?? null,
       predictedIndex: prediction.index,
       confidence: prediction.probabilities[prediction.index] ?? 0,
-      // The Analysis' own statistics (RoutingStatsAccumulator over all its tokens).
-      meanK: analysis.stats.meanK.overall,
+      meanK: L * T === 0 ? 0 : kSum / (L * T),
       entropy: this.model.importanceAvailable === false ? null : entropyBits(weights),
-      tokens: tokens.length,
-      windows: analysis.windowing?.windows ?? 1,
+      tokens: T,
+      windows: routed.windows,
     });
   }
 
@@ -455,6 +481,7 @@ export class SpotCheckReportBuilder {
       },
       execution_provider: { requested: ctx.provider.requested, used: ctx.provider.used, skipped: ctx.provider.skipped.map((x) => ({ ...x })) },
       threads: ctx.threads ?? null,
+      workers: ctx.workers ?? 1,
       n,
       cancelled: ctx.cancelled,
       skipped: {

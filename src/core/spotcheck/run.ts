@@ -1,20 +1,25 @@
 /**
- * The spot-check run: the sample goes through engine.analyzeBatch in chunks (the engine buckets each chunk's
+ * The spot-check run: the sample goes through engine.routeBatch in chunks (the engine buckets each chunk's
  * windows by length), each analysis is folded into the report builder and dropped, so memory holds one chunk of
  * analyses at a time. Cancelling (AbortSignal) keeps every finished chunk: the result says `cancelled` and how many
  * examples were done.
  */
-import type { Analysis, ModelSummary, ProviderReport } from '../analysis/types';
+import { availableParallelism } from 'os';
+import type { ModelSummary, ProviderReport } from '../analysis/types';
 import type { BatchAnalyzeOptions } from '../engine';
 import { AnalyzeRequest, EngineError } from '../engine-api';
 import type { DatasetRecord } from '../datasets/types';
-import type { SpotCheckReportBuilder } from './report';
+import type { RoutedExample, SpotCheckReportBuilder } from './report';
 
 /** The part of DamoeEngine a spot-check needs (tests pass fakes). */
 export interface BatchEngine {
   readonly model: ModelSummary;
   readonly provider: ProviderReport;
-  analyzeBatch(requests: readonly AnalyzeRequest[], options?: BatchAnalyzeOptions): Promise<Analysis[]>;
+  routeBatch(requests: readonly AnalyzeRequest[], options?: BatchAnalyzeOptions): Promise<RoutedExample[]>;
+  /** Starts the pool of model workers a run with `workers` > 1 uses (otherwise the first batch starts it). */
+  startBatchWorkers?(workers: number): Promise<number>;
+  /** Lets go of that pool. */
+  releaseBatchWorkers?(): Promise<void>;
 }
 
 export interface SpotCheckProgress {
@@ -26,12 +31,14 @@ export interface SpotCheckProgress {
 }
 
 export interface RunOptions {
-  /** Examples per analyzeBatch call (default 128): bigger chunks bucket lengths better; a chunk in flight when cancelled is dropped. */
+  /** Examples per routeBatch call (default 128): bigger chunks bucket lengths better; a chunk in flight when cancelled is dropped. */
   chunkSize?: number;
   /** Sequences per model run inside a chunk (default 32). */
   batchSize?: number;
-  /** Chunks in flight at once (default 2): the worker runs one while this thread analyses the other. */
+  /** Chunks in flight at once (default 2): the workers run one while this thread analyses the other. */
   pipelineDepth?: number;
+  /** Single-threaded model workers (default 1); see defaultSpotCheckWorkers. The caller releases the pool. */
+  workers?: number;
   signal?: AbortSignal;
   onProgress?: (progress: SpotCheckProgress) => void;
 }
@@ -49,6 +56,17 @@ export interface RunResult {
 export const DEFAULT_CHUNK_SIZE = 128;
 export const DEFAULT_BATCH_SIZE = 32;
 export const DEFAULT_PIPELINE_DEPTH = 2;
+const MAX_DEFAULT_WORKERS = 8;
+
+/**
+ * Workers for a spot-check from the engine's thread setting, read as a CPU budget: N threads -> N single-threaded
+ * workers (small batches scale better across processes than across onnxruntime's intra-op threads); 0 (auto) ->
+ * one per logical CPU, at most MAX_DEFAULT_WORKERS.
+ */
+export function defaultSpotCheckWorkers(threads: number, cpus: number = availableParallelism()): number {
+  if (threads > 0) return threads;
+  return Math.max(1, Math.min(cpus, MAX_DEFAULT_WORKERS));
+}
 
 /** Engine errors caused by one example's input: that example is skipped, the run goes on. */
 const INPUT_ERRORS = new Set(['empty-text', 'input-too-long', 'tokenizer']);
@@ -57,7 +75,7 @@ function request(r: DatasetRecord): AnalyzeRequest {
   return r.pair === undefined ? { text: r.text } : { text: r.text, textPair: r.pair };
 }
 
-type Settled = { ok: true; analyses: Analysis[] } | { ok: false; error: unknown };
+type Settled = { ok: true; analyses: RoutedExample[] } | { ok: false; error: unknown };
 
 export async function runSpotCheck(
   engine: BatchEngine,
@@ -68,6 +86,7 @@ export async function runSpotCheck(
   const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? DEFAULT_CHUNK_SIZE));
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE));
   const depth = Math.max(1, Math.floor(options.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH));
+  const workers = Math.max(1, Math.floor(options.workers ?? 1));
   const { signal } = options;
   const total = records.length;
   const t0 = performance.now();
@@ -94,8 +113,9 @@ export async function runSpotCheck(
       start,
       chunk,
       result: engine
-        .analyzeBatch(chunk.map(request), {
+        .routeBatch(chunk.map(request), {
           batchSize,
+          workers,
           signal,
           onProgress: (seqDone, seqTotal) => {
             if (inflight[0] !== entry) return;
@@ -122,7 +142,7 @@ export async function runSpotCheck(
       const settled = await head.result;
       inflight.shift();
       headFraction = 0;
-      let analyses: (Analysis | null)[];
+      let analyses: (RoutedExample | null)[];
       if (settled.ok) analyses = settled.analyses;
       else {
         const e = settled.error;
@@ -136,7 +156,7 @@ export async function runSpotCheck(
         for (const r of head.chunk) {
           if (signal?.aborted) break;
           try {
-            analyses.push((await engine.analyzeBatch([request(r)], { batchSize, signal }))[0]);
+            analyses.push((await engine.routeBatch([request(r)], { batchSize, signal }))[0]);
           } catch (inner) {
             if (isCancel(inner)) break;
             if (!(inner instanceof EngineError) || !INPUT_ERRORS.has(inner.code)) throw inner;
@@ -147,7 +167,7 @@ export async function runSpotCheck(
         }
       }
       analyses.forEach((a, i) => {
-        if (a) builder.add(head.chunk[i], a);
+        if (a) builder.addRouted(head.chunk[i], a);
       });
       done += analyses.length;
       progress(done);

@@ -1,5 +1,7 @@
 /** Small hand-made Analysis objects for spot-check tests (statistics via the engine's RoutingStatsAccumulator). */
+import { routingFromLayers } from '../../../src/core/analysis/routed';
 import { RoutingStatsAccumulator } from '../../../src/core/analysis/stats';
+import type { RoutedExample } from '../../../src/core/spotcheck/report';
 import type { Analysis, LayerRouting, ModelSummary } from '../../../src/core/analysis/types';
 
 export const MODEL: ModelSummary = {
@@ -84,4 +86,9 @@ export function threeExamples(labels: [string, string, string] = ['1', '0', '0']
       analysis: fakeAnalysis('bad', [CLS([1, 2]), { text: 'bad', k: [1, 2], imp: [2, 2] }, SEP([1, 2])], [0.9, 0.1]),
     },
   ];
+}
+
+/** What DamoeEngine.routeBatch gives for the same example. */
+export function routedFrom(a: Analysis): RoutedExample {
+  return { tokens: a.tokens, routing: routingFromLayers(a.layers, a.model.numExperts), prediction: a.prediction, windows: a.windowing?.windows ?? 1 };
 }

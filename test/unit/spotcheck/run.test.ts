@@ -1,12 +1,11 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import type { Analysis } from '../../../src/core/analysis/types';
 import type { BatchAnalyzeOptions } from '../../../src/core/engine';
 import { AnalyzeRequest, EngineError } from '../../../src/core/engine-api';
 import type { DatasetRecord } from '../../../src/core/datasets/types';
-import { SpotCheckReportBuilder } from '../../../src/core/spotcheck/report';
+import { RoutedExample, SpotCheckReportBuilder } from '../../../src/core/spotcheck/report';
 import { BatchEngine, runSpotCheck, SpotCheckProgress } from '../../../src/core/spotcheck/run';
-import { fakeAnalysis, MODEL } from './fake';
+import { fakeAnalysis, MODEL, routedFrom } from './fake';
 
 /** A fake engine: every text gets one content token; 'LONG' texts fail as too long; calls are recorded. */
 function fakeEngine(onCall?: (n: number) => void): BatchEngine & { calls: AnalyzeRequest[][] } {
@@ -15,7 +14,7 @@ function fakeEngine(onCall?: (n: number) => void): BatchEngine & { calls: Analyz
     model: MODEL,
     provider: { requested: 'cpu', used: 'cpu', skipped: [] },
     calls,
-    async analyzeBatch(reqs: readonly AnalyzeRequest[], options: BatchAnalyzeOptions = {}): Promise<Analysis[]> {
+    async routeBatch(reqs: readonly AnalyzeRequest[], options: BatchAnalyzeOptions = {}): Promise<RoutedExample[]> {
       calls.push([...reqs]);
       onCall?.(calls.length);
       await new Promise((r) => setImmediate(r));
@@ -23,7 +22,7 @@ function fakeEngine(onCall?: (n: number) => void): BatchEngine & { calls: Analyz
       if (reqs.some((r) => r.text === 'LONG')) throw new EngineError('input-too-long', 'The pair text has 999 tokens');
       options.onProgress?.(reqs.length, reqs.length);
       return reqs.map((r) =>
-        fakeAnalysis(r.text, [{ text: r.text, k: [1, 2], imp: [1, 1] }], r.textPair === undefined ? [0.3, 0.7] : [0.6, 0.4]),
+        routedFrom(fakeAnalysis(r.text, [{ text: r.text, k: [1, 2], imp: [1, 1] }], r.textPair === undefined ? [0.3, 0.7] : [0.6, 0.4])),
       );
     },
   };
@@ -41,7 +40,7 @@ const context = (cancelled: boolean, elapsedMs: number) => ({
 });
 
 describe('runSpotCheck', () => {
-  it('runs the sample in chunks through analyzeBatch, passes pairs, reports progress', async () => {
+  it('runs the sample in chunks through routeBatch, passes pairs, reports progress', async () => {
     const engine = fakeEngine();
     const builder = new SpotCheckReportBuilder(MODEL);
     const progress: SpotCheckProgress[] = [];
@@ -111,7 +110,7 @@ describe('runSpotCheck', () => {
   it('other engine errors end the run', async () => {
     const engine: BatchEngine = {
       ...fakeEngine(),
-      async analyzeBatch() {
+      async routeBatch() {
         throw new EngineError('worker-crashed', 'The model worker crashed');
       },
     };
