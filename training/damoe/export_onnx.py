@@ -14,6 +14,23 @@ OUTPUT_NAMES = ["logits", "token_importance", "expert_count", "expert_gates", "r
 OPSET = 17
 
 
+def _index_add(g, self, dim, index, source, alpha=None):
+    """aten::index_add(dim 0) as ScatterND with reduction "add".
+
+    torch 1.13 exports index_add (and index_put with accumulate=True) as a read, add and overwrite, which keeps only
+    one of duplicate indices. MoELayer adds every expert's output for a token with one index_add, so a token with
+    K experts appears K times and the additions must all happen.
+    """
+    from torch.onnx import symbolic_helper
+
+    if symbolic_helper._maybe_get_const(dim, "i") != 0:
+        raise RuntimeError("the DA-MoE export supports index_add on dim 0 only")
+    if alpha is not None and symbolic_helper._maybe_get_const(alpha, "f") not in (None, 1, 1.0):
+        raise RuntimeError("the DA-MoE export supports index_add with alpha 1 only")
+    rows = g.op("Unsqueeze", index, g.op("Constant", value_t=torch.tensor([1], dtype=torch.int64)))
+    return g.op("ScatterND", self, rows, source, reduction_s="add")
+
+
 class _ContractOutputs(torch.nn.Module):
     def __init__(self, model: MoEClassifier):
         super().__init__()
@@ -74,6 +91,7 @@ def export(model: MoEClassifier, path: str, labels, pad_id: int = 0) -> dict:
                "logits": {0: "batch"}}
         for name in OUTPUT_NAMES[1:]:
             dyn[name] = {1: "batch", 2: "sequence"}
+        torch.onnx.register_custom_op_symbolic("aten::index_add", _index_add, OPSET)
         with torch.no_grad():
             torch.onnx.export(wrapper, (ids, mask), tmp, input_names=["input_ids", "attention_mask"],
                               output_names=OUTPUT_NAMES, dynamic_axes=dyn, opset_version=OPSET,

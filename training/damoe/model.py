@@ -32,12 +32,17 @@ class SelfAttention(nn.Module):
         self.out = nn.Linear(d, d)
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor, key_bias: torch.Tensor):
-        b, t, d = x.shape
-        q, k, v = self.qkv(x).view(b, t, 3, self.heads, self.dh).permute(2, 0, 3, 1, 4).unbind(0)
+    def forward(self, x: torch.Tensor, b: int, key_bias: torch.Tensor):
+        """x: [b*t, d], the tokens of b sequences. Returns [b*t, d] and the probabilities [b, heads, t, t]."""
+        # q, k, v from row blocks of the one qkv weight: each projection is one GEMM with its bias fused (ONNX Gemm),
+        # with no split of a [b, t, 3, heads, dh] tensor afterwards. (The slice bounds are Python ints, so the
+        # export folds the three weight blocks into constants.)
+        w, bias, n = self.qkv.weight, self.qkv.bias, self.heads * self.dh
+        q, k, v = (F.linear(x, w[i * n:(i + 1) * n], bias[i * n:(i + 1) * n]).view(b, -1, self.heads, self.dh)
+                   .transpose(1, 2) for i in range(3))
         scores = q @ k.transpose(-1, -2) / math.sqrt(self.dh) + key_bias
         probs = torch.softmax(scores, dim=-1)
-        y = (self.drop(probs) @ v).transpose(1, 2).reshape(b, t, d)
+        y = (self.drop(probs) @ v).transpose(1, 2).reshape(-1, n)
         return self.out(y), probs
 
 
@@ -51,15 +56,46 @@ class MoELayer(nn.Module):
     def forward(self, x: torch.Tensor, k: torch.Tensor, dense: bool = False):
         """x: [N, d] tokens, k: [N] experts per token. Sparse: expert FLOPs scale with sum(k)."""
         r = route(self.router(x), k, self.cfg)
-        out = torch.zeros_like(x)
-        for e, expert in enumerate(self.experts):
-            if dense:
+        if dense:
+            out = torch.zeros_like(x)
+            for e, expert in enumerate(self.experts):
                 out = out + expert(x) * r.gates[:, e:e + 1]
-                continue
-            idx = torch.nonzero(r.chosen[:, e] > 0).squeeze(1)
-            y = expert(x.index_select(0, idx)) * r.gates.index_select(0, idx)[:, e:e + 1]
-            out = out.index_put((idx,), y, accumulate=True)
+            return out, r
+        # Every (expert, token) choice, ordered by expert: one NonZero and one row gather for all experts, then
+        # the rows are cut into each expert's share (one Split), so each expert runs on its own tokens only.
+        e_count = len(self.experts)  # a Python int, also while tracing
+        pairs = torch.nonzero(r.chosen.t() > 0)                      # [M, 2]: (expert, token)
+        rows = pairs[:, 1]
+        sizes = (r.chosen > 0).sum(0)                                # [E] tokens per expert
+        parts = _SplitRows.apply(x.index_select(0, rows), sizes, e_count)
+        ys = torch.cat([expert(part) for expert, part in zip(self.experts, parts)])
+        gates = r.gates.reshape(-1).index_select(0, rows * e_count + pairs[:, 0])
+        # One scatter-add puts the gated outputs in place (a token's experts are added in expert order). index_add,
+        # not index_put(accumulate=True): a token appears once per chosen expert, and the ONNX export of index_put
+        # reads, adds and writes back, which keeps only one of duplicate rows (export_onnx.py maps index_add to
+        # ScatterND with reduction "add").
+        out = torch.zeros_like(x).index_add(0, rows, ys * gates.unsqueeze(1))
         return out, r
+
+
+class _SplitRows(torch.autograd.Function):
+    """Rows cut into `parts` consecutive pieces of the given sizes (a tensor known only at run time).
+
+    torch.split needs the sizes as Python ints, which a traced export would freeze; this exports as one ONNX Split
+    whose sizes are an input.
+    """
+
+    @staticmethod
+    def forward(ctx, rows: torch.Tensor, sizes: torch.Tensor, parts: int):
+        return tuple(torch.split(rows, sizes.tolist()))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return torch.cat(grads), None, None
+
+    @staticmethod
+    def symbolic(g, rows, sizes, parts: int):
+        return g.op("Split", rows, sizes, axis_i=0, outputs=parts)
 
 
 class Block(nn.Module):
@@ -72,14 +108,15 @@ class Block(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
         self.router_cfg = cfg.router
 
-    def forward(self, x, mask, key_bias, dense: bool = False):
-        a, probs = self.attn(self.ln1(x), key_bias)
+    def forward(self, x, b: int, mask, key_bias, dense: bool = False):
+        """x: [b*t, d], the residual stream of b sequences kept flat, so that every projection is a 2-D GEMM and
+        no layer rebuilds a [b, t, d] shape."""
+        a, probs = self.attn(self.ln1(x), b, key_bias)
         x = x + self.drop(a)
         importance = token_importance(probs.detach(), mask, self.router_cfg.importance_norm)
         k = experts_per_token(importance, mask, self.router_cfg)
-        b, t, d = x.shape
-        y, r = self.moe(self.ln2(x).reshape(b * t, d), k.reshape(b * t), dense=dense)
-        x = x + self.drop(y.view(b, t, d))
+        y, r = self.moe(self.ln2(x), k.reshape(-1), dense=dense)
+        x = x + self.drop(y)
         return x, importance, r
 
 
@@ -108,18 +145,18 @@ class MoEClassifier(nn.Module):
         b, t = input_ids.shape
         mask = attention_mask.to(torch.float32)
         positions = torch.arange(t, device=input_ids.device).unsqueeze(0)
-        x = self.drop(self.tok(input_ids) + self.pos(positions))
+        x = self.drop(self.tok(input_ids) + self.pos(positions)).reshape(-1, self.cfg.d_model)  # [b*t, d]
         key_bias = ((1.0 - mask) * -1e9).view(b, 1, 1, t)
         flat_valid = mask.reshape(b * t)
         imps: List[torch.Tensor] = []
         routes: List[Routing] = []
         aux = torch.zeros((), device=x.device)
         for block in self.blocks:
-            x, imp, r = block(x, attention_mask, key_bias, dense=dense)
+            x, imp, r = block(x, b, attention_mask, key_bias, dense=dense)
             imps.append(imp)
             routes.append(r)
             aux = aux + balance_loss(r, flat_valid)
-        h = self.ln(x)
+        h = self.ln(x).view(b, t, -1)
         pooled = (h * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
         logits = self.head(self.drop(pooled))
         e = self.cfg.num_experts

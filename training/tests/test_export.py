@@ -34,6 +34,18 @@ class ExportTest(unittest.TestCase):
             ops = {n.op_type for n in proto.graph.node}
             self.assertIn("NonZero", ops, "the exported graph must use sparse dispatch")
 
+    def test_expert_outputs_are_added_with_a_reducing_scatter(self):
+        # A token with K experts appears K times in the one scatter that adds the experts' outputs; a scatter
+        # without reduction="add" (what torch exports for index_add and index_put) would keep only one of them.
+        model = tiny_model(k_max=3)
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "model.onnx")
+            export(model, path, ["negative", "positive"])
+            proto = onnx.load(path)
+        scatters = [n for n in proto.graph.node if n.op_type == "ScatterND"]
+        reductions = [{a.name: onnx.helper.get_attribute_value(a) for a in n.attribute}.get("reduction") for n in scatters]
+        self.assertEqual(reductions, [b"add"] * model.cfg.num_layers)
+
     def test_export_leaves_the_model_in_eval_mode(self):
         model = tiny_model()
         model.cfg.dropout = 0.5
