@@ -307,7 +307,8 @@ export interface RoutingArrays {
   numExperts: number;
   /** 1 for real tokens, per position. */
   mask: ArrayLike<number>;
-  count: ArrayLike<number>;
+  /** int64 tensors arrive as BigInt64Array. */
+  count: ArrayLike<number | bigint>;
   gates: ArrayLike<number>;
   probs: ArrayLike<number>;
 }

@@ -5,7 +5,7 @@
  */
 import { checkRoutingInvariants, ContractMetadata, CONTRACT_DOC, RoutingSource } from '../contract';
 import { EngineError } from '../engine-api';
-import type { BatchItemResult } from '../runtime/model-runtime';
+import type { BatchItemResult } from '../runtime/batch-dispatch';
 import type { RawTensor, TensorMap } from '../runtime/tensors';
 
 /** Routing of one sequence's real tokens: [L, T] and [L, T, E] flattened, T = length. */
@@ -103,36 +103,81 @@ export function extractSequenceRouting(item: BatchItemResult, spec: OutputSpec):
   expectDims(gts, 'expert_gates', [L, B, paddedLength, E]);
   expectDims(prb, 'router_probs', [L, B, paddedLength, E]);
 
-  // Invariants are checked over the padded row, so pads are held to "K = 0, all gates 0" too.
-  const padded = {
-    count: sliceRouting(cnt, row, paddedLength, 1, (n) => new Int32Array(n)),
-    gates: sliceRouting(gts, row, paddedLength, E, (n) => new Float32Array(n)),
-    probs: sliceRouting(prb, row, paddedLength, E, (n) => new Float32Array(n)),
-  };
-  const mask = new Array<number>(paddedLength);
-  for (let t = 0; t < paddedLength; t++) mask[t] = t < length ? 1 : 0;
-  const problems = checkRoutingInvariants(
-    { numLayers: L, length: paddedLength, numExperts: E, mask, ...padded },
-    metadata.kMax,
-    metadata.routerKind,
-  );
+  const arrays = { imp, cnt, gts, prb };
+  const problems = bucketProblems(item, arrays, metadata) ?? sequenceProblems(item, arrays, metadata);
   if (problems.length > 0) throw violation(problems);
-  const trim = <A extends Float32Array | Int32Array>(a: A, inner: number, make: (n: number) => A): A => {
-    if (paddedLength === length) return a;
-    const out = make(L * length * inner);
-    for (let l = 0; l < L; l++) out.set(a.subarray(l * paddedLength * inner, (l * paddedLength + length) * inner), l * length * inner);
-    return out;
-  };
   return {
     length,
     numLayers: L,
     numExperts: E,
     logits,
     importance: sliceRouting(imp, row, length, 1, (n) => new Float32Array(n)),
-    count: trim(padded.count, 1, (n) => new Int32Array(n)),
-    gates: trim(padded.gates, E, (n) => new Float32Array(n)),
-    probs: trim(padded.probs, E, (n) => new Float32Array(n)),
+    count: sliceRouting(cnt, row, length, 1, (n) => new Int32Array(n)),
+    gates: sliceRouting(gts, row, length, E, (n) => new Float32Array(n)),
+    probs: sliceRouting(prb, row, length, E, (n) => new Float32Array(n)),
   };
+}
+
+interface ContractTensors {
+  imp: RawTensor;
+  cnt: RawTensor;
+  gts: RawTensor;
+  prb: RawTensor;
+}
+
+/** Invariant messages of whole runs, so that a run of B sequences is checked once and not B times. */
+const checkedRuns = new WeakMap<TensorMap, string[]>();
+
+/**
+ * The contract's invariants over the item's whole run (pads included) when the run's row lengths are known: the
+ * [L, B, Tp] tensors read as one sequence of B*Tp positions. Empty when the run is good; null when it is not (or
+ * the lengths are unknown), so that the item's own check names the positions.
+ */
+function bucketProblems(item: BatchItemResult, t: ContractTensors, metadata: ContractMetadata): string[] | null {
+  const { outputs, rowLengths, paddedLength } = item;
+  if (!rowLengths) return null;
+  let problems = checkedRuns.get(outputs);
+  if (!problems) {
+    const mask = new Uint8Array(rowLengths.length * paddedLength);
+    rowLengths.forEach((n, r) => mask.fill(1, r * paddedLength, r * paddedLength + n));
+    problems = checkRoutingInvariants(
+      {
+        numLayers: metadata.numLayers,
+        length: rowLengths.length * paddedLength,
+        numExperts: metadata.numExperts,
+        mask,
+        count: t.cnt.data,
+        // float32 by the contract (checkModelIO checks the element types when the model loads).
+        gates: t.gts.data as Float32Array,
+        probs: t.prb.data as Float32Array,
+      },
+      metadata.kMax,
+      metadata.routerKind,
+    );
+    checkedRuns.set(outputs, problems);
+  }
+  return problems.length === 0 ? problems : null;
+}
+
+/** The invariants over the item's own padded row (pads are held to "K = 0, all gates 0" too). */
+function sequenceProblems(item: BatchItemResult, t: ContractTensors, metadata: ContractMetadata): string[] {
+  const { row, length, paddedLength } = item;
+  const E = metadata.numExperts;
+  const mask = new Array<number>(paddedLength);
+  for (let i = 0; i < paddedLength; i++) mask[i] = i < length ? 1 : 0;
+  return checkRoutingInvariants(
+    {
+      numLayers: metadata.numLayers,
+      length: paddedLength,
+      numExperts: E,
+      mask,
+      count: sliceRouting(t.cnt, row, paddedLength, 1, (n) => new Int32Array(n)),
+      gates: sliceRouting(t.gts, row, paddedLength, E, (n) => new Float32Array(n)),
+      probs: sliceRouting(t.prb, row, paddedLength, E, (n) => new Float32Array(n)),
+    },
+    metadata.kMax,
+    metadata.routerKind,
+  );
 }
 
 /**

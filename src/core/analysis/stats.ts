@@ -14,6 +14,8 @@ export interface StatsConfig {
   kMax: number;
   /** FLOPs of one expert on one token; null when unknown (the figures then count expert evaluations). */
   flopsPerExpertToken: number | null;
+  /** Count the co-activation matrix (default true); without it, result().coActivation is empty. */
+  coActivation?: boolean;
 }
 
 export class RoutingStatsAccumulator {
@@ -30,7 +32,7 @@ export class RoutingStatsAccumulator {
     this.kCounts = grid(L, kMax + 1);
     this.expertTokens = grid(L, E);
     this.gateMass = grid(L, E);
-    this.coActivation = Array.from({ length: L }, () => grid(E, E));
+    this.coActivation = config.coActivation === false ? [] : Array.from({ length: L }, () => grid(E, E));
   }
 
   /**
@@ -76,6 +78,7 @@ export class RoutingStatsAccumulator {
           massRow[e] += g;
         }
         const co = this.coActivation[l];
+        if (!co) continue;
         for (let i = 0; i < n; i++) {
           const coRow = co[chosen[i]];
           for (let j = 0; j < n; j++) coRow[chosen[j]]++;

@@ -35,6 +35,8 @@ export interface BatchItemResult {
   row: number;
   length: number;
   paddedLength: number;
+  /** Real lengths of every row of the run (shared by the run's items), when known. */
+  rowLengths?: readonly number[];
 }
 
 interface Bucket {
@@ -96,8 +98,9 @@ export function runBuckets(
         (outputs) => {
           running--;
           if (failed) return;
+          const rowLengths = bucket.members.map((i) => items[i].ids.length);
           bucket.members.forEach((itemIndex, row) => {
-            results[itemIndex] = { outputs, row, length: items[itemIndex].ids.length, paddedLength: bucket.paddedLength };
+            results[itemIndex] = { outputs, row, length: rowLengths[row], paddedLength: bucket.paddedLength, rowLengths };
           });
           done += bucket.members.length;
           options.onProgress?.(done, items.length);

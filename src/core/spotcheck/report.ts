@@ -274,6 +274,8 @@ export function entropyBits(weights: readonly number[]): number | null {
 }
 
 function snippet(text: string, max: number): string {
+  // UTF-16 length >= code points: a short text needs no split into characters.
+  if (text.length <= max) return text;
   const chars = [...text];
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
 }
@@ -312,7 +314,7 @@ export class SpotCheckReportBuilder {
     readonly model: ModelSummary,
     options: ReportBuilderOptions = {},
   ) {
-    this.overall = this.accumulator();
+    this.overall = this.accumulator(true);
     this.opts = {
       minTokenCount: options.minTokenCount ?? DEFAULT_MIN_TOKEN_COUNT,
       tokenListLength: options.tokenListLength ?? DEFAULT_TOKEN_LIST_LENGTH,
@@ -325,13 +327,15 @@ export class SpotCheckReportBuilder {
     return this.rows.length;
   }
 
-  private accumulator(): RoutingStatsAccumulator {
+  /** The per-label and per-prediction groups report no co-activation, so theirs is not counted. */
+  private accumulator(coActivation = false): RoutingStatsAccumulator {
     const m = this.model;
     return new RoutingStatsAccumulator({
       numLayers: m.numLayers,
       numExperts: m.numExperts,
       kMax: m.kMax,
       flopsPerExpertToken: m.expertFlopsPerToken ?? null,
+      coActivation,
     });
   }
 

@@ -72,6 +72,31 @@ describe('RoutingStatsAccumulator', () => {
     assert.equal(r.flops.spent, 10 + 2 + 1 + 1 + 1);
   });
 
+  it('flat routing (addRouting) counts exactly what the LayerRouting lists do', () => {
+    const flat = new RoutingStatsAccumulator({ numLayers: 2, numExperts: 4, kMax: 3, flopsPerExpertToken: 100 });
+    const T = 3;
+    const count = new Int32Array([2, 1, 3, 1, 1, 2]);
+    const gates = new Float32Array(2 * T * 4);
+    [L0, L1].forEach((layer, l) =>
+      layer.experts.forEach((es, t) => es.forEach((e, i) => (gates[(l * T + t) * 4 + e] = layer.gates[t][i]))),
+    );
+    flat.addRouting({ numLayers: 2, numExperts: 4, length: T, count, gates });
+    const r = flat.result();
+    assert.deepEqual(r.kHistogram, s.kHistogram);
+    assert.deepEqual(r.coActivation, s.coActivation);
+    assert.deepEqual(r.expertLoad.map((x) => x.tokens), s.expertLoad.map((x) => x.tokens));
+    assert.deepEqual(r.flops, s.flops);
+  });
+
+  it('without co-activation: the same histograms and load, no matrix', () => {
+    const lean = new RoutingStatsAccumulator({ numLayers: 2, numExperts: 4, kMax: 3, flopsPerExpertToken: 100, coActivation: false });
+    lean.add([L0, L1]);
+    const r = lean.result();
+    assert.deepEqual(r.coActivation, []);
+    assert.deepEqual(r.kHistogram, s.kHistogram);
+    assert.deepEqual(r.expertLoad, s.expertLoad);
+  });
+
   it('refuses routing with the wrong number of layers', () => {
     assert.throws(() => acc.add([L0]), /expected 2 layers, got 1/);
   });

@@ -12,5 +12,5 @@ export interface Model {
   readonly unkId: number | undefined;
   /** Whether runs of unknown tokens collapse into one. */
   readonly fuseUnk: boolean;
-  tokenize(word: string): ModelToken[];
+  tokenize(word: string): readonly ModelToken[];
 }
