@@ -268,22 +268,24 @@ export class DamoeEngine implements Engine {
     await Promise.all(pool.map((r) => r.dispose()));
   }
 
-  /** Worker processes in the throughput pool now. */
+  /** Worker processes started for batches (beside the interactive worker) now. */
   get batchWorkerCount(): number {
     return this.pool.length;
   }
 
   /**
-   * Starts (if needed) a pool of `workers` single-threaded model workers for batches, and resolves with the number
-   * running. A pool only pays off on the CPU (several processes do not share one GPU faster): elsewhere, and for
-   * workers <= 1, it resolves with 0 and batches run on the interactive worker. A worker that cannot start is
-   * logged and the pool is smaller.
+   * Starts (if needed) the single-threaded model workers for batches of `workers` workers, and resolves with the
+   * number of batch workers running. An engine made with threads: 1 counts its interactive worker as one of them
+   * (one process less). A pool only pays off on the CPU (several processes do not share one GPU faster): elsewhere,
+   * and for workers <= 1, it resolves with 0 and batches run on the interactive worker. A worker that cannot start
+   * is logged and the pool is smaller.
    */
   async startBatchWorkers(workers: number): Promise<number> {
     if (!Number.isInteger(workers) || workers < 1) throw new EngineError('invalid-option', `workers must be a whole number >= 1, got ${workers}`);
     if (workers === 1 || this.provider.used !== 'cpu') return 0;
+    const own = this.interactiveIsBatchWorker ? 1 : 0;
     const grow = async (): Promise<void> => {
-      const missing = workers - this.pool.length;
+      const missing = workers - own - this.pool.length;
       if (missing <= 0 || this.disposed) return;
       const started = await Promise.allSettled(
         Array.from({ length: missing }, () =>
@@ -300,13 +302,24 @@ export class DamoeEngine implements Engine {
     this.poolGrowth = this.poolGrowth.then(grow);
     await this.poolGrowth;
     if (this.disposed) throw new EngineError('cancelled', 'The engine has been disposed.');
-    return Math.min(this.pool.length, workers);
+    return Math.min(own + this.pool.length, workers);
   }
 
-  /** The runners for a batch: `workers` pool workers, or the interactive worker (see startBatchWorkers). */
+  /** The interactive worker is single-threaded, so it can take its share of a batch like a pool worker. */
+  private get interactiveIsBatchWorker(): boolean {
+    return this.options.threads === 1;
+  }
+
+  /** The runners for a batch: `workers` batch workers, or the interactive worker (see startBatchWorkers). */
   private async batchRunners(workers: number): Promise<BucketRunner[]> {
-    const pooled = await this.startBatchWorkers(workers);
-    return pooled > 0 ? this.pool.slice(0, pooled) : [this.runtime];
+    const running = await this.startBatchWorkers(workers);
+    if (running === 0) return [this.runtime];
+    return this.interactiveIsBatchWorker ? [this.runtime, ...this.pool.slice(0, running - 1)] : this.pool.slice(0, running);
+  }
+
+  /** Process ids of the batch workers started beside the interactive one (for diagnostics and benchmarks). */
+  get batchWorkerPids(): number[] {
+    return this.pool.flatMap((r) => (r.pid === undefined ? [] : [r.pid]));
   }
 
   /** Process id of the model worker (for diagnostics and tests). */
@@ -334,6 +347,18 @@ export class DamoeEngine implements Engine {
       );
     }
     const plan = planWindows(a.length, budget, defaultOverlap(budget));
+    if (plan.windows.length === 1) {
+      // One window holds the whole input: it is the merged encoding, and every token reads its own position.
+      const whole = this.tokenizer.postProcess(a, b);
+      return {
+        request,
+        tokens: whole.tokens,
+        windows: [whole.ids],
+        sources: whole.tokens.map((_, position) => ({ window: 0, position })),
+        plan,
+        tokenizeMs: performance.now() - t0,
+      };
+    }
     const windowEncodings = plan.windows.map((w) => this.tokenizer.postProcess(a.slice(w.start, w.end), b));
     const merged = this.tokenizer.postProcess(a, b);
     const sources = mapMergedTokens(merged.tokens, windowEncodings.map((e) => e.tokens), plan);

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { openDataset } from '../../core/datasets/reader';
 import { DATASET_FORMATS, DatasetError, DatasetFormat } from '../../core/datasets/types';
 import { createEngine } from '../../core/engine';
-import { DatasetSample, runDatasetSample, sampleDataset } from '../../core/spotcheck';
+import { DatasetSample, defaultSpotCheckWorkers, runDatasetSample, sampleDataset } from '../../core/spotcheck';
 import type { SpotCheckReport } from '../../core/spotcheck/report';
 import { DEFAULT_SAMPLE_SIZE } from '../../core/spotcheck/sample';
 import { renderSpotCheckHtml } from '../../report/html';
@@ -214,8 +214,10 @@ export const spotCheckCommand: Command = {
       throw new UsageError(`--format must be one of ${DATASET_FORMATS.join(', ')}, got '${values.format}'`);
     }
     const batchSize = wholeNumber('batch-size', values['batch-size'], 1);
-    const workers = wholeNumber('workers', values.workers, 1);
     const options = engineOptions(values);
+    // --threads is the CPU budget of a spot-check: N single-threaded workers (see defaultSpotCheckWorkers).
+    const workers = wholeNumber('workers', values.workers, 1) ?? defaultSpotCheckWorkers(options.threads ?? 0);
+    if (workers > 1) options.threads = 1;
     const input = path.resolve(positionals[0]);
     const jsonOut = values.json !== undefined ? checkOutput('--json', values.json, input) : undefined;
     const htmlOut = values.html !== undefined ? checkOutput('--html', values.html, input) : undefined;

@@ -95,11 +95,13 @@ export function routingLayers(r: TokenRouting): LayerRouting[] {
 }
 
 export function softmax(logits: ArrayLike<number>): number[] {
-  const xs = Array.from(logits);
-  const max = Math.max(...xs);
-  const exps = xs.map((x) => Math.exp(x - max));
-  const z = exps.reduce((a, b) => a + b, 0);
-  return exps.map((x) => x / z);
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
+  const out = new Array<number>(logits.length);
+  let z = 0;
+  for (let i = 0; i < logits.length; i++) z += out[i] = Math.exp(logits[i] - max);
+  for (let i = 0; i < out.length; i++) out[i] /= z;
+  return out;
 }
 
 /** Mean of the windows' class probabilities (one window: its softmax). */

@@ -48,27 +48,29 @@ export class RoutingStatsAccumulator {
 
   /**
    * Adds the routing of one sequence as flat arrays: count [L, T], gates [L, T, E]; a token's experts are those
-   * with a non-zero gate. `include(tokenIndex)` picks the tokens to count (default: all).
+   * with a non-zero gate. `include(tokenIndex)` picks the tokens to count (default: all). Returns what the
+   * sequence added (co-activation aside), for accumulators of subsets (addTally) that need not read it again.
    */
   addRouting(
     r: Pick<TokenRouting, 'numLayers' | 'numExperts' | 'length' | 'count' | 'gates'>,
     include?: (tokenIndex: number) => boolean,
-  ): void {
+  ): RoutingTally {
     const { numLayers: L, numExperts: E, length: T } = r;
     if (L !== this.config.numLayers) throw new Error(`RoutingStatsAccumulator: expected ${this.config.numLayers} layers, got ${L}`);
     if (E !== this.config.numExperts) throw new Error(`RoutingStatsAccumulator: expected ${this.config.numExperts} experts, got ${E}`);
     const kMax = this.config.kMax;
+    const tally: RoutingTally = { tokens: 0, kSum: 0, kCounts: grid(L, kMax + 1), expertTokens: grid(L, E), gateMass: grid(L, E) };
     const chosen = new Int32Array(E);
     for (let t = 0; t < T; t++) {
       if (include && !include(t)) continue;
-      this.tokens++;
+      tally.tokens++;
       for (let l = 0; l < L; l++) {
         const lt = l * T + t;
         const k = r.count[lt];
-        this.kCounts[l][Math.min(Math.max(k, 0), kMax)]++;
-        this.kSum += k;
-        const tokensRow = this.expertTokens[l];
-        const massRow = this.gateMass[l];
+        tally.kCounts[l][Math.min(Math.max(k, 0), kMax)]++;
+        tally.kSum += k;
+        const tokensRow = tally.expertTokens[l];
+        const massRow = tally.gateMass[l];
         let n = 0;
         for (let e = 0; e < E; e++) {
           const g = r.gates[lt * E + e];
@@ -85,6 +87,20 @@ export class RoutingStatsAccumulator {
         }
       }
     }
+    this.addTally(tally);
+    return tally;
+  }
+
+  /** Adds what addRouting of another accumulator (same model) returned for a sequence; no co-activation. */
+  addTally(t: RoutingTally): void {
+    if (t.kCounts.length !== this.config.numLayers) {
+      throw new Error(`RoutingStatsAccumulator: expected ${this.config.numLayers} layers, got ${t.kCounts.length}`);
+    }
+    this.tokens += t.tokens;
+    this.kSum += t.kSum;
+    addGrid(this.kCounts, t.kCounts);
+    addGrid(this.expertTokens, t.expertTokens);
+    addGrid(this.gateMass, t.gateMass);
   }
 
   result(): RoutingStats {
@@ -133,6 +149,23 @@ export function expertLoad(layer: number, tokens: readonly number[], gateMass: r
     dead: tokens.flatMap((x, e) => (x === 0 ? [e] : [])),
     cv: mean === 0 ? 0 : Math.sqrt(variance) / mean,
   };
+}
+
+/** What one sequence adds to the statistics, co-activation aside (see addRouting). */
+export interface RoutingTally {
+  tokens: number;
+  kSum: number;
+  kCounts: number[][];
+  expertTokens: number[][];
+  gateMass: number[][];
+}
+
+function addGrid(into: number[][], from: readonly (readonly number[])[]): void {
+  for (let i = 0; i < into.length; i++) {
+    const a = into[i];
+    const b = from[i];
+    for (let j = 0; j < a.length; j++) a[j] += b[j];
+  }
 }
 
 function grid(rows: number, cols: number): number[][] {

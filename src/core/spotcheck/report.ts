@@ -353,17 +353,17 @@ export class SpotCheckReportBuilder {
   addRouted(record: DatasetRecord, routed: RoutedExample): void {
     const { routing: r, tokens, prediction } = routed;
     // Routing statistics: every routed token, special tokens included (the engine's convention).
-    this.overall.addRouting(r);
+    const tally = this.overall.addRouting(r);
     if (record.label !== undefined) {
       let g = this.byLabel.get(record.label);
       if (!g) this.byLabel.set(record.label, (g = { n: 0, acc: this.accumulator() }));
       g.n++;
-      g.acc.addRouting(r);
+      g.acc.addTally(tally);
     }
     let p = this.byPrediction.get(prediction.index);
     if (!p) this.byPrediction.set(prediction.index, (p = { n: 0, acc: this.accumulator() }));
     p.n++;
-    p.acc.addRouting(r);
+    p.acc.addTally(tally);
 
     // Text-level views: content tokens only. A token's importance is its mean over the layers.
     const L = r.numLayers;

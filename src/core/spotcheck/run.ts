@@ -31,11 +31,15 @@ export interface SpotCheckProgress {
 }
 
 export interface RunOptions {
-  /** Examples per routeBatch call (default 128): bigger chunks bucket lengths better; a chunk in flight when cancelled is dropped. */
+  /**
+   * Examples per routeBatch call (default: defaultChunkSize). The sample stays in its random order (so a cancelled
+   * run's partial figures are not biased toward short texts) and lengths are bucketed within a chunk: bigger chunks
+   * pad less. A chunk in flight when cancelled is dropped.
+   */
   chunkSize?: number;
   /** Sequences per model run inside a chunk (default 32). */
   batchSize?: number;
-  /** Chunks in flight at once (default 2): the workers run one while this thread analyses the other. */
+  /** Chunks in flight at once (default 3): the workers run the next ones while this thread folds one in. */
   pipelineDepth?: number;
   /** Single-threaded model workers (default 1); see defaultSpotCheckWorkers. The caller releases the pool. */
   workers?: number;
@@ -53,9 +57,18 @@ export interface RunResult {
   examplesPerSecond: number;
 }
 
-export const DEFAULT_CHUNK_SIZE = 128;
+export const MAX_CHUNK_SIZE = 1024;
+const MIN_CHUNK_SIZE = 64;
+
+/**
+ * Chunks of about an eighth of the sample, 64 to 1024 examples: large enough to bucket lengths well, small enough
+ * that a cancel keeps most of what was done.
+ */
+export function defaultChunkSize(total: number): number {
+  return Math.max(MIN_CHUNK_SIZE, Math.min(MAX_CHUNK_SIZE, Math.ceil(total / 8)));
+}
 export const DEFAULT_BATCH_SIZE = 32;
-export const DEFAULT_PIPELINE_DEPTH = 2;
+export const DEFAULT_PIPELINE_DEPTH = 3;
 const MAX_DEFAULT_WORKERS = 8;
 
 /**
@@ -83,7 +96,7 @@ export async function runSpotCheck(
   builder: SpotCheckReportBuilder,
   options: RunOptions = {},
 ): Promise<RunResult> {
-  const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? DEFAULT_CHUNK_SIZE));
+  const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? defaultChunkSize(records.length)));
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE));
   const depth = Math.max(1, Math.floor(options.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH));
   const workers = Math.max(1, Math.floor(options.workers ?? 1));
