@@ -31,14 +31,15 @@ describe('batch worker pool', () => {
   });
   after(async () => engine.dispose());
 
-  it('two pool workers give exactly the routing and predictions of the interactive worker', async () => {
+  it('two batch workers give exactly the routing and predictions of the interactive worker alone', async () => {
     const requests = records.map((r) => ({ text: r.text }));
     const alone = await engine.routeBatch(requests, { batchSize: 4 });
     assert.equal(engine.batchWorkerCount, 0);
     const pooled = await engine.routeBatch(requests, { batchSize: 4, workers: 2 });
-    assert.equal(engine.batchWorkerCount, 2);
+    // threads: 1, so the interactive worker is one of the two
+    assert.equal(engine.batchWorkerCount, 1);
     const pids = poolPids(engine);
-    assert.equal(new Set([...pids, engine.workerPid]).size, 3, 'two pool workers beside the interactive one');
+    assert.equal(new Set([...pids, engine.workerPid]).size, 2);
     assert.equal(pooled.length, alone.length);
     pooled.forEach((p, i) => {
       const a = alone[i];
@@ -74,11 +75,13 @@ describe('batch worker pool', () => {
     assert.deepEqual(a, b);
   });
 
-  it('workers must be a whole number >= 1; dispose stops the pool', async () => {
+  it('workers must be a whole number >= 1; a multi-threaded interactive worker is not a batch worker; dispose stops the pool', async () => {
     await assert.rejects(engine.routeBatch([{ text: 'x' }], { workers: 0 }), /workers must be a whole number >= 1/);
-    const other = await createEngine({ modelDir: MODEL_DIR, executionProvider: 'cpu', threads: 1 });
+    const other = await createEngine({ modelDir: MODEL_DIR, executionProvider: 'cpu', threads: 2 });
     assert.equal(await other.startBatchWorkers(2), 2);
+    assert.equal(other.batchWorkerCount, 2);
     const pids = poolPids(other);
+    assert.equal(new Set([...pids, other.workerPid]).size, 3);
     await other.dispose();
     for (const pid of pids) assert.ok(await waitFor(() => !isAlive(pid)), `pool worker ${pid} still alive`);
   });

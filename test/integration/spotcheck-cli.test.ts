@@ -121,6 +121,24 @@ describe('damoe spot-check', () => {
     assert.notDeepEqual(lines('8'), a);
   });
 
+  it('--workers 2 spreads the run over two workers and gives the same report figures as one', () => {
+    const run = (workers: string) => {
+      const out = path.join(tmp, `workers-${workers}.json`);
+      const r = damoe(['spot-check', ...M, SST2, '--workers', workers, '--json', out]);
+      assert.equal(r.code, 0, r.stderr);
+      return { stdout: r.stdout, rep: readJson(out) };
+    };
+    const one = run('1');
+    const two = run('2');
+    assert.equal(one.rep.workers, 1);
+    assert.equal(two.rep.workers, 2);
+    assert.equal(two.rep.threads, 1);
+    assert.match(two.stdout, /Throughput: +[\d.]+ examples\/s \([\d.]+ s, 1 thread, 2 workers\)/);
+    for (const key of ['n', 'accuracy', 'confusion', 'k_histogram', 'expert_load', 'co_activation', 'token_importance', 'examples'] as const) {
+      assert.deepEqual(two.rep[key], one.rep[key], key);
+    }
+  });
+
   const errors: [string, string[], number, RegExp][] = [
     ['missing file', ['spot-check', ...M, '/nonexistent/data.tsv'], 1, /^damoe: dataset file not found: \/nonexistent\/data\.tsv/],
     ['unknown column', ['spot-check', ...M, SST2, '--text-column', 'review'], 2, /^damoe: unknown --text-column 'review'; columns found: "sentence", "label"/],
@@ -130,6 +148,7 @@ describe('damoe spot-check', () => {
     ['output is the dataset', ['spot-check', ...M, SST2, '--json', SST2], 2, /is the dataset file itself; refusing to overwrite it/],
     ['bad --sample', ['spot-check', ...M, SST2, '--sample', 'many'], 2, /^damoe: --sample must be a whole number >= 1 or 'all', got 'many'/],
     ['no FILE', ['spot-check', ...M], 2, /^damoe: spot-check needs a dataset FILE/],
+    ['bad --workers', ['spot-check', ...M, SST2, '--workers', '0'], 2, /^damoe: --workers must be a whole number >= 1, got '0'/],
   ];
   for (const [name, args, code, re] of errors) {
     it(`error: ${name} -> stderr, exit ${code}, no stack trace`, () => {
@@ -155,9 +174,9 @@ describe('damoe spot-check', () => {
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
-      // After several chunks of 128 are done (chunks in flight when cancelled are dropped).
+      // Once the first chunk (750 examples: defaultChunkSize) is folded in; chunks in flight when cancelled are dropped.
       const done = [...stderr.matchAll(/analysing: (\d+)\/6000/g)].map((m) => Number(m[1]));
-      if (!sent && done.some((n) => n >= 600)) {
+      if (!sent && done.some((n) => n > 750)) {
         sent = true;
         child.kill('SIGINT');
       }
@@ -167,7 +186,7 @@ describe('damoe spot-check', () => {
     assert.equal(code, 130, stderr);
     const rep = readJson(json);
     assert.equal(rep.cancelled, true);
-    assert.ok(rep.n >= 512 && rep.n < 6000, `n = ${rep.n}`);
+    assert.ok(rep.n >= 750 && rep.n < 6000, `n = ${rep.n}`);
     assert.equal(rep.examples.length, rep.n);
     assert.match(stdout, /CANCELLED: +\d+ of 6000 examples analysed/);
   });

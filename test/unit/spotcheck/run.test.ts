@@ -4,7 +4,7 @@ import type { BatchAnalyzeOptions } from '../../../src/core/engine';
 import { AnalyzeRequest, EngineError } from '../../../src/core/engine-api';
 import type { DatasetRecord } from '../../../src/core/datasets/types';
 import { RoutedExample, SpotCheckReportBuilder } from '../../../src/core/spotcheck/report';
-import { BatchEngine, runSpotCheck, SpotCheckProgress } from '../../../src/core/spotcheck/run';
+import { BatchEngine, defaultChunkSize, defaultSpotCheckWorkers, runSpotCheck, SpotCheckProgress } from '../../../src/core/spotcheck/run';
 import { fakeAnalysis, MODEL, routedFrom } from './fake';
 
 /** A fake engine: every text gets one content token; 'LONG' texts fail as too long; calls are recorded. */
@@ -115,5 +115,23 @@ describe('runSpotCheck', () => {
       },
     };
     await assert.rejects(runSpotCheck(engine, recs(['a']), new SpotCheckReportBuilder(MODEL)), /worker crashed/);
+  });
+});
+
+describe('spot-check defaults', () => {
+  it('chunks of about an eighth of the sample, 64 to 1024 examples', () => {
+    assert.equal(defaultChunkSize(10), 64);
+    assert.equal(defaultChunkSize(500), 64);
+    assert.equal(defaultChunkSize(6000), 750);
+    assert.equal(defaultChunkSize(6735), 842);
+    assert.equal(defaultChunkSize(1_000_000), 1024);
+  });
+
+  it('workers: the thread budget when set, else one per CPU up to 8', () => {
+    assert.equal(defaultSpotCheckWorkers(1, 16), 1);
+    assert.equal(defaultSpotCheckWorkers(3, 2), 3);
+    assert.equal(defaultSpotCheckWorkers(0, 2), 2);
+    assert.equal(defaultSpotCheckWorkers(0, 64), 8);
+    assert.equal(defaultSpotCheckWorkers(0, 1), 1);
   });
 });
