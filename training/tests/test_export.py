@@ -45,6 +45,12 @@ class ExportTest(unittest.TestCase):
         scatters = [n for n in proto.graph.node if n.op_type == "ScatterND"]
         reductions = [{a.name: onnx.helper.get_attribute_value(a) for a in n.attribute}.get("reduction") for n in scatters]
         self.assertEqual(reductions, [b"add"] * model.cfg.num_layers)
+        # Each layer cuts the chosen rows into the experts' shares by sizes computed at run time: a Split whose sizes
+        # come from no constant (a traced torch.split would have frozen the sizes of the example batch).
+        constants = {i.name for i in proto.graph.initializer} | {o for n in proto.graph.node if n.op_type == "Constant" for o in n.output}
+        splits = [n for n in proto.graph.node if n.op_type == "Split" and len(n.output) == model.cfg.num_experts]
+        self.assertEqual(len(splits), model.cfg.num_layers)
+        self.assertTrue(all(n.input[1] not in constants for n in splits))
 
     def test_export_leaves_the_model_in_eval_mode(self):
         model = tiny_model()
