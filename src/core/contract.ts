@@ -271,6 +271,8 @@ export interface DirectoryCheck {
   metadata: ContractMetadata | null;
   tokenizerPath: string | null;
   violations: string[];
+  /** model.onnx parses as an ONNX model (false: damaged, truncated or another kind of file). */
+  modelReadable: boolean;
 }
 
 /**
@@ -283,7 +285,7 @@ export function checkModelDirectory(dir: string): DirectoryCheck {
   try {
     props = readOnnxMetadata(modelPath);
   } catch (e) {
-    return { modelPath, metadata: null, tokenizerPath: null, violations: [`${MODEL_FILE}: ${(e as Error).message}`] };
+    return { modelPath, metadata: null, tokenizerPath: null, violations: [`${MODEL_FILE}: ${(e as Error).message}`], modelReadable: false };
   }
   const { metadata, violations } = parseContractMetadata(props.get(CONTRACT_METADATA_KEY));
   let tokenizerPath: string | null = null;
@@ -294,7 +296,7 @@ export function checkModelDirectory(dir: string): DirectoryCheck {
       tokenizerPath = null;
     }
   }
-  return { modelPath, metadata, tokenizerPath, violations };
+  return { modelPath, metadata, tokenizerPath, violations, modelReadable: true };
 }
 
 // ---- per-run invariants ---------------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ export type EngineErrorCode =
   | 'cancelled'
   | 'provider-unavailable'
   | 'inference-failed'
+  /** onnxruntime could not load a model file that parses (an operator it lacks, a graph it rejects). */
+  | 'model-load-failed'
   /** The pair text alone (plus specials) does not fit the model's window; only the first text is windowed. */
   | 'input-too-long'
   /** An engine option is out of range (threads, maxTokens). */

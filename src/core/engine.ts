@@ -52,6 +52,14 @@ export async function createEngine(options: CreateEngineOptions = {}): Promise<D
   const dir = resolveModelDir(options.modelDir);
   const check = checkModelDirectory(dir);
   const log = options.log ?? (() => undefined);
+  if (!check.modelReadable) {
+    // Not worth starting onnxruntime for: say what the file is and what to do.
+    throw new EngineError(
+      'contract-violation',
+      `${check.violations[0]}. The file is damaged, truncated or not an ONNX model: export the model again (see ${CONTRACT_DOC}) or pick another model directory.`,
+      check.violations,
+    );
+  }
   let tokenizer: Tokenizer | null = null;
   if (check.tokenizerPath) {
     try {

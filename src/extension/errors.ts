@@ -79,6 +79,8 @@ export function describeError(e: unknown, modelDir: string): UserError {
       return { ...base, severity: 'error', message: `DA-MoE: ${oneLine(e.message)} Fix it in the DA-MoE settings.`, actions: ['Open Settings', 'Show Output'], settingsQuery: 'damoe.' };
     case 'input-too-long':
       return { ...base, severity: 'warning', message: `DA-MoE: ${oneLine(e.message)} Select less text.`, actions: [] };
+    case 'model-load-failed':
+      return { ...base, dropEngine: true, severity: 'error', message: `DA-MoE: the model at ${modelDir} could not be loaded: ${oneLine(e.message)} Pick another model, or check that it runs in onnxruntime.`, actions: ['Select Model', 'Show Output'] };
     case 'inference-failed':
       return { ...base, severity: 'error', message: `DA-MoE: the model failed on this text: ${oneLine(e.message)}`, actions: ['Show Output'] };
     case 'cancelled':

@@ -37,8 +37,8 @@ export interface LoadedMessage {
 
 export interface LoadFailedMessage {
   type: 'load-failed';
-  /** 'provider-unavailable': a forced provider failed; 'inference-failed': no provider could load the model. */
-  code: 'provider-unavailable' | 'inference-failed';
+  /** 'provider-unavailable': a forced provider failed; 'model-load-failed': no provider could load the model. */
+  code: 'provider-unavailable' | 'model-load-failed';
   message: string;
   details: string[];
 }

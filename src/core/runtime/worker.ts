@@ -83,8 +83,8 @@ async function load(msg: LoadMessage): Promise<void> {
   } else {
     send({
       type: 'load-failed',
-      code: 'inference-failed',
-      message: `onnxruntime could not load or run ${msg.modelPath}: ${skipped[skipped.length - 1]?.reason}`,
+      code: 'model-load-failed',
+      message: `onnxruntime could not load ${msg.modelPath}: ${skipped[skipped.length - 1]?.reason}`,
       details,
     });
   }

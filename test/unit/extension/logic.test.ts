@@ -231,6 +231,13 @@ describe('user-facing errors', () => {
     assert.deepEqual(ue.actions, ['Select Model', 'Show Output']);
     assert.equal(ue.details.length, 2);
   });
+  it('a model onnxruntime cannot load: named as a load failure (not "failed on this text"), with Select Model', () => {
+    const ue = describeError(new EngineError('model-load-failed', 'onnxruntime could not load /m/model.onnx: no such op'), '/m');
+    assert.match(ue.message, /^DA-MoE: the model at \/m could not be loaded: onnxruntime could not load .* Pick another model/);
+    assert.doesNotMatch(ue.message, /on this text/);
+    assert.deepEqual(ue.actions, ['Select Model', 'Show Output']);
+    assert.ok(ue.dropEngine);
+  });
   it('a crashed worker drops the engine; cancellations are recognised', () => {
     assert.ok(describeError(new EngineError('worker-crashed', 'exit 139'), '/m').dropEngine);
     assert.ok(isCancellation(new EngineError('cancelled', 'superseded')));
