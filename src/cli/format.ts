@@ -1,5 +1,6 @@
 /** Plain-text rendering of an Analysis for the terminal: the token table, then the summary. */
 import type { Analysis, ExpertFlops, ProviderReport } from '../core/analysis/types';
+import { tokenDescription } from '../shared/token-text';
 
 const TOKEN_WIDTH = 16;
 
@@ -31,7 +32,7 @@ export function tokenTable(a: Analysis): string {
   const header = ['#', 'token', `importance L0..L${L - 1}`, 'K per layer', 'experts:gate per layer (L0 | L1 | ...)'];
   const rows = a.tokens.map((t, i) => [
     String(i),
-    cellText(t.text),
+    cellText(tokenDescription(t, a)),
     a.layers.map((l) => fmtImportance(l.importance[i])).join(' '),
     a.layers.map((l) => String(l.k[i])).join(' '),
     a.layers.map((l) => l.experts[i].map((e, j) => `${e}:${l.gates[i][j].toFixed(2)}`).join(' ')).join(' | '),

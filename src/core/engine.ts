@@ -204,6 +204,7 @@ export class DamoeEngine implements Engine {
         model: this.model,
         provider: this.provider,
         routed: routed[i],
+        unknownId: this.tokenizer.specialTokens.unk?.id,
         windowing:
           plan.windows.length > 1
             ? {

@@ -4,6 +4,7 @@
  */
 import type { Analysis } from '../core/analysis/types';
 import { importanceAvailable, meanImportance } from './importance';
+import { tokenDescription } from '../shared/token-text';
 
 export const STALE_HOVER = '**DA-MoE** · text changed since analysis — re-run **Analyze Routing** to see routing for the current text.';
 
@@ -27,7 +28,7 @@ export function buildTokenHoverMarkdown(analysis: Analysis, tokenIndex: number, 
   const mean = meanImportance(analysis, tokenIndex);
   const lines: string[] = [];
   lines.push(
-    `**DA-MoE** · token ${tokenIndex} \`${token.text.replace(/`/g, 'ˋ').replace(/\n/g, '↵')}\` (id ${token.id})` +
+    `**DA-MoE** · token ${tokenIndex} \`${tokenDescription(token, analysis).replace(/`/g, 'ˋ').replace(/\n/g, '↵')}\` (id ${token.id})` +
       (hasImp ? ` · importance ${fmt(mean ?? undefined)} (mean over layers)` : ' · importance not available for this model'),
   );
   lines.push('');

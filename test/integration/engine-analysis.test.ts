@@ -136,6 +136,11 @@ describe('shipped damoe-sst2 model', () => {
       const a = await engine.analyze({ text: 'A gorgeous, witty and moving film.' });
       checkConsistency(a);
       assert.equal(a.model.routerKind, 'da-moe');
+      // A character outside the vocabulary is the unknown token, marked so views can show the source characters.
+      const u = await engine.analyze({ text: 'a 🦄 film' });
+      const unk = u.tokens.filter((t) => t.unknown);
+      assert.deepEqual(unk.map((t) => [t.text, u.text.slice(t.start!, t.end!)]), [['[UNK]', '🦄']]);
+      assert.ok(u.tokens.filter((t) => !t.unknown).every((t) => t.text !== '[UNK]'));
     } finally {
       await engine.dispose();
     }

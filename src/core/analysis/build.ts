@@ -16,7 +16,8 @@ import {
   WindowingInfo,
 } from './types';
 
-export function analysisTokens(tokens: readonly EncodedToken[]): AnalysisToken[] {
+/** `unknownId`: the tokenizer's unknown-token id; such tokens are marked `unknown` (their text is not the source's). */
+export function analysisTokens(tokens: readonly EncodedToken[], unknownId?: number): AnalysisToken[] {
   return tokens.map((t, index) => ({
     index,
     id: t.id,
@@ -25,6 +26,7 @@ export function analysisTokens(tokens: readonly EncodedToken[]): AnalysisToken[]
     end: t.end,
     special: t.special,
     sequence: t.sequenceIndex,
+    ...(t.id === unknownId && !t.special && t.start !== null ? { unknown: true as const } : {}),
   }));
 }
 
@@ -121,6 +123,8 @@ export interface AnalysisInput {
   model: ModelSummary;
   provider: ProviderReport;
   routed: RoutedText;
+  /** The tokenizer's unknown-token id, if it has one. */
+  unknownId?: number;
   windowing: WindowingInfo | null;
   timings: Omit<Timings, 'analysisMs' | 'totalMs'> & { startedAt: number };
 }
@@ -142,7 +146,7 @@ export function buildAnalysis(input: AnalysisInput): Analysis {
     ...(input.textPair !== undefined ? { textPair: input.textPair } : {}),
     model,
     provider: input.provider,
-    tokens: analysisTokens(routed.tokens),
+    tokens: analysisTokens(routed.tokens, input.unknownId),
     layers,
     prediction: routed.prediction,
     windowing: input.windowing,

@@ -53,6 +53,11 @@ export interface AnalysisToken {
   special: boolean;
   /** Which input start/end index into: 0 = text, 1 = textPair; null for special tokens. Absent means 0. */
   sequence?: 0 | 1 | null;
+  /**
+   * The tokenizer's unknown token (e.g. [UNK]): `text` is that token's string, and the characters it stands for are
+   * start..end of the input (see src/shared/token-text.ts). Absent otherwise.
+   */
+  unknown?: true;
 }
 
 export interface LayerRouting {

@@ -8,6 +8,7 @@ import type { Ctx, View } from '../context';
 import { displayToken, el, fmtNum } from '../dom';
 import { LUT_CSS, gradientCss, lutIndex, textOn } from '../palette';
 import type { ThemeTokens } from '../theme';
+import { tokenDescription, tokenShownText } from '../../../shared/token-text';
 
 export const ROW_H = 18;
 export const HEADER_H = 24;
@@ -169,7 +170,7 @@ export class HeatmapView implements View {
     const s = this.ctx.store.get();
     const layer = d.analysis.layers[s.layer];
     const tok = d.analysis.tokens[t];
-    const lines = [`#${t} “${tok.text}”`, `layer ${s.layer} · K = ${layer.k[t]}`];
+    const lines = [`#${t} “${tokenDescription(tok, d.analysis)}”`, `layer ${s.layer} · K = ${layer.k[t]}`];
     if (col >= 0) {
       const j = layer.experts[t].indexOf(col);
       const gate = j >= 0 ? layer.gates[t][j] : 0;
@@ -247,7 +248,7 @@ export class HeatmapView implements View {
       }
       c.fillStyle = th.foreground;
       c.textAlign = 'right';
-      c.fillText(this.truncate(c, d.analysis.tokens[t].text, labelW - 10), labelW - 6, y + ROW_H / 2);
+      c.fillText(this.truncate(c, displayToken(tokenShownText(d.analysis.tokens[t], d.analysis)), labelW - 10), labelW - 6, y + ROW_H / 2);
       c.textAlign = 'center';
       c.fillStyle = th.muted;
       c.fillText(String(layer.k[t]), labelW + K_W / 2, y + ROW_H / 2);

@@ -7,6 +7,7 @@
  */
 import type { Ctx, View } from '../context';
 import { clear, displayToken, el, fmtNum } from '../dom';
+import { tokenDescription, tokenShownText } from '../../../shared/token-text';
 
 export const PAGE_ROWS = 500;
 
@@ -140,7 +141,7 @@ export class TableView implements View {
         const tr = el('tr', { testid: 'table-row', attrs: { tabindex: r === this.active ? 0 : -1, 'data-row': r, 'data-token': t, 'aria-rowindex': r + 2 } });
         tr.append(
           el('td', { class: 'num', text: String(t) }),
-          el('th', { class: 'tok-cell', text: displayToken(a.tokens[t].text), attrs: { scope: 'row' } }),
+          el('th', { class: 'tok-cell', text: displayToken(tokenShownText(a.tokens[t], a)), attrs: { scope: 'row', title: tokenDescription(a.tokens[t], a) } }),
           el('td', { class: 'num imp' }),
           el('td', { class: 'num k' }),
         );

@@ -3,6 +3,7 @@ import type { Ctx, View } from '../context';
 import { clear, displayToken, el } from '../dom';
 import { relImportance } from '../model';
 import { colourAt, gradientCss, textOn } from '../palette';
+import { tokenDescription, tokenShownText } from '../../../shared/token-text';
 
 export class TokenStripView implements View {
   readonly root = el('section', { class: 'section strip-section', testid: 'token-strip-section', attrs: { 'aria-labelledby': 'strip-title' } });
@@ -57,7 +58,7 @@ export class TokenStripView implements View {
     const a = this.ctx.derived()!.analysis;
     const frag = document.createDocumentFragment();
     this.spans = a.tokens.map((t) => {
-      const span = el('span', { class: t.special ? 'tok special' : 'tok', text: displayToken(t.text) });
+      const span = el('span', { class: t.special ? 'tok special' : t.unknown ? 'tok unknown' : 'tok', text: displayToken(tokenShownText(t, a)) });
       span.dataset.index = String(t.index);
       frag.appendChild(span);
       return span;
@@ -81,7 +82,7 @@ export class TokenStripView implements View {
       const r = relImportance(d, l, i);
       span.style.backgroundColor = colourAt(r);
       span.style.color = textOn(r);
-      span.title = `#${i} ${tokens[i].text} · importance ${(imp[i] ?? 0).toFixed(3)}`;
+      span.title = `#${i} ${tokenDescription(tokens[i], d.analysis)} · importance ${(imp[i] ?? 0).toFixed(3)}`;
     }
   }
 
