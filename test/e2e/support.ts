@@ -140,11 +140,16 @@ export interface ExpectedEncoding {
   content: { index: number; text: string }[];
 }
 
-/** The shipped tokenizer's encoding of `text` (what the heatmap rows must be). */
+/**
+ * The shipped tokenizer's encoding of `text` (what the heatmap rows must be), each token as the panel shows it: its
+ * vocabulary string, or for the unknown token ([UNK]) the characters of `text` it stands for.
+ */
 export function expectedEncoding(text: string): ExpectedEncoding {
   tokenizer ??= Tokenizer.fromFile(path.join(SHIPPED_MODEL_DIR, 'tokenizer.json'));
   const enc = tokenizer.encode(text);
-  const tokens = enc.tokens.map((t) => ({ text: t.text, special: t.special }));
+  const unk = tokenizer.specialTokens.unk?.id;
+  const shown = (t: (typeof enc.tokens)[number]): string => (t.id === unk && !t.special && t.start !== null ? text.slice(t.start, t.end!) : t.text);
+  const tokens = enc.tokens.map((t) => ({ text: shown(t), special: t.special }));
   const content = tokens.map((t, index) => ({ index, text: t.text, special: t.special })).filter((t) => !t.special);
   return { tokens, content: content.map(({ index, text: tt }) => ({ index, text: tt })) };
 }
