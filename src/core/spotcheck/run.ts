@@ -1,8 +1,8 @@
 /**
  * The spot-check run: the sample goes through engine.routeBatch in chunks (the engine buckets each chunk's
- * windows by length), each analysis is folded into the report builder and dropped, so memory holds one chunk of
- * analyses at a time. Cancelling (AbortSignal) keeps every finished chunk: the result says `cancelled` and how many
- * examples were done.
+ * windows by length and spreads the runs over its batch workers); each example's flat routing is folded into the
+ * report builder and dropped, so memory holds a few chunks at a time. Cancelling (AbortSignal) keeps every finished
+ * chunk: the result says `cancelled` and how many examples were done.
  */
 import { availableParallelism } from 'os';
 import type { ModelSummary, ProviderReport } from '../analysis/types';
@@ -57,7 +57,7 @@ export interface RunResult {
   examplesPerSecond: number;
 }
 
-export const MAX_CHUNK_SIZE = 1024;
+const MAX_CHUNK_SIZE = 1024;
 const MIN_CHUNK_SIZE = 64;
 
 /**
