@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { openDataset, type Dataset } from '../core/datasets/reader';
 import { DatasetError, type DatasetOptions, type DatasetRecord } from '../core/datasets/types';
 import type { Engine } from '../core/engine-api';
-import { defaultSpotCheckWorkers, runDatasetSample, sampleDataset, type BatchEngine, type SpotCheckReport } from '../core/spotcheck';
+import { defaultSpotCheckWorkers, runDatasetSample, workerMemoryFor, sampleDataset, type BatchEngine, type SpotCheckReport } from '../core/spotcheck';
 import { renderSpotCheckHtml } from '../report/html';
 import type { SpotCheckLinking } from '../shared/protocol';
 import { describeError, isCancellation, type UserError } from './errors';
@@ -245,7 +245,7 @@ export class SpotChecker implements vscode.Disposable {
           let pct = 0;
           const total = sample.records.length;
           const threads = this.host.threads();
-          const workers = defaultSpotCheckWorkers(threads);
+          const workers = defaultSpotCheckWorkers(threads, undefined, workerMemoryFor(engine.model.path));
           if (workers > 1) progress.report({ message: `starting ${workers} model workers…` });
           const report = await runDatasetSample(engine, dataset, sample, {
             threads,

@@ -3,8 +3,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { openDataset } from '../../core/datasets/reader';
 import { DATASET_FORMATS, DatasetError, DatasetFormat } from '../../core/datasets/types';
-import { createEngine } from '../../core/engine';
-import { DatasetSample, defaultSpotCheckWorkers, runDatasetSample, sampleDataset } from '../../core/spotcheck';
+import { createEngine, resolveModelDir } from '../../core/engine';
+import { DatasetSample, defaultSpotCheckWorkers, runDatasetSample, sampleDataset, workerMemoryFor } from '../../core/spotcheck';
 import type { SpotCheckReport } from '../../core/spotcheck/report';
 import { DEFAULT_SAMPLE_SIZE } from '../../core/spotcheck/sample';
 import { renderSpotCheckHtml } from '../../report/html';
@@ -32,7 +32,7 @@ Options:
   --html OUT           write a self-contained HTML report to OUT
   --batch-size N       sequences per model run (default 32)
   --workers N          single-threaded model worker processes on the CPU (default: --threads when set, otherwise one
-                       per CPU, at most 8)
+                       per CPU, at most 8, as many as half the free memory holds)
 ${MODEL_OPTIONS_HELP}
   -h, --help           show this help`;
 
@@ -216,7 +216,16 @@ export const spotCheckCommand: Command = {
     const batchSize = wholeNumber('batch-size', values['batch-size'], 1);
     const options = engineOptions(values);
     // --threads is the CPU budget of a spot-check: N single-threaded workers (see defaultSpotCheckWorkers).
-    const workers = wholeNumber('workers', values.workers, 1) ?? defaultSpotCheckWorkers(options.threads ?? 0);
+    let workers = wholeNumber('workers', values.workers, 1);
+    if (workers === undefined) {
+      let modelDir: string | undefined;
+      try {
+        modelDir = resolveModelDir(options.modelDir);
+      } catch {
+        // reported when the engine loads, after the dataset has been checked
+      }
+      workers = defaultSpotCheckWorkers(options.threads ?? 0, undefined, modelDir === undefined ? undefined : workerMemoryFor(modelDir));
+    }
     if (workers > 1) options.threads = 1;
     const input = path.resolve(positionals[0]);
     const jsonOut = values.json !== undefined ? checkOutput('--json', values.json, input) : undefined;

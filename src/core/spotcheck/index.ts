@@ -5,7 +5,7 @@
 import type { Dataset } from '../datasets/reader';
 import { DatasetError } from '../datasets/types';
 import { ReportBuilderOptions, SpotCheckReport, SpotCheckReportBuilder } from './report';
-import { BatchEngine, defaultSpotCheckWorkers, RunOptions, runSpotCheck } from './run';
+import { BatchEngine, defaultSpotCheckWorkers, RunOptions, runSpotCheck, workerMemoryFor } from './run';
 import { DEFAULT_SAMPLE_SIZE, SampleResult, StratifiedSampler } from './sample';
 
 export * from './report';
@@ -72,7 +72,7 @@ export async function runDatasetSample(
 ): Promise<SpotCheckReport> {
   const reader = dataset.report;
   const builder = new SpotCheckReportBuilder(engine.model, options);
-  const workers = options.workers ?? defaultSpotCheckWorkers(options.threads ?? 0);
+  const workers = options.workers ?? defaultSpotCheckWorkers(options.threads ?? 0, undefined, workerMemoryFor(engine.model.path));
   // The pool's start-up (a model load per worker) is a fixed cost, kept out of the run's examples/s.
   if (workers > 1) await engine.startBatchWorkers?.(workers);
   const run = await runSpotCheck(engine, sample.records, builder, { ...options, workers });

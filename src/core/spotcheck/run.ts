@@ -4,7 +4,9 @@
  * report builder and dropped, so memory holds a few chunks at a time. Cancelling (AbortSignal) keeps every finished
  * chunk: the result says `cancelled` and how many examples were done.
  */
-import { availableParallelism } from 'os';
+import * as fs from 'fs';
+import { availableParallelism, freemem } from 'os';
+import * as path from 'path';
 import type { ModelSummary, ProviderReport } from '../analysis/types';
 import type { BatchAnalyzeOptions } from '../engine';
 import { AnalyzeRequest, EngineError } from '../engine-api';
@@ -71,14 +73,44 @@ export const DEFAULT_BATCH_SIZE = 32;
 export const DEFAULT_PIPELINE_DEPTH = 3;
 const MAX_DEFAULT_WORKERS = 8;
 
+const MB = 1024 * 1024;
+
+/** Memory facts that bound the automatic number of workers. */
+export interface WorkerMemory {
+  /** Size of model.onnx. */
+  modelBytes: number;
+  /** Memory the system has free now (os.freemem()). */
+  freeBytes: number;
+}
+
+/**
+ * Resident memory of one model worker, roughly: Node and onnxruntime (about 100 MB) and the weights twice (read,
+ * then held by the session). The shipped 13.5 MB model gives 127 MB; 111 to 123 MB were measured.
+ */
+export function workerMemoryEstimate(modelBytes: number): number {
+  return 100 * MB + 2 * modelBytes;
+}
+
 /**
  * Workers for a spot-check from the engine's thread setting, read as a CPU budget: N threads -> N single-threaded
  * workers (small batches scale better across processes than across onnxruntime's intra-op threads); 0 (auto) ->
- * one per logical CPU, at most MAX_DEFAULT_WORKERS.
+ * one per logical CPU, at most MAX_DEFAULT_WORKERS, and no more than half the free memory holds (a large model
+ * gets fewer workers instead of pushing the machine into swap). An explicit N is taken as given.
  */
-export function defaultSpotCheckWorkers(threads: number, cpus: number = availableParallelism()): number {
+export function defaultSpotCheckWorkers(threads: number, cpus: number = availableParallelism(), memory?: WorkerMemory): number {
   if (threads > 0) return threads;
-  return Math.max(1, Math.min(cpus, MAX_DEFAULT_WORKERS));
+  const byCpu = Math.max(1, Math.min(cpus, MAX_DEFAULT_WORKERS));
+  if (!memory) return byCpu;
+  return Math.max(1, Math.min(byCpu, Math.floor(memory.freeBytes / 2 / workerMemoryEstimate(memory.modelBytes))));
+}
+
+/** WorkerMemory for the model in `modelDir` now; undefined when model.onnx cannot be read (the engine says why). */
+export function workerMemoryFor(modelDir: string): WorkerMemory | undefined {
+  try {
+    return { modelBytes: fs.statSync(path.join(modelDir, 'model.onnx')).size, freeBytes: freemem() };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Engine errors caused by one example's input: that example is skipped, the run goes on. */

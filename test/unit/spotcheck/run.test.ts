@@ -4,7 +4,7 @@ import type { BatchAnalyzeOptions } from '../../../src/core/engine';
 import { AnalyzeRequest, EngineError } from '../../../src/core/engine-api';
 import type { DatasetRecord } from '../../../src/core/datasets/types';
 import { RoutedExample, SpotCheckReportBuilder } from '../../../src/core/spotcheck/report';
-import { BatchEngine, defaultChunkSize, defaultSpotCheckWorkers, runSpotCheck, SpotCheckProgress } from '../../../src/core/spotcheck/run';
+import { BatchEngine, defaultChunkSize, defaultSpotCheckWorkers, runSpotCheck, SpotCheckProgress, workerMemoryEstimate } from '../../../src/core/spotcheck/run';
 import { fakeAnalysis, MODEL, routedFrom } from './fake';
 
 /** A fake engine: every text gets one content token; 'LONG' texts fail as too long; calls are recorded. */
@@ -133,5 +133,18 @@ describe('spot-check defaults', () => {
     assert.equal(defaultSpotCheckWorkers(0, 2), 2);
     assert.equal(defaultSpotCheckWorkers(0, 64), 8);
     assert.equal(defaultSpotCheckWorkers(0, 1), 1);
+  });
+
+  it('automatic workers fit in half the free memory; an explicit budget is taken as given', () => {
+    const MB = 1024 * 1024;
+    // the shipped model: 13.5 MB -> about 127 MB per worker
+    assert.equal(workerMemoryEstimate(13.5 * MB), 127 * MB);
+    assert.equal(defaultSpotCheckWorkers(0, 16, { modelBytes: 13.5 * MB, freeBytes: 64_000 * MB }), 8);
+    assert.equal(defaultSpotCheckWorkers(0, 16, { modelBytes: 13.5 * MB, freeBytes: 600 * MB }), 2);
+    // a 2 GB model on a machine with 8 GB free: one worker (8 GB / 2 / 4.1 GB)
+    assert.equal(defaultSpotCheckWorkers(0, 16, { modelBytes: 2048 * MB, freeBytes: 8192 * MB }), 1);
+    // never fewer than one, and --threads N wins
+    assert.equal(defaultSpotCheckWorkers(0, 16, { modelBytes: 2048 * MB, freeBytes: 100 * MB }), 1);
+    assert.equal(defaultSpotCheckWorkers(4, 16, { modelBytes: 2048 * MB, freeBytes: 100 * MB }), 4);
   });
 });
