@@ -557,6 +557,21 @@ export type SelectTarget =
  * e.g. "Ln 3, Col 12 (11 selected)".
  */
 export async function selectText(page: Page, target: SelectTarget, timeoutMs = 10_000): Promise<string> {
+  // The status bar shows a selection a moment after it is made, and under load a keystroke can land before the
+  // editor or Go to Line has focus: wait for "(N selected)", and make the selection once more if it never shows.
+  for (let attempt = 1; ; attempt++) {
+    await makeSelection(page, target, timeoutMs);
+    const end = Date.now() + 5000;
+    let status = await selectionStatus(page);
+    while (!/selected/.test(status) && Date.now() < end) {
+      await page.waitForTimeout(100);
+      status = await selectionStatus(page);
+    }
+    if (/selected/.test(status) || attempt >= 2) return status;
+  }
+}
+
+async function makeSelection(page: Page, target: SelectTarget, timeoutMs: number): Promise<void> {
   const editor = activeEditor(page);
   await editor.locator('.view-lines').click({ position: { x: 5, y: 5 } });
   if ('all' in target) {
@@ -587,7 +602,6 @@ export async function selectText(page: Page, target: SelectTarget, timeoutMs = 1
     );
     await page.keyboard.press('Escape'); // closes Find; the current match stays selected
   }
-  return selectionStatus(page);
 }
 
 async function goToLine(page: Page, line: number, timeoutMs: number): Promise<void> {
