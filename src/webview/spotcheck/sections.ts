@@ -19,12 +19,27 @@ export interface SectionCtx {
 
 const base = (p: string): string => p.split(/[\\/]/).pop() ?? p;
 
-function section(testid: string, title: string, extra: (Node | null)[] = []): { root: HTMLElement; body: HTMLElement } {
+interface Section {
+  root: HTMLElement;
+  body: HTMLElement;
+  /** Empties the body and hides the section when there is no report; returns the report to draw, if any. */
+  reset(report: SpotCheckReport | null): SpotCheckReport | null;
+}
+
+function section(testid: string, title: string, extra: (Node | null)[] = []): Section {
   const id = `${testid}-title`;
   const root = el('section', { class: 'section', testid, attrs: { 'aria-labelledby': id } });
   const body = el('div', { class: 'section-body' });
   root.append(el('div', { class: 'section-head' }, [el('h2', { class: 'section-title', text: title, attrs: { id } }), ...extra]), body);
-  return { root, body };
+  return {
+    root,
+    body,
+    reset: (report) => {
+      clear(body);
+      root.hidden = !report;
+      return report;
+    },
+  };
 }
 
 // ---- header ----------------------------------------------------------------------------------------------------
@@ -114,9 +129,7 @@ export class ConfusionSection {
   constructor(private readonly ctx: SectionCtx) {}
 
   render(): void {
-    const r = this.ctx.report();
-    clear(this.s.body);
-    this.root.hidden = !r;
+    const r = this.s.reset(this.ctx.report());
     if (!r) return;
     const c = r.confusion;
     if (!c) {
@@ -170,9 +183,7 @@ export class KHistogramSection {
   constructor(private readonly ctx: SectionCtx) {}
 
   render(): void {
-    const r = this.ctx.report();
-    clear(this.s.body);
-    this.root.hidden = !r;
+    const r = this.s.reset(this.ctx.report());
     if (!r) return;
     const h = r.k_histogram;
     const sum = (a: number[]): number => a.reduce((x, y) => x + y, 0);
@@ -214,9 +225,7 @@ export class ExpertLoadSection {
   constructor(private readonly ctx: SectionCtx) {}
 
   render(): void {
-    const r = this.ctx.report();
-    clear(this.s.body);
-    this.root.hidden = !r;
+    const r = this.s.reset(this.ctx.report());
     if (!r) return;
     const maxTokens = r.expert_load.reduce((m, l) => Math.max(m, ...l.tokens), 0);
     const grid = el('div', { class: 'load-grid' });
@@ -254,9 +263,7 @@ export class CoActivationSection {
   }
 
   render(): void {
-    const r = this.ctx.report();
-    clear(this.s.body);
-    this.root.hidden = !r;
+    const r = this.s.reset(this.ctx.report());
     if (!r) return;
     const L = r.co_activation.length;
     if (L !== this.layers) {
@@ -322,9 +329,7 @@ export class LabelRoutingSection {
   }
 
   render(): void {
-    const r = this.ctx.report();
-    clear(this.s.body);
-    this.root.hidden = !r;
+    const r = this.s.reset(this.ctx.report());
     if (!r) return;
     const layer = Math.min(this.ctx.layer(), Math.max(0, r.model.num_layers - 1));
     const all = [...r.routing_by_label, ...r.routing_by_prediction];
@@ -357,9 +362,7 @@ export class TokensSection {
   }
 
   render(): void {
-    const r = this.ctx.report();
-    clear(this.s.body);
-    this.root.hidden = !r;
+    const r = this.s.reset(this.ctx.report());
     if (!r) return;
     const ti = r.token_importance;
     if (!ti.available) {
