@@ -620,28 +620,50 @@ export async function selectionStatus(page: Page): Promise<string> {
   return ((await item.innerText().catch(() => '')) || '').trim();
 }
 
+/** Where characters [from, to) of the first occurrence of `needle` are drawn in an editor's rendered lines. */
+export interface EditorTextBox {
+  x: number;
+  y: number;
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+
+/**
+ * The box of `needle` (chars [from, to) of its first occurrence) in the rendered lines of the active editor group
+ * (`activeGroup`) or of the first editor found; null when it is not on a visible line.
+ */
+export async function locateEditorText(page: Page, needle: string, opts: { from?: number; to?: number; activeGroup?: boolean } = {}): Promise<EditorTextBox | null> {
+  const selector = `.editor-group-container${opts.activeGroup ? '.active' : ''} .editor-instance .monaco-editor .view-lines`;
+  return page.evaluate(
+    ({ needle, from, to, selector }) => {
+      const root = document.querySelector(selector);
+      if (!root) return null;
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const s = (n.textContent ?? '').replace(/\u00a0/g, ' ');
+        const i = s.indexOf(needle);
+        if (i >= 0) {
+          const r = document.createRange();
+          r.setStart(n, i + from);
+          r.setEnd(n, i + to);
+          const b = r.getBoundingClientRect();
+          return { x: b.x + b.width / 2, y: b.y + b.height / 2, left: b.left, right: b.right, top: b.top, bottom: b.bottom };
+        }
+      }
+      return null;
+    },
+    { needle, from: opts.from ?? 0, to: opts.to ?? needle.length, selector },
+  );
+}
+
 /**
  * Moves the mouse over the first occurrence of `text` in the active editor's rendered lines and returns the text of
  * the hover that appears (`.monaco-hover`). The text must be on a visible line.
  */
 export async function hoverEditorText(page: Page, text: string, timeoutMs = 10_000): Promise<string> {
-  const box = await page.evaluate((needle: string) => {
-    const root = document.querySelector('.editor-group-container.active .editor-instance .monaco-editor .view-lines');
-    if (!root) return null;
-    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-      const s = (n.textContent ?? '').replace(/\u00a0/g, ' ');
-      const i = s.indexOf(needle);
-      if (i >= 0) {
-        const r = document.createRange();
-        r.setStart(n, i);
-        r.setEnd(n, i + needle.length);
-        const b = r.getBoundingClientRect();
-        return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
-      }
-    }
-    return null;
-  }, text);
+  const box = await locateEditorText(page, text, { activeGroup: true });
   if (!box) throw new Error(`hoverEditorText: "${text}" is not in the visible lines of the active editor`);
   // Move away first so that a hover re-triggers, then approach in steps like a real mouse.
   await page.mouse.move(1, 1);

@@ -317,33 +317,9 @@ export async function readPanelFacts(page: Page): Promise<PanelFacts> {
   };
 }
 
-/** Centre of `needle` (chars [from, to) of its first occurrence) in the active editor's rendered lines. */
-export async function editorTextBox(
-  page: Page,
-  needle: string,
-  from = 0,
-  to = needle.length,
-): Promise<{ x: number; y: number; left: number; right: number; top: number; bottom: number }> {
-  const box = await page.evaluate(
-    ({ needle, from, to }) => {
-      const root = document.querySelector('.editor-group-container .editor-instance .monaco-editor .view-lines');
-      if (!root) return null;
-      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-        const s = (n.textContent ?? '').replace(/\u00a0/g, ' ');
-        const i = s.indexOf(needle);
-        if (i >= 0) {
-          const r = document.createRange();
-          r.setStart(n, i + from);
-          r.setEnd(n, i + to);
-          const b = r.getBoundingClientRect();
-          return { x: b.x + b.width / 2, y: b.y + b.height / 2, left: b.left, right: b.right, top: b.top, bottom: b.bottom };
-        }
-      }
-      return null;
-    },
-    { needle, from, to },
-  );
+/** Centre and edges of `needle` (chars [from, to) of its first occurrence) in the editor's rendered lines. */
+export async function editorTextBox(page: Page, needle: string, from = 0, to = needle.length): Promise<h.EditorTextBox> {
+  const box = await h.locateEditorText(page, needle, { from, to });
   assert.ok(box, `"${needle}" is not in the visible editor lines`);
   return box;
 }
