@@ -1,9 +1,8 @@
 /** Assembles the Analysis of one input from its tokens, the routing of its window(s) and run facts. */
 import type { EncodedToken } from '../tokenizer';
 import type { SequenceRouting } from './model-outputs';
-import { mergeWindowRouting, RoutedText, TokenRouting } from './routed';
+import type { RoutedText, TokenRouting } from './routed';
 import { RoutingStatsAccumulator } from './stats';
-import type { TokenSource } from './windowing';
 import {
   Analysis,
   ANALYSIS_VERSION,
@@ -28,14 +27,6 @@ export function analysisTokens(tokens: readonly EncodedToken[], unknownId?: numb
     sequence: t.sequenceIndex,
     ...(t.id === unknownId && !t.special && t.start !== null ? { unknown: true as const } : {}),
   }));
-}
-
-/**
- * Per-layer routing of the merged tokens, token i read from sources[i] (window routing + position).
- * Experts are listed by gate, highest first (ties: lower expert index first).
- */
-export function layerRoutings(windows: readonly SequenceRouting[], sources: readonly TokenSource[]): LayerRouting[] {
-  return routingLayers(mergeWindowRouting(windows, sources));
 }
 
 /** LayerRouting per layer of flat routing (experts by gate, highest first; ties to the lower expert index). */

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { layerRoutings } from '../../../src/core/analysis/build';
+import { routingLayers } from '../../../src/core/analysis/build';
 import type { SequenceRouting } from '../../../src/core/analysis/model-outputs';
 
 /** The reference ordering: chosen experts by gate, highest first, ties to the lower expert index. */
@@ -28,7 +28,7 @@ function routing(rows: number[][], E: number): SequenceRouting {
   };
 }
 
-describe('layerRoutings', () => {
+describe('routingLayers', () => {
   it('orders experts by gate with ties to the lower index, as the comparator sort does', () => {
     const rows = [
       [0, 0.5, 0, 0.5],
@@ -40,7 +40,7 @@ describe('layerRoutings', () => {
       [0.2, Number.NaN, 0.7, 0.1],
     ];
     const r = routing(rows, 4);
-    const [layer] = layerRoutings([r], rows.map((_, position) => ({ window: 0, position })));
+    const [layer] = routingLayers(r);
     rows.forEach((row, t) => {
       const want = reference(Array.from(Float32Array.from(row)));
       assert.deepEqual(layer.experts[t], want.experts, `token ${t}`);

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { layerRoutings, predict } from '../../../src/core/analysis/build';
+import { predict, routingLayers } from '../../../src/core/analysis/build';
 import { deriveFromRouterLogits, extractSequenceRouting, SequenceRouting } from '../../../src/core/analysis/model-outputs';
 import { parseContractMetadata } from '../../../src/core/contract';
 import { EngineError } from '../../../src/core/engine-api';
@@ -66,7 +66,7 @@ describe('extractSequenceRouting', () => {
   });
 });
 
-describe('layerRoutings and predict', () => {
+describe('routingLayers and predict', () => {
   const w: SequenceRouting = {
     length: 2,
     numLayers: 1,
@@ -78,7 +78,7 @@ describe('layerRoutings and predict', () => {
     probs: Float32Array.from([0.2, 0.1, 0.7, 0.1, 0.8, 0.1]),
   };
   it('experts sorted by gate, highest first; importance NaN when unavailable', () => {
-    const [l] = layerRoutings([w], [{ window: 0, position: 0 }, { window: 0, position: 1 }]);
+    const [l] = routingLayers(w);
     assert.deepEqual(l.experts, [[2, 0], [1]]);
     close(l.gates[0], [0.8, 0.2]);
     assert.ok(Number.isNaN(l.importance[0]));
