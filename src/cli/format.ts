@@ -1,5 +1,5 @@
 /** Plain-text rendering of an Analysis for the terminal: the token table, then the summary. */
-import type { Analysis, ExpertFlops, ProviderReport } from '../core/analysis/types';
+import type { Analysis, ExpertFlops, ProviderReport } from '../shared/analysis';
 import { tokenDescription } from '../shared/token-text';
 
 const TOKEN_WIDTH = 16;

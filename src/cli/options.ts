@@ -1,6 +1,6 @@
 /** Options shared by commands that load a model, parsed with node's util.parseArgs. */
 import { parseArgs, ParseArgsConfig } from 'util';
-import type { ExecutionProviderChoice } from '../core/analysis/types';
+import type { ExecutionProviderChoice } from '../shared/analysis';
 import type { CreateEngineOptions } from '../core/engine';
 import { isProviderChoice, PROVIDER_CHOICES } from '../core/runtime/providers';
 import { UsageError } from './errors';

@@ -7,7 +7,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { RouterKind } from './analysis/types';
+import type { RouterKind } from '../shared/analysis';
 import { readOnnxMetadata } from './onnx/metadata';
 import type { TensorInfo } from './runtime/tensors';
 

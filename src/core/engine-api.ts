@@ -2,7 +2,7 @@
  * The engine's public surface: what the extension, the CLI and the spot-checks call. One implementation
  * (src/core/engine.ts) serves all three, so a view never computes routing facts of its own.
  */
-import type { Analysis, ExecutionProviderChoice, ModelSummary, ProviderReport } from './analysis/types';
+import type { Analysis, ExecutionProviderChoice, ModelSummary, ProviderReport } from '../shared/analysis';
 
 export interface EngineOptions {
   /** Model directory; undefined means the shipped DA-MoE model (models/damoe-sst2). */

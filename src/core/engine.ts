@@ -7,7 +7,7 @@ import * as path from 'path';
 import { buildAnalysis, predict } from './analysis/build';
 import { extractSequenceRouting, SequenceRouting } from './analysis/model-outputs';
 import { mergeWindowRouting, RoutedText } from './analysis/routed';
-import type { Analysis, ModelSummary, ProviderReport } from './analysis/types';
+import type { Analysis, ModelSummary, ProviderReport } from '../shared/analysis';
 import { defaultOverlap, mapMergedTokens, planWindows, TokenSource, WindowPlan } from './analysis/windowing';
 import { checkModelDirectory, checkModelIO, CONTRACT_DOC, ContractMetadata, MODEL_FILE, ModelContract } from './contract';
 import { AnalyzeRequest, Engine, EngineError, EngineOptions } from './engine-api';

@@ -8,4 +8,4 @@ export type { ContractMetadata, ModelContract } from './contract';
 export { RoutingStatsAccumulator, expertLoad } from './analysis/stats';
 export { defaultModelDir, listShippedModels, packageRoot } from './model-dirs';
 export { ModelRuntime, defaultWorkerPath } from './runtime/model-runtime';
-export type * from './analysis/types';
+export type * from '../shared/analysis';

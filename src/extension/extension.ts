@@ -5,7 +5,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { createEngine } from '../core/engine';
-import { Inspector, type InspectorTestApi } from './inspector';
+import { Inspector, type InspectorTestApi } from './routing/analyzer';
 
 let inspector: Inspector | undefined;
 

@@ -6,7 +6,7 @@
  * to a webview that is still loading is lost). Every message from the webview is validated by
  * `parseWebviewMessage` before the host acts on it: the webview renders untrusted text and is treated as untrusted.
  */
-import type { Analysis } from '../core/analysis/types';
+import type { Analysis } from './analysis';
 import type { SpotCheckReport } from '../core/spotcheck/report';
 
 export const PROTOCOL_VERSION = 1;

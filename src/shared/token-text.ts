@@ -3,7 +3,7 @@
  * string, except for the tokenizer's unknown token ([UNK]), which shows the characters of the input it stands for
  * (an emoji, a rare script...). Pure: usable from the host, the webview and the CLI.
  */
-import type { Analysis, AnalysisToken } from '../core/analysis/types';
+import type { Analysis, AnalysisToken } from './analysis';
 
 /** The characters of the input that an unknown token stands for; null for any other token. */
 export function unknownSource(token: AnalysisToken, analysis: Pick<Analysis, 'text' | 'textPair'>): string | null {

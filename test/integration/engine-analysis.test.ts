@@ -3,7 +3,7 @@ import { describe, it, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Analysis } from '../../src/core/analysis/types';
+import type { Analysis } from '../../src/shared/analysis';
 import { createEngine, DamoeEngine } from '../../src/core/engine';
 import { EngineError } from '../../src/core/engine-api';
 import { SHIPPED_DAMOE_DIR, TINY_MODEL_DIR } from '../unit/core/helpers';

@@ -13,7 +13,7 @@ import {
   ProviderReport,
   Timings,
   WindowingInfo,
-} from './types';
+} from '../../shared/analysis';
 
 /** `unknownId`: the tokenizer's unknown-token id; such tokens are marked `unknown` (their text is not the source's). */
 export function analysisTokens(tokens: readonly EncodedToken[], unknownId?: number): AnalysisToken[] {

@@ -5,7 +5,7 @@
  */
 import type { EncodedToken } from '../tokenizer';
 import type { SequenceRouting } from './model-outputs';
-import type { LayerRouting, Prediction } from './types';
+import type { LayerRouting, Prediction } from '../../shared/analysis';
 import type { TokenSource } from './windowing';
 
 /** Routing of T tokens: importance and count [L, T], gates and probs [L, T, E], flattened. */

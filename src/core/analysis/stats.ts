@@ -5,7 +5,7 @@
  * like any other token. A view that wants content tokens only passes an `include` filter.
  */
 import { routingFromLayers, TokenRouting } from './routed';
-import type { ExpertFlops, ExpertLoad, LayerRouting, RoutingStats } from './types';
+import type { ExpertFlops, ExpertLoad, LayerRouting, RoutingStats } from '../../shared/analysis';
 
 export interface StatsConfig {
   numLayers: number;

@@ -1,5 +1,5 @@
 /** Messages between the host (ModelRuntime) and the worker process (worker.ts). */
-import type { ExecutionProviderChoice, ProviderReport } from '../analysis/types';
+import type { ExecutionProviderChoice, ProviderReport } from '../../shared/analysis';
 import type { ModelIO, TensorMap } from './tensors';
 
 export interface LoadMessage {

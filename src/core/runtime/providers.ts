@@ -1,5 +1,5 @@
 /** Which execution providers to try, in order, and how to explain a provider that failed. */
-import type { ExecutionProviderChoice, ExecutionProviderName } from '../analysis/types';
+import type { ExecutionProviderChoice, ExecutionProviderName } from '../../shared/analysis';
 
 export const AUTO_PROVIDER_ORDER: readonly ExecutionProviderName[] = ['cuda', 'webgpu', 'cpu'];
 

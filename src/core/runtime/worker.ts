@@ -6,7 +6,7 @@
  * from dist/worker.js in the bundled extension). It serves one request at a time, in order.
  */
 import * as ort from 'onnxruntime-node';
-import type { ExecutionProviderName, ProviderReport } from '../analysis/types';
+import type { ExecutionProviderName, ProviderReport } from '../../shared/analysis';
 import type { HostToWorker, LoadMessage, RunMessage, WorkerToHost } from './protocol';
 import { PROVIDER_HINTS, providerOrder, summarizeOrtError } from './providers';
 import type { RawTensor, TensorInfo, TensorMap } from './tensors';

@@ -11,7 +11,7 @@
  */
 import { routingFromLayers, RoutedText } from '../analysis/routed';
 import { RoutingStatsAccumulator } from '../analysis/stats';
-import type { Analysis, ExpertLoad, ModelSummary, ProviderReport, RoutingStats } from '../analysis/types';
+import type { Analysis, ExpertLoad, ModelSummary, ProviderReport, RoutingStats } from '../../shared/analysis';
 import type { DatasetFormat, DatasetRecord, SkippedRow } from '../datasets/types';
 
 export const SPOT_CHECK_REPORT_VERSION = 1;

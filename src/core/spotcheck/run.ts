@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import { availableParallelism, freemem } from 'os';
 import * as path from 'path';
-import type { ModelSummary, ProviderReport } from '../analysis/types';
+import type { ModelSummary, ProviderReport } from '../../shared/analysis';
 import type { BatchAnalyzeOptions } from '../engine';
 import { AnalyzeRequest, EngineError } from '../engine-api';
 import type { DatasetRecord } from '../datasets/types';

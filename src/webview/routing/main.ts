@@ -17,7 +17,7 @@ import type { PanelState } from '../../shared/protocol';
 import { looksLikeAnalysis, parsePanelState } from '../../shared/validate';
 import { MessageClient } from './client';
 import type { Ctx, View } from './context';
-import { el } from './dom';
+import { el } from '../shared/dom';
 import { derive, type Derived } from './model';
 import { Store, initialState, type StateKey } from './store';
 import { readTheme, watchTheme, type ThemeTokens } from './theme';

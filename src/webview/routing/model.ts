@@ -1,5 +1,5 @@
 /** Data derived once per analysis and shared by the views. */
-import type { Analysis } from '../../core/analysis/types';
+import type { Analysis } from '../../shared/analysis';
 
 export interface Derived {
   analysis: Analysis;

@@ -1,5 +1,5 @@
 /** The panel's state: one object, patched by `update`, observed by the views. Persists PanelState via setState. */
-import type { Analysis } from '../../core/analysis/types';
+import type { Analysis } from '../../shared/analysis';
 import { PROTOCOL_VERSION, type PanelState } from '../../shared/protocol';
 
 export type HeatmapValue = PanelState['heatmapValue'];

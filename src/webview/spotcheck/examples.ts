@@ -5,7 +5,7 @@
  */
 import type { SpotCheckReport } from '../../core/spotcheck/report';
 import type { SpotCheckExampleFilter, SpotCheckSortKey } from '../../shared/protocol';
-import { clear, el, fmtNum, fmtPct } from '../routing/dom';
+import { clear, el, fmtNum, fmtPct } from '../shared/dom';
 import { filterAndSort, type ExampleView } from './filter';
 
 export const MAX_ROWS = 500;

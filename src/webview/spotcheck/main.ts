@@ -14,7 +14,7 @@ import './styles.css';
 import type { SpotCheckReport } from '../../core/spotcheck/report';
 import { PROTOCOL_VERSION, type SpotCheckLinking, type SpotCheckPanelState } from '../../shared/protocol';
 import { looksLikeSpotCheckReport, parseSpotCheckState } from '../../shared/validate';
-import { el } from '../routing/dom';
+import { el } from '../shared/dom';
 import { SpotCheckClient, type SpotCheckApi } from './client';
 import { ExamplesSection } from './examples';
 import type { ExampleView } from './filter';

@@ -5,9 +5,9 @@
  */
 import type { SpotCheckExpertLoad, SpotCheckReport, SpotCheckRoutingGroup, TokenImportanceEntry } from '../../core/spotcheck/report';
 import type { SpotCheckLinking } from '../../shared/protocol';
-import { clear, displayToken, el, fmtMs, fmtNum, fmtPct, svg } from '../routing/dom';
-import { colourAt, gradientCss, textOn } from '../routing/palette';
-import { figure, kHistogramSvg, loadSvg } from '../routing/views/charts';
+import { clear, displayToken, el, fmtMs, fmtNum, fmtPct, svg } from '../shared/dom';
+import { colourAt, gradientCss, textOn } from '../../shared/palette';
+import { figure, kHistogramSvg, loadSvg } from '../shared/charts';
 
 export interface SectionCtx {
   report(): SpotCheckReport | null;

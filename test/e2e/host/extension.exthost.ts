@@ -6,7 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
-import type { Analysis } from '../../../src/core/analysis/types';
+import type { Analysis } from '../../../src/shared/analysis';
 
 const EXTENSION_ID = 'damoe.damoe-inspector';
 const COMMANDS = ['damoe.analyzeRouting', 'damoe.selectModel', 'damoe.toggleHighlights', 'damoe.showOutput'];

@@ -1,6 +1,6 @@
 // A small, hand-built Analysis for the extension's pure-logic tests ("the quick fox" with [CLS]/[SEP]).
-import type { Analysis, AnalysisToken } from '../../../src/core/analysis/types';
-import { ANALYSIS_VERSION } from '../../../src/core/analysis/types';
+import type { Analysis, AnalysisToken } from '../../../src/shared/analysis';
+import { ANALYSIS_VERSION } from '../../../src/shared/analysis';
 
 export function makeAnalysis(over: Partial<Analysis> = {}): Analysis {
   const text = over.text ?? 'the quick fox';

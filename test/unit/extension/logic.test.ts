@@ -1,19 +1,19 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'path';
-import { TokenIndex } from '../../../src/extension/tokenIndex';
-import { changeMakesStale, changesMakeStale } from '../../../src/extension/staleness';
-import { AnalysisSession } from '../../../src/extension/session';
-import { buildTokenHoverMarkdown, escapeMarkdown, STALE_HOVER } from '../../../src/extension/hoverMarkdown';
-import { importanceBuckets } from '../../../src/extension/importance';
+import { TokenIndex } from '../../../src/extension/routing/tokenIndex';
+import { changeMakesStale, changesMakeStale } from '../../../src/extension/routing/staleness';
+import { AnalysisSession } from '../../../src/extension/routing/session';
+import { buildTokenHoverMarkdown, escapeMarkdown, STALE_HOVER } from '../../../src/extension/routing/hoverLogic';
+import { importanceBuckets } from '../../../src/extension/routing/importance';
 import {
   engineKey,
   resolveModelDir,
   resolveTrustAware,
   sanitizeEngineSettings,
-} from '../../../src/extension/settings';
-import { LatestWins } from '../../../src/extension/latestWins';
-import { describeError, isCancellation } from '../../../src/extension/errors';
+} from '../../../src/extension/model/configLogic';
+import { LatestWins } from '../../../src/extension/routing/latestWins';
+import { describeError, isCancellation } from '../../../src/extension/errorsLogic';
 import { EngineError } from '../../../src/core/engine-api';
 import { makeAnalysis } from './fixtures';
 

@@ -1,7 +1,7 @@
 /** The fake Analysis is consistent (tests rely on it), and the palette is a proper sequential ramp. */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { LUT_SIZE, colourAt, luminanceAt, textOn } from '../../../src/webview/routing/palette';
+import { LUT_SIZE, colourAt, luminanceAt, textOn } from '../../../src/shared/palette';
 import { makeFakeAnalysis } from './fake-analysis';
 
 describe('makeFakeAnalysis', () => {

@@ -9,7 +9,7 @@
  * - stats.expertLoad matches the routing (tokens, gate mass, utilisation, dead experts, cv); meanK matches k.
  * - the last expert is never routed to in layer 0 (a dead expert), so dead-expert marking is exercised.
  */
-import type { Analysis, AnalysisToken, ExpertLoad, LayerRouting } from '../../../src/core/analysis/types';
+import type { Analysis, AnalysisToken, ExpertLoad, LayerRouting } from '../../../src/shared/analysis';
 
 export interface FakeAnalysisOptions {
   /** Total tokens including the two special tokens (>= 2). */

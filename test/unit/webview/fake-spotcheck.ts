@@ -3,7 +3,7 @@
  * the spot-check webview tests and the host logic tests.
  */
 import { RoutingStatsAccumulator } from '../../../src/core/analysis/stats';
-import type { Analysis, LayerRouting, ModelSummary } from '../../../src/core/analysis/types';
+import type { Analysis, LayerRouting, ModelSummary } from '../../../src/shared/analysis';
 import type { DatasetRecord } from '../../../src/core/datasets/types';
 import { SpotCheckReportBuilder, type SpotCheckReport } from '../../../src/core/spotcheck/report';
 

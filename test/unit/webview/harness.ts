@@ -10,7 +10,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { routingPanelHtml } from '../../../src/webview/html';
+import { routingPanelHtml } from '../../../src/extension/panels/html';
 import type { HostMessage, PanelState, SpotCheckHostMessage, SpotCheckPanelState } from '../../../src/shared/protocol';
 
 export const CHROMIUM = process.env.DAMOE_CHROMIUM ?? '/usr/bin/chromium';

@@ -1,6 +1,6 @@
 /** Layer selector, heatmap value toggle, chart/table toggle and export, built from @vscode-elements controls. */
 import type { Ctx, View } from '../context';
-import { clear, el } from '../dom';
+import { clear, el } from '../../shared/dom';
 import type { HeatmapValue, ViewMode } from '../store';
 
 interface ValueElement extends HTMLElement {

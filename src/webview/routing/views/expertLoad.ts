@@ -1,7 +1,7 @@
 /** Expert load per layer: tokens routed to each expert, balance line, dead experts crossed out. */
 import type { Ctx, View } from '../context';
-import { clear, el, fmtNum } from '../dom';
-import { figure, loadSvg } from './charts';
+import { clear, el, fmtNum } from '../../shared/dom';
+import { figure, loadSvg } from '../../shared/charts';
 
 export class ExpertLoadView implements View {
   readonly root = el('section', { class: 'section load-section', testid: 'expert-load', attrs: { 'aria-labelledby': 'load-title' } });

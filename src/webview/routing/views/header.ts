@@ -1,7 +1,7 @@
 /** Model, router, provider, latency, token count, prediction bars, windowing badge and the banners. */
-import type { Analysis } from '../../../core/analysis/types';
+import type { Analysis } from '../../../shared/analysis';
 import type { Ctx, View } from '../context';
-import { clear, el, fmtMs, fmtPct } from '../dom';
+import { clear, el, fmtMs, fmtPct } from '../../shared/dom';
 
 function routerText(a: Analysis): string {
   return a.model.routerKind === 'da-moe' ? `DA-MoE · dynamic K ≤ ${a.model.kMax}` : `top-${a.model.kMax}`;

@@ -5,8 +5,8 @@
  * (devicePixelRatio-aware), so 4,096 rows cost the same per frame as 20. Hover hit-tests rows and cells.
  */
 import type { Ctx, View } from '../context';
-import { displayToken, el, fmtNum } from '../dom';
-import { LUT_CSS, gradientCss, lutIndex, textOn } from '../palette';
+import { displayToken, el, fmtNum } from '../../shared/dom';
+import { LUT_CSS, gradientCss, lutIndex, textOn } from '../../../shared/palette';
 import type { ThemeTokens } from '../theme';
 import { tokenDescription, tokenShownText } from '../../../shared/token-text';
 

@@ -1,7 +1,7 @@
 /** Dynamic-K histograms: the selected layer and all layers together (large), and every layer (small, clickable). */
 import type { Ctx, View } from '../context';
-import { clear, el, fmtNum } from '../dom';
-import { figure, kHistogramSvg } from './charts';
+import { clear, el, fmtNum } from '../../shared/dom';
+import { figure, kHistogramSvg } from '../../shared/charts';
 
 export class HistogramsView implements View {
   readonly root = el('section', { class: 'section hist-section', testid: 'k-histograms', attrs: { 'aria-labelledby': 'hist-title' } });

@@ -4,9 +4,9 @@
  * button: click or Enter selects that layer.
  */
 import type { Ctx, View } from '../context';
-import { clear, el, fmtNum } from '../dom';
+import { clear, el, fmtNum } from '../../shared/dom';
 import type { Derived } from '../model';
-import { LUT_RGB, lutIndex } from '../palette';
+import { LUT_RGB, lutIndex } from '../../../shared/palette';
 
 const CSS_W = 132;
 const EXPERT_PX = 3;

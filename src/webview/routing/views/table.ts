@@ -6,7 +6,7 @@
  * table); moving past a page edge with the keyboard turns the page, so every row stays reachable.
  */
 import type { Ctx, View } from '../context';
-import { clear, displayToken, el, fmtNum } from '../dom';
+import { clear, displayToken, el, fmtNum } from '../../shared/dom';
 import { tokenDescription, tokenShownText } from '../../../shared/token-text';
 
 export const PAGE_ROWS = 500;

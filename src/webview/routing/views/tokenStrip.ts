@@ -1,8 +1,8 @@
 /** The tokens as text chips coloured by importance in the selected layer; special tokens outlined, not filled. */
 import type { Ctx, View } from '../context';
-import { clear, displayToken, el } from '../dom';
+import { clear, displayToken, el } from '../../shared/dom';
 import { relImportance } from '../model';
-import { colourAt, gradientCss, textOn } from '../palette';
+import { colourAt, gradientCss, textOn } from '../../../shared/palette';
 import { tokenDescription, tokenShownText } from '../../../shared/token-text';
 
 export class TokenStripView implements View {

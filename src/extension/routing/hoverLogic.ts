@@ -1,0 +1,52 @@
+/**
+ * Hover content (pure: returns markdown text; hover.ts wraps it in a vscode.MarkdownString).
+ * Token text is user data and may contain markdown/HTML: it is escaped, and the MarkdownString stays untrusted.
+ */
+import type { Analysis } from '../../shared/analysis';
+import { importanceAvailable, meanImportance } from './importance';
+import { tokenDescription } from '../../shared/token-text';
+
+export const STALE_HOVER = '**DA-MoE** · text changed since analysis — re-run **Analyze Routing** to see routing for the current text.';
+
+/** Escapes markdown punctuation (and `|` for tables); newlines/tabs become visible escapes. */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/\r/g, '\\r')
+    .replace(/\n/g, '\\n')
+    .replace(/\t/g, '\\t')
+    .replace(/[\\`*_{}[\]()#+\-.!|<>~&]/g, (ch) => `\\${ch}`);
+}
+
+function fmt(x: number | undefined, digits = 3): string {
+  return typeof x === 'number' && Number.isFinite(x) ? x.toFixed(digits) : '—';
+}
+
+export function buildTokenHoverMarkdown(analysis: Analysis, tokenIndex: number, maxExperts = 4): string | null {
+  const token = analysis.tokens[tokenIndex];
+  if (!token) return null;
+  const hasImp = importanceAvailable(analysis);
+  const mean = meanImportance(analysis, tokenIndex);
+  const lines: string[] = [];
+  lines.push(
+    `**DA-MoE** · token ${tokenIndex} \`${tokenDescription(token, analysis).replace(/`/g, 'ˋ').replace(/\n/g, '↵')}\` (id ${token.id})` +
+      (hasImp ? ` · importance ${fmt(mean ?? undefined)} (mean over layers)` : ' · importance not available for this model'),
+  );
+  lines.push('');
+  lines.push('| layer | importance | K | top experts (gate) |');
+  lines.push('| ---: | ---: | ---: | :--- |');
+  for (const layer of analysis.layers) {
+    const experts = layer.experts[tokenIndex] ?? [];
+    const gates = layer.gates[tokenIndex] ?? [];
+    const shown = experts
+      .slice(0, maxExperts)
+      .map((e, i) => `E${e} ${fmt(gates[i], 2)}`)
+      .join(' · ');
+    const more = experts.length > maxExperts ? ` · +${experts.length - maxExperts}` : '';
+    lines.push(
+      `| ${layer.layer} | ${hasImp ? fmt(layer.importance[tokenIndex]) : '—'} | ${layer.k[tokenIndex] ?? '—'} / ${analysis.model.kMax} | ${shown || '—'}${more} |`,
+    );
+  }
+  lines.push('');
+  lines.push(`*${escapeMarkdown(analysis.model.name)} · ${escapeMarkdown(analysis.prediction.label)} (${fmt(Math.max(...analysis.prediction.probabilities), 2)})*`);
+  return lines.join('\n');
+}

@@ -1,0 +1,52 @@
+/**
+ * The routing panel: one WebviewPanel (`damoe.routing`) beside the editor, reused for every analysis, plus the
+ * serializer that brings it back after a window reload. The logic lives in RoutingPanelCore (panelCore.ts); the
+ * vscode side is SingletonWebviewPanel (webviewPanel.ts).
+ */
+import * as vscode from 'vscode';
+import type { Analysis } from '../../shared/analysis';
+import type { HostMessage } from '../../shared/protocol';
+import { parsePanelState, parseWebviewMessage } from '../../shared/validate';
+import { RoutingPanelCore, type PanelHandlers } from './routingPanelLogic';
+import { SingletonWebviewPanel } from '../panels/webviewPanel';
+
+export const ROUTING_VIEW_TYPE = 'damoe.routing';
+
+export interface RoutingPanelHost extends Omit<PanelHandlers, 'log'> {
+  log: PanelHandlers['log'];
+  /** A panel came back from a reload with this analysis in its saved state. */
+  restored(analysis: Analysis): void;
+  disposed(): void;
+}
+
+export class RoutingPanel extends SingletonWebviewPanel<RoutingPanelCore, HostMessage> {
+  constructor(
+    extensionUri: vscode.Uri,
+    private readonly host: RoutingPanelHost,
+  ) {
+    super(
+      extensionUri,
+      { viewType: ROUTING_VIEW_TYPE, title: 'DA-MoE Routing', script: 'routing.js', style: 'routing.css', documentTitle: 'DA-MoE routing', what: 'routing panel', codicons: true },
+      host.log,
+    );
+  }
+
+  protected createCore(post: (message: HostMessage) => Thenable<boolean>): RoutingPanelCore {
+    return new RoutingPanelCore({ postMessage: post }, this.host, parseWebviewMessage);
+  }
+
+  protected restoreState(core: RoutingPanelCore, state: unknown): void {
+    const parsed = parsePanelState(state);
+    if (parsed?.analysis) {
+      // The analysis's place in the editor is unknown after a reload; the host re-links it if it can.
+      core.showAnalysis(parsed.analysis, false);
+      this.host.restored(parsed.analysis);
+    } else if (state !== undefined && state !== null) {
+      this.host.log('info', 'The routing panel had no usable saved state; it starts empty.');
+    }
+  }
+
+  protected onDisposed(): void {
+    this.host.disposed();
+  }
+}

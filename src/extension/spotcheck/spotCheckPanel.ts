@@ -1,0 +1,36 @@
+/**
+ * The spot-check report panel: one WebviewPanel (`damoe.spotCheck`) beside the editor, reused for every run, plus
+ * its serializer (brings the report back after a window reload while the extension is active). The logic lives in
+ * SpotCheckPanelCore; the vscode side is SingletonWebviewPanel (webviewPanel.ts), as for the routing panel.
+ */
+import * as vscode from 'vscode';
+import type { SpotCheckHostMessage, SpotCheckLinking } from '../../shared/protocol';
+import { parseSpotCheckMessage, parseSpotCheckState } from '../../shared/validate';
+import { SpotCheckPanelCore, type SpotCheckPanelHandlers } from './spotCheckPanelLogic';
+import { SingletonWebviewPanel } from '../panels/webviewPanel';
+
+export const SPOTCHECK_VIEW_TYPE = 'damoe.spotCheck';
+
+export class SpotCheckPanel extends SingletonWebviewPanel<SpotCheckPanelCore, SpotCheckHostMessage> {
+  constructor(
+    extensionUri: vscode.Uri,
+    private readonly handlers: SpotCheckPanelHandlers,
+  ) {
+    super(
+      extensionUri,
+      { viewType: SPOTCHECK_VIEW_TYPE, title: 'DA-MoE Spot-Check', script: 'spotcheck.js', style: 'spotcheck.css', documentTitle: 'DA-MoE spot-check', what: 'spot-check report' },
+      handlers.log,
+    );
+  }
+
+  protected createCore(post: (message: SpotCheckHostMessage) => Thenable<boolean>): SpotCheckPanelCore {
+    return new SpotCheckPanelCore({ postMessage: post }, this.handlers, parseSpotCheckMessage);
+  }
+
+  protected restoreState(core: SpotCheckPanelCore, state: unknown): void {
+    const parsed = parseSpotCheckState(state);
+    if (parsed?.report) core.showReport(parsed.report, parsed.linking);
+  }
+}
+
+export type { SpotCheckLinking };

@@ -1,0 +1,136 @@
+/** Small SVG charts (themed by CSS classes, so theme changes need no redraw). Text only via text nodes. */
+import { el, fmtNum, svg } from './dom';
+
+export interface KHistOptions {
+  counts: number[];
+  meanK: number;
+  width: number;
+  height: number;
+  compact: boolean;
+  label: string;
+}
+
+/**
+ * K histogram: bars for K = 0..kMax, dashed reference lines at K = 1 (top-1) and K = 2 (top-2), a solid line at
+ * mean K. Large charts label the lines in two rows above the plot (top-k row, mean row) so labels never collide
+ * with each other or with the bar counts; compact charts draw the lines only (the section legend explains them).
+ */
+export function kHistogramSvg(o: KHistOptions): SVGSVGElement {
+  const n = Math.max(1, o.counts.length);
+  const padL = o.compact ? 4 : 34;
+  const padR = o.compact ? 4 : 10;
+  const padT = o.compact ? 4 : 40;
+  const padB = o.compact ? 14 : 20;
+  const w = o.width - padL - padR;
+  const h = o.height - padT - padB;
+  const max = Math.max(1, ...o.counts);
+  const x = (k: number): number => padL + ((k + 0.5) / n) * w;
+  const bw = Math.max(2, (w / n) * 0.72);
+  const total = o.counts.reduce((a, b) => a + b, 0);
+  const desc = o.counts.map((c, k) => `K=${k}: ${c}`).join(', ');
+  const root = svg('svg', {
+    class: 'chart khist' + (o.compact ? ' compact' : ''),
+    width: o.width,
+    height: o.height,
+    viewBox: `0 0 ${o.width} ${o.height}`,
+    role: 'img',
+    'aria-label': `${o.label}: ${desc}; ${total} tokens; mean K ${fmtNum(o.meanK)}`,
+  });
+  root.append(svg('title', {}, [`${o.label}\n${desc}\nmean K ${fmtNum(o.meanK)}`]));
+  root.append(svg('line', { class: 'axis', x1: padL, x2: padL + w, y1: padT + h + 0.5, y2: padT + h + 0.5 }));
+  if (!o.compact) {
+    root.append(svg('text', { class: 'tick', x: padL - 6, y: padT + 4, 'text-anchor': 'end' }, [String(max)]));
+    root.append(svg('text', { class: 'tick', x: padL - 6, y: padT + h, 'text-anchor': 'end' }, ['0']));
+  }
+  o.counts.forEach((c, k) => {
+    const bh = (c / max) * h;
+    const rect = svg('rect', { class: 'bar', x: x(k) - bw / 2, y: padT + h - bh, width: bw, height: Math.max(0, bh), 'data-k': k, 'data-count': c });
+    rect.append(svg('title', {}, [`K = ${k}: ${c} token${c === 1 ? '' : 's'}${total ? ` (${((100 * c) / total).toFixed(1)}%)` : ''}`]));
+    root.append(rect);
+    root.append(svg('text', { class: 'tick', x: x(k), y: padT + h + (o.compact ? 11 : 14), 'text-anchor': 'middle' }, [String(k)]));
+    if (!o.compact && c > 0) root.append(svg('text', { class: 'count', x: x(k), y: padT + h - bh - 3, 'text-anchor': 'middle' }, [String(c)]));
+  });
+  const refLayer = svg('g', { class: 'refs' });
+  const ref = (k: number, cls: string, text: string, labelY: number): void => {
+    if (!(k >= 0) || k > n - 0.5) return;
+    const xx = x(k);
+    refLayer.append(svg('line', { class: `ref ${cls}`, x1: xx, x2: xx, y1: o.compact ? padT : labelY + 3, y2: padT + h }));
+    if (!o.compact) {
+      const lx = Math.max(padL + 16, Math.min(padL + w - 16, xx));
+      root.append(svg('text', { class: `ref-label ${cls}-label`, x: lx, y: labelY, 'text-anchor': 'middle' }, [text]));
+    }
+  };
+  ref(1, 'ref-top', 'top-1', 10);
+  ref(2, 'ref-top', 'top-2', 10);
+  ref(o.meanK, 'ref-mean', `mean ${fmtNum(o.meanK)}`, 23);
+  // Lines behind the bars (visible above them), labels on top of everything.
+  root.insertBefore(refLayer, root.querySelector('rect.bar'));
+  return root;
+}
+
+export interface LoadOptions {
+  tokens: number[];
+  utilisation: number[];
+  gateMass: number[];
+  dead: number[];
+  maxTokens: number;
+  width: number;
+  height: number;
+  label: string;
+}
+
+/** Expert load: one bar per expert (tokens routed), a dashed line at perfect balance, dead experts crossed. */
+export function loadSvg(o: LoadOptions): SVGSVGElement {
+  const E = Math.max(1, o.tokens.length);
+  const padL = 4;
+  const padR = 4;
+  const padT = 6;
+  const padB = 13;
+  const w = o.width - padL - padR;
+  const h = o.height - padT - padB;
+  const max = Math.max(1, o.maxTokens);
+  const slot = w / E;
+  const bw = Math.max(1, slot * 0.74);
+  const dead = new Set(o.dead);
+  const total = o.tokens.reduce((a, b) => a + b, 0);
+  const root = svg('svg', {
+    class: 'chart load',
+    width: o.width,
+    height: o.height,
+    viewBox: `0 0 ${o.width} ${o.height}`,
+    role: 'img',
+    'aria-label': `${o.label}: ${o.tokens.map((t, e) => `expert ${e} ${t}`).join(', ')}${o.dead.length ? `; dead: ${o.dead.join(', ')}` : ''}`,
+  });
+  root.append(svg('line', { class: 'axis', x1: padL, x2: padL + w, y1: padT + h + 0.5, y2: padT + h + 0.5 }));
+  o.tokens.forEach((t, e) => {
+    const bh = (t / max) * h;
+    const x = padL + e * slot + (slot - bw) / 2;
+    const tip = `expert ${e}: ${t} tokens, utilisation ${fmtNum(o.utilisation[e] ?? 0)}, gate mass ${fmtNum(o.gateMass[e] ?? 0, 1)}${dead.has(e) ? ' — dead' : ''}`;
+    if (dead.has(e)) {
+      const g = svg('g', { class: 'dead', 'data-expert': e });
+      g.append(svg('title', {}, [tip]));
+      g.append(svg('rect', { class: 'dead-slot', x, y: padT, width: bw, height: h }));
+      const cx = x + bw / 2;
+      const cy = padT + h - Math.min(bw, 8) / 2 - 1;
+      const r = Math.min(bw, 8) / 2;
+      g.append(svg('path', { class: 'dead-cross', d: `M${cx - r},${cy - r}L${cx + r},${cy + r}M${cx + r},${cy - r}L${cx - r},${cy + r}` }));
+      root.append(g);
+    } else {
+      const rect = svg('rect', { class: 'bar', x, y: padT + h - bh, width: bw, height: Math.max(0, bh), 'data-expert': e, 'data-tokens': t });
+      rect.append(svg('title', {}, [tip]));
+      root.append(rect);
+    }
+    if (E <= 16 || e % 4 === 0) root.append(svg('text', { class: 'tick', x: x + bw / 2, y: padT + h + 10, 'text-anchor': 'middle' }, [String(e)]));
+  });
+  if (total > 0) {
+    const y = padT + h - (total / E / max) * h;
+    root.append(svg('line', { class: 'ref ref-balance', x1: padL, x2: padL + w, y1: y, y2: y }));
+  }
+  return root;
+}
+
+export function figure(testid: string, caption: (Node | string)[], chart: Element, attrs: Record<string, string | number> = {}): HTMLElement {
+  const f = el('figure', { class: 'chart-figure', testid, attrs });
+  f.append(chart, el('figcaption', {}, caption));
+  return f;
+}

@@ -1,0 +1,154 @@
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { RoutingPanelCore, type PanelHandlers } from '../../../../src/extension/routing/routingPanelLogic';
+import { PROTOCOL_VERSION, type HostMessage } from '../../../../src/shared/protocol';
+import { parseWebviewMessage } from '../../../../src/shared/validate';
+import type { Analysis } from '../../../../src/shared/analysis';
+import { makeAnalysis } from '../fixtures';
+
+function harness(over: Partial<PanelHandlers> = {}) {
+  const posted: HostMessage[] = [];
+  const logs: string[] = [];
+  const calls: string[] = [];
+  const handlers: PanelHandlers = {
+    hoverToken: (i) => calls.push(`hover:${i}`),
+    revealToken: (i) => void calls.push(`reveal:${i}`),
+    exportAnalysis: async () => '/tmp/out.json',
+    layerChanged: (l) => calls.push(`layer:${l}`),
+    log: (level, m) => logs.push(`${level}: ${m}`),
+    ...over,
+  };
+  const core = new RoutingPanelCore({ postMessage: (m) => (posted.push(m), true) }, handlers, parseWebviewMessage);
+  const methods = () => posted.map((m) => (m.kind === 'notification' ? m.method : `response#${m.id}`));
+  return { core, posted, logs, calls, methods };
+}
+
+const ready = { protocol: PROTOCOL_VERSION, kind: 'notification', method: 'ready', params: { protocolVersion: PROTOCOL_VERSION } };
+const note = (method: string, params: object) => ({ protocol: PROTOCOL_VERSION, kind: 'notification', method, params });
+
+describe('RoutingPanelCore: ready handshake', () => {
+  it('posts nothing before ready, then flushes only the latest analysis (with its current stale flag)', async () => {
+    const h = harness();
+    const a1 = makeAnalysis({ text: 'first one!!!!' });
+    const a2 = makeAnalysis({ text: 'second one!!!' });
+    h.core.setProgress(true, 'Analysing…');
+    h.core.showAnalysis(a1);
+    h.core.showAnalysis(a2);
+    h.core.setStale(true);
+    h.core.setProgress(false);
+    h.core.setCursorToken(2);
+    assert.equal(h.posted.length, 0);
+    await h.core.receive(ready);
+    assert.deepEqual(h.methods(), ['analysis/show', 'analysis/progress', 'editor/cursorToken']);
+    const show = h.posted[0] as Extract<HostMessage, { kind: 'notification' }>;
+    assert.equal((show.params as { analysis: Analysis }).analysis.text, 'second one!!!');
+    assert.equal((show.params as { stale: boolean }).stale, true);
+    assert.deepEqual(h.posted[1], { protocol: PROTOCOL_VERSION, kind: 'notification', method: 'analysis/progress', params: { running: false } });
+  });
+  it('after ready, messages go out at once; a hidden (torn down) webview queues again and re-ready re-sends state', async () => {
+    const h = harness();
+    await h.core.receive(ready);
+    assert.equal(h.posted.length, 0); // nothing to show yet
+    h.core.showAnalysis(makeAnalysis());
+    h.core.setStale(true);
+    h.core.setStale(true); // no duplicate
+    assert.deepEqual(h.methods(), ['analysis/show', 'analysis/stale']);
+    h.core.notReady();
+    h.core.setCursorToken(1);
+    assert.equal(h.posted.length, 2);
+    await h.core.receive(ready);
+    assert.deepEqual(h.methods().slice(2), ['analysis/show', 'editor/cursorToken']);
+  });
+  it('an error is kept until the next run and flushed after the analysis', async () => {
+    const h = harness();
+    h.core.showError('model broken');
+    await h.core.receive(ready);
+    assert.deepEqual(h.methods(), ['host/error']);
+    h.core.setProgress(true);
+    h.core.notReady();
+    await h.core.receive(ready);
+    assert.deepEqual(h.methods().slice(2), ['analysis/progress']);
+  });
+  it('cursor token updates are de-duplicated', async () => {
+    const h = harness();
+    h.core.showAnalysis(makeAnalysis());
+    await h.core.receive(ready);
+    h.core.setCursorToken(1);
+    h.core.setCursorToken(1);
+    h.core.setCursorToken(null);
+    assert.deepEqual(h.methods(), ['analysis/show', 'editor/cursorToken', 'editor/cursorToken']);
+  });
+  it('a throwing or rejecting postMessage (disposed webview) is logged, not thrown', async () => {
+    const logs: string[] = [];
+    const core = new RoutingPanelCore(
+      { postMessage: () => { throw new Error('Webview is disposed'); } },
+      { hoverToken() {}, revealToken() {}, exportAnalysis: async () => null, log: (_l, m) => logs.push(m) },
+      parseWebviewMessage,
+    );
+    await core.receive(ready);
+    core.showAnalysis(makeAnalysis());
+    assert.match(logs.join('\n'), /Webview is disposed/);
+  });
+});
+
+describe('RoutingPanelCore: incoming messages', () => {
+  it('validates every message: invalid ones are logged and dropped', async () => {
+    const h = harness();
+    h.core.showAnalysis(makeAnalysis());
+    await h.core.receive(ready);
+    for (const bad of [null, 'ready', { ...ready, protocol: 99 }, note('token/hover', { tokenIndex: 99 }), note('token/reveal', { tokenIndex: -1 }),
+      note('token/hover', { tokenIndex: 1, extra: 1 }), note('eval', {}), { protocol: 1, kind: 'request', id: 0, method: 'analysis/export', params: { format: 'json' } }]) {
+      await h.core.receive(bad);
+    }
+    assert.deepEqual(h.calls, []);
+    assert.equal(h.logs.filter((l) => l.startsWith('warn: Dropped an invalid message')).length, 8);
+  });
+  it('token/hover, token/reveal and view/layer reach the handlers with checked indexes', async () => {
+    const h = harness();
+    h.core.showAnalysis(makeAnalysis());
+    await h.core.receive(ready);
+    await h.core.receive(note('token/hover', { tokenIndex: 2 }));
+    await h.core.receive(note('token/hover', { tokenIndex: null }));
+    await h.core.receive(note('token/reveal', { tokenIndex: 3 }));
+    await h.core.receive(note('view/layer', { layer: 1 }));
+    assert.deepEqual(h.calls, ['hover:2', 'hover:null', 'reveal:3', 'layer:1']);
+    assert.equal(h.core.currentLayer, 1);
+  });
+  it('token messages without an analysis are refused', async () => {
+    const h = harness();
+    await h.core.receive(ready);
+    await h.core.receive(note('token/reveal', { tokenIndex: 0 }));
+    assert.deepEqual(h.calls, []);
+  });
+  it('analysis/export answers with the saved path, null on cancel, or an error', async () => {
+    let result: string | null | Error = '/tmp/a.json';
+    const h = harness({
+      exportAnalysis: async () => {
+        if (result instanceof Error) throw result;
+        return result;
+      },
+    });
+    const req = (id: number) => ({ protocol: PROTOCOL_VERSION, kind: 'request', id, method: 'analysis/export', params: { format: 'json' } });
+    await h.core.receive(ready);
+    await h.core.receive(req(1));
+    assert.deepEqual(h.posted.at(-1), { protocol: PROTOCOL_VERSION, kind: 'response', id: 1, ok: false, error: 'There is no analysis to export.' });
+    h.core.showAnalysis(makeAnalysis());
+    await h.core.receive(req(2));
+    assert.deepEqual(h.posted.at(-1), { protocol: PROTOCOL_VERSION, kind: 'response', id: 2, ok: true, result: '/tmp/a.json' });
+    result = null;
+    await h.core.receive(req(3));
+    assert.deepEqual(h.posted.at(-1), { protocol: PROTOCOL_VERSION, kind: 'response', id: 3, ok: true, result: null });
+    result = new Error('EACCES: permission denied');
+    await h.core.receive(req(4));
+    assert.deepEqual(h.posted.at(-1), { protocol: PROTOCOL_VERSION, kind: 'response', id: 4, ok: false, error: 'EACCES: permission denied' });
+  });
+  it('a throwing handler is logged and the loop keeps working', async () => {
+    const h = harness({ revealToken: () => { throw new Error('no editor'); } });
+    h.core.showAnalysis(makeAnalysis());
+    await h.core.receive(ready);
+    await h.core.receive(note('token/reveal', { tokenIndex: 1 }));
+    assert.match(h.logs.join('\n'), /token\/reveal failed: Error: no editor/);
+    await h.core.receive(note('token/hover', { tokenIndex: 1 }));
+    assert.deepEqual(h.calls, ['hover:1']);
+  });
+});

@@ -1,0 +1,68 @@
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { SpotCheckPanelCore, type SpotCheckPanelHandlers } from '../../../../src/extension/spotcheck/spotCheckPanelLogic';
+import type { SpotCheckHostMessage } from '../../../../src/shared/protocol';
+import { parseSpotCheckMessage } from '../../../../src/shared/validate';
+import { makeFakeSpotCheck } from '../../webview/fake-spotcheck';
+
+function harness(over: Partial<SpotCheckPanelHandlers> = {}) {
+  const posted: SpotCheckHostMessage[] = [];
+  const logs: string[] = [];
+  const calls: string[] = [];
+  const handlers: SpotCheckPanelHandlers = {
+    openExample: (_r, line) => void calls.push(`open:${line}`),
+    exportReport: async (_r, format) => `/tmp/out.${format}`,
+    log: (level, m) => logs.push(`${level}: ${m}`),
+    ...over,
+  };
+  const core = new SpotCheckPanelCore({ postMessage: (m) => (posted.push(m), true) }, handlers, parseSpotCheckMessage);
+  const methods = () => posted.map((m) => (m.kind === 'notification' ? m.method : `response#${m.id}`));
+  return { core, posted, logs, calls, methods };
+}
+const ready = { protocol: 1, kind: 'notification', method: 'ready', params: { protocolVersion: 1 } };
+const linking = { canOpen: true, note: null };
+
+describe('SpotCheckPanelCore', () => {
+  it('posts nothing before ready, then the latest report; every ready re-sends it', async () => {
+    const h = harness();
+    h.core.setProgress({ running: true, done: 1, total: 4, examplesPerSecond: 2 });
+    h.core.showReport(makeFakeSpotCheck({ examples: 3 }), linking);
+    const latest = makeFakeSpotCheck({ examples: 5 });
+    h.core.showReport(latest, linking);
+    assert.deepEqual(h.posted, []);
+    await h.core.receive(ready);
+    assert.deepEqual(h.methods(), ['spotcheck/show']);
+    assert.equal((h.posted[0] as { params: { report: { n: number } } }).params.report.n, 5);
+    await h.core.receive(ready);
+    assert.deepEqual(h.methods(), ['spotcheck/show', 'spotcheck/show']);
+    h.core.showError('boom');
+    assert.deepEqual(h.methods().at(-1), 'spotcheck/error');
+  });
+
+  it('opens only lines of the current report\'s examples', async () => {
+    const h = harness();
+    const r = makeFakeSpotCheck({ examples: 4 });
+    h.core.showReport(r, linking);
+    await h.core.receive(ready);
+    await h.core.receive({ protocol: 1, kind: 'notification', method: 'example/open', params: { line: r.examples[1].line } });
+    await h.core.receive({ protocol: 1, kind: 'notification', method: 'example/open', params: { line: 999 } });
+    await h.core.receive({ protocol: 1, kind: 'notification', method: 'example/open', params: { line: '3' } });
+    assert.deepEqual(h.calls, [`open:${r.examples[1].line}`]);
+    assert.equal(h.logs.filter((l) => l.startsWith('warn: Dropped an invalid message')).length, 2);
+  });
+
+  it('answers export requests with the saved path, or an error', async () => {
+    const h = harness();
+    await h.core.receive(ready);
+    await h.core.receive({ protocol: 1, kind: 'request', id: 1, method: 'spotcheck/export', params: { format: 'json' } });
+    assert.deepEqual(h.posted.at(-1), { protocol: 1, kind: 'response', id: 1, ok: false, error: 'There is no report to export.' });
+    h.core.showReport(makeFakeSpotCheck({ examples: 2 }), linking);
+    await h.core.receive({ protocol: 1, kind: 'request', id: 2, method: 'spotcheck/export', params: { format: 'html' } });
+    assert.deepEqual(h.posted.at(-1), { protocol: 1, kind: 'response', id: 2, ok: true, result: '/tmp/out.html' });
+    const f = harness({ exportReport: async () => { throw new Error('disk full'); } });
+    f.core.showReport(makeFakeSpotCheck({ examples: 2 }), linking);
+    await f.core.receive(ready);
+    await f.core.receive({ protocol: 1, kind: 'request', id: 3, method: 'spotcheck/export', params: { format: 'json' } });
+    assert.deepEqual(f.posted.at(-1), { protocol: 1, kind: 'response', id: 3, ok: false, error: 'disk full' });
+  });
+});

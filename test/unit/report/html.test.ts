@@ -1,0 +1,83 @@
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { SpotCheckReportBuilder } from '../../../src/core/spotcheck/report';
+import { escapeHtml, renderSpotCheckHtml } from '../../../src/report/html';
+import { viridis } from '../../../src/report/palette';
+import { fakeAnalysis, MODEL, threeExamples } from '../core/spotcheck/fake';
+
+const XSS = '<img src=x onerror=alert(1)>';
+
+function report(cancelled = false, xssLabel = '1') {
+  const b = new SpotCheckReportBuilder(MODEL, { minTokenCount: 1 });
+  for (const { record, analysis } of threeExamples()) b.add(record, analysis);
+  b.add(
+    { line: 7, text: `${XSS} "q" & 'a'`, pair: '</script><script>alert(2)</script>', label: xssLabel },
+    fakeAnalysis(XSS, [{ text: '<tok>', k: [1, 1], imp: [1, 1] }], [0.5, 0.5]),
+  );
+  return b.build({
+    dataset: { path: '/data/<evil>.tsv', format: 'tsv', columns: ['sentence', 'label'], text_column: 'sentence', pair_column: null, label_column: 'label', rows: 5, records: 4 },
+    sample: { requested: 500, seed: 0, size: 4, stratified: false, strata: [{ label: '<b>1</b>', seen: 1, taken: 1 }], note: null },
+    provider: { requested: 'auto', used: 'cpu', skipped: [{ provider: 'cuda', reason: '<no cuda>' }] },
+    threads: 1,
+    cancelled,
+    elapsedMs: 100,
+    readerSkipped: { count: 1, first: [{ line: 4, reason: 'bad <row>' }] },
+  });
+}
+
+describe('renderSpotCheckHtml', () => {
+  const html = renderSpotCheckHtml(report());
+
+  it('escapes every dataset and model string', () => {
+    const html = renderSpotCheckHtml(report(false, '<b>1</b>'));
+    assert.doesNotMatch(html, /<img/i);
+    assert.doesNotMatch(html, /<b>1<\/b>/);
+    assert.doesNotMatch(html, /<\/script><script>alert/);
+    assert.doesNotMatch(html, /<tok>/);
+    assert.doesNotMatch(html, /<evil>/);
+    assert.doesNotMatch(html, /bad <row>/);
+    assert.match(html, /&lt;img src=x onerror=alert\(1\)&gt; &quot;q&quot; &amp; &#39;a&#39;/);
+    assert.match(html, /&lt;\/script&gt;&lt;script&gt;alert\(2\)&lt;\/script&gt;/);
+    assert.equal((html.match(/<script/g) ?? []).length, 1, 'only the report\'s own inline script');
+  });
+
+  it('is self-contained: no external resources, no network', () => {
+    assert.doesNotMatch(html, /https?:\/\//);
+    assert.doesNotMatch(html, /<(script|img|iframe|link|embed|object)[^>]*\ssrc=/i);
+    assert.doesNotMatch(html, /<link\b/i);
+    assert.doesNotMatch(html, /@import|url\(|@font-face/i);
+    assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
+  });
+
+  it('has every view, light and dark, and the sortable, filterable examples table', () => {
+    for (const heading of ['Accuracy and confusion', 'K per token', 'Expert load', 'Co-activation', 'Routing per label', 'Most and least important tokens', 'Skipped rows', 'Examples']) {
+      assert.ok(html.includes(`<h2>${heading}`), heading);
+    }
+    assert.match(html, /@media \(prefers-color-scheme:dark\)/);
+    assert.match(html, /<table id="examples"/);
+    assert.match(html, /<input type="search" id="q"/);
+    assert.match(html, /<select id="state">/);
+    assert.match(html, /data-state="wrong"/);
+    assert.match(html, /data-state="correct"/);
+    assert.match(html, /dead: 2/, 'dead experts are named');
+    assert.match(html, /class="dead"/);
+    assert.match(html, /line 4: bad &lt;row&gt;/);
+    assert.doesNotMatch(html, /Cancelled:/);
+    assert.match(renderSpotCheckHtml(report(true)), /Cancelled: 4 of 4 examples/);
+  });
+
+  it('a nonce goes on the inline style and script and into the CSP', () => {
+    const withNonce = renderSpotCheckHtml(report(), { nonce: 'abc123' });
+    assert.match(withNonce, /<style nonce="abc123">/);
+    assert.match(withNonce, /<script nonce="abc123">/);
+    assert.match(withNonce, /script-src 'nonce-abc123'/);
+    assert.doesNotMatch(renderSpotCheckHtml(report(), { csp: false }), /Content-Security-Policy/);
+  });
+
+  it('escapeHtml and the palette', () => {
+    assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+    assert.equal(viridis(0), '#440154');
+    assert.equal(viridis(1), '#fde725');
+    assert.equal(viridis(NaN), '#440154');
+  });
+});
