@@ -3,7 +3,7 @@
  * filtering the examples table); no network, no external fonts or images. Every string that came from the dataset
  * or the model is HTML-escaped. A pure function of the report, so the VS Code side can reuse it ("Export HTML").
  */
-import type { SpotCheckExpertLoad, SpotCheckReport, SpotCheckRoutingGroup, TokenImportanceEntry } from '../core/spotcheck/report';
+import type { SpotCheckExpertLoad, SpotCheckReport, SpotCheckRoutingGroup, TokenImportanceEntry } from '../shared/spotcheck-report';
 import { viridis, viridisInk } from './palette';
 
 export interface RenderOptions {

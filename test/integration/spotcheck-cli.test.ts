@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { SpotCheckReport } from '../../src/core/spotcheck/report';
+import type { SpotCheckReport } from '../../src/shared/spotcheck-report';
 import { ROOT, SHIPPED_DAMOE_DIR, TINY_MODEL_DIR } from '../unit/core/helpers';
 
 const BIN = path.join(ROOT, 'bin', 'damoe.js');

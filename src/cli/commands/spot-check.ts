@@ -2,10 +2,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { openDataset } from '../../core/datasets/reader';
-import { DATASET_FORMATS, DatasetError, DatasetFormat } from '../../core/datasets/types';
+import { DatasetError } from '../../core/datasets/types';
+import { DATASET_FORMATS, type DatasetFormat } from '../../shared/dataset';
 import { createEngine, resolveModelDir } from '../../core/engine';
 import { DatasetSample, defaultSpotCheckWorkers, runDatasetSample, sampleDataset, workerMemoryFor } from '../../core/spotcheck';
-import type { SpotCheckReport } from '../../core/spotcheck/report';
+import type { SpotCheckReport } from '../../shared/spotcheck-report';
 import { DEFAULT_SAMPLE_SIZE } from '../../core/spotcheck/sample';
 import { renderSpotCheckHtml } from '../../report/html';
 import type { CliIO, Command } from '../context';

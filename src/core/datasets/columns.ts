@@ -1,5 +1,6 @@
 /** Which columns hold the text, the pair text and the label: detected from the header, or given by the user. */
-import { DatasetError, DatasetFormat, DatasetOptions, ResolvedColumns } from './types';
+import type { DatasetFormat } from '../../shared/dataset';
+import { DatasetError, DatasetOptions, ResolvedColumns } from './types';
 
 /** Known pair layouts (GLUE and friends), first segment then second. */
 export const PAIR_COLUMNS: readonly (readonly [string, string])[] = [

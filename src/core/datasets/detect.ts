@@ -2,24 +2,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { LABEL_COLUMNS, PAIR_COLUMNS, TEXT_COLUMNS } from './columns';
-import type { DatasetFormat } from './types';
-
-const EXTENSIONS: Record<string, DatasetFormat> = {
-  '.tsv': 'tsv',
-  '.tab': 'tsv',
-  '.csv': 'csv',
-  '.jsonl': 'jsonl',
-  '.ndjson': 'jsonl',
-  '.txt': 'text',
-  '.text': 'text',
-};
+import { DATASET_EXTENSIONS, type DatasetFormat } from '../../shared/dataset';
 
 const KNOWN_NAMES = new Set([...TEXT_COLUMNS, ...LABEL_COLUMNS, ...PAIR_COLUMNS.flat()].map((s) => s.toLowerCase()));
 
 /** Format of `file`: by extension; `.json` and unknown extensions are sniffed from the first line. */
 export function detectFormat(file: string, head?: Buffer): { format: DatasetFormat; source: 'extension' | 'content' } {
-  const ext = path.extname(file).toLowerCase();
-  const byExt = EXTENSIONS[ext];
+  const ext = path.extname(file).slice(1).toLowerCase();
+  const byExt = Object.prototype.hasOwnProperty.call(DATASET_EXTENSIONS, ext) ? DATASET_EXTENSIONS[ext] : undefined;
   if (byExt) return { format: byExt, source: 'extension' };
   return { format: sniffFormat(head ?? readHead(file)), source: 'content' };
 }

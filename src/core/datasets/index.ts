@@ -4,5 +4,5 @@ export type { Dataset } from './reader';
 export { resolveColumns, PAIR_COLUMNS, TEXT_COLUMNS, LABEL_COLUMNS } from './columns';
 export { detectFormat, sniffFormat } from './detect';
 export { readLines, decodeUtf8 } from './lines';
-export { DatasetError, DATASET_FORMATS } from './types';
-export type { DatasetFormat, DatasetRecord, DatasetOptions, ReaderReport, ResolvedColumns, SkippedRow, DatasetErrorCode } from './types';
+export { DatasetError } from './types';
+export type { DatasetRecord, DatasetOptions, ReaderReport, ResolvedColumns, DatasetErrorCode } from './types';

@@ -11,7 +11,8 @@ import { parse as parseCsv } from 'csv-parse';
 import { resolveColumns } from './columns';
 import { detectFormat } from './detect';
 import { decodeUtf8, readLines, type RawLine } from './lines';
-import { DatasetError, DatasetFormat, DatasetOptions, DatasetRecord, ReaderReport, ResolvedColumns } from './types';
+import type { DatasetFormat } from '../../shared/dataset';
+import { DatasetError, DatasetOptions, DatasetRecord, ReaderReport, ResolvedColumns } from './types';
 
 export const DEFAULT_MAX_SKIPPED_LISTED = 20;
 

@@ -1,7 +1,6 @@
 /** Dataset readers: records streamed from TSV, CSV, JSONL or plain-text files for spot-checks. */
 
-export type DatasetFormat = 'tsv' | 'csv' | 'jsonl' | 'text';
-export const DATASET_FORMATS: readonly DatasetFormat[] = ['tsv', 'csv', 'jsonl', 'text'];
+import type { DatasetFormat, SkippedRow } from '../../shared/dataset';
 
 /** One example read from a dataset file. */
 export interface DatasetRecord {
@@ -12,11 +11,6 @@ export interface DatasetRecord {
   pair?: string;
   /** The label as written in the file (a string even when the file has numbers); absent when the row has none. */
   label?: string;
-}
-
-export interface SkippedRow {
-  line: number;
-  reason: string;
 }
 
 export interface DatasetOptions {

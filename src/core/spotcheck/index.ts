@@ -4,7 +4,8 @@
  */
 import type { Dataset } from '../datasets/reader';
 import { DatasetError } from '../datasets/types';
-import { ReportBuilderOptions, SpotCheckReport, SpotCheckReportBuilder } from './report';
+import type { SpotCheckReport } from '../../shared/spotcheck-report';
+import { ReportBuilderOptions, SpotCheckReportBuilder } from './report';
 import { BatchEngine, defaultSpotCheckWorkers, RunOptions, runSpotCheck, workerMemoryFor } from './run';
 import { DEFAULT_SAMPLE_SIZE, SampleResult, StratifiedSampler } from './sample';
 

@@ -1,6 +1,5 @@
 /**
- * The spot-check report: plain JSON data (snake_case keys, no NaN) that the CLI writes with --json, the HTML
- * renderer (src/report/) draws, and the VS Code side can show or export. All routing statistics come from
+ * Builds the spot-check report (its shape: src/shared/spotcheck-report.ts). All routing statistics come from
  * RoutingStatsAccumulator (src/core/analysis/stats.ts), the same code as a single Analysis.
  *
  * Conventions (docs/cli.md):
@@ -12,178 +11,24 @@
 import { routingFromLayers, RoutedText } from '../analysis/routed';
 import { RoutingStatsAccumulator } from '../analysis/stats';
 import type { Analysis, ExpertLoad, ModelSummary, ProviderReport, RoutingStats } from '../../shared/analysis';
-import type { DatasetFormat, DatasetRecord, SkippedRow } from '../datasets/types';
+import type { SkippedRow } from '../../shared/dataset';
+import {
+  SPOT_CHECK_REPORT_VERSION,
+  type LabelMapping,
+  type LabelMappingStrategy,
+  type SpotCheckConfusion,
+  type SpotCheckExample,
+  type SpotCheckExpertLoad,
+  type SpotCheckReport,
+  type SpotCheckRoutingGroup,
+  type TokenImportanceEntry,
+} from '../../shared/spotcheck-report';
+import type { DatasetRecord } from '../datasets/types';
 
-export const SPOT_CHECK_REPORT_VERSION = 1;
 export const DEFAULT_MIN_TOKEN_COUNT = 5;
 export const DEFAULT_TOKEN_LIST_LENGTH = 20;
 export const DEFAULT_SNIPPET_CHARS = 300;
 export const MAX_SKIPPED_LISTED = 20;
-
-export interface SpotCheckExpertLoad {
-  layer: number;
-  /** Tokens routed to each expert. */
-  tokens: number[];
-  gate_mass: number[];
-  /** tokens[e] / (sum(tokens) / E): 1 is the fair share. */
-  utilisation: number[];
-  /** Experts that received no token. */
-  dead: number[];
-  /** Coefficient of variation of tokens over experts. */
-  cv: number;
-}
-
-export interface SpotCheckKHistogram {
-  /** per_layer[l][k]: tokens with K = k in layer l, k = 0..kMax. */
-  per_layer: number[][];
-  overall: number[];
-}
-
-export interface SpotCheckRoutingGroup {
-  /** The group's label: the dataset label (routing_by_label) or the predicted model label (routing_by_prediction). */
-  label: string;
-  /** The model label the dataset label maps to; null when it does not map (always the label itself for predictions). */
-  model_label: string | null;
-  /** Examples in the group. */
-  n: number;
-  /** Tokens counted (special tokens included). */
-  tokens: number;
-  mean_k: { per_layer: number[]; overall: number };
-  k_histogram: SpotCheckKHistogram;
-  expert_load: SpotCheckExpertLoad[];
-}
-
-export interface TokenImportanceEntry {
-  /** The token's vocabulary string (`##ing`, `Ġthe`). */
-  token: string;
-  /** Occurrences in the sample (content tokens only). */
-  count: number;
-  /** Mean over its occurrences of the token's importance averaged over layers. */
-  mean_importance: number;
-}
-
-export interface SpotCheckExample {
-  line: number;
-  /** The text, cut to a snippet (ending in … when cut). */
-  text: string;
-  pair: string | null;
-  /** The label as written in the dataset; null when the row has none. */
-  label: string | null;
-  /** The model label the dataset label maps to; null when it has none or does not map. */
-  gold: string | null;
-  predicted: string;
-  /** Probability of the predicted class. */
-  confidence: number;
-  /** null when there is no mapped label. */
-  correct: boolean | null;
-  /** Mean K over all tokens and layers (special tokens included). */
-  mean_k: number;
-  /** Shannon entropy (bits) of the content tokens' importance (mean over layers) normalised to sum to 1; null when not available. */
-  importance_entropy: number | null;
-  /** Tokens of the example, special tokens included. */
-  tokens: number;
-  /** Windows the text was split into (1 when it fitted). */
-  windows: number;
-}
-
-export type LabelMappingStrategy = 'exact' | 'case-insensitive' | 'index' | 'mixed' | 'none' | 'no-labels';
-
-export interface LabelMapping {
-  strategy: LabelMappingStrategy;
-  /** One entry per distinct dataset label value in the sample. */
-  pairs: { dataset_label: string; model_label: string | null; by: 'exact' | 'case-insensitive' | 'index' | null }[];
-  /** Why accuracy is null, or how labels were matched when it was not by name. */
-  note: string | null;
-}
-
-export interface SpotCheckConfusion {
-  /** Row names: model labels when dataset labels map to them, else the dataset label values. */
-  rows: string[];
-  rows_are: 'model-labels' | 'dataset-labels';
-  /** Column names: the model labels (predictions). */
-  columns: string[];
-  /** matrix[row][column]: examples with that label predicted as that column. */
-  matrix: number[][];
-}
-
-export interface SpotCheckReport {
-  version: typeof SPOT_CHECK_REPORT_VERSION;
-  kind: 'damoe-spot-check';
-  created_at: string;
-  dataset: {
-    path: string;
-    format: DatasetFormat;
-    /** Header columns (TSV/CSV) or first JSON object's keys; null for plain text. */
-    columns: string[] | null;
-    text_column: string;
-    pair_column: string | null;
-    label_column: string | null;
-    /** Data rows read (good and skipped). */
-    rows: number;
-    /** Good records (the sampling population). */
-    records: number;
-  };
-  sample: {
-    requested: number | 'all';
-    seed: number | string;
-    /** Examples in the sample (the run's total). */
-    size: number;
-    stratified: boolean;
-    strata: { label: string | null; seen: number; taken: number }[];
-    note: string | null;
-  };
-  model: {
-    name: string;
-    path: string;
-    router_kind: string;
-    num_layers: number;
-    num_experts: number;
-    k_max: number;
-    labels: string[];
-    max_sequence_length: number;
-    importance_available: boolean;
-  };
-  execution_provider: { requested: string; used: string; skipped: { provider: string; reason: string }[] };
-  threads: number | null;
-  /** Model worker processes the run was spread over (single-threaded each when more than 1). */
-  workers: number;
-  /** Examples analysed (less than sample.size when cancelled, or when some failed). */
-  n: number;
-  cancelled: boolean;
-  /** Rows skipped by the reader (bad rows) and examples the model could not run; first MAX_SKIPPED_LISTED listed. */
-  skipped: { count: number; reader: number; run: number; first: SkippedRow[] };
-  /** Share of labelled examples predicted correctly; null without labels or when labels do not map. */
-  accuracy: number | null;
-  /** Analysed examples that have a label. */
-  labelled: number;
-  correct: number | null;
-  label_mapping: LabelMapping;
-  confusion: SpotCheckConfusion | null;
-  predicted_counts: { label: string; count: number }[];
-  /** Tokens counted in the routing statistics (special tokens included). */
-  tokens: number;
-  k_histogram: SpotCheckKHistogram;
-  mean_k: { per_layer: number[]; overall: number };
-  expert_load: SpotCheckExpertLoad[];
-  /** co_activation[l][i][j]: tokens routed to both i and j in layer l. */
-  co_activation: number[][][];
-  flops: { spent: number; fixed_top_k_max: number; fixed_top_2: number; per_expert_token: number; unit: 'flops' | 'expert-evaluations' };
-  /** Routing per dataset label (empty without labels). */
-  routing_by_label: SpotCheckRoutingGroup[];
-  /** Routing per predicted label. */
-  routing_by_prediction: SpotCheckRoutingGroup[];
-  token_importance: {
-    available: boolean;
-    min_count: number;
-    special_tokens: 'excluded';
-    distinct_tokens: number;
-    most: TokenImportanceEntry[];
-    least: TokenImportanceEntry[];
-  };
-  examples: SpotCheckExample[];
-  examples_per_second: number;
-  elapsed_ms: number;
-}
 
 /** What the caller knows about the run besides the analyses. */
 export interface SpotCheckContext {

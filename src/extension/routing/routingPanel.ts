@@ -5,8 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { Analysis } from '../../shared/analysis';
-import type { HostMessage } from '../../shared/protocol';
-import { parsePanelState, parseWebviewMessage } from '../../shared/validate';
+import { type HostMessage, parsePanelState, parseWebviewMessage } from '../../shared/protocol/routing';
 import { RoutingPanelCore, type PanelHandlers } from './routingPanelLogic';
 import { SingletonWebviewPanel } from '../panels/webviewPanel';
 

@@ -10,18 +10,13 @@
  *   are also checked against the analysis the host holds: the webview is untrusted.
  */
 import type { Analysis } from '../../shared/analysis';
-import {
-  PROTOCOL_VERSION,
-  type HostMessage,
-  type HostNotificationMethod,
-  type HostNotifications,
-} from '../../shared/protocol';
+import { PROTOCOL_VERSION } from '../../shared/protocol/envelope';
+import type { HostMessage, HostNotificationMethod, HostNotifications, ParseContext, ParseResult } from '../../shared/protocol/routing';
 
 export interface PanelPort {
   postMessage(message: HostMessage): PromiseLike<boolean> | boolean;
 }
 
-import type { ParseContext, ParseResult } from '../../shared/validate';
 
 export interface PanelHandlers {
   /** Pointer over a token in the webview (null: none); `tokenIndex` already bounds-checked. */

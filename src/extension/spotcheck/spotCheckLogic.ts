@@ -4,8 +4,9 @@
  * names and the "never the dataset itself" rule.
  */
 import * as path from 'path';
-import type { DatasetFormat, ResolvedColumns } from '../../core/datasets/types';
-import type { SpotCheckReport } from '../../core/spotcheck/report';
+import type { ResolvedColumns } from '../../core/datasets/types';
+import type { DatasetFormat } from '../../shared/dataset';
+import type { SpotCheckReport } from '../../shared/spotcheck-report';
 
 /** File extensions the command offers (explorer context menu, open dialog). */
 export const DATASET_EXTENSIONS: readonly string[] = ['tsv', 'csv', 'jsonl', 'txt', 'tab', 'ndjson'];

@@ -4,8 +4,7 @@
  * SpotCheckPanelCore; the vscode side is SingletonWebviewPanel (webviewPanel.ts), as for the routing panel.
  */
 import * as vscode from 'vscode';
-import type { SpotCheckHostMessage, SpotCheckLinking } from '../../shared/protocol';
-import { parseSpotCheckMessage, parseSpotCheckState } from '../../shared/validate';
+import { type SpotCheckHostMessage, type SpotCheckLinking, parseSpotCheckMessage, parseSpotCheckState } from '../../shared/protocol/spotcheck';
 import { SpotCheckPanelCore, type SpotCheckPanelHandlers } from './spotCheckPanelLogic';
 import { SingletonWebviewPanel } from '../panels/webviewPanel';
 

@@ -4,16 +4,9 @@
  * on every `ready` (a hidden webview reloads and says `ready` again); every incoming message is validated, and an
  * example line must be one of the current report's examples (the webview is untrusted).
  */
-import type { SpotCheckReport } from '../../core/spotcheck/report';
-import {
-  PROTOCOL_VERSION,
-  type ResponseMessage,
-  type SpotCheckHostMessage,
-  type SpotCheckHostNotificationMethod,
-  type SpotCheckHostNotifications,
-  type SpotCheckLinking,
-} from '../../shared/protocol';
-import type { SpotCheckParseContext, SpotCheckParseResult } from '../../shared/validate';
+import type { SpotCheckReport } from '../../shared/spotcheck-report';
+import { PROTOCOL_VERSION, type ResponseMessage } from '../../shared/protocol/envelope';
+import type { SpotCheckHostMessage, SpotCheckHostNotificationMethod, SpotCheckHostNotifications, SpotCheckLinking, SpotCheckParseContext, SpotCheckParseResult } from '../../shared/protocol/spotcheck';
 
 export interface SpotCheckPanelPort {
   postMessage(message: SpotCheckHostMessage): PromiseLike<boolean> | boolean;

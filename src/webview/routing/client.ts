@@ -1,7 +1,6 @@
 /** The routing panel's protocol client: the shared ProtocolClient bound to the routing messages. */
-import type { HostNotifications, WebviewMessage, WebviewNotifications, WebviewRequests } from '../../shared/protocol';
-import { PROTOCOL_VERSION } from '../../shared/protocol';
-import { isHostMessage, webviewNotification, webviewRequest } from '../../shared/validate';
+import { PROTOCOL_VERSION } from '../../shared/protocol/envelope';
+import { type HostNotifications, type WebviewMessage, type WebviewNotifications, type WebviewRequests, isHostMessage, webviewNotification, webviewRequest } from '../../shared/protocol/routing';
 import { ProtocolClient } from '../shared/protocol-client';
 import type { VsCodeApi } from './vscode';
 

@@ -13,8 +13,7 @@ import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import './styles.css';
 
-import type { PanelState } from '../../shared/protocol';
-import { looksLikeAnalysis, parsePanelState } from '../../shared/validate';
+import { type PanelState, looksLikeAnalysis, parsePanelState } from '../../shared/protocol/routing';
 import { MessageClient } from './client';
 import type { Ctx, View } from './context';
 import { el } from '../shared/dom';

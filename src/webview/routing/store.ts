@@ -1,6 +1,7 @@
 /** The panel's state: one object, patched by `update`, observed by the views. Persists PanelState via setState. */
 import type { Analysis } from '../../shared/analysis';
-import { PROTOCOL_VERSION, type PanelState } from '../../shared/protocol';
+import { PROTOCOL_VERSION } from '../../shared/protocol/envelope';
+import type { PanelState } from '../../shared/protocol/routing';
 
 export type HeatmapValue = PanelState['heatmapValue'];
 export type ViewMode = PanelState['view'];

@@ -1,5 +1,5 @@
 /** The slice of the VS Code webview API the panel uses (`acquireVsCodeApi()` may be called only once). */
-import type { WebviewMessage } from '../../shared/protocol';
+import type { WebviewMessage } from '../../shared/protocol/routing';
 
 export interface VsCodeApi<S = unknown> {
   postMessage(message: WebviewMessage): void;

@@ -3,7 +3,7 @@
  * timeouts), and dispatch of host notifications. Each panel binds it to its own message set (the routing panel and
  * the spot-check report); messages that are not host messages of that set and protocol version are dropped.
  */
-import type { ResponseMessage } from '../../shared/protocol';
+import type { ResponseMessage } from '../../shared/protocol/envelope';
 
 export class RequestError extends Error {}
 export class RequestTimeoutError extends RequestError {}

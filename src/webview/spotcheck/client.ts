@@ -1,12 +1,6 @@
 /** The spot-check report's protocol client: the shared ProtocolClient bound to the spot-check messages. */
-import {
-  PROTOCOL_VERSION,
-  type SpotCheckHostNotifications,
-  type SpotCheckWebviewMessage,
-  type SpotCheckWebviewNotifications,
-  type SpotCheckWebviewRequests,
-} from '../../shared/protocol';
-import { isSpotCheckHostMessage, spotCheckWebviewNotification, spotCheckWebviewRequest } from '../../shared/validate';
+import { PROTOCOL_VERSION } from '../../shared/protocol/envelope';
+import { type SpotCheckHostNotifications, type SpotCheckWebviewMessage, type SpotCheckWebviewNotifications, type SpotCheckWebviewRequests, isSpotCheckHostMessage, spotCheckWebviewNotification, spotCheckWebviewRequest } from '../../shared/protocol/spotcheck';
 import { ProtocolClient } from '../shared/protocol-client';
 
 export interface SpotCheckApi<S> {

@@ -3,8 +3,8 @@
  * text. Clicking a row (or Enter on it) asks the host to open the dataset at that line and analyse the example.
  * Long samples show MAX_ROWS rows at a time ("Show more").
  */
-import type { SpotCheckReport } from '../../core/spotcheck/report';
-import type { SpotCheckExampleFilter, SpotCheckSortKey } from '../../shared/protocol';
+import type { SpotCheckReport } from '../../shared/spotcheck-report';
+import type { SpotCheckExampleFilter, SpotCheckSortKey } from '../../shared/protocol/spotcheck';
 import { clear, el, fmtNum, fmtPct } from '../shared/dom';
 import { filterAndSort, type ExampleView } from './filter';
 

@@ -1,6 +1,6 @@
 /** Filtering and sorting of the examples table (pure: unit-tested in Node). */
-import type { SpotCheckExample } from '../../core/spotcheck/report';
-import type { SpotCheckExampleFilter, SpotCheckSortKey } from '../../shared/protocol';
+import type { SpotCheckExample } from '../../shared/spotcheck-report';
+import type { SpotCheckExampleFilter, SpotCheckSortKey } from '../../shared/protocol/spotcheck';
 
 export interface ExampleView {
   filter: SpotCheckExampleFilter;

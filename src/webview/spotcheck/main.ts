@@ -11,9 +11,9 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '../routing/styles.css';
 import './styles.css';
 
-import type { SpotCheckReport } from '../../core/spotcheck/report';
-import { PROTOCOL_VERSION, type SpotCheckLinking, type SpotCheckPanelState } from '../../shared/protocol';
-import { looksLikeSpotCheckReport, parseSpotCheckState } from '../../shared/validate';
+import type { SpotCheckReport } from '../../shared/spotcheck-report';
+import { PROTOCOL_VERSION } from '../../shared/protocol/envelope';
+import { type SpotCheckLinking, type SpotCheckPanelState, looksLikeSpotCheckReport, parseSpotCheckState } from '../../shared/protocol/spotcheck';
 import { el } from '../shared/dom';
 import { SpotCheckClient, type SpotCheckApi } from './client';
 import { ExamplesSection } from './examples';

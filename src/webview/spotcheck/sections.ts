@@ -3,8 +3,8 @@
  * routing per label, important tokens), built from the routing panel's components: the SVG charts (kHistogramSvg,
  * loadSvg, figure), the DOM helpers (text only through text nodes) and the viridis palette.
  */
-import type { SpotCheckExpertLoad, SpotCheckReport, SpotCheckRoutingGroup, TokenImportanceEntry } from '../../core/spotcheck/report';
-import type { SpotCheckLinking } from '../../shared/protocol';
+import type { SpotCheckExpertLoad, SpotCheckReport, SpotCheckRoutingGroup, TokenImportanceEntry } from '../../shared/spotcheck-report';
+import type { SpotCheckLinking } from '../../shared/protocol/spotcheck';
 import { clear, displayToken, el, fmtMs, fmtNum, fmtPct, svg } from '../shared/dom';
 import { colourAt, gradientCss, textOn } from '../../shared/palette';
 import { figure, kHistogramSvg, loadSvg } from '../shared/charts';

@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
-import type { SpotCheckReport } from '../../../src/core/spotcheck/report';
+import type { SpotCheckReport } from '../../../src/shared/spotcheck-report';
 
 const EXTENSION_ID = 'damoe.damoe-inspector';
 

@@ -1,8 +1,8 @@
 /** MessageClient and Store in Node (no DOM needed): ids, promise replies, timeouts, dispatch, persistence. */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import type { PanelState, WebviewMessage } from '../../../src/shared/protocol';
-import { hostErrorResponse, hostNotification, hostResponse } from '../../../src/shared/validate';
+import { hostErrorResponse, hostResponse } from '../../../src/shared/protocol/envelope';
+import { type PanelState, type WebviewMessage, hostNotification } from '../../../src/shared/protocol/routing';
 import { MessageClient, RequestError, RequestTimeoutError } from '../../../src/webview/routing/client';
 import { PERSIST_DELAY_MS, Store, initialState } from '../../../src/webview/routing/store';
 import type { VsCodeApi } from '../../../src/webview/routing/vscode';

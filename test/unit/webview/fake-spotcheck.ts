@@ -5,7 +5,8 @@
 import { RoutingStatsAccumulator } from '../../../src/core/analysis/stats';
 import type { Analysis, LayerRouting, ModelSummary } from '../../../src/shared/analysis';
 import type { DatasetRecord } from '../../../src/core/datasets/types';
-import { SpotCheckReportBuilder, type SpotCheckReport } from '../../../src/core/spotcheck/report';
+import { SpotCheckReportBuilder } from '../../../src/core/spotcheck/report';
+import type { SpotCheckReport } from '../../../src/shared/spotcheck-report';
 
 export interface FakeSpotCheckOptions {
   examples?: number;

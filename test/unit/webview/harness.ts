@@ -11,7 +11,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { routingPanelHtml } from '../../../src/extension/panels/html';
-import type { HostMessage, PanelState, SpotCheckHostMessage, SpotCheckPanelState } from '../../../src/shared/protocol';
+import type { HostMessage, PanelState } from '../../../src/shared/protocol/routing';
+import type { SpotCheckHostMessage, SpotCheckPanelState } from '../../../src/shared/protocol/spotcheck';
 
 export const CHROMIUM = process.env.DAMOE_CHROMIUM ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [

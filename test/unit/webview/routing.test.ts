@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'path';
 import type { Browser } from 'playwright-core';
-import { hostNotification, hostResponse } from '../../../src/shared/validate';
+import { hostResponse } from '../../../src/shared/protocol/envelope';
+import { hostNotification } from '../../../src/shared/protocol/routing';
 import { makeFakeAnalysis } from './fake-analysis';
 import { applyTheme, buildWebview, cspViolations, launchBrowser, openPanel, resultsDir, skipReason, type PanelPage, type ThemeName } from './harness';
 

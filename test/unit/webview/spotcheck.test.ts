@@ -7,8 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'path';
 import type { Browser } from 'playwright-core';
-import type { SpotCheckPanelState } from '../../../src/shared/protocol';
-import { hostResponse, spotCheckHostNotification } from '../../../src/shared/validate';
+import { hostResponse } from '../../../src/shared/protocol/envelope';
+import { type SpotCheckPanelState, spotCheckHostNotification } from '../../../src/shared/protocol/spotcheck';
 import { makeFakeSpotCheck } from './fake-spotcheck';
 import { applyTheme, buildWebview, cspViolations, launchBrowser, openPanel, resultsDir, skipReason, type PanelPage, type ThemeName } from './harness';
 

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { RoutingPanelCore, type PanelHandlers } from '../../../../src/extension/routing/routingPanelLogic';
-import { PROTOCOL_VERSION, type HostMessage } from '../../../../src/shared/protocol';
-import { parseWebviewMessage } from '../../../../src/shared/validate';
+import { PROTOCOL_VERSION } from '../../../../src/shared/protocol/envelope';
+import { type HostMessage, parseWebviewMessage } from '../../../../src/shared/protocol/routing';
 import type { Analysis } from '../../../../src/shared/analysis';
 import { makeAnalysis } from '../fixtures';
 

@@ -1,8 +1,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { SpotCheckPanelCore, type SpotCheckPanelHandlers } from '../../../../src/extension/spotcheck/spotCheckPanelLogic';
-import type { SpotCheckHostMessage } from '../../../../src/shared/protocol';
-import { parseSpotCheckMessage } from '../../../../src/shared/validate';
+import { type SpotCheckHostMessage, parseSpotCheckMessage } from '../../../../src/shared/protocol/spotcheck';
 import { makeFakeSpotCheck } from '../../webview/fake-spotcheck';
 
 function harness(over: Partial<SpotCheckPanelHandlers> = {}) {

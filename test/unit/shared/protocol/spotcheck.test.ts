@@ -1,17 +1,8 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import {
-  isHostMessage,
-  isSpotCheckHostMessage,
-  looksLikeSpotCheckReport,
-  parseSpotCheckMessage,
-  parseSpotCheckState,
-  parseWebviewMessage,
-  spotCheckHostNotification,
-  spotCheckWebviewNotification,
-  spotCheckWebviewRequest,
-} from '../../../src/shared/validate';
-import { makeFakeSpotCheck } from '../webview/fake-spotcheck';
+import { isHostMessage, parseWebviewMessage } from '../../../../src/shared/protocol/routing';
+import { isSpotCheckHostMessage, looksLikeSpotCheckReport, parseSpotCheckMessage, parseSpotCheckState, spotCheckHostNotification, spotCheckWebviewNotification, spotCheckWebviewRequest } from '../../../../src/shared/protocol/spotcheck';
+import { makeFakeSpotCheck } from '../../webview/fake-spotcheck';
 
 const n = (method: string, params: unknown): Record<string, unknown> => ({ protocol: 1, kind: 'notification', method, params });
 const rq = (id: unknown, method: string, params: unknown): Record<string, unknown> => ({ protocol: 1, kind: 'request', id, method, params });

@@ -1,17 +1,8 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { PROTOCOL_VERSION } from '../../../src/shared/protocol';
-import {
-  hostErrorResponse,
-  hostNotification,
-  hostResponse,
-  isHostMessage,
-  parsePanelState,
-  parseWebviewMessage,
-  webviewNotification,
-  webviewRequest,
-} from '../../../src/shared/validate';
-import { makeFakeAnalysis } from '../webview/fake-analysis';
+import { PROTOCOL_VERSION, hostErrorResponse, hostResponse } from '../../../../src/shared/protocol/envelope';
+import { hostNotification, isHostMessage, parsePanelState, parseWebviewMessage, webviewNotification, webviewRequest } from '../../../../src/shared/protocol/routing';
+import { makeFakeAnalysis } from '../../webview/fake-analysis';
 
 const n = (method: string, params: unknown): Record<string, unknown> => ({ protocol: 1, kind: 'notification', method, params });
 

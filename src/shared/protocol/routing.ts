@@ -1,0 +1,198 @@
+/**
+ * The routing panel's messages (`damoe.routing`): what the host and the webview say to each other, how the host
+ * validates what the webview says, and the state the webview keeps for restore. The envelope and the handshake are
+ * envelope.ts.
+ */
+import type { Analysis } from '../analysis';
+import {
+  notificationBuilder,
+  PROTOCOL_VERSION,
+  webviewBuilders,
+  type HostMessageOf,
+  type NotificationMessage,
+  type ReadyParams,
+  type WebviewMessageOf,
+} from './envelope';
+import {
+  describe,
+  expectInt,
+  expectKeys,
+  fail,
+  isPlainObject,
+  looksLikeHostMessage,
+  parseEnvelope,
+  validateReady,
+  type ParamsValidators,
+  type ParseResultOf,
+} from './validation';
+
+// ---- host -> webview -------------------------------------------------------------------------------------------
+
+export interface HostNotifications {
+  /** A new analysis to show; replaces the current one. */
+  'analysis/show': { analysis: Analysis; stale: boolean };
+  /** The document changed under the analysis: offsets may no longer match the text. */
+  'analysis/stale': { stale: boolean };
+  /** A run started or ended; shown in the header. */
+  'analysis/progress': { running: boolean; message?: string };
+  /** The editor cursor is on this token (null: on none). */
+  'editor/cursorToken': { tokenIndex: number | null };
+  /** An error to show in the panel (the host also shows a notification). */
+  'host/error': { message: string };
+}
+
+export type HostNotificationMethod = keyof HostNotifications;
+export type HostNotificationMessage<M extends HostNotificationMethod = HostNotificationMethod> = NotificationMessage<HostNotifications, M>;
+export type HostMessage = HostMessageOf<HostNotifications>;
+
+/** A typed host -> webview notification: `hostNotification('editor/cursorToken', { tokenIndex: 3 })`. */
+export const hostNotification = notificationBuilder<HostNotifications>();
+
+// ---- webview -> host -------------------------------------------------------------------------------------------
+
+export interface WebviewNotifications {
+  /** The handshake: the webview's script has run and its listener is installed. */
+  ready: ReadyParams;
+  /** The pointer is over this token in the webview (null: left the tokens); the host highlights its range. */
+  'token/hover': { tokenIndex: number | null };
+  /** The user clicked a token: select its range in the editor. */
+  'token/reveal': { tokenIndex: number };
+  /** The selected layer changed (kept for restore). */
+  'view/layer': { layer: number };
+}
+
+export interface WebviewRequests {
+  /** Save the current analysis as JSON through a save dialog. Result: the saved path or null when cancelled. */
+  'analysis/export': { format: 'json' };
+}
+
+export type WebviewNotificationMethod = keyof WebviewNotifications;
+export type WebviewRequestMethod = keyof WebviewRequests;
+export type WebviewMessage = WebviewMessageOf<WebviewNotifications, WebviewRequests>;
+
+const webview = webviewBuilders<WebviewNotifications, WebviewRequests>();
+/** A typed webview -> host notification (used by the webview's message client). */
+export const webviewNotification = webview.notification;
+/** A typed webview -> host request. */
+export const webviewRequest = webview.request;
+
+/** What the webview keeps in vscode.setState so the serializer can restore the panel after a reload. */
+export interface PanelState {
+  protocol: typeof PROTOCOL_VERSION;
+  analysis: Analysis | null;
+  layer: number;
+  heatmapValue: 'gates' | 'routerProbs';
+  view: 'chart' | 'table';
+}
+
+// ---- validation of what the webview posts ----------------------------------------------------------------------
+
+/** Upper bound for token indices when the caller gives no token count (far beyond any model's context). */
+export const MAX_TOKEN_INDEX = 1_000_000;
+/** Upper bound for layer indices when the caller gives no layer count. */
+export const MAX_LAYER_INDEX = 1_024;
+
+export type ParseResult = ParseResultOf<WebviewMessage>;
+
+/** Optional bounds from the current panel: indices must then be < tokenCount / < layerCount. */
+export interface ParseContext {
+  tokenCount?: number;
+  layerCount?: number;
+}
+
+const notificationValidators: ParamsValidators<WebviewNotifications, Required<ParseContext>> = {
+  ready: (p) => validateReady(p),
+  'token/hover': (p, ctx) => {
+    expectKeys(p, 'params', ['tokenIndex']);
+    if (p.tokenIndex === null) return { tokenIndex: null };
+    return { tokenIndex: expectInt(p.tokenIndex, 'params.tokenIndex', 0, ctx.tokenCount - 1) };
+  },
+  'token/reveal': (p, ctx) => {
+    expectKeys(p, 'params', ['tokenIndex']);
+    return { tokenIndex: expectInt(p.tokenIndex, 'params.tokenIndex', 0, ctx.tokenCount - 1) };
+  },
+  'view/layer': (p, ctx) => {
+    expectKeys(p, 'params', ['layer']);
+    return { layer: expectInt(p.layer, 'params.layer', 0, ctx.layerCount - 1) };
+  },
+};
+
+const requestValidators: ParamsValidators<WebviewRequests, Required<ParseContext>> = {
+  'analysis/export': (p) => {
+    expectKeys(p, 'params', ['format']);
+    if (p.format !== 'json') fail(`params.format: expected "json", got ${describe(p.format)}`);
+    return { format: 'json' };
+  },
+};
+
+function resolveContext(ctx: ParseContext | undefined): Required<ParseContext> {
+  const bound = (n: number | undefined, fallback: number): number =>
+    typeof n === 'number' && Number.isInteger(n) && n >= 0 ? Math.min(n, fallback + 1) : fallback + 1;
+  return { tokenCount: bound(ctx?.tokenCount, MAX_TOKEN_INDEX), layerCount: bound(ctx?.layerCount, MAX_LAYER_INDEX) };
+}
+
+/**
+ * Validates one message posted by the webview. Never throws. With `ctx`, token and layer indices must also be
+ * within the current analysis (tokenCount 0 rejects every token index).
+ */
+export function parseWebviewMessage(raw: unknown, ctx?: ParseContext): ParseResult {
+  return parseEnvelope<WebviewMessage, Required<ParseContext>>(raw, resolveContext(ctx), notificationValidators, requestValidators);
+}
+
+// ---- host -> webview (light checks) --------------------------------------------------------------------------------
+
+const HOST_METHODS: readonly HostNotificationMethod[] = [
+  'analysis/show',
+  'analysis/stale',
+  'analysis/progress',
+  'editor/cursorToken',
+  'host/error',
+];
+
+/** Whether `raw` looks like a HostMessage of this protocol version (envelope and method only, params unchecked). */
+export function isHostMessage(raw: unknown): raw is HostMessage {
+  return looksLikeHostMessage(raw, HOST_METHODS);
+}
+
+// ---- panel state ---------------------------------------------------------------------------------------------------
+
+/**
+ * Checks a PanelState read back from `getState()` or handed to a WebviewPanelSerializer. Returns null when the state
+ * is missing, from another protocol version or malformed; the analysis is checked structurally (top-level fields and
+ * array shapes), not value by value. The layer is clamped into the analysis.
+ */
+export function parsePanelState(raw: unknown): PanelState | null {
+  if (!isPlainObject(raw) || raw.protocol !== PROTOCOL_VERSION) return null;
+  const heatmapValue = raw.heatmapValue === 'routerProbs' ? 'routerProbs' : 'gates';
+  const view = raw.view === 'table' ? 'table' : 'chart';
+  let analysis: PanelState['analysis'] = null;
+  if (raw.analysis !== null && raw.analysis !== undefined) {
+    if (!looksLikeAnalysis(raw.analysis)) return null;
+    analysis = raw.analysis as PanelState['analysis'];
+  }
+  const layers = analysis ? analysis.layers.length : 0;
+  const layerRaw = typeof raw.layer === 'number' && Number.isInteger(raw.layer) ? raw.layer : 0;
+  const layer = layers === 0 ? 0 : Math.min(Math.max(layerRaw, 0), layers - 1);
+  return { protocol: PROTOCOL_VERSION, analysis, layer, heatmapValue, view };
+}
+
+/** Structural check of an Analysis: enough that the views can index it without throwing. */
+export function looksLikeAnalysis(a: unknown): boolean {
+  if (!isPlainObject(a)) return false;
+  const model = a.model;
+  if (!isPlainObject(model) || typeof model.name !== 'string' || !Array.isArray(model.labels)) return false;
+  if (!Number.isInteger(model.numExperts) || !Number.isInteger(model.numLayers) || !Number.isInteger(model.kMax)) return false;
+  if (!Array.isArray(a.tokens) || !Array.isArray(a.layers) || !isPlainObject(a.stats) || !isPlainObject(a.prediction)) return false;
+  if (!isPlainObject(a.provider) || !isPlainObject(a.timings)) return false;
+  const n = a.tokens.length;
+  for (const t of a.tokens) if (!isPlainObject(t) || typeof t.text !== 'string') return false;
+  for (const l of a.layers) {
+    if (!isPlainObject(l)) return false;
+    for (const key of ['importance', 'k', 'experts', 'gates', 'routerProbs'] as const) {
+      const arr = l[key];
+      if (!Array.isArray(arr) || arr.length !== n) return false;
+    }
+  }
+  const stats = a.stats;
+  return isPlainObject(stats.kHistogram) && Array.isArray(stats.expertLoad) && isPlainObject(stats.meanK);
+}

@@ -1,0 +1,180 @@
+/**
+ * The spot-check report: plain JSON data (snake_case keys, no NaN) that `damoe spot-check --json` writes, the HTML
+ * renderer (src/report/) draws, the spot-check panel shows and VS Code exports. It crosses every boundary (CLI JSON,
+ * host -> webview, webview state), so it lives here; the builder that fills it is src/core/spotcheck/report.ts.
+ * Field names are documented in docs/cli.md; change them only with SPOT_CHECK_REPORT_VERSION.
+ *
+ * Conventions (docs/cli.md):
+ * - routing statistics (K histogram, mean K, expert load, co-activation, FLOPs, per-label routing) count every
+ *   token the model routes, special tokens included, as `damoe analyze` does;
+ * - token lists (most/least important tokens) and the importance entropy are about the text: special tokens are
+ *   left out.
+ */
+import type { DatasetFormat, SkippedRow } from './dataset';
+
+export const SPOT_CHECK_REPORT_VERSION = 1;
+
+export interface SpotCheckExpertLoad {
+  layer: number;
+  /** Tokens routed to each expert. */
+  tokens: number[];
+  gate_mass: number[];
+  /** tokens[e] / (sum(tokens) / E): 1 is the fair share. */
+  utilisation: number[];
+  /** Experts that received no token. */
+  dead: number[];
+  /** Coefficient of variation of tokens over experts. */
+  cv: number;
+}
+
+export interface SpotCheckKHistogram {
+  /** per_layer[l][k]: tokens with K = k in layer l, k = 0..kMax. */
+  per_layer: number[][];
+  overall: number[];
+}
+
+export interface SpotCheckRoutingGroup {
+  /** The group's label: the dataset label (routing_by_label) or the predicted model label (routing_by_prediction). */
+  label: string;
+  /** The model label the dataset label maps to; null when it does not map (always the label itself for predictions). */
+  model_label: string | null;
+  /** Examples in the group. */
+  n: number;
+  /** Tokens counted (special tokens included). */
+  tokens: number;
+  mean_k: { per_layer: number[]; overall: number };
+  k_histogram: SpotCheckKHistogram;
+  expert_load: SpotCheckExpertLoad[];
+}
+
+export interface TokenImportanceEntry {
+  /** The token's vocabulary string (`##ing`, `Ġthe`). */
+  token: string;
+  /** Occurrences in the sample (content tokens only). */
+  count: number;
+  /** Mean over its occurrences of the token's importance averaged over layers. */
+  mean_importance: number;
+}
+
+export interface SpotCheckExample {
+  line: number;
+  /** The text, cut to a snippet (ending in … when cut). */
+  text: string;
+  pair: string | null;
+  /** The label as written in the dataset; null when the row has none. */
+  label: string | null;
+  /** The model label the dataset label maps to; null when it has none or does not map. */
+  gold: string | null;
+  predicted: string;
+  /** Probability of the predicted class. */
+  confidence: number;
+  /** null when there is no mapped label. */
+  correct: boolean | null;
+  /** Mean K over all tokens and layers (special tokens included). */
+  mean_k: number;
+  /** Shannon entropy (bits) of the content tokens' importance (mean over layers) normalised to sum to 1; null when not available. */
+  importance_entropy: number | null;
+  /** Tokens of the example, special tokens included. */
+  tokens: number;
+  /** Windows the text was split into (1 when it fitted). */
+  windows: number;
+}
+
+export type LabelMappingStrategy = 'exact' | 'case-insensitive' | 'index' | 'mixed' | 'none' | 'no-labels';
+
+export interface LabelMapping {
+  strategy: LabelMappingStrategy;
+  /** One entry per distinct dataset label value in the sample. */
+  pairs: { dataset_label: string; model_label: string | null; by: 'exact' | 'case-insensitive' | 'index' | null }[];
+  /** Why accuracy is null, or how labels were matched when it was not by name. */
+  note: string | null;
+}
+
+export interface SpotCheckConfusion {
+  /** Row names: model labels when dataset labels map to them, else the dataset label values. */
+  rows: string[];
+  rows_are: 'model-labels' | 'dataset-labels';
+  /** Column names: the model labels (predictions). */
+  columns: string[];
+  /** matrix[row][column]: examples with that label predicted as that column. */
+  matrix: number[][];
+}
+
+export interface SpotCheckReport {
+  version: typeof SPOT_CHECK_REPORT_VERSION;
+  kind: 'damoe-spot-check';
+  created_at: string;
+  dataset: {
+    path: string;
+    format: DatasetFormat;
+    /** Header columns (TSV/CSV) or first JSON object's keys; null for plain text. */
+    columns: string[] | null;
+    text_column: string;
+    pair_column: string | null;
+    label_column: string | null;
+    /** Data rows read (good and skipped). */
+    rows: number;
+    /** Good records (the sampling population). */
+    records: number;
+  };
+  sample: {
+    requested: number | 'all';
+    seed: number | string;
+    /** Examples in the sample (the run's total). */
+    size: number;
+    stratified: boolean;
+    strata: { label: string | null; seen: number; taken: number }[];
+    note: string | null;
+  };
+  model: {
+    name: string;
+    path: string;
+    router_kind: string;
+    num_layers: number;
+    num_experts: number;
+    k_max: number;
+    labels: string[];
+    max_sequence_length: number;
+    importance_available: boolean;
+  };
+  execution_provider: { requested: string; used: string; skipped: { provider: string; reason: string }[] };
+  threads: number | null;
+  /** Model worker processes the run was spread over (single-threaded each when more than 1). */
+  workers: number;
+  /** Examples analysed (less than sample.size when cancelled, or when some failed). */
+  n: number;
+  cancelled: boolean;
+  /** Rows skipped by the reader (bad rows) and examples the model could not run; first MAX_SKIPPED_LISTED listed. */
+  skipped: { count: number; reader: number; run: number; first: SkippedRow[] };
+  /** Share of labelled examples predicted correctly; null without labels or when labels do not map. */
+  accuracy: number | null;
+  /** Analysed examples that have a label. */
+  labelled: number;
+  correct: number | null;
+  label_mapping: LabelMapping;
+  confusion: SpotCheckConfusion | null;
+  predicted_counts: { label: string; count: number }[];
+  /** Tokens counted in the routing statistics (special tokens included). */
+  tokens: number;
+  k_histogram: SpotCheckKHistogram;
+  mean_k: { per_layer: number[]; overall: number };
+  expert_load: SpotCheckExpertLoad[];
+  /** co_activation[l][i][j]: tokens routed to both i and j in layer l. */
+  co_activation: number[][][];
+  flops: { spent: number; fixed_top_k_max: number; fixed_top_2: number; per_expert_token: number; unit: 'flops' | 'expert-evaluations' };
+  /** Routing per dataset label (empty without labels). */
+  routing_by_label: SpotCheckRoutingGroup[];
+  /** Routing per predicted label. */
+  routing_by_prediction: SpotCheckRoutingGroup[];
+  token_importance: {
+    available: boolean;
+    min_count: number;
+    special_tokens: 'excluded';
+    distinct_tokens: number;
+    most: TokenImportanceEntry[];
+    least: TokenImportanceEntry[];
+  };
+  examples: SpotCheckExample[];
+  examples_per_second: number;
+  elapsed_ms: number;
+}
