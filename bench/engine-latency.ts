@@ -49,8 +49,7 @@ function torchLatency(source: TorchSource, threads: number, iters: number, input
   if (r.error) return { ok: false as const, reason: `cannot run /usr/bin/python3: ${r.error.message}` };
   try {
     return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as
-      | { ok: true; ms: Record<string, { median: number; p90: number }>; torch: string; threads: number }
-      | { ok: false; reason: string };
+      { ok: true; ms: Record<string, { median: number; p90: number }>; torch: string; threads: number } | { ok: false; reason: string };
   } catch {
     return { ok: false as const, reason: `the PyTorch script failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` };
   }
@@ -109,7 +108,9 @@ async function main(): Promise<void> {
 
   console.log(`Engine latency, batch 1, ${threads} thread(s), ${iters} iterations after 3 warm-ups`);
   console.log(`model: ${modelDir} (onnxruntime-node, cpu, in the worker process)`);
-  console.log(`pytorch: ${torch.ok ? `${source.runDir}/best.pt ${JSON.stringify(source.routerOverrides)} (torch ${torch.torch}, ${torch.threads} threads, eager, inference_mode)` : 'n/a'}`);
+  console.log(
+    `pytorch: ${torch.ok ? `${source.runDir}/best.pt ${JSON.stringify(source.routerOverrides)} (torch ${torch.torch}, ${torch.threads} threads, eager, inference_mode)` : 'n/a'}`,
+  );
   const header = ['T', 'engine median ms', 'engine p90 ms', 'model run median ms', 'PyTorch median ms', 'PyTorch / engine'];
   const body = rows.map((r) => {
     const e = median(r.endToEnd);
@@ -128,7 +129,9 @@ async function main(): Promise<void> {
   console.log(line(header));
   console.log(line(widths.map((w) => '-'.repeat(w))));
   body.forEach((b) => console.log(line(b)));
-  console.log('engine = tokenize + IPC + onnxruntime + analysis; model run = worker round trip (IPC + onnxruntime); ratio > 1: engine faster');
+  console.log(
+    'engine = tokenize + IPC + onnxruntime + analysis; model run = worker round trip (IPC + onnxruntime); ratio > 1: engine faster',
+  );
   for (const n of notes) console.log(n);
 }
 

@@ -18,6 +18,7 @@ export function torchSourceFor(root: string, modelDir: string, runDirOverride?: 
   } catch {
     // No metrics.json (a model of the user's own): fall back to the naming convention of training/train.sh.
   }
-  const runDir = runDirOverride ?? (recorded.run_dir ? path.join(root, recorded.run_dir) : path.join(root, 'training', 'runs', path.basename(modelDir)));
+  const runDir =
+    runDirOverride ?? (recorded.run_dir ? path.join(root, recorded.run_dir) : path.join(root, 'training', 'runs', path.basename(modelDir)));
   return { runDir, routerOverrides: recorded.router_overrides ?? {} };
 }

@@ -119,9 +119,26 @@ async function memoryCheck(rows: number, modelDir: string, threads: number, note
     const file = path.join(dir, 'big.tsv');
     const t0 = performance.now();
     await writeBigTsv(file, rows);
-    console.log(`\nmemory: generated ${rows.toLocaleString('en-US')} rows (${(fs.statSync(file).size / MB).toFixed(0)} MB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `\nmemory: generated ${rows.toLocaleString('en-US')} rows (${(fs.statSync(file).size / MB).toFixed(0)} MB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
     const main = path.join(ROOT, 'out', 'src', 'cli', 'main.js');
-    const args = ['spot-check', file, '--sample', '1000', '--seed', '1', '--model', modelDir, '--provider', 'cpu', '--threads', String(threads), '--json', path.join(dir, 'r.json')];
+    const args = [
+      'spot-check',
+      file,
+      '--sample',
+      '1000',
+      '--seed',
+      '1',
+      '--model',
+      modelDir,
+      '--provider',
+      'cpu',
+      '--threads',
+      String(threads),
+      '--json',
+      path.join(dir, 'r.json'),
+    ];
     // Runs the CLI in a node process that reports its own peak RSS (the model worker is a separate process).
     const wrapper =
       `require(${JSON.stringify(main)}).run(${JSON.stringify(args)}).then((c) => {` +
@@ -185,7 +202,9 @@ async function main(): Promise<void> {
   }
   let data = values.data ?? path.join(ROOT, '..', 'shared', 'data', 'sst2', 'dev.tsv');
   if (!fs.existsSync(data)) {
-    notes.push(`DATA MISSING: ${data} does not exist (../shared/data is not part of the repository); the 31-row test fixture is used instead.`);
+    notes.push(
+      `DATA MISSING: ${data} does not exist (../shared/data is not part of the repository); the 31-row test fixture is used instead.`,
+    );
     data = path.join(ROOT, 'test', 'fixtures', 'datasets', 'sst2-sample.tsv');
   }
   const torchSource = torchSourceFor(ROOT, modelDir, values['checkpoint-run']);
@@ -210,7 +229,12 @@ async function main(): Promise<void> {
     poolStartMs = performance.now() - poolT0;
     if (workers > 1 && pooled < workers) notes.push(`POOL: only ${pooled} of ${workers} workers started`);
     // Warm-up (not timed).
-    await runSpotCheck(engine, records.slice(0, Math.min(64, records.length)), new SpotCheckReportBuilder(engine.model), { batchSize, workers, chunkSize, pipelineDepth });
+    await runSpotCheck(engine, records.slice(0, Math.min(64, records.length)), new SpotCheckReportBuilder(engine.model), {
+      batchSize,
+      workers,
+      chunkSize,
+      pipelineDepth,
+    });
     const builder = new SpotCheckReportBuilder(engine.model);
     const workerPids = [engine.workerPid, ...engine.batchWorkerPids].filter((p): p is number => p !== undefined);
     const workerCpu0 = workerPids.map(processCpuMs);
@@ -222,7 +246,16 @@ async function main(): Promise<void> {
     engineSeconds = run.elapsedMs / 1000;
     engineEps = run.examplesPerSecond;
     const report = builder.build({
-      dataset: { path: dataset.path, format: dataset.format, columns: dataset.columns, text_column: dataset.resolved.text, pair_column: dataset.resolved.pair, label_column: dataset.resolved.label, rows: dataset.report.rows, records: dataset.report.records },
+      dataset: {
+        path: dataset.path,
+        format: dataset.format,
+        columns: dataset.columns,
+        text_column: dataset.resolved.text,
+        pair_column: dataset.resolved.pair,
+        label_column: dataset.resolved.label,
+        rows: dataset.report.rows,
+        records: dataset.report.records,
+      },
       sample: { requested: sample, seed: 0, size: records.length, stratified: drawn.stratified, strata: drawn.strata, note: drawn.note },
       provider: engine.provider,
       threads,
@@ -237,9 +270,16 @@ async function main(): Promise<void> {
   }
 
   console.log(`Spot-check throughput: ${records.length} examples from ${data}`);
-  console.log(`model: ${modelDir} (onnxruntime-node, cpu, ${threads} thread(s), batch ${batchSize}, length-bucketed chunks of ${chunkSize ?? defaultChunkSize(records.length)}, ${pipelineDepth ?? DEFAULT_PIPELINE_DEPTH} in flight, ${workers} worker(s))`);
-  console.log(`engine (tokenize + IPC + onnxruntime + contract checks + report stats): ${engineEps.toFixed(1)} examples/s (${engineSeconds.toFixed(2)} s)` + `${accuracy !== null ? `, accuracy ${(100 * accuracy).toFixed(2)}%` : ''}`);
-  console.log(`  main process CPU during the run: ${mainCpuSeconds.toFixed(2)} s (tokenizing, reading results, statistics); model workers: ${workers}${workers > 1 ? ` (pool started in ${poolStartMs.toFixed(0)} ms, not timed)` : ''}`);
+  console.log(
+    `model: ${modelDir} (onnxruntime-node, cpu, ${threads} thread(s), batch ${batchSize}, length-bucketed chunks of ${chunkSize ?? defaultChunkSize(records.length)}, ${pipelineDepth ?? DEFAULT_PIPELINE_DEPTH} in flight, ${workers} worker(s))`,
+  );
+  console.log(
+    `engine (tokenize + IPC + onnxruntime + contract checks + report stats): ${engineEps.toFixed(1)} examples/s (${engineSeconds.toFixed(2)} s)` +
+      `${accuracy !== null ? `, accuracy ${(100 * accuracy).toFixed(2)}%` : ''}`,
+  );
+  console.log(
+    `  main process CPU during the run: ${mainCpuSeconds.toFixed(2)} s (tokenizing, reading results, statistics); model workers: ${workers}${workers > 1 ? ` (pool started in ${poolStartMs.toFixed(0)} ms, not timed)` : ''}`,
+  );
   console.log(`  model workers' CPU during the run: ${workerCpuSeconds.map((x) => `${x.toFixed(2)} s`).join(', ')}`);
 
   if (values['skip-torch']) notes.push('PYTORCH SKIPPED (--skip-torch)');
@@ -283,7 +323,9 @@ async function main(): Promise<void> {
       }
     }
   }
-  console.log(`target >= 1,500 examples/s: ${engineEps >= 1500 ? 'met' : 'NOT met'} on this machine (${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)})`);
+  console.log(
+    `target >= 1,500 examples/s: ${engineEps >= 1500 ? 'met' : 'NOT met'} on this machine (${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)})`,
+  );
 
   if (values['skip-memory']) notes.push('MEMORY CHECK SKIPPED (--skip-memory)');
   else await memoryCheck(memoryRows, modelDir, threads, notes);

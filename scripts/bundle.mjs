@@ -7,8 +7,7 @@
  *   node scripts/bundle.mjs --watch         rebuild on change
  *   node scripts/bundle.mjs --only=webview  only entries whose name starts with one of the given prefixes (comma list)
  *
- * Entries whose source is `optional` and missing are skipped (written by other people, may not exist yet).
- * To add a webview (e.g. a spot-check panel), add one line to ENTRIES.
+ * Every entry must exist: a missing entry fails the build. To add a webview, add one line to ENTRIES.
  */
 import * as esbuild from 'esbuild';
 import { existsSync, rmSync } from 'node:fs';
@@ -19,17 +18,21 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const production = args.includes('--production');
 const watch = args.includes('--watch');
-const only = (args.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? '')
-  .split(',')
-  .filter(Boolean);
+const only = (args.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? '').split(',').filter(Boolean);
 
 const node = { platform: 'node', format: 'cjs', target: 'node20' };
 const webview = { platform: 'browser', format: 'iife', target: ['chrome114'] };
 
 /** name, entry (repo-relative), outfile, options; CSS imported by a webview entry lands next to its .js. */
 const ENTRIES = [
-  { name: 'extension', entry: 'src/extension/extension.ts', outfile: 'dist/extension.js', optional: true, ...node, external: ['vscode', 'onnxruntime-node'] },
-  { name: 'worker', entry: 'src/core/runtime/worker.ts', outfile: 'dist/worker.js', optional: true, ...node, external: ['onnxruntime-node'] },
+  {
+    name: 'extension',
+    entry: 'src/extension/extension.ts',
+    outfile: 'dist/extension.js',
+    ...node,
+    external: ['vscode', 'onnxruntime-node'],
+  },
+  { name: 'worker', entry: 'src/core/runtime/worker.ts', outfile: 'dist/worker.js', ...node, external: ['onnxruntime-node'] },
   { name: 'webview-routing', entry: 'src/webview/routing/main.ts', outfile: 'dist/webview/routing.js', ...webview },
   { name: 'webview-spotcheck', entry: 'src/webview/spotcheck/main.ts', outfile: 'dist/webview/spotcheck.js', ...webview },
 ];
@@ -63,10 +66,6 @@ const contexts = [];
 let failed = false;
 for (const e of selected) {
   if (!existsSync(join(root, e.entry))) {
-    if (e.optional) {
-      console.log(`bundle: skip ${e.name} (${e.entry} does not exist)`);
-      continue;
-    }
     console.error(`bundle: ${e.name}: missing ${e.entry}`);
     failed = true;
     continue;
@@ -79,12 +78,14 @@ for (const e of selected) {
   if (watch) {
     const ctx = await esbuild.context({
       ...options(e),
-      plugins: [{
-        name: 'log',
-        setup(b) {
-          b.onEnd((r) => console.log(`bundle: ${e.name} ${r.errors.length ? `failed (${r.errors.length} errors)` : 'rebuilt'}`));
+      plugins: [
+        {
+          name: 'log',
+          setup(b) {
+            b.onEnd((r) => console.log(`bundle: ${e.name} ${r.errors.length ? `failed (${r.errors.length} errors)` : 'rebuilt'}`));
+          },
         },
-      }],
+      ],
     });
     await ctx.watch();
     contexts.push(ctx);

@@ -13,9 +13,15 @@ const walk = (dir) => {
   }
 };
 for (const r of roots) {
-  if (!existsSync(r)) { console.error(`run-node-tests: ${r} does not exist (build first: npm run build)`); process.exit(2); }
+  if (!existsSync(r)) {
+    console.error(`run-node-tests: ${r} does not exist (build first: npm run build)`);
+    process.exit(2);
+  }
   walk(r);
 }
-if (files.length === 0) { console.error(`run-node-tests: no *.test.js under ${roots.join(', ')}`); process.exit(2); }
+if (files.length === 0) {
+  console.error(`run-node-tests: no *.test.js under ${roots.join(', ')}`);
+  process.exit(2);
+}
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: build, Python tests, Node unit and integration tests (real onnxruntime-node
+# The whole test suite, as CI runs it: build, lint (ESLint with the layer boundaries, Prettier), Python tests, Node unit and integration tests (real onnxruntime-node
 # and the shipped model), the VSIX, and end-to-end tests in a real VS Code (code-server) driven by Chromium.
 # Prints each phase's time. Exits non-zero if any phase fails.
 set -uo pipefail
@@ -14,6 +14,7 @@ run_phase() {
 }
 
 run_phase build npm run --silent build
+run_phase lint npm run --silent lint
 run_phase python-tests bash -c 'cd training && /usr/bin/python3 -m unittest discover -s tests -t . 2>&1 | grep -v -e Warning -e "^  "'
 run_phase node-tests node scripts/run-node-tests.mjs out/test/unit out/test/integration
 run_phase package npm run --silent package

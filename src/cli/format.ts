@@ -6,8 +6,10 @@ const TOKEN_WIDTH = 16;
 
 /** Token text safe for one table cell: control characters shown as escapes, long pieces cut. */
 export function cellText(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  const shown = JSON.stringify(text).slice(1, -1).replace(/[\u0000-\u001f]/g, '?');
+  const shown = JSON.stringify(text)
+    .slice(1, -1)
+    // eslint-disable-next-line no-control-regex -- control characters are what this replaces
+    .replace(/[\u0000-\u001f]/g, '?');
   return shown.length > TOKEN_WIDTH ? `${shown.slice(0, TOKEN_WIDTH - 1)}…` : shown;
 }
 
@@ -18,7 +20,11 @@ function pad(s: string, width: number, right = false): string {
 
 function renderTable(header: string[], rows: string[][], rightAligned: boolean[]): string {
   const widths = header.map((h, c) => Math.max([...h].length, ...rows.map((r) => [...r[c]].length)));
-  const line = (cells: string[]): string => cells.map((cell, c) => pad(cell, widths[c], rightAligned[c])).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, c) => pad(cell, widths[c], rightAligned[c]))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -80,7 +86,9 @@ export function summary(a: Analysis): string {
   }
   if (a.windowing) {
     const w = a.windowing;
-    lines.push(`Windowing:   ${w.windows} windows of ${w.windowTokens} tokens, ${w.overlapTokens} shared; prediction = mean of window probabilities`);
+    lines.push(
+      `Windowing:   ${w.windows} windows of ${w.windowTokens} tokens, ${w.overlapTokens} shared; prediction = mean of window probabilities`,
+    );
   }
   lines.push(`Provider:    ${providerLine(a.provider)}`);
   const t = a.timings;

@@ -87,7 +87,9 @@ export function parseContractMetadata(rawValue: string | undefined): MetadataChe
   } catch (e) {
     return {
       metadata: null,
-      violations: [`metadata "${CONTRACT_METADATA_KEY}": expected a JSON document, found malformed JSON (${(e as Error).message})${see('metadata')}`],
+      violations: [
+        `metadata "${CONTRACT_METADATA_KEY}": expected a JSON document, found malformed JSON (${(e as Error).message})${see('metadata')}`,
+      ],
     };
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
@@ -209,11 +211,14 @@ export function checkModelIO(inputs: readonly TensorInfo[], outputs: readonly Te
   for (const name of ['input_ids', 'attention_mask']) {
     const t = inputs.find((i) => i.name === name);
     if (!t) {
-      violations.push(`input "${name}": expected an int64 [B, T] input, found no input of that name (inputs: ${inputs.map((i) => i.name).join(', ') || 'none'})${see('inputs')}`);
+      violations.push(
+        `input "${name}": expected an int64 [B, T] input, found no input of that name (inputs: ${inputs.map((i) => i.name).join(', ') || 'none'})${see('inputs')}`,
+      );
       continue;
     }
     if (t.type !== 'int64') violations.push(`input "${name}": expected dtype int64, found ${t.type}${see('inputs')}`);
-    if (t.shape.length > 0 && t.shape.length !== 2) violations.push(`input "${name}": expected rank 2 [B, T], found rank ${t.shape.length} [${t.shape.join(', ')}]${see('inputs')}`);
+    if (t.shape.length > 0 && t.shape.length !== 2)
+      violations.push(`input "${name}": expected rank 2 [B, T], found rank ${t.shape.length} [${t.shape.join(', ')}]${see('inputs')}`);
     else if (t.shape.length === 2 && (isFixed(t.shape[0]) || isFixed(t.shape[1]))) {
       violations.push(`input "${name}": expected dynamic B and T axes, found fixed shape [${t.shape.join(', ')}]${see('inputs')}`);
     }
@@ -240,20 +245,26 @@ export function checkModelIO(inputs: readonly TensorInfo[], outputs: readonly Te
     const t = outputs.find((o) => o.name === exp.name);
     const section = routingSource === 'router_logits' ? 'models-that-only-expose-router_logits' : 'outputs';
     if (!t) {
-      violations.push(`output "${exp.name}": expected ${exp.type} [${exp.dims.join(', ')}], found no output of that name (outputs: ${outputs.map((o) => o.name).join(', ') || 'none'})${see(section)}`);
+      violations.push(
+        `output "${exp.name}": expected ${exp.type} [${exp.dims.join(', ')}], found no output of that name (outputs: ${outputs.map((o) => o.name).join(', ') || 'none'})${see(section)}`,
+      );
       continue;
     }
     if (t.type !== exp.type) violations.push(`output "${exp.name}": expected dtype ${exp.type}, found ${t.type}${see(section)}`);
     if (t.shape.length === 0) continue; // rank unknown to onnxruntime; checked on the first run
     if (t.shape.length !== exp.dims.length) {
-      violations.push(`output "${exp.name}": expected rank ${exp.dims.length} [${exp.dims.join(', ')}], found rank ${t.shape.length} [${t.shape.join(', ')}]${see(section)}`);
+      violations.push(
+        `output "${exp.name}": expected rank ${exp.dims.length} [${exp.dims.join(', ')}], found rank ${t.shape.length} [${t.shape.join(', ')}]${see(section)}`,
+      );
       continue;
     }
     exp.dims.forEach((d, i) => {
       const want = sizes[d];
       const got = t.shape[i];
       if (want !== undefined && isFixed(got) && got !== want) {
-        violations.push(`output "${exp.name}": dimension ${i} (${d}) must equal metadata ${sizeKey[d]} = ${want}, found ${got}${see(section)}`);
+        violations.push(
+          `output "${exp.name}": dimension ${i} (${d}) must equal metadata ${sizeKey[d]} = ${want}, found ${got}${see(section)}`,
+        );
       }
     });
   }
@@ -338,10 +349,13 @@ export function checkRoutingInvariants(r: RoutingArrays, kMax: number, routerKin
       }
       const where = `layer ${l}, position ${t}`;
       if (r.mask[t]) {
-        if (k !== nonzero) report(`output "expert_count" (${where}): expected the number of non-zero expert_gates (${nonzero}), found ${k}`);
+        if (k !== nonzero)
+          report(`output "expert_count" (${where}): expected the number of non-zero expert_gates (${nonzero}), found ${k}`);
         if (k < 1 || k > kMax) report(`output "expert_count" (${where}): expected 1..${kMax} on a real token, found ${k}`);
-        else if (routerKind === 'top-k' && k !== kMax) report(`output "expert_count" (${where}): expected k = ${kMax} for a top-k router, found ${k}`);
-        if (!(Math.abs(probSum - 1) <= 1e-3)) report(`output "router_probs" (${where}): expected a row summing to 1 (±1e-3), found ${probSum.toFixed(4)}`);
+        else if (routerKind === 'top-k' && k !== kMax)
+          report(`output "expert_count" (${where}): expected k = ${kMax} for a top-k router, found ${k}`);
+        if (!(Math.abs(probSum - 1) <= 1e-3))
+          report(`output "router_probs" (${where}): expected a row summing to 1 (±1e-3), found ${probSum.toFixed(4)}`);
       } else {
         if (k !== 0) report(`output "expert_count" (${where}): expected 0 on padding, found ${k}`);
         if (nonzero !== 0) report(`output "expert_gates" (${where}): expected all 0 on padding, found ${nonzero} non-zero`);

@@ -39,7 +39,11 @@ export type EngineErrorCode =
   | 'invalid-option';
 
 export class EngineError extends Error {
-  constructor(readonly code: EngineErrorCode, message: string, readonly details?: string[]) {
+  constructor(
+    readonly code: EngineErrorCode,
+    message: string,
+    readonly details?: string[],
+  ) {
     super(message);
     this.name = 'EngineError';
   }

@@ -114,14 +114,20 @@ function validateOptions(options: CreateEngineOptions): void {
 export function resolveModelDir(modelDir: string | undefined): string {
   const dir = modelDir !== undefined ? path.resolve(modelDir) : defaultModelDir();
   if (!dir) {
-    throw new EngineError('model-not-found', 'Cannot locate the shipped models: the damoe-inspector package root was not found. Pass a model directory.');
+    throw new EngineError(
+      'model-not-found',
+      'Cannot locate the shipped models: the damoe-inspector package root was not found. Pass a model directory.',
+    );
   }
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     const hint = modelDir === undefined ? ' The shipped model has not been installed or trained yet; pass a model directory instead.' : '';
     throw new EngineError('model-not-found', `Model directory not found: ${dir}.${hint}`);
   }
   if (!fs.existsSync(path.join(dir, MODEL_FILE))) {
-    throw new EngineError('model-not-found', `No ${MODEL_FILE} in ${dir}: a model directory holds model.onnx and its tokenizer (see ${CONTRACT_DOC}).`);
+    throw new EngineError(
+      'model-not-found',
+      `No ${MODEL_FILE} in ${dir}: a model directory holds model.onnx and its tokenizer (see ${CONTRACT_DOC}).`,
+    );
   }
   return dir;
 }
@@ -290,7 +296,8 @@ export class DamoeEngine implements Engine {
    * is logged and the pool is smaller.
    */
   async startBatchWorkers(workers: number): Promise<number> {
-    if (!Number.isInteger(workers) || workers < 1) throw new EngineError('invalid-option', `workers must be a whole number >= 1, got ${workers}`);
+    if (!Number.isInteger(workers) || workers < 1)
+      throw new EngineError('invalid-option', `workers must be a whole number >= 1, got ${workers}`);
     if (workers === 1 || this.provider.used !== 'cpu') return 0;
     const own = this.interactiveIsBatchWorker ? 1 : 0;
     const grow = async (): Promise<void> => {
@@ -298,7 +305,13 @@ export class DamoeEngine implements Engine {
       if (missing <= 0 || this.disposed) return;
       const started = await Promise.allSettled(
         Array.from({ length: missing }, () =>
-          ModelRuntime.start({ modelPath: this.contract.modelPath, provider: 'cpu', threads: 1, workerPath: this.options.workerPath, log: this.options.log }),
+          ModelRuntime.start({
+            modelPath: this.contract.modelPath,
+            provider: 'cpu',
+            threads: 1,
+            workerPath: this.options.workerPath,
+            log: this.options.log,
+          }),
         ),
       );
       for (const s of started) {
@@ -370,7 +383,11 @@ export class DamoeEngine implements Engine {
     }
     const windowEncodings = plan.windows.map((w) => this.tokenizer.postProcess(a.slice(w.start, w.end), b));
     const merged = this.tokenizer.postProcess(a, b);
-    const sources = mapMergedTokens(merged.tokens, windowEncodings.map((e) => e.tokens), plan);
+    const sources = mapMergedTokens(
+      merged.tokens,
+      windowEncodings.map((e) => e.tokens),
+      plan,
+    );
     return {
       request,
       tokens: merged.tokens,

@@ -61,28 +61,73 @@ export function describeError(e: unknown, modelDir: string): UserError {
   const base = { details, dropEngine: false, code: e.code };
   switch (e.code) {
     case 'model-not-found':
-      return { ...base, severity: 'error', message: `DA-MoE: no usable model at ${modelDir}: ${oneLine(e.message)} Pick a model with “Select Model”.`, actions: ['Select Model', 'Show Output'] };
+      return {
+        ...base,
+        severity: 'error',
+        message: `DA-MoE: no usable model at ${modelDir}: ${oneLine(e.message)} Pick a model with “Select Model”.`,
+        actions: ['Select Model', 'Show Output'],
+      };
     case 'contract-violation': {
       const n = details.length;
       const first = n > 0 ? ` ${oneLine(details[0], 400)}${n > 1 ? ` (+${n - 1} more in the output)` : ''}` : ` ${oneLine(e.message)}`;
-      return { ...base, severity: 'error', message: `DA-MoE: the model at ${modelDir} does not follow the model contract:${first} Pick another model.`, actions: ['Select Model', 'Show Output'] };
+      return {
+        ...base,
+        severity: 'error',
+        message: `DA-MoE: the model at ${modelDir} does not follow the model contract:${first} Pick another model.`,
+        actions: ['Select Model', 'Show Output'],
+      };
     }
     case 'tokenizer':
-      return { ...base, severity: 'error', message: `DA-MoE: the model's tokenizer could not be used: ${oneLine(e.message)} Pick another model.`, actions: ['Select Model', 'Show Output'] };
+      return {
+        ...base,
+        severity: 'error',
+        message: `DA-MoE: the model's tokenizer could not be used: ${oneLine(e.message)} Pick another model.`,
+        actions: ['Select Model', 'Show Output'],
+      };
     case 'empty-text':
       return { ...base, severity: 'info', message: 'DA-MoE: nothing to analyse — select some text first.', actions: [] };
     case 'worker-crashed':
-      return { ...base, dropEngine: true, severity: 'error', message: `DA-MoE: the model runtime stopped unexpectedly (${oneLine(e.message, 120)}). Run “Analyze Routing” again to restart it.`, actions: ['Show Output'] };
+      return {
+        ...base,
+        dropEngine: true,
+        severity: 'error',
+        message: `DA-MoE: the model runtime stopped unexpectedly (${oneLine(e.message, 120)}). Run “Analyze Routing” again to restart it.`,
+        actions: ['Show Output'],
+      };
     case 'provider-unavailable':
-      return { ...base, dropEngine: true, severity: 'error', message: `DA-MoE: ${oneLine(e.message)} Set “damoe.executionProvider” to auto or cpu.`, actions: ['Open Settings', 'Show Output'], settingsQuery: 'damoe.executionProvider' };
+      return {
+        ...base,
+        dropEngine: true,
+        severity: 'error',
+        message: `DA-MoE: ${oneLine(e.message)} Set “damoe.executionProvider” to auto or cpu.`,
+        actions: ['Open Settings', 'Show Output'],
+        settingsQuery: 'damoe.executionProvider',
+      };
     case 'invalid-option':
-      return { ...base, severity: 'error', message: `DA-MoE: ${oneLine(e.message)} Fix it in the DA-MoE settings.`, actions: ['Open Settings', 'Show Output'], settingsQuery: 'damoe.' };
+      return {
+        ...base,
+        severity: 'error',
+        message: `DA-MoE: ${oneLine(e.message)} Fix it in the DA-MoE settings.`,
+        actions: ['Open Settings', 'Show Output'],
+        settingsQuery: 'damoe.',
+      };
     case 'input-too-long':
       return { ...base, severity: 'warning', message: `DA-MoE: ${oneLine(e.message)} Select less text.`, actions: [] };
     case 'model-load-failed':
-      return { ...base, dropEngine: true, severity: 'error', message: `DA-MoE: the model at ${modelDir} could not be loaded: ${oneLine(e.message)} Pick another model, or check that it runs in onnxruntime.`, actions: ['Select Model', 'Show Output'] };
+      return {
+        ...base,
+        dropEngine: true,
+        severity: 'error',
+        message: `DA-MoE: the model at ${modelDir} could not be loaded: ${oneLine(e.message)} Pick another model, or check that it runs in onnxruntime.`,
+        actions: ['Select Model', 'Show Output'],
+      };
     case 'inference-failed':
-      return { ...base, severity: 'error', message: `DA-MoE: the model failed on this text: ${oneLine(e.message)}`, actions: ['Show Output'] };
+      return {
+        ...base,
+        severity: 'error',
+        message: `DA-MoE: the model failed on this text: ${oneLine(e.message)}`,
+        actions: ['Show Output'],
+      };
     case 'cancelled':
       return { ...base, severity: 'info', message: 'DA-MoE: analysis cancelled.', actions: [] };
     default:

@@ -22,7 +22,9 @@ export function activate(context: vscode.ExtensionContext): InspectorTestApi {
     vscode.commands.registerCommand('damoe.showOutput', () => ins.showOutput()),
     vscode.commands.registerCommand('damoe.spotCheck', (...args: unknown[]) => ins.spotCheck(...args)),
   );
-  ins.log.info(`DA-MoE Inspector ${context.extension.packageJSON.version ?? ''} activated (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'restricted'}).`);
+  ins.log.info(
+    `DA-MoE Inspector ${context.extension.packageJSON.version ?? ''} activated (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'restricted'}).`,
+  );
   return ins.testApi();
 }
 

@@ -51,7 +51,12 @@ function baseName(p: string): string {
 }
 
 /** Vertical bar chart (K histogram): one bar per bin, counts on hover and under the axis. */
-function barChart(values: readonly number[], labels: readonly string[], caption: string, opts: { width?: number; height?: number } = {}): string {
+function barChart(
+  values: readonly number[],
+  labels: readonly string[],
+  caption: string,
+  opts: { width?: number; height?: number } = {},
+): string {
   const w = opts.width ?? 240;
   const h = opts.height ?? 120;
   const pad = { l: 6, r: 6, t: 16, b: 20 };
@@ -123,8 +128,10 @@ function heatmap(matrix: readonly number[][], caption: string): string {
         .join(''),
     )
     .join('');
-  const ticks = Array.from({ length: E }, (_, i) =>
-    `<text x="${off + i * cell + cell / 2}" y="14" class="axis">${i}</text><text x="${off - 4}" y="${off + i * cell + cell / 2 + 4}" class="axis right">${i}</text>`,
+  const ticks = Array.from(
+    { length: E },
+    (_, i) =>
+      `<text x="${off + i * cell + cell / 2}" y="14" class="axis">${i}</text><text x="${off - 4}" y="${off + i * cell + cell / 2 + 4}" class="axis right">${i}</text>`,
   ).join('');
   return `<figure class="chart"><svg viewBox="0 0 ${size} ${size}" width="${size}" height="${size}" role="img" aria-label="${e(caption)}">${ticks}${cells}</svg><figcaption>${e(caption)} (max ${int(max)})</figcaption></figure>`;
 }
@@ -192,8 +199,12 @@ function groupLoadStrips(groups: readonly SpotCheckRoutingGroup[], what: string)
         );
       })
       .join('');
-    const ticks = Array.from({ length: E }, (_, ex) => `<text x="${labelW + ex * cell + cell / 2}" y="12" class="axis">${ex}</text>`).join('');
-    parts.push(`<figure class="chart"><svg viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${e(`utilisation per ${what}, layer ${l}`)}">${ticks}${body}</svg><figcaption>layer ${l}: expert utilisation per ${e(what)}</figcaption></figure>`);
+    const ticks = Array.from({ length: E }, (_, ex) => `<text x="${labelW + ex * cell + cell / 2}" y="12" class="axis">${ex}</text>`).join(
+      '',
+    );
+    parts.push(
+      `<figure class="chart"><svg viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${e(`utilisation per ${what}, layer ${l}`)}">${ticks}${body}</svg><figcaption>layer ${l}: expert utilisation per ${e(what)}</figcaption></figure>`,
+    );
   }
   return `<div class="charts">${parts.join('')}</div>`;
 }
@@ -236,7 +247,9 @@ function examplesTable(r: SpotCheckReport): string {
     ['h', 'importance entropy (bits)'],
     ['tokens', 'tokens'],
   ];
-  const head = cols.map(([key, name], i) => `<th scope="col"><button type="button" data-col="${i}" data-key="${key}">${e(name)}</button></th>`).join('');
+  const head = cols
+    .map(([key, name], i) => `<th scope="col"><button type="button" data-col="${i}" data-key="${key}">${e(name)}</button></th>`)
+    .join('');
   return (
     `<div class="controls"><label>Filter text <input type="search" id="q" placeholder="words in the text or label"></label>` +
     `<label>Show <select id="state"><option value="all">all</option><option value="wrong">wrong only</option><option value="correct">correct only</option><option value="unlabelled">unlabelled</option></select></label>` +
@@ -319,7 +332,9 @@ export function renderSpotCheckHtml(report: SpotCheckReport, options: RenderOpti
       `provider ${e(r.execution_provider.used)} (requested ${e(r.execution_provider.requested)})${r.threads !== null ? `, ${r.threads === 0 ? 'default' : r.threads} thread${r.threads === 1 ? '' : 's'}` : ''}${r.workers > 1 ? `, ${r.workers} workers` : ''} · ${e(r.created_at)}</p>` +
       `<p class="muted">Sample: ${int(r.sample.size)} of ${int(r.dataset.records)} examples (requested ${e(r.sample.requested)}, seed ${e(r.sample.seed)}, ` +
       `${r.sample.stratified ? 'stratified by label' : 'not stratified'}${r.sample.note ? ` — ${e(r.sample.note)}` : ''}). ${e(strata)}</p></header>`,
-    r.cancelled ? `<div class="banner" role="status">Cancelled: ${int(r.n)} of ${int(r.sample.size)} examples were analysed; the figures cover those only.</div>` : '',
+    r.cancelled
+      ? `<div class="banner" role="status">Cancelled: ${int(r.n)} of ${int(r.sample.size)} examples were analysed; the figures cover those only.</div>`
+      : '',
     `<section class="cards">${cards.map(([k, v]) => `<div class="card"><div class="v">${e(v)}</div><div class="k">${e(k)}</div></div>`).join('')}</section>`,
     `<section><h2>Accuracy and confusion</h2><p>Accuracy <strong>${r.accuracy === null ? 'n/a' : pct(r.accuracy)}</strong>` +
       `${r.correct !== null ? ` (${int(r.correct)} of ${int(r.labelled)} labelled examples)` : ''}.` +

@@ -33,8 +33,7 @@ export async function runDesktopTests(workspace?: string): Promise<number> {
     return 2;
   }
   const ws = workspace ?? fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-desktop-ws-'));
-  const resultFile =
-    process.env.E2E_RESULT_FILE ?? path.join(root, 'test-results', 'e2e', 'desktop-host-result.json');
+  const resultFile = process.env.E2E_RESULT_FILE ?? path.join(root, 'test-results', 'e2e', 'desktop-host-result.json');
   fs.mkdirSync(path.dirname(resultFile), { recursive: true });
   fs.rmSync(resultFile, { force: true });
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-desktop-ud-'));
@@ -54,8 +53,10 @@ export async function runDesktopTests(workspace?: string): Promise<number> {
       extensionTestsEnv: env,
       launchArgs: [
         ws,
-        '--user-data-dir', userDataDir,
-        '--extensions-dir', extensionsDir,
+        '--user-data-dir',
+        userDataDir,
+        '--extensions-dir',
+        extensionsDir,
         '--disable-workspace-trust',
         '--disable-telemetry',
         '--disable-updates',
@@ -67,7 +68,10 @@ export async function runDesktopTests(workspace?: string): Promise<number> {
     });
   } catch (e) {
     const msg = String((e as Error)?.message ?? e);
-    const download = /download|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|getaddrinfo|fetch failed|socket|certificate|403|404|Failed to get JSON/i.test(msg);
+    const download =
+      /download|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|getaddrinfo|fetch failed|socket|certificate|403|404|Failed to get JSON/i.test(
+        msg,
+      );
     console.error(
       download
         ? `\n[e2e-desktop] Could not download VS Code (${msg.split('\n')[0]}).\n` +

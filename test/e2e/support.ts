@@ -101,13 +101,30 @@ function buildVsix(): string {
       if (made) return made;
       console.log('[e2e] npm run package made no VSIX; packaging directly');
     } catch (e) {
-      const lines = (e as Error).message.split('\n').map((l) => l.trim()).filter((l) => l && !/^npm warn/.test(l));
+      const lines = (e as Error).message
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !/^npm warn/.test(l));
       console.log(`[e2e] ${lines.slice(0, 1).concat(lines.slice(1).slice(-3)).join('\n[e2e]   ')}\n[e2e] packaging directly`);
     }
   }
   fs.mkdirSync(path.dirname(VSIX_PATH), { recursive: true });
   sh(process.execPath, ['scripts/bundle.mjs', '--production'], 'production bundle');
-  sh('npx', ['vsce', 'package', '--target', 'linux-x64', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '-o', VSIX_PATH], 'vsce package');
+  sh(
+    'npx',
+    [
+      'vsce',
+      'package',
+      '--target',
+      'linux-x64',
+      '--allow-missing-repository',
+      '--skip-license',
+      '--no-rewrite-relative-links',
+      '-o',
+      VSIX_PATH,
+    ],
+    'vsce package',
+  );
   return VSIX_PATH;
 }
 
@@ -148,7 +165,8 @@ export function expectedEncoding(text: string): ExpectedEncoding {
   tokenizer ??= Tokenizer.fromFile(path.join(SHIPPED_MODEL_DIR, 'tokenizer.json'));
   const enc = tokenizer.encode(text);
   const unk = tokenizer.specialTokens.unk?.id;
-  const shown = (t: (typeof enc.tokens)[number]): string => (t.id === unk && !t.special && t.start !== null ? text.slice(t.start, t.end!) : t.text);
+  const shown = (t: (typeof enc.tokens)[number]): string =>
+    t.id === unk && !t.special && t.start !== null ? text.slice(t.start, t.end!) : t.text;
   const tokens = enc.tokens.map((t) => ({ text: shown(t), special: t.special }));
   const content = tokens.map((t, index) => ({ index, text: t.text, special: t.special })).filter((t) => !t.special);
   return { tokens, content: content.map(({ index, text: tt }) => ({ index, text: tt })) };
@@ -195,7 +213,9 @@ export async function scenario(name: string, fn: () => Promise<void>): Promise<v
 
 export function printSummary(file: string): void {
   const total = timings.reduce((s, t) => s + t.ms, 0);
-  console.log(`[e2e] ${file}: ${timings.map((t) => `${t.name} ${(t.ms / 1000).toFixed(1)}s${t.ok ? '' : ' FAILED'}`).join(', ')}; scenarios ${(total / 1000).toFixed(1)} s`);
+  console.log(
+    `[e2e] ${file}: ${timings.map((t) => `${t.name} ${(t.ms / 1000).toFixed(1)}s${t.ok ? '' : ' FAILED'}`).join(', ')}; scenarios ${(total / 1000).toFixed(1)} s`,
+  );
 }
 
 /** Console noise that a window reload produces in code-server (not the extension's). */
@@ -267,8 +287,14 @@ export async function waitForAnalysis(page: Page, expected: ExpectedEncoding, ti
   let last = '';
   for (;;) {
     const strip = await readStrip(page).catch(() => []);
-    last = strip.filter((t) => !t.special).map((t) => t.text).join(' ');
-    const progressHidden = await f.locator('[data-testid=progress]').isHidden().catch(() => false);
+    last = strip
+      .filter((t) => !t.special)
+      .map((t) => t.text)
+      .join(' ');
+    const progressHidden = await f
+      .locator('[data-testid=progress]')
+      .isHidden()
+      .catch(() => false);
     if (last === want && progressHidden) break;
     if (Date.now() > end) {
       assert.fail(`the routing panel did not show the expected tokens in time.\n  expected: ${want}\n  shown:    ${last}`);
@@ -290,7 +316,11 @@ export async function readStrip(page: Page): Promise<{ index: number; text: stri
     );
 }
 
-const nums = (s: string | null) => (s ?? '').split(',').filter((x) => x !== '').map(Number);
+const nums = (s: string | null) =>
+  (s ?? '')
+    .split(',')
+    .filter((x) => x !== '')
+    .map(Number);
 
 export async function readPanelFacts(page: Page): Promise<PanelFacts> {
   const f = routing(page);
@@ -328,7 +358,9 @@ export async function editorTextBox(page: Page, needle: string, from = 0, to = n
  * The editor's decorations drawn with a solid border (the routing panel's single-token highlight; the importance
  * highlights have none), as boxes in page coordinates.
  */
-export async function borderedDecorations(page: Page): Promise<{ left: number; right: number; top: number; bottom: number; cls: string }[]> {
+export async function borderedDecorations(
+  page: Page,
+): Promise<{ left: number; right: number; top: number; bottom: number; cls: string }[]> {
   return page.evaluate(() =>
     [...document.querySelectorAll<HTMLElement>('.editor-group-container .monaco-editor .view-overlays .cdr')]
       .filter((e) => {
@@ -348,15 +380,24 @@ export async function importanceDecorationCount(page: Page): Promise<number> {
     () =>
       [...document.querySelectorAll<HTMLElement>('.editor-group-container .monaco-editor .view-overlays .cdr')].filter((e) => {
         const cs = getComputedStyle(e);
-        return /^ced-/.test(e.className.split(' ').find((c) => c.startsWith('ced-')) ?? '') && cs.borderTopStyle !== 'solid' &&
-          cs.backgroundColor !== 'rgba(0, 0, 0, 0)';
+        return (
+          /^ced-/.test(e.className.split(' ').find((c) => c.startsWith('ced-')) ?? '') &&
+          cs.borderTopStyle !== 'solid' &&
+          cs.backgroundColor !== 'rgba(0, 0, 0, 0)'
+        );
       }).length,
   );
 }
 
 /** Text of the extension's status bar item. */
 export async function statusText(page: Page): Promise<string> {
-  return ((await page.locator(STATUS_ITEM).first().innerText({ timeout: 10_000 }).catch(() => '')) || '').trim();
+  return (
+    (await page
+      .locator(STATUS_ITEM)
+      .first()
+      .innerText({ timeout: 10_000 })
+      .catch(() => '')) || ''
+  ).trim();
 }
 
 /** Waits until the extension's status bar item matches (e.g. the model name after a settings change). */
@@ -376,9 +417,16 @@ export async function closeModalEditor(page: Page): Promise<void> {
   const modal = page.locator('.monaco-modal-editor-block');
   if ((await modal.count()) === 0) return;
   await page.keyboard.press('Escape');
-  await modal.first().waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
+  await modal
+    .first()
+    .waitFor({ state: 'hidden', timeout: 10_000 })
+    .catch(() => {});
   if ((await modal.count()) > 0) {
-    await modal.locator('.codicon-close, .codicon-editor-close').last().click({ timeout: 5000 }).catch(() => {});
+    await modal
+      .locator('.codicon-close, .codicon-editor-close')
+      .last()
+      .click({ timeout: 5000 })
+      .catch(() => {});
     await modal.first().waitFor({ state: 'hidden', timeout: 10_000 });
   }
 }
@@ -426,7 +474,11 @@ export async function setSettingInSettingsUI(
 /** Closes all notification toasts (so the next one found is new). */
 export async function clearNotifications(page: Page): Promise<void> {
   await h.runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
-  await page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
+  await page
+    .locator('.notifications-toasts .notification-toast')
+    .first()
+    .waitFor({ state: 'hidden', timeout: 5000 })
+    .catch(() => {});
 }
 
 /** Makes the editor of an open file the active one (e.g. after the panel took focus). */

@@ -23,7 +23,7 @@ function poolPids(engine: DamoeEngine): number[] {
 
 describe('batch worker pool', () => {
   let engine: DamoeEngine;
-  let records: DatasetRecord[] = [];
+  const records: DatasetRecord[] = [];
   before(async () => {
     engine = await createEngine({ modelDir: MODEL_DIR, executionProvider: 'cpu', threads: 1 });
     const dataset = await openDataset(SST2);
@@ -61,7 +61,16 @@ describe('batch worker pool', () => {
     const full = new SpotCheckReportBuilder(engine.model);
     (await engine.analyzeBatch(requests, { batchSize: 8 })).forEach((a, i) => full.add(records[i], a));
     const ctx = {
-      dataset: { path: SST2, format: 'tsv' as const, columns: null, text_column: 'sentence', pair_column: null, label_column: 'label', rows: 0, records: 0 },
+      dataset: {
+        path: SST2,
+        format: 'tsv' as const,
+        columns: null,
+        text_column: 'sentence',
+        pair_column: null,
+        label_column: 'label',
+        rows: 0,
+        records: 0,
+      },
       sample: { requested: 'all' as const, seed: 0, size: records.length, stratified: false, strata: [], note: null },
       provider: engine.provider,
       cancelled: false,

@@ -48,11 +48,23 @@ describe('damoe CLI', () => {
   });
 
   const userErrors: [string, string[], string | undefined, number, RegExp][] = [
-    ['missing model dir', ['analyze', '--model', '/nonexistent/dir', 'x'], undefined, 1, /^damoe: Model directory not found: \/nonexistent\/dir/],
+    [
+      'missing model dir',
+      ['analyze', '--model', '/nonexistent/dir', 'x'],
+      undefined,
+      1,
+      /^damoe: Model directory not found: \/nonexistent\/dir/,
+    ],
     ['unknown option', ['analyze', '--colour', 'x'], undefined, 2, /^damoe: unknown option '--colour'/],
     ['empty text', ['analyze', ...M, '   '], undefined, 2, /^damoe: the text is empty/],
     ['empty stdin', ['analyze', ...M, '-'], '', 2, /^damoe: the text is empty/],
-    ['bad provider', ['analyze', '--provider', 'tpu', 'x'], undefined, 2, /^damoe: --provider must be one of auto, cpu, webgpu, cuda, got 'tpu'/],
+    [
+      'bad provider',
+      ['analyze', '--provider', 'tpu', 'x'],
+      undefined,
+      2,
+      /^damoe: --provider must be one of auto, cpu, webgpu, cuda, got 'tpu'/,
+    ],
     ['bad threads', ['analyze', '--threads', 'many', 'x'], undefined, 2, /^damoe: --threads must be a whole number >= 0/],
     ['unknown command', ['analyse', 'x'], undefined, 2, /^damoe: unknown command 'analyse'/],
   ];

@@ -32,7 +32,10 @@ const CASES: [string, RegExp][] = [
   ['missing-metadata', /^metadata: expected a metadata_props entry "moe\.contract"/],
   ['bad-json-metadata', /^metadata "moe\.contract": expected a JSON document, found malformed JSON/],
   ['kmax-too-large', /^metadata key "k_max": expected an integer in 1\.\.4, found number 9/],
-  ['num-layers-mismatch', /^output "(token_importance|expert_count|expert_gates|router_probs)": dimension 0 \(L\) must equal metadata num_layers = 3, found 2/],
+  [
+    'num-layers-mismatch',
+    /^output "(token_importance|expert_count|expert_gates|router_probs)": dimension 0 \(L\) must equal metadata num_layers = 3, found 2/,
+  ],
   ['labels-missing', /^metadata key "labels": expected an array of at least 2 strings/],
   ['unknown-router-kind', /^metadata key "router_kind": expected "da-moe" or "top-k", found "hash"/],
   ['wrong-contract-version', /^metadata key "contract_version": expected 1, found number 2/],
@@ -78,8 +81,14 @@ describe('contract check on broken models', () => {
       fs.writeFileSync(`${dir}/model.onnx`, new Uint8Array(bytes(fs.readFileSync(`${dir}/model.onnx`))));
       await assert.rejects(createEngine({ modelDir: dir, executionProvider: 'cpu', threads: 1 }), (e: Error) => {
         assert.ok(e instanceof EngineError && e.code === 'contract-violation', String(e));
-        assert.match(e.message, new RegExp(`^model\\.onnx: ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/model\\.onnx is not a readable ONNX model: `));
-        assert.match(e.message, /The file is damaged, truncated or not an ONNX model: export the model again \(see docs\/model-contract\.md/);
+        assert.match(
+          e.message,
+          new RegExp(`^model\\.onnx: ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/model\\.onnx is not a readable ONNX model: `),
+        );
+        assert.match(
+          e.message,
+          /The file is damaged, truncated or not an ONNX model: export the model again \(see docs\/model-contract\.md/,
+        );
         return true;
       });
     });
@@ -106,8 +115,11 @@ describe('contract check on broken models', () => {
     const engine = await createEngine({ modelDir: dir, executionProvider: 'cpu', threads: 1 });
     try {
       await assert.rejects(engine.analyze({ text: 'hello world' }), (e: Error) => {
-        return e instanceof EngineError && e.code === 'contract-violation' &&
-          /"expert_count" \(layer 0, position 0\): expected the number of non-zero expert_gates \(1\), found 2/.test(e.message);
+        return (
+          e instanceof EngineError &&
+          e.code === 'contract-violation' &&
+          /"expert_count" \(layer 0, position 0\): expected the number of non-zero expert_gates \(1\), found 2/.test(e.message)
+        );
       });
     } finally {
       await engine.dispose();

@@ -30,7 +30,10 @@ function checkConsistency(a: Analysis): void {
     }
   }
   assert.equal(a.stats.tokens, n);
-  assert.equal(a.stats.kHistogram.overall.reduce((x, y) => x + y, 0), n * a.model.numLayers);
+  assert.equal(
+    a.stats.kHistogram.overall.reduce((x, y) => x + y, 0),
+    n * a.model.numLayers,
+  );
   const p = a.prediction.probabilities;
   assert.ok(Math.abs(p.reduce((x, y) => x + y, 0) - 1) < 1e-6);
   assert.equal(a.prediction.label, a.model.labels[p.indexOf(Math.max(...p))]);
@@ -107,7 +110,10 @@ describe('engine on the tiny fixture model', () => {
   it('maxTokens too small for the pair is input-too-long', async () => {
     const small = await createEngine({ modelDir: TINY_MODEL_DIR, executionProvider: 'cpu', threads: 1, maxTokens: 5 });
     try {
-      await assert.rejects(small.analyze({ text: 'x', textPair: 'a much longer pair text here' }), (e: Error) => e instanceof EngineError && e.code === 'input-too-long');
+      await assert.rejects(
+        small.analyze({ text: 'x', textPair: 'a much longer pair text here' }),
+        (e: Error) => e instanceof EngineError && e.code === 'input-too-long',
+      );
     } finally {
       await small.dispose();
     }
@@ -115,34 +121,50 @@ describe('engine on the tiny fixture model', () => {
 
   it('analyzeBatch keeps input order', async () => {
     const texts = ['short', 'a somewhat longer text than that', 'mid length text'];
-    const out = await engine.analyzeBatch(texts.map((text) => ({ text })), { batchSize: 2 });
-    assert.deepEqual(out.map((a) => a.text), texts);
+    const out = await engine.analyzeBatch(
+      texts.map((text) => ({ text })),
+      { batchSize: 2 },
+    );
+    assert.deepEqual(
+      out.map((a) => a.text),
+      texts,
+    );
     out.forEach(checkConsistency);
   });
 });
 
 describe('missing model directory', () => {
   it('is model-not-found naming the directory', async () => {
-    await assert.rejects(createEngine({ modelDir: '/nonexistent/model' }), (e: Error) => e instanceof EngineError && e.code === 'model-not-found' && e.message.includes('/nonexistent/model'));
+    await assert.rejects(
+      createEngine({ modelDir: '/nonexistent/model' }),
+      (e: Error) => e instanceof EngineError && e.code === 'model-not-found' && e.message.includes('/nonexistent/model'),
+    );
   });
 });
 
 describe('shipped damoe-sst2 model', () => {
   const present = fs.existsSync(path.join(SHIPPED_DAMOE_DIR, 'model.onnx'));
-  it('analyses a sentence through the child-process runtime', { skip: present ? false : `${SHIPPED_DAMOE_DIR} is not there yet (the trained models are exported into models/ after training)` }, async () => {
-    const engine = await createEngine({ executionProvider: 'auto', threads: 1 });
-    try {
-      assert.equal(engine.model.name, 'damoe-sst2');
-      const a = await engine.analyze({ text: 'A gorgeous, witty and moving film.' });
-      checkConsistency(a);
-      assert.equal(a.model.routerKind, 'da-moe');
-      // A character outside the vocabulary is the unknown token, marked so views can show the source characters.
-      const u = await engine.analyze({ text: 'a 🦄 film' });
-      const unk = u.tokens.filter((t) => t.unknown);
-      assert.deepEqual(unk.map((t) => [t.text, u.text.slice(t.start!, t.end!)]), [['[UNK]', '🦄']]);
-      assert.ok(u.tokens.filter((t) => !t.unknown).every((t) => t.text !== '[UNK]'));
-    } finally {
-      await engine.dispose();
-    }
-  });
+  it(
+    'analyses a sentence through the child-process runtime',
+    { skip: present ? false : `${SHIPPED_DAMOE_DIR} is not there yet (the trained models are exported into models/ after training)` },
+    async () => {
+      const engine = await createEngine({ executionProvider: 'auto', threads: 1 });
+      try {
+        assert.equal(engine.model.name, 'damoe-sst2');
+        const a = await engine.analyze({ text: 'A gorgeous, witty and moving film.' });
+        checkConsistency(a);
+        assert.equal(a.model.routerKind, 'da-moe');
+        // A character outside the vocabulary is the unknown token, marked so views can show the source characters.
+        const u = await engine.analyze({ text: 'a 🦄 film' });
+        const unk = u.tokens.filter((t) => t.unknown);
+        assert.deepEqual(
+          unk.map((t) => [t.text, u.text.slice(t.start!, t.end!)]),
+          [['[UNK]', '🦄']],
+        );
+        assert.ok(u.tokens.filter((t) => !t.unknown).every((t) => t.text !== '[UNK]'));
+      } finally {
+        await engine.dispose();
+      }
+    },
+  );
 });

@@ -21,7 +21,9 @@ interface ParityCase {
 
 const root = join(__dirname, '..', '..', '..');
 const fixtureDir = join(root, 'test', 'fixtures', 'parity');
-const models = readdirSync(fixtureDir).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
+const models = readdirSync(fixtureDir)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => f.replace(/\.json$/, ''));
 
 test('every shipped model has a parity fixture', () => {
   const shipped = readdirSync(join(root, 'models')).filter((d) => existsSync(join(root, 'models', d, 'model.onnx')));
@@ -46,7 +48,9 @@ for (const name of models) {
         const mask = new ort.Tensor('int64', new BigInt64Array(t).fill(1n), [1, t]);
         const out = await session.run({ input_ids: ids, attention_mask: mask });
         const logits = out.logits.data as Float32Array;
-        c.logits.forEach((v, i) => { worstLogit = Math.max(worstLogit, Math.abs(v - logits[i])); });
+        c.logits.forEach((v, i) => {
+          worstLogit = Math.max(worstLogit, Math.abs(v - logits[i]));
+        });
         const counts = Array.from(out.expert_count.data as BigInt64Array, Number);
         const layers = c.expert_count.length;
         const e = out.expert_gates.dims[3];

@@ -17,7 +17,10 @@ describe('ModelRuntime', () => {
       const p = rt.provider;
       assert.equal(p.requested, 'auto');
       if (p.used !== 'cpu') return t.skip(`this machine has ${p.used}; the fallback is not exercised`);
-      assert.deepEqual(p.skipped.map((s) => s.provider), ['cuda', 'webgpu']);
+      assert.deepEqual(
+        p.skipped.map((s) => s.provider),
+        ['cuda', 'webgpu'],
+      );
       for (const s of p.skipped) {
         assert.ok(s.reason.length > 10, s.reason);
         assert.doesNotMatch(s.reason, /onnxruntime_src/);
@@ -43,12 +46,23 @@ describe('ModelRuntime', () => {
   it('runBatch buckets by length and returns results in input order', async () => {
     const rt = await ModelRuntime.start({ modelPath: MODEL, provider: 'cpu', threads: 1 });
     try {
-      const items = [[2, 10, 3], [2, 10, 11, 12, 13, 14, 3], [2, 3], [2, 10, 11, 3]].map((ids) => ({ ids }));
+      const items = [
+        [2, 10, 3],
+        [2, 10, 11, 12, 13, 14, 3],
+        [2, 3],
+        [2, 10, 11, 3],
+      ].map((ids) => ({ ids }));
       const progress: number[] = [];
       const res = await rt.runBatch(items, { batchSize: 2, onProgress: (d) => progress.push(d) });
-      assert.deepEqual(res.map((r) => r.length), [3, 7, 2, 4]);
+      assert.deepEqual(
+        res.map((r) => r.length),
+        [3, 7, 2, 4],
+      );
       // sorted lengths 2,3 | 4,7 -> buckets padded to 3 and 7
-      assert.deepEqual(res.map((r) => r.paddedLength), [3, 7, 3, 7]);
+      assert.deepEqual(
+        res.map((r) => r.paddedLength),
+        [3, 7, 3, 7],
+      );
       assert.deepEqual(progress, [2, 4]);
       // the same sequence alone gives the same logits as inside a padded bucket
       const [alone] = await rt.runBatch([items[0]]);

@@ -45,7 +45,10 @@ describe('damoe spot-check', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Accuracy: +\d+\.\d% \(\d+ of 31 labelled\)/);
     assert.match(r.stdout, /Labels: +dataset labels mapped by index: 0 → negative, 1 → positive/);
-    assert.match(r.stdout, /Confusion \(rows: label, columns: predicted\):\n +negative +positive\n +negative +\d+ +\d+\n +positive +\d+ +\d+/);
+    assert.match(
+      r.stdout,
+      /Confusion \(rows: label, columns: predicted\):\n +negative +positive\n +negative +\d+ +\d+\n +positive +\d+ +\d+/,
+    );
     assert.match(r.stdout, /K histogram \(tokens per K\):\n +K=0 +K=1 +K=2 +K=3 +mean K\n +layer 0/);
     assert.match(r.stdout, /Expert load .*\n +layer 0: [\d. ]+ +CV \d/);
     assert.match(r.stdout, /Throughput: +[\d.]+ examples\/s/);
@@ -61,10 +64,16 @@ describe('damoe spot-check', () => {
     assert.deepEqual(rep.skipped, { count: 1, reader: 1, run: 0, first: [{ line: 23, reason: 'expected 2 columns, found 3' }] });
     assert.equal(typeof rep.accuracy, 'number');
     assert.equal(rep.labelled, 31);
-    assert.equal(rep.confusion!.matrix.flat().reduce((a, b) => a + b, 0), 31);
+    assert.equal(
+      rep.confusion!.matrix.flat().reduce((a, b) => a + b, 0),
+      31,
+    );
     assert.equal(rep.k_histogram.per_layer.length, 2);
     assert.equal(rep.k_histogram.overall.length, 4);
-    assert.equal(rep.k_histogram.overall.reduce((a, b) => a + b, 0), rep.tokens * 2);
+    assert.equal(
+      rep.k_histogram.overall.reduce((a, b) => a + b, 0),
+      rep.tokens * 2,
+    );
     assert.equal(rep.expert_load.length, 2);
     assert.ok(rep.expert_load.every((l) => l.tokens.length === 4 && Array.isArray(l.dead)));
     assert.ok(rep.examples_per_second > 0);
@@ -76,7 +85,10 @@ describe('damoe spot-check', () => {
     assert.equal(rep.sample.seed, 0);
     assert.equal(rep.sample.requested, 500);
     assert.equal(rep.examples.length, 31);
-    assert.deepEqual(rep.routing_by_label.map((g) => g.label), ['0', '1']);
+    assert.deepEqual(
+      rep.routing_by_label.map((g) => g.label),
+      ['0', '1'],
+    );
     const probe = rep.examples.find((x) => x.line === 12)!;
     assert.match(probe.text, /^<img src=x onerror=alert\(1\)>/);
 
@@ -112,7 +124,10 @@ describe('damoe spot-check', () => {
       assert.equal(r.code, 0, r.stderr);
       const rep = readJson(out);
       assert.equal(rep.sample.stratified, true);
-      assert.deepEqual(rep.sample.strata.map((s) => s.taken), [5, 5]);
+      assert.deepEqual(
+        rep.sample.strata.map((s) => s.taken),
+        [5, 5],
+      );
       return rep.examples.map((x) => x.line);
     };
     const a = lines('7');
@@ -134,19 +149,48 @@ describe('damoe spot-check', () => {
     assert.equal(two.rep.workers, 2);
     assert.equal(two.rep.threads, 1);
     assert.match(two.stdout, /Throughput: +[\d.]+ examples\/s \([\d.]+ s, 1 thread, 2 workers\)/);
-    for (const key of ['n', 'accuracy', 'confusion', 'k_histogram', 'expert_load', 'co_activation', 'token_importance', 'examples'] as const) {
+    for (const key of [
+      'n',
+      'accuracy',
+      'confusion',
+      'k_histogram',
+      'expert_load',
+      'co_activation',
+      'token_importance',
+      'examples',
+    ] as const) {
       assert.deepEqual(two.rep[key], one.rep[key], key);
     }
   });
 
   const errors: [string, string[], number, RegExp][] = [
     ['missing file', ['spot-check', ...M, '/nonexistent/data.tsv'], 1, /^damoe: dataset file not found: \/nonexistent\/data\.tsv/],
-    ['unknown column', ['spot-check', ...M, SST2, '--text-column', 'review'], 2, /^damoe: unknown --text-column 'review'; columns found: "sentence", "label"/],
-    ['no text column', ['spot-check', ...M, path.join(DATA, 'malformed', 'no-text-column.tsv')], 2, /columns found: "foo", "bar"\. Pass --text-column NAME/],
+    [
+      'unknown column',
+      ['spot-check', ...M, SST2, '--text-column', 'review'],
+      2,
+      /^damoe: unknown --text-column 'review'; columns found: "sentence", "label"/,
+    ],
+    [
+      'no text column',
+      ['spot-check', ...M, path.join(DATA, 'malformed', 'no-text-column.tsv')],
+      2,
+      /columns found: "foo", "bar"\. Pass --text-column NAME/,
+    ],
     ['empty dataset', ['spot-check', ...M, path.join(DATA, 'malformed', 'header-only.tsv')], 1, /^damoe: the dataset has no examples/],
-    ['every row bad', ['spot-check', ...M, path.join(DATA, 'malformed', 'all-bad.tsv')], 1, /^damoe: the dataset has no usable examples: all 2 rows were skipped \(line 2: empty text/],
+    [
+      'every row bad',
+      ['spot-check', ...M, path.join(DATA, 'malformed', 'all-bad.tsv')],
+      1,
+      /^damoe: the dataset has no usable examples: all 2 rows were skipped \(line 2: empty text/,
+    ],
     ['output is the dataset', ['spot-check', ...M, SST2, '--json', SST2], 2, /is the dataset file itself; refusing to overwrite it/],
-    ['bad --sample', ['spot-check', ...M, SST2, '--sample', 'many'], 2, /^damoe: --sample must be a whole number >= 1 or 'all', got 'many'/],
+    [
+      'bad --sample',
+      ['spot-check', ...M, SST2, '--sample', 'many'],
+      2,
+      /^damoe: --sample must be a whole number >= 1 or 'all', got 'many'/,
+    ],
     ['no FILE', ['spot-check', ...M], 2, /^damoe: spot-check needs a dataset FILE/],
     ['bad --workers', ['spot-check', ...M, SST2, '--workers', '0'], 2, /^damoe: --workers must be a whole number >= 1, got '0'/],
   ];
@@ -167,7 +211,9 @@ describe('damoe spot-check', () => {
     const rows = Array.from({ length: 6000 }, (_, i) => `this is example number ${i} , a rather ${i % 2 ? 'good' : 'bad'} film\t${i % 2}`);
     fs.writeFileSync(big, `sentence\tlabel\n${rows.join('\n')}\n`);
     const json = path.join(tmp, 'cancelled.json');
-    const child = spawn(process.execPath, [BIN, 'spot-check', ...M, big, '--sample', 'all', '--json', json], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'spot-check', ...M, big, '--sample', 'all', '--json', json], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let stdout = '';
     let sent = false;

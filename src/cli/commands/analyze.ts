@@ -24,7 +24,7 @@ async function inputText(positionals: string[], io: CliIO): Promise<string> {
   }
   const [arg] = positionals;
   if (arg === '-' || (arg === undefined && !io.stdin.isTTY)) return readAll(io.stdin);
-  if (arg === undefined) throw new UsageError('analyze needs a TEXT argument, or \'-\' to read standard input');
+  if (arg === undefined) throw new UsageError("analyze needs a TEXT argument, or '-' to read standard input");
   return arg;
 }
 

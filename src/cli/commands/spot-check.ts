@@ -89,7 +89,8 @@ export function writeAtomic(file: string, data: string): void {
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-  const line = (cells: string[]): string => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
+  const line = (cells: string[]): string =>
+    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
   return [line(header), ...rows.map(line)].map((l) => `  ${l}`).join('\n');
 }
 
@@ -99,7 +100,9 @@ const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 export function spotCheckSummary(r: SpotCheckReport): string {
   const m = r.model;
   const lines: string[] = [];
-  lines.push(`Dataset:     ${r.dataset.path} (${r.dataset.format}; text "${r.dataset.text_column}"${r.dataset.pair_column ? `, pair "${r.dataset.pair_column}"` : ''}${r.dataset.label_column ? `, label "${r.dataset.label_column}"` : ', no labels'})`);
+  lines.push(
+    `Dataset:     ${r.dataset.path} (${r.dataset.format}; text "${r.dataset.text_column}"${r.dataset.pair_column ? `, pair "${r.dataset.pair_column}"` : ''}${r.dataset.label_column ? `, label "${r.dataset.label_column}"` : ', no labels'})`,
+  );
   lines.push(
     `Sample:      ${r.sample.size} of ${r.dataset.records} examples (seed ${r.sample.seed}, ${r.sample.stratified ? 'stratified by label' : 'not stratified'}` +
       `${r.sample.note ? `: ${r.sample.note}` : ''})`,
@@ -113,7 +116,12 @@ export function spotCheckSummary(r: SpotCheckReport): string {
   if (r.confusion) {
     const c = r.confusion;
     lines.push(`Confusion (rows: ${c.rows_are === 'model-labels' ? 'label' : 'dataset label'}, columns: predicted):`);
-    lines.push(table(['', ...c.columns], c.matrix.map((row, i) => [c.rows[i], ...row.map(String)])));
+    lines.push(
+      table(
+        ['', ...c.columns],
+        c.matrix.map((row, i) => [c.rows[i], ...row.map(String)]),
+      ),
+    );
   }
   lines.push(`Predicted:   ${r.predicted_counts.map((p) => `${p.label} ${p.count}`).join(', ')}`);
   const kHead = r.k_histogram.overall.map((_, k) => `K=${k}`);
@@ -129,7 +137,9 @@ export function spotCheckSummary(r: SpotCheckReport): string {
   );
   lines.push('Expert load (utilisation per expert, 1.00 = fair share):');
   for (const l of r.expert_load) {
-    lines.push(`  layer ${l.layer}: ${l.utilisation.map((u) => u.toFixed(2)).join(' ')}  CV ${l.cv.toFixed(2)}${l.dead.length ? `  DEAD: ${l.dead.join(', ')}` : ''}`);
+    lines.push(
+      `  layer ${l.layer}: ${l.utilisation.map((u) => u.toFixed(2)).join(' ')}  CV ${l.cv.toFixed(2)}${l.dead.length ? `  DEAD: ${l.dead.join(', ')}` : ''}`,
+    );
   }
   if (r.routing_by_label.length > 0) {
     lines.push(`Mean K by label: ${r.routing_by_label.map((g) => `${g.label} ${g.mean_k.overall.toFixed(2)} (n ${g.n})`).join(', ')}`);
@@ -138,16 +148,26 @@ export function spotCheckSummary(r: SpotCheckReport): string {
   lines.push(
     `Expert FLOPs: ${formatFlops(f.spent, f.unit)} spent; fixed top-${m.k_max} ${formatFlops(f.fixed_top_k_max, f.unit)}, fixed top-2 ${formatFlops(f.fixed_top_2, f.unit)}`,
   );
-  lines.push(`Provider:    ${providerLine({ requested: r.execution_provider.requested as never, used: r.execution_provider.used as never, skipped: r.execution_provider.skipped as never })}`);
-  lines.push(`Throughput:  ${r.examples_per_second.toFixed(1)} examples/s (${(r.elapsed_ms / 1000).toFixed(1)} s${r.threads !== null ? `, ${r.threads === 0 ? "onnxruntime's default" : r.threads} thread${r.threads === 1 ? '' : 's'}` : ''}${r.workers > 1 ? `, ${r.workers} workers` : ''})`);
-  lines.push(`Skipped:     ${r.skipped.count} row${r.skipped.count === 1 ? '' : 's'}${r.skipped.count ? ` (${r.skipped.reader} unreadable, ${r.skipped.run} the model could not run)` : ''}`);
+  lines.push(
+    `Provider:    ${providerLine({ requested: r.execution_provider.requested as never, used: r.execution_provider.used as never, skipped: r.execution_provider.skipped as never })}`,
+  );
+  lines.push(
+    `Throughput:  ${r.examples_per_second.toFixed(1)} examples/s (${(r.elapsed_ms / 1000).toFixed(1)} s${r.threads !== null ? `, ${r.threads === 0 ? "onnxruntime's default" : r.threads} thread${r.threads === 1 ? '' : 's'}` : ''}${r.workers > 1 ? `, ${r.workers} workers` : ''})`,
+  );
+  lines.push(
+    `Skipped:     ${r.skipped.count} row${r.skipped.count === 1 ? '' : 's'}${r.skipped.count ? ` (${r.skipped.reader} unreadable, ${r.skipped.run} the model could not run)` : ''}`,
+  );
   for (const s of r.skipped.first) lines.push(`  line ${s.line}: ${s.reason}`);
   if (r.skipped.count > r.skipped.first.length) lines.push(`  … and ${r.skipped.count - r.skipped.first.length} more`);
   return lines.join('\n');
 }
 
 /** Progress on stderr: a rewritten line on a terminal, a line every ~10% otherwise. */
-function progressWriter(stderr: CliIO['stderr']): { update(done: number, total: number, eps: number): void; read(rows: number): void; end(): void } {
+function progressWriter(stderr: CliIO['stderr']): {
+  update(done: number, total: number, eps: number): void;
+  read(rows: number): void;
+  end(): void;
+} {
   const tty = (stderr as NodeJS.WriteStream).isTTY === true;
   let lastDecile = -1;
   let lastWrite = 0;
@@ -207,7 +227,9 @@ export const spotCheckCommand: Command = {
       return 0;
     }
     if (positionals.length !== 1) {
-      throw new UsageError(positionals.length === 0 ? 'spot-check needs a dataset FILE' : `spot-check takes one FILE, got ${positionals.length}`);
+      throw new UsageError(
+        positionals.length === 0 ? 'spot-check needs a dataset FILE' : `spot-check takes one FILE, got ${positionals.length}`,
+      );
     }
     const sample = sampleSize(values.sample);
     const seed = seedValue(values.seed);

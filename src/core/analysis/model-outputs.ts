@@ -63,13 +63,13 @@ function sliceRouting<A extends Float32Array | Int32Array>(
   if (data instanceof Float32Array && out instanceof Float32Array) {
     // Same element type: a block copy per layer (Number(x) of a float32 is the same float32 value).
     for (let l = 0; l < L; l++) {
-      const src = ((l * B + row) * Tp) * inner;
+      const src = (l * B + row) * Tp * inner;
       out.set(data.subarray(src, src + n), l * n);
     }
     return out;
   }
   for (let l = 0; l < L; l++) {
-    const src = ((l * B + row) * Tp) * inner;
+    const src = (l * B + row) * Tp * inner;
     for (let i = 0; i < n; i++) out[l * n + i] = Number(data[src + i]);
   }
   return out;

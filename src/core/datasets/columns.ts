@@ -20,7 +20,9 @@ function findColumn(columns: readonly string[], name: string): string | undefine
 
 function describeColumns(columns: readonly string[], format: DatasetFormat): string {
   const what = format === 'jsonl' ? 'keys found in the first JSON object' : 'columns found';
-  return columns.length === 0 ? `no ${what.replace(' found', '')} were found` : `${what}: ${columns.map((c) => JSON.stringify(c)).join(', ')}`;
+  return columns.length === 0
+    ? `no ${what.replace(' found', '')} were found`
+    : `${what}: ${columns.map((c) => JSON.stringify(c)).join(', ')}`;
 }
 
 function userColumn(columns: readonly string[], name: string, option: string, format: DatasetFormat): string {
@@ -43,7 +45,10 @@ export function resolveColumns(columns: readonly string[] | null, options: Datas
       ['labelColumn', '--label-column'],
     ] as const) {
       if (options[key] !== undefined) {
-        throw new DatasetError('unknown-column', `${option} '${options[key]}' cannot be used: a plain-text dataset has no columns (one example per line)`);
+        throw new DatasetError(
+          'unknown-column',
+          `${option} '${options[key]}' cannot be used: a plain-text dataset has no columns (one example per line)`,
+        );
       }
     }
     return { text: '(line)', pair: null, label: null, source: { text: 'detected', pair: 'none', label: 'none' } };
@@ -99,7 +104,8 @@ export function resolveColumns(columns: readonly string[] | null, options: Datas
         `${PAIR_COLUMNS.map((p) => p.join('/')).join(', ')}); ${describeColumns(columns, format)}. Pass ${flag('--text-column')} NAME`,
     );
   }
-  if (pair === text) throw new DatasetError('unknown-column', `the pair column '${pair}' is the text column; choose another ${flag('--pair-column')}`);
+  if (pair === text)
+    throw new DatasetError('unknown-column', `the pair column '${pair}' is the text column; choose another ${flag('--pair-column')}`);
   let label: string | undefined;
   let labelSource: 'user' | 'detected' | 'none' = 'none';
   if (options.labelColumn !== undefined) {

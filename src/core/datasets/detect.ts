@@ -28,10 +28,19 @@ export function readHead(file: string, bytes = 64 * 1024): Buffer {
 /** JSON object on the first line: JSONL; a tab: TSV; a comma-separated header of known names: CSV; else text. */
 export function sniffFormat(head: Buffer): DatasetFormat {
   const text = head.toString('utf8').replace(/^\uFEFF/, '');
-  const first = text.split('\n').find((l) => l.trim() !== '')?.replace(/\r$/, '') ?? '';
+  const first =
+    text
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.replace(/\r$/, '') ?? '';
   if (first.trimStart().startsWith('{')) return 'jsonl';
   if (first.includes('\t')) return 'tsv';
-  const fields = first.split(',').map((f) => f.trim().replace(/^"(.*)"$/, '$1').toLowerCase());
+  const fields = first.split(',').map((f) =>
+    f
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .toLowerCase(),
+  );
   if (fields.length >= 2 && fields.some((f) => KNOWN_NAMES.has(f))) return 'csv';
   return 'text';
 }

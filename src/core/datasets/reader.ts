@@ -107,7 +107,8 @@ async function readColumns(file: string, format: DatasetFormat): Promise<string[
     for await (const { bytes } of readLines(file)) {
       const header = decodeUtf8(bytes);
       if (header === null) throw new DatasetError('no-header', `the header line of ${file} is not valid UTF-8`);
-      if (header.trim() === '') throw new DatasetError('no-header', `the first line of ${file} is empty; a TSV file starts with a header line of column names`);
+      if (header.trim() === '')
+        throw new DatasetError('no-header', `the first line of ${file} is empty; a TSV file starts with a header line of column names`);
       return header.split('\t').map((c) => c.trim());
     }
     throw new DatasetError('empty-dataset', `the dataset is empty: ${file}`);
@@ -321,7 +322,14 @@ async function* jsonlRecords(file: string, cols: ResolvedColumns, sink: RowSink)
     if (cols.pair !== null) {
       const pair = obj[cols.pair];
       if (typeof pair !== 'string' || pair.trim() === '') {
-        sink.skip(line, pair === undefined ? `no "${cols.pair}" key` : typeof pair !== 'string' ? `"${cols.pair}" is not a string` : `empty pair text (key "${cols.pair}")`);
+        sink.skip(
+          line,
+          pair === undefined
+            ? `no "${cols.pair}" key`
+            : typeof pair !== 'string'
+              ? `"${cols.pair}" is not a string`
+              : `empty pair text (key "${cols.pair}")`,
+        );
         continue;
       }
       record.pair = pair;

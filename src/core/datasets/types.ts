@@ -59,7 +59,10 @@ export type DatasetErrorCode = 'file-not-found' | 'not-a-file' | 'unreadable' | 
 
 /** A dataset that cannot be read as asked (the whole run fails; bad rows never throw this). */
 export class DatasetError extends Error {
-  constructor(readonly code: DatasetErrorCode, message: string) {
+  constructor(
+    readonly code: DatasetErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'DatasetError';
   }

@@ -124,10 +124,12 @@ export class ModelRuntime {
         reject(cancelledError());
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      const settle = <T>(fn: (v: T) => void) => (v: T): void => {
-        signal?.removeEventListener('abort', onAbort);
-        fn(v);
-      };
+      const settle =
+        <T>(fn: (v: T) => void) =>
+        (v: T): void => {
+          signal?.removeEventListener('abort', onAbort);
+          fn(v);
+        };
       this.pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
       this.post({ type: 'run', id, feeds });
     });

@@ -81,7 +81,8 @@ export function mapLabels(datasetLabels: readonly string[], modelLabels: readonl
     if (exact !== undefined) return { dataset_label: v, model_label: exact, by: 'exact' as const };
     const ci = modelLabels.filter((m) => m.trim().toLowerCase() === v.trim().toLowerCase());
     if (ci.length === 1) return { dataset_label: v, model_label: ci[0], by: 'case-insensitive' as const };
-    if (/^\d+$/.test(v) && Number(v) < modelLabels.length) return { dataset_label: v, model_label: modelLabels[Number(v)], by: 'index' as const };
+    if (/^\d+$/.test(v) && Number(v) < modelLabels.length)
+      return { dataset_label: v, model_label: modelLabels[Number(v)], by: 'index' as const };
     return { dataset_label: v, model_label: null, by: null };
   });
   const unmapped = pairs.filter((p) => p.model_label === null).map((p) => p.dataset_label);
@@ -98,7 +99,8 @@ export function mapLabels(datasetLabels: readonly string[], modelLabels: readonl
   const kinds = new Set(pairs.map((p) => p.by));
   const strategy: LabelMappingStrategy = kinds.size === 1 ? (pairs[0].by as LabelMappingStrategy) : 'mixed';
   const byIndex = pairs.filter((p) => p.by === 'index');
-  const note = byIndex.length > 0 ? `dataset labels mapped by index: ${byIndex.map((p) => `${p.dataset_label} → ${p.model_label}`).join(', ')}` : null;
+  const note =
+    byIndex.length > 0 ? `dataset labels mapped by index: ${byIndex.map((p) => `${p.dataset_label} → ${p.model_label}`).join(', ')}` : null;
   return { strategy, pairs, note };
 }
 
@@ -328,7 +330,11 @@ export class SpotCheckReportBuilder {
         max_sequence_length: m.maxSequenceLength,
         importance_available: importanceAvailable,
       },
-      execution_provider: { requested: ctx.provider.requested, used: ctx.provider.used, skipped: ctx.provider.skipped.map((x) => ({ ...x })) },
+      execution_provider: {
+        requested: ctx.provider.requested,
+        used: ctx.provider.used,
+        skipped: ctx.provider.skipped.map((x) => ({ ...x })),
+      },
       threads: ctx.threads ?? null,
       workers: ctx.workers ?? 1,
       n,

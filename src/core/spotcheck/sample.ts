@@ -108,7 +108,8 @@ export class StratifiedSampler {
 
   constructor(private readonly options: SampleOptions = {}) {
     const size = options.size ?? DEFAULT_SAMPLE_SIZE;
-    if (size !== 'all' && (!Number.isInteger(size) || size < 1)) throw new RangeError(`sample size must be a whole number >= 1 or 'all', got ${size}`);
+    if (size !== 'all' && (!Number.isInteger(size) || size < 1))
+      throw new RangeError(`sample size must be a whole number >= 1 or 'all', got ${size}`);
     this.size = size === 'all' ? Infinity : size;
     this.rng = createRng(options.seed ?? 0);
     this.plain = new Reservoir(this.size);
@@ -175,7 +176,10 @@ export class StratifiedSampler {
 }
 
 /** Samples a stream of records (see the module comment). */
-export async function sampleRecords(records: AsyncIterable<DatasetRecord> | Iterable<DatasetRecord>, options: SampleOptions = {}): Promise<SampleResult> {
+export async function sampleRecords(
+  records: AsyncIterable<DatasetRecord> | Iterable<DatasetRecord>,
+  options: SampleOptions = {},
+): Promise<SampleResult> {
   const sampler = new StratifiedSampler(options);
   for await (const r of records) sampler.add(r);
   return sampler.result();

@@ -62,7 +62,7 @@ export class AddedTokenSplitter {
     if (this.empty) return [{ a: 0, b: text.length }];
     const out: Section[] = [];
     let start = 0;
-    for (let i = 0; i < text.length; ) {
+    for (let i = 0; i < text.length;) {
       let node: Node | undefined = this.root;
       let match: AddedToken | undefined;
       let matchEnd = i;

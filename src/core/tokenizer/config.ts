@@ -15,9 +15,7 @@ export interface LoadContext {
 }
 
 export function unsupported(kind: string, type: unknown, ctx: LoadContext, detail = ''): never {
-  throw new TokenizerConfigError(
-    `Unsupported ${kind} type "${String(type)}" in ${ctx.source}${detail ? `: ${detail}` : ''}`,
-  );
+  throw new TokenizerConfigError(`Unsupported ${kind} type "${String(type)}" in ${ctx.source}${detail ? `: ${detail}` : ''}`);
 }
 
 export function invalid(what: string, ctx: LoadContext): never {

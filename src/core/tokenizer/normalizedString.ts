@@ -63,7 +63,7 @@ export class NormalizedString {
   transform(fn: (ch: string, start: number, end: number, out: Builder, index: number) => void): NormalizedString {
     const out = new Builder();
     const t = this.text;
-    for (let i = 0; i < t.length; ) {
+    for (let i = 0; i < t.length;) {
       const n = codePointLength(t, i);
       const ch = n === 1 ? t[i] : t.slice(i, i + 2);
       const s = n === 1 ? this.starts[i] : Math.min(this.starts[i], this.starts[i + 1]);
@@ -154,11 +154,7 @@ export class Builder {
 }
 
 function makeNormalized(text: string, starts: number[], ends: number[]): NormalizedString {
-  return new (NormalizedString as unknown as new (t: string, s: number[], e: number[]) => NormalizedString)(
-    text,
-    starts,
-    ends,
-  );
+  return new (NormalizedString as unknown as new (t: string, s: number[], e: number[]) => NormalizedString)(text, starts, ends);
 }
 
 function isLow(c: number): boolean {

@@ -85,8 +85,11 @@ function bertNormalizer(c: Json): Normalizer {
   };
 }
 
+// Control characters are what these two classes are about.
+/* eslint-disable no-control-regex */
 const PRECOMPILED_REMOVE = /^[\u0001-\u0008\u000B\u000E-\u001F\u007F\u008F\u009F]$/;
 const PRECOMPILED_SPACE = /^[\u0009\u000A\u000C\u000D\u00A0\u1680\u2000-\u200F\u2028\u2029\u202F\u205F\u2581\u3000\uFEFF\uFFFD]$/;
+/* eslint-enable no-control-regex */
 
 /**
  * SentencePiece "Precompiled" charsmaps are a compiled trie we do not decode.

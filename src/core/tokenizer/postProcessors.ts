@@ -38,12 +38,7 @@ export function createPostProcessor(config: unknown, ctx: LoadContext, lookup: L
         layout: (pair) => {
           const single: LayoutItem[] = [sp(cls, 0), { kind: 'sequence', seq: 0, typeId: 0 }, sp(sep, 0)];
           if (!pair) return single;
-          return [
-            ...single,
-            ...(roberta ? [sp(sep, t)] : []),
-            { kind: 'sequence', seq: 1, typeId: t },
-            sp(sep, t),
-          ];
+          return [...single, ...(roberta ? [sp(sep, t)] : []), { kind: 'sequence', seq: 1, typeId: t }, sp(sep, t)];
         },
       };
     }

@@ -13,7 +13,8 @@ const PUNCT = '\\p{P}\\u0021-\\u002F\\u003A-\\u0040\\u005B-\\u0060\\u007B-\\u007
 const BERT_RE = new RegExp(`[^\\s${PUNCT}]+|[${PUNCT}]`, 'gu');
 const BYTE_LEVEL_RE = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 // Rust's `\w` is Unicode-aware; so is this one.
-const WHITESPACE_RE = /[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]+|[^\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}\p{White_Space}]+/gu;
+const WHITESPACE_RE =
+  /[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]+|[^\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}\p{White_Space}]+/gu;
 const NON_SPACE_RE = /\P{White_Space}+/gu;
 const PUNCT_CHAR_RE = new RegExp(`[${PUNCT}]`, 'gu');
 const DIGITS_RE = /\p{N}+/gu;

@@ -151,13 +151,7 @@ export class Tokenizer {
     return out;
   }
 
-  private tokenizeNormalized(
-    ns: NormalizedString,
-    sub: Section,
-    sectionIndex: number,
-    seq: 0 | 1,
-    out: EncodedToken[],
-  ): void {
+  private tokenizeNormalized(ns: NormalizedString, sub: Section, sectionIndex: number, seq: 0 | 1, out: EncodedToken[]): void {
     if (sub.a >= sub.b) return;
     const range = (a: number, b: number): [number, number] => ns.offsets(a, b) ?? [ns.starts[a] ?? 0, ns.starts[a] ?? 0];
     const added = sub.token ?? this.addedByContent.get(ns.text.slice(sub.a, sub.b));
@@ -201,12 +195,21 @@ export class Tokenizer {
     const tokens: EncodedToken[] = [];
     const typeIds: number[] = [];
     if (!this.postProcessor) {
-      for (const t of a) (tokens.push(t), typeIds.push(0));
-      for (const t of b ?? []) (tokens.push(t), typeIds.push(1));
+      for (const t of a) {
+        tokens.push(t);
+        typeIds.push(0);
+      }
+      for (const t of b ?? []) {
+        tokens.push(t);
+        typeIds.push(1);
+      }
     } else {
       for (const item of this.postProcessor.layout(b !== undefined)) {
         if (item.kind === 'sequence') {
-          for (const t of item.seq === 0 ? a : (b ?? [])) (tokens.push(t), typeIds.push(item.typeId));
+          for (const t of item.seq === 0 ? a : (b ?? [])) {
+            tokens.push(t);
+            typeIds.push(item.typeId);
+          }
         } else if (addSpecialTokens) {
           item.piece.ids.forEach((id, k) => {
             tokens.push({ id, text: item.piece.tokens[k] ?? '', start: null, end: null, special: true, sequenceIndex: null });
@@ -221,16 +224,12 @@ export class Tokenizer {
   /** How many specials postProcess adds (to size windows). */
   numSpecialTokensToAdd(pair = false): number {
     if (!this.postProcessor) return 0;
-    return this.postProcessor
-      .layout(pair)
-      .reduce((n, item) => n + (item.kind === 'special' ? item.piece.ids.length : 0), 0);
+    return this.postProcessor.layout(pair).reduce((n, item) => n + (item.kind === 'special' ? item.piece.ids.length : 0), 0);
   }
 
   decode(ids: readonly number[], opts: { skipSpecialTokens?: boolean } = {}): string {
     const specialIds = new Set(Object.values(this.specialTokens).map((s) => s!.id));
-    const tokens = ids
-      .filter((id) => !(opts.skipSpecialTokens && specialIds.has(id)))
-      .map((id) => this.idToToken(id) ?? '');
+    const tokens = ids.filter((id) => !(opts.skipSpecialTokens && specialIds.has(id))).map((id) => this.idToToken(id) ?? '');
     return this.decoder ? this.decoder(tokens).join('') : tokens.join(' ');
   }
 

@@ -36,11 +36,7 @@ interface Cp {
  * range; otherwise (composition, reordering) the whole chunk's range.
  * `keepAsIs` marks characters that must not be touched.
  */
-export function normalizeUnicode(
-  ns: NormalizedString,
-  form: NormalForm,
-  keepAsIs?: (ch: string) => boolean,
-): NormalizedString {
+export function normalizeUnicode(ns: NormalizedString, form: NormalForm, keepAsIs?: (ch: string) => boolean): NormalizedString {
   if (!keepAsIs && ns.text.normalize(form) === ns.text) return ns;
   let chunk: Cp[] = [];
   let frozen = false;

@@ -15,8 +15,7 @@ export function readModelPathSetting(): { value: string; fromWorkspace: boolean 
   const inspected = vscode.workspace.getConfiguration(SECTION).inspect<string>('modelPath');
   const trusted = vscode.workspace.isTrusted;
   const value = resolveTrustAware(inspected, trusted) ?? '';
-  const fromWorkspace =
-    trusted && (inspected?.workspaceFolderValue !== undefined || inspected?.workspaceValue !== undefined);
+  const fromWorkspace = trusted && (inspected?.workspaceFolderValue !== undefined || inspected?.workspaceValue !== undefined);
   return { value: typeof value === 'string' ? value : '', fromWorkspace };
 }
 

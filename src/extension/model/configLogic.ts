@@ -75,8 +75,7 @@ export function sanitizeEngineSettings(raw: {
     ? (raw.executionProvider as ExecutionProviderChoice)
     : 'auto';
   const threads = Number.isInteger(raw.threads) && (raw.threads as number) >= 0 ? (raw.threads as number) : 0;
-  const maxTokens =
-    Number.isInteger(raw.maxTokens) && (raw.maxTokens as number) >= 8 ? (raw.maxTokens as number) : 512;
+  const maxTokens = Number.isInteger(raw.maxTokens) && (raw.maxTokens as number) >= 8 ? (raw.maxTokens as number) : 512;
   return { modelDir: raw.modelDir, executionProvider: ep, threads, maxTokens };
 }
 

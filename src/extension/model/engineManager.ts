@@ -28,7 +28,10 @@ export class EngineManager {
     const key = engineKey(settings);
     if (this.entry && this.entry.key === key) return this.entry.promise;
     this.invalidate();
-    this.log('info', `Loading model ${settings.modelDir} (execution provider ${settings.executionProvider}, threads ${settings.threads || 'auto'}, max tokens ${settings.maxTokens}).`);
+    this.log(
+      'info',
+      `Loading model ${settings.modelDir} (execution provider ${settings.executionProvider}, threads ${settings.threads || 'auto'}, max tokens ${settings.maxTokens}).`,
+    );
     const started = Date.now();
     const promise = this.factory({
       modelDir: settings.modelDir,
@@ -74,8 +77,7 @@ export class EngineManager {
     this.entry = null;
     if (!old) return;
     old.promise.then(
-      (engine) =>
-        engine.dispose().catch((e: unknown) => this.log('warn', `Disposing the previous engine failed: ${String(e)}`)),
+      (engine) => engine.dispose().catch((e: unknown) => this.log('warn', `Disposing the previous engine failed: ${String(e)}`)),
       () => undefined,
     );
   }

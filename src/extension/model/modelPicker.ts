@@ -66,7 +66,10 @@ export async function pickModel(extensionPath: string): Promise<string | undefin
   if (current && !shipped.some((m) => m.name === current)) {
     items.push({ label: `$(check) ${path.basename(current)}`, description: current, detail: 'current custom model', value: current });
   }
-  items.push({ label: '$(folder-opened) Browse…', description: 'a folder with model.onnx and tokenizer.json (see docs/model-contract.md)' });
+  items.push({
+    label: '$(folder-opened) Browse…',
+    description: 'a folder with model.onnx and tokenizer.json (see docs/model-contract.md)',
+  });
   const picked = await vscode.window.showQuickPick(items, {
     title: 'DA-MoE: Select Model',
     placeHolder: 'Model to analyse routing with',

@@ -71,7 +71,12 @@ export abstract class SingletonWebviewPanel<C extends PanelCore, M> implements v
       if (!this.panel.visible) this.panel.reveal(vscode.ViewColumn.Beside, preserveFocus);
       return this.core;
     }
-    const panel = vscode.window.createWebviewPanel(this.page.viewType, this.page.title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus }, this.webviewOptions());
+    const panel = vscode.window.createWebviewPanel(
+      this.page.viewType,
+      this.page.title,
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus },
+      this.webviewOptions(),
+    );
     return this.attach(panel);
   }
 
@@ -129,7 +134,10 @@ export abstract class SingletonWebviewPanel<C extends PanelCore, M> implements v
       panel.webview.html = this.html(panel.webview);
     } catch (e) {
       // A rendering bug must not break the command that opened the panel: show a static note, log the cause.
-      this.logTo('error', `The ${this.page.what} could not be rendered (cspSource ${JSON.stringify(panel.webview.cspSource)}): ${e instanceof Error ? e.message : String(e)}`);
+      this.logTo(
+        'error',
+        `The ${this.page.what} could not be rendered (cspSource ${JSON.stringify(panel.webview.cspSource)}): ${e instanceof Error ? e.message : String(e)}`,
+      );
       panel.webview.html = fallbackHtml(this.page);
     }
     return core;

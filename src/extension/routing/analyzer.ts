@@ -189,7 +189,10 @@ export class Inspector implements vscode.Disposable {
     if (link) {
       const doc = link.editor.document;
       if (doc.getText(link.range) !== request.text) throw new Error('analyzeText: the linked range does not hold the text');
-      target = { editor: link.editor, anchor: { uri: doc.uri.toString(), version: doc.version, baseOffset: doc.offsetAt(link.range.start) } };
+      target = {
+        editor: link.editor,
+        anchor: { uri: doc.uri.toString(), version: doc.version, baseOffset: doc.offsetAt(link.range.start) },
+      };
     }
     return this.runAnalysis(request, target, false);
   }
@@ -213,7 +216,9 @@ export class Inspector implements vscode.Disposable {
       modelDir = engine.model.path;
       if (!ticket.isCurrent()) return { status: 'cancelled' };
       this.status.setModel(engine.model.name, engine.provider.used);
-      const analysis = await engine.analyze(textPair === undefined ? { text, signal: ticket.signal } : { text, textPair, signal: ticket.signal });
+      const analysis = await engine.analyze(
+        textPair === undefined ? { text, signal: ticket.signal } : { text, textPair, signal: ticket.signal },
+      );
       if (!ticket.isCurrent()) return { status: 'cancelled' };
 
       const stale = document && anchor ? !this.textStillThere(document, anchor, text) : false;
@@ -372,7 +377,9 @@ export class Inspector implements vscode.Disposable {
     const range = this.session.documentRangeOf(tokenIndex);
     if (!anchor || !range) return;
     if (this.session.stale) {
-      void vscode.window.showInformationMessage('DA-MoE: the text changed since the analysis — re-run Analyze Routing to link tokens again.');
+      void vscode.window.showInformationMessage(
+        'DA-MoE: the text changed since the analysis — re-run Analyze Routing to link tokens again.',
+      );
       return;
     }
     const uri = vscode.Uri.parse(anchor.uri);
@@ -391,10 +398,7 @@ export class Inspector implements vscode.Disposable {
 
   private async exportAnalysis(analysis: Analysis): Promise<string | null> {
     const anchorUri = this.session.anchor ? vscode.Uri.parse(this.session.anchor.uri) : undefined;
-    const base =
-      anchorUri?.scheme === 'file'
-        ? vscode.Uri.joinPath(anchorUri, '..')
-        : vscode.workspace.workspaceFolders?.[0]?.uri;
+    const base = anchorUri?.scheme === 'file' ? vscode.Uri.joinPath(anchorUri, '..') : vscode.workspace.workspaceFolders?.[0]?.uri;
     const stamp = new Date().toISOString().replace(/[:T]/g, '-').slice(0, 19);
     const fileName = `routing-${analysis.model.name}-${stamp}.json`.replace(/[^A-Za-z0-9._-]/g, '_');
     // The save dialog asks before replacing an existing file; nothing is written without the user choosing a path.
@@ -407,7 +411,10 @@ export class Inspector implements vscode.Disposable {
     if (!target) return null;
     await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(`${JSON.stringify(analysis, null, 2)}\n`));
     this.log.info(`Exported the analysis to ${target.toString(true)}.`);
-    vscode.window.setStatusBarMessage(`DA-MoE: analysis exported to ${target.scheme === 'file' ? target.fsPath : target.toString(true)}`, 5000);
+    vscode.window.setStatusBarMessage(
+      `DA-MoE: analysis exported to ${target.scheme === 'file' ? target.fsPath : target.toString(true)}`,
+      5000,
+    );
     return target.scheme === 'file' ? target.fsPath : target.toString();
   }
 
@@ -457,7 +464,8 @@ export class Inspector implements vscode.Disposable {
     void Promise.resolve(show(ue.message, ...ue.actions)).then((choice) => {
       if (choice === 'Show Output') this.showOutput();
       else if (choice === 'Select Model') void vscode.commands.executeCommand('damoe.selectModel');
-      else if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', ue.settingsQuery ?? 'damoe.');
+      else if (choice === 'Open Settings')
+        void vscode.commands.executeCommand('workbench.action.openSettings', ue.settingsQuery ?? 'damoe.');
     });
   }
 

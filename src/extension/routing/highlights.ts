@@ -12,7 +12,10 @@ export class Highlights implements vscode.Disposable {
   private readonly tokenType: vscode.TextEditorDecorationType;
   private enabled: boolean;
 
-  constructor(private readonly session: AnalysisSession, enabled: boolean) {
+  constructor(
+    private readonly session: AnalysisSession,
+    enabled: boolean,
+  ) {
     this.enabled = enabled;
     this.importanceTypes = Array.from({ length: IMPORTANCE_BUCKETS }, (_, b) =>
       vscode.window.createTextEditorDecorationType({

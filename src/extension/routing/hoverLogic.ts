@@ -47,6 +47,8 @@ export function buildTokenHoverMarkdown(analysis: Analysis, tokenIndex: number, 
     );
   }
   lines.push('');
-  lines.push(`*${escapeMarkdown(analysis.model.name)} · ${escapeMarkdown(analysis.prediction.label)} (${fmt(Math.max(...analysis.prediction.probabilities), 2)})*`);
+  lines.push(
+    `*${escapeMarkdown(analysis.model.name)} · ${escapeMarkdown(analysis.prediction.label)} (${fmt(Math.max(...analysis.prediction.probabilities), 2)})*`,
+  );
   return lines.join('\n');
 }

@@ -36,4 +36,3 @@ export function importanceBuckets(analysis: Analysis, buckets = IMPORTANCE_BUCKE
   }
   return out;
 }
-

@@ -25,7 +25,15 @@ export class RoutingPanel extends SingletonWebviewPanel<RoutingPanelCore, HostMe
   ) {
     super(
       extensionUri,
-      { viewType: ROUTING_VIEW_TYPE, title: 'DA-MoE Routing', script: 'routing.js', style: 'routing.css', documentTitle: 'DA-MoE routing', what: 'routing panel', codicons: true },
+      {
+        viewType: ROUTING_VIEW_TYPE,
+        title: 'DA-MoE Routing',
+        script: 'routing.js',
+        style: 'routing.css',
+        documentTitle: 'DA-MoE routing',
+        what: 'routing panel',
+        codicons: true,
+      },
       host.log,
     );
   }

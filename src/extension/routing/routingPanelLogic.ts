@@ -17,7 +17,6 @@ export interface PanelPort {
   postMessage(message: HostMessage): PromiseLike<boolean> | boolean;
 }
 
-
 export interface PanelHandlers {
   /** Pointer over a token in the webview (null: none); `tokenIndex` already bounds-checked. */
   hoverToken(tokenIndex: number | null): void;
@@ -140,7 +139,12 @@ export class RoutingPanelCore {
             return;
           }
           case 'view/layer':
-            if (this.analysis && Number.isInteger(msg.params.layer) && msg.params.layer >= 0 && msg.params.layer < this.analysis.layers.length) {
+            if (
+              this.analysis &&
+              Number.isInteger(msg.params.layer) &&
+              msg.params.layer >= 0 &&
+              msg.params.layer < this.analysis.layers.length
+            ) {
               this.layer = msg.params.layer;
               this.handlers.layerChanged?.(this.layer);
             }
@@ -167,7 +171,7 @@ export class RoutingPanelCore {
       }
     } catch (e) {
       // A failing handler must not take the message loop down.
-      this.handlers.log('error', `Routing panel message ${msg.method} failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      this.handlers.log('error', `Routing panel message ${msg.method} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     }
   }
 

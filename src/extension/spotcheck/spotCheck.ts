@@ -55,7 +55,10 @@ export interface SpotCheckHost {
   threads(): number;
   report(ue: UserError): void;
   dropEngine(): void;
-  analyzeText(request: { text: string; textPair?: string }, link: { editor: vscode.TextEditor; range: vscode.Range } | null): Promise<AnalyzeResult>;
+  analyzeText(
+    request: { text: string; textPair?: string },
+    link: { editor: vscode.TextEditor; range: vscode.Range } | null,
+  ): Promise<AnalyzeResult>;
 }
 
 const PANEL_PROGRESS_MS = 250;
@@ -144,7 +147,8 @@ export class SpotChecker implements vscode.Disposable {
       return { status: 'no-file', message };
     };
     if (explicit?.file !== undefined) {
-      if (typeof explicit.file !== 'string' || explicit.file.trim() === '') return { status: 'error', code: 'invalid-option', message: 'DA-MoE spot-check: file must be a path' };
+      if (typeof explicit.file !== 'string' || explicit.file.trim() === '')
+        return { status: 'error', code: 'invalid-option', message: 'DA-MoE spot-check: file must be a path' };
       return path.resolve(explicit.file);
     }
     const resource = args.find((a): a is vscode.Uri => a instanceof vscode.Uri);
@@ -164,7 +168,11 @@ export class SpotChecker implements vscode.Disposable {
   }
 
   /** The quick pick: Run (Enter) or change the sample size, seed and columns; the detected columns are shown. */
-  private async confirm(file: string, initial: SpotCheckSettings, initialDataset: Dataset): Promise<{ settings: SpotCheckSettings; dataset: Dataset } | undefined> {
+  private async confirm(
+    file: string,
+    initial: SpotCheckSettings,
+    initialDataset: Dataset,
+  ): Promise<{ settings: SpotCheckSettings; dataset: Dataset } | undefined> {
     let settings = initial;
     let dataset = initialDataset;
     const name = path.basename(file);
@@ -207,7 +215,10 @@ export class SpotChecker implements vscode.Disposable {
       const columns = dataset.columns ?? [];
       const picked = await vscode.window.showQuickPick(
         columnChoices(columns, settings[key]).map((c) => ({ ...c, label: c.label })),
-        { title: choice.label, placeHolder: `Which ${dataset.format === 'jsonl' ? 'key' : 'column'} holds the ${key.replace('Column', '')}?` },
+        {
+          title: choice.label,
+          placeHolder: `Which ${dataset.format === 'jsonl' ? 'key' : 'column'} holds the ${key.replace('Column', '')}?`,
+        },
       );
       if (!picked) continue;
       const next = { ...settings, [key]: picked.value };
@@ -238,7 +249,8 @@ export class SpotChecker implements vscode.Disposable {
             signal: controller.signal,
             onRead: (rows) => progress.report({ message: `reading the dataset… ${rows.toLocaleString('en')} rows` }),
           });
-          if (controller.signal.aborted) return { status: 'cancelled', message: 'DA-MoE: spot-check cancelled while reading the dataset.' } as const;
+          if (controller.signal.aborted)
+            return { status: 'cancelled', message: 'DA-MoE: spot-check cancelled while reading the dataset.' } as const;
           progress.report({ message: `${sample.records.length} examples sampled; loading the model…` });
           const engine = await this.host.engine();
           modelDir = engine.model.path;
@@ -259,7 +271,13 @@ export class SpotChecker implements vscode.Disposable {
               const t = Date.now();
               if (this.panel.controller && (t - lastPanel >= PANEL_PROGRESS_MS || p.done === p.total)) {
                 lastPanel = t;
-                this.panel.controller.setProgress({ running: true, done: p.done, total: p.total, examplesPerSecond: p.examplesPerSecond, message: `Spot-checking ${name}…` });
+                this.panel.controller.setProgress({
+                  running: true,
+                  done: p.done,
+                  total: p.total,
+                  examplesPerSecond: p.examplesPerSecond,
+                  message: `Spot-checking ${name}…`,
+                });
               }
             },
           }).finally(() => void engine.releaseBatchWorkers?.());
@@ -289,9 +307,14 @@ export class SpotChecker implements vscode.Disposable {
     const what = `${report.n} examples of ${path.basename(report.dataset.path)}: ${acc}, mean K ${report.mean_k.overall.toFixed(2)}, ${report.examples_per_second.toFixed(1)} examples/s`;
     this.host.log.info(`Spot-check${report.cancelled ? ' (cancelled)' : ''}: ${what}.`);
     if (report.label_mapping.note) this.host.log.info(`  labels: ${report.label_mapping.note}`);
-    if (report.skipped.count > 0) this.host.log.info(`  skipped ${report.skipped.count} rows: ${report.skipped.first.map((s) => `line ${s.line}: ${s.reason}`).join('; ')}`);
+    if (report.skipped.count > 0)
+      this.host.log.info(
+        `  skipped ${report.skipped.count} rows: ${report.skipped.first.map((s) => `line ${s.line}: ${s.reason}`).join('; ')}`,
+      );
     vscode.window.setStatusBarMessage(
-      report.cancelled ? `DA-MoE: spot-check cancelled — the report keeps ${report.n} of ${report.sample.size} examples` : `DA-MoE: spot-checked ${what}`,
+      report.cancelled
+        ? `DA-MoE: spot-check cancelled — the report keeps ${report.n} of ${report.sample.size} examples`
+        : `DA-MoE: spot-checked ${what}`,
       8000,
     );
   }
@@ -325,7 +348,9 @@ export class SpotChecker implements vscode.Disposable {
       return undefined;
     }
     if (!record) {
-      void vscode.window.showWarningMessage(`DA-MoE: line ${line} of ${path.basename(ds.path)} no longer holds an example (has the file changed?).`);
+      void vscode.window.showWarningMessage(
+        `DA-MoE: line ${line} of ${path.basename(ds.path)} no longer holds an example (has the file changed?).`,
+      );
       return undefined;
     }
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(ds.path));
@@ -338,7 +363,10 @@ export class SpotChecker implements vscode.Disposable {
     editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
     const request = record.pair === undefined ? { text: record.text } : { text: record.text, textPair: record.pair };
     if (!cell) {
-      vscode.window.setStatusBarMessage(`DA-MoE: line ${line}'s text is written with escapes here, so it is analysed without editor linking`, 6000);
+      vscode.window.setStatusBarMessage(
+        `DA-MoE: line ${line}'s text is written with escapes here, so it is analysed without editor linking`,
+        6000,
+      );
     }
     return this.host.analyzeText(request, cell ? { editor, range } : null);
   }
@@ -355,7 +383,9 @@ export class SpotChecker implements vscode.Disposable {
       });
       if (!target) return null;
       if (target.scheme === 'file' && isSameFile(target.fsPath, report.dataset.path)) {
-        await vscode.window.showErrorMessage('DA-MoE: that is the dataset file itself; choose another file for the report.', { modal: true });
+        await vscode.window.showErrorMessage('DA-MoE: that is the dataset file itself; choose another file for the report.', {
+          modal: true,
+        });
         continue;
       }
       const body = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderSpotCheckHtml(report);
@@ -378,7 +408,12 @@ async function findRecord(ds: SpotCheckReport['dataset'], line: number): Promise
   const options: DatasetOptions =
     ds.format === 'text'
       ? { format: 'text' }
-      : { format: ds.format, textColumn: ds.text_column, pairColumn: ds.pair_column ?? undefined, labelColumn: ds.label_column ?? undefined };
+      : {
+          format: ds.format,
+          textColumn: ds.text_column,
+          pairColumn: ds.pair_column ?? undefined,
+          labelColumn: ds.label_column ?? undefined,
+        };
   const dataset = await openDataset(ds.path, options);
   for await (const r of dataset.records()) {
     if (r.line === line) return r;

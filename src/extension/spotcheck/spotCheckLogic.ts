@@ -25,7 +25,13 @@ export interface SpotCheckSettings {
 }
 
 /** Clamps what a hand-edited settings.json may contain. */
-export function sanitizeSpotCheckSettings(raw: { sampleSize?: unknown; seed?: unknown; textColumn?: unknown; pairColumn?: unknown; labelColumn?: unknown }): SpotCheckSettings {
+export function sanitizeSpotCheckSettings(raw: {
+  sampleSize?: unknown;
+  seed?: unknown;
+  textColumn?: unknown;
+  pairColumn?: unknown;
+  labelColumn?: unknown;
+}): SpotCheckSettings {
   const sampleSize =
     typeof raw.sampleSize === 'number' && Number.isInteger(raw.sampleSize) && raw.sampleSize >= 0 && raw.sampleSize <= MAX_SPOTCHECK_SAMPLE
       ? raw.sampleSize
@@ -162,7 +168,10 @@ export function pickItems(s: SpotCheckSettings, d: DetectedColumns, fileName: st
 }
 
 /** Choices for a column item: auto-detect first, then every column (the current one marked). */
-export function columnChoices(columns: readonly string[], current: string | undefined): { label: string; value: string | undefined; description?: string }[] {
+export function columnChoices(
+  columns: readonly string[],
+  current: string | undefined,
+): { label: string; value: string | undefined; description?: string }[] {
   return [
     { label: 'Auto-detect', value: undefined, description: current === undefined ? 'current' : undefined },
     ...columns.map((c) => ({ label: c, value: c, description: current === c ? 'current' : undefined })),
@@ -182,7 +191,13 @@ export interface CellRange {
  * cell can't be found or its raw text differs from the value (CSV doubled quotes, JSON escapes, a CSV record that
  * spans lines). `column` is the resolved text column (ignored for plain text).
  */
-export function locateTextCell(lineText: string, format: DatasetFormat, columns: readonly string[] | null, column: string, text: string): CellRange | null {
+export function locateTextCell(
+  lineText: string,
+  format: DatasetFormat,
+  columns: readonly string[] | null,
+  column: string,
+  text: string,
+): CellRange | null {
   const line = lineText.replace(/\r$/, '');
   const check = (r: CellRange | null): CellRange | null => (r && line.slice(r.start, r.end) === text ? r : null);
   if (format === 'text') return check({ start: 0, end: line.length });
@@ -257,7 +272,8 @@ function escapeRegExp(s: string): string {
 /** What the report says clicking an example does, for this dataset format. */
 export function linkingNote(format: DatasetFormat, pair: string | null): string | null {
   const notes: string[] = [];
-  if (format === 'jsonl') notes.push('JSONL text with escapes (\\n, \\", \\u…) cannot be linked to the editor: such examples are analysed without linking');
+  if (format === 'jsonl')
+    notes.push('JSONL text with escapes (\\n, \\", \\u…) cannot be linked to the editor: such examples are analysed without linking');
   if (format === 'csv') notes.push('CSV cells with doubled quotes or line breaks are analysed without editor linking');
   if (pair !== null) notes.push(`the pair text (${pair}) is analysed with the text; only the text is linked to the editor`);
   return notes.length ? `${notes.join('; ')}.` : null;
@@ -283,6 +299,7 @@ export function isSameFile(target: string, dataset: string, platform: NodeJS.Pla
 
 /** The progress notification's message: `120/500 · 35.2 examples/s`. */
 export function progressMessage(done: number, total: number, examplesPerSecond: number): string {
-  const rate = examplesPerSecond > 0 ? ` · ${examplesPerSecond >= 10 ? examplesPerSecond.toFixed(0) : examplesPerSecond.toFixed(1)} examples/s` : '';
+  const rate =
+    examplesPerSecond > 0 ? ` · ${examplesPerSecond >= 10 ? examplesPerSecond.toFixed(0) : examplesPerSecond.toFixed(1)} examples/s` : '';
   return `${done}/${total}${rate}`;
 }

@@ -4,7 +4,12 @@
  * SpotCheckPanelCore; the vscode side is SingletonWebviewPanel (webviewPanel.ts), as for the routing panel.
  */
 import * as vscode from 'vscode';
-import { type SpotCheckHostMessage, type SpotCheckLinking, parseSpotCheckMessage, parseSpotCheckState } from '../../shared/protocol/spotcheck';
+import {
+  type SpotCheckHostMessage,
+  type SpotCheckLinking,
+  parseSpotCheckMessage,
+  parseSpotCheckState,
+} from '../../shared/protocol/spotcheck';
 import { SpotCheckPanelCore, type SpotCheckPanelHandlers } from './spotCheckPanelLogic';
 import { SingletonWebviewPanel } from '../panels/webviewPanel';
 
@@ -17,7 +22,14 @@ export class SpotCheckPanel extends SingletonWebviewPanel<SpotCheckPanelCore, Sp
   ) {
     super(
       extensionUri,
-      { viewType: SPOTCHECK_VIEW_TYPE, title: 'DA-MoE Spot-Check', script: 'spotcheck.js', style: 'spotcheck.css', documentTitle: 'DA-MoE spot-check', what: 'spot-check report' },
+      {
+        viewType: SPOTCHECK_VIEW_TYPE,
+        title: 'DA-MoE Spot-Check',
+        script: 'spotcheck.js',
+        style: 'spotcheck.css',
+        documentTitle: 'DA-MoE spot-check',
+        what: 'spot-check report',
+      },
       handlers.log,
     );
   }

@@ -6,7 +6,14 @@
  */
 import type { SpotCheckReport } from '../../shared/spotcheck-report';
 import { PROTOCOL_VERSION, type ResponseMessage } from '../../shared/protocol/envelope';
-import type { SpotCheckHostMessage, SpotCheckHostNotificationMethod, SpotCheckHostNotifications, SpotCheckLinking, SpotCheckParseContext, SpotCheckParseResult } from '../../shared/protocol/spotcheck';
+import type {
+  SpotCheckHostMessage,
+  SpotCheckHostNotificationMethod,
+  SpotCheckHostNotifications,
+  SpotCheckLinking,
+  SpotCheckParseContext,
+  SpotCheckParseResult,
+} from '../../shared/protocol/spotcheck';
 
 export interface SpotCheckPanelPort {
   postMessage(message: SpotCheckHostMessage): PromiseLike<boolean> | boolean;
@@ -103,7 +110,10 @@ export class SpotCheckPanelCore {
         }
       }
     } catch (e) {
-      this.handlers.log('error', `Spot-check panel message ${msg.method} failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      this.handlers.log(
+        'error',
+        `Spot-check panel message ${msg.method} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+      );
     }
   }
 

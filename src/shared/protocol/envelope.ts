@@ -54,7 +54,12 @@ export interface ReadyParams {
 
 /** A typed notification builder for the method map N: `notificationBuilder<HostNotifications>()('host/error', {…})`. */
 export function notificationBuilder<N>() {
-  return <M extends keyof N>(method: M, params: N[M]): NotificationMessage<N, M> => ({ protocol: PROTOCOL_VERSION, kind: 'notification', method, params });
+  return <M extends keyof N>(method: M, params: N[M]): NotificationMessage<N, M> => ({
+    protocol: PROTOCOL_VERSION,
+    kind: 'notification',
+    method,
+    params,
+  });
 }
 
 /**

@@ -46,10 +46,8 @@ export interface SpotCheckHostNotifications {
 }
 
 export type SpotCheckHostNotificationMethod = keyof SpotCheckHostNotifications;
-export type SpotCheckHostNotificationMessage<M extends SpotCheckHostNotificationMethod = SpotCheckHostNotificationMethod> = NotificationMessage<
-  SpotCheckHostNotifications,
-  M
->;
+export type SpotCheckHostNotificationMessage<M extends SpotCheckHostNotificationMethod = SpotCheckHostNotificationMethod> =
+  NotificationMessage<SpotCheckHostNotifications, M>;
 export type SpotCheckHostMessage = HostMessageOf<SpotCheckHostNotifications>;
 
 export const spotCheckHostNotification = notificationBuilder<SpotCheckHostNotifications>();
@@ -151,9 +149,22 @@ export function looksLikeSpotCheckReport(r: unknown): boolean {
   if (r.accuracy !== null && typeof r.accuracy !== 'number') return false;
   if (!isPlainObject(kh) || !isNumMatrix(kh.per_layer) || !isNumArray(kh.overall)) return false;
   if (!isPlainObject(mk) || !isNumArray(mk.per_layer) || typeof mk.overall !== 'number') return false;
-  if (!Array.isArray(r.expert_load) || !r.expert_load.every((l) => isPlainObject(l) && isNumArray(l.tokens) && isNumArray(l.utilisation) && isNumArray(l.dead))) return false;
+  if (
+    !Array.isArray(r.expert_load) ||
+    !r.expert_load.every((l) => isPlainObject(l) && isNumArray(l.tokens) && isNumArray(l.utilisation) && isNumArray(l.dead))
+  )
+    return false;
   if (!Array.isArray(r.co_activation) || !r.co_activation.every(isNumMatrix)) return false;
-  if (r.confusion !== null && !(isPlainObject(r.confusion) && Array.isArray(r.confusion.rows) && Array.isArray(r.confusion.columns) && isNumMatrix(r.confusion.matrix))) return false;
+  if (
+    r.confusion !== null &&
+    !(
+      isPlainObject(r.confusion) &&
+      Array.isArray(r.confusion.rows) &&
+      Array.isArray(r.confusion.columns) &&
+      isNumMatrix(r.confusion.matrix)
+    )
+  )
+    return false;
   if (!Array.isArray(r.routing_by_label) || !Array.isArray(r.routing_by_prediction)) return false;
   if (!Array.isArray(ti.most) || !Array.isArray(ti.least)) return false;
   if (!Array.isArray(r.examples)) return false;

@@ -88,7 +88,8 @@ function parseOrThrow<C>(
 ): unknown {
   const m = expectObject(raw, 'message');
   if (!hasOwn(m, 'protocol')) fail('message: missing field "protocol"');
-  if (m.protocol !== PROTOCOL_VERSION) fail(`message.protocol: unsupported protocol version ${describe(m.protocol)} (expected ${PROTOCOL_VERSION})`);
+  if (m.protocol !== PROTOCOL_VERSION)
+    fail(`message.protocol: unsupported protocol version ${describe(m.protocol)} (expected ${PROTOCOL_VERSION})`);
   const kind = m.kind;
   if (kind === 'notification') {
     expectKeys(m, 'message', ['protocol', 'kind', 'method', 'params']);

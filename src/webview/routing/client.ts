@@ -1,6 +1,14 @@
 /** The routing panel's protocol client: the shared ProtocolClient bound to the routing messages. */
 import { PROTOCOL_VERSION } from '../../shared/protocol/envelope';
-import { type HostNotifications, type WebviewMessage, type WebviewNotifications, type WebviewRequests, isHostMessage, webviewNotification, webviewRequest } from '../../shared/protocol/routing';
+import {
+  type HostNotifications,
+  type WebviewMessage,
+  type WebviewNotifications,
+  type WebviewRequests,
+  isHostMessage,
+  webviewNotification,
+  webviewRequest,
+} from '../../shared/protocol/routing';
 import { ProtocolClient } from '../shared/protocol-client';
 import type { VsCodeApi } from './vscode';
 

@@ -73,10 +73,14 @@ function main(): void {
     store.update({ analysis, stale, layer, cursorToken: null, hoverToken: null, error: null, notice: null, running: false });
   });
   client.on('analysis/stale', ({ stale }) => store.update({ stale }));
-  client.on('analysis/progress', ({ running, message }) => store.update({ running, progressMessage: message ?? null, ...(running ? { error: null } : {}) }));
+  client.on('analysis/progress', ({ running, message }) =>
+    store.update({ running, progressMessage: message ?? null, ...(running ? { error: null } : {}) }),
+  );
   client.on('editor/cursorToken', ({ tokenIndex }) => {
     const n = derived?.analysis.tokens.length ?? 0;
-    store.update({ cursorToken: tokenIndex !== null && Number.isInteger(tokenIndex) && tokenIndex >= 0 && tokenIndex < n ? tokenIndex : null });
+    store.update({
+      cursorToken: tokenIndex !== null && Number.isInteger(tokenIndex) && tokenIndex >= 0 && tokenIndex < n ? tokenIndex : null,
+    });
   });
   client.on('host/error', ({ message }) => store.update({ error: message, running: false }));
 
@@ -93,7 +97,11 @@ function main(): void {
   const histograms = new HistogramsView(ctx);
   const load = new ExpertLoadView(ctx);
   const table = new TableView(ctx);
-  const empty = el('div', { class: 'empty', testid: 'empty', text: 'Select text in an editor and run “DA-MoE: Analyze Routing” to see how each token is routed.' });
+  const empty = el('div', {
+    class: 'empty',
+    testid: 'empty',
+    text: 'Select text in an editor and run “DA-MoE: Analyze Routing” to see how each token is routed.',
+  });
   app.append(
     header.root,
     controls.root,
@@ -118,7 +126,8 @@ function main(): void {
   const restored = parsePanelState(api.getState());
   if (restored?.analysis) derived = derive(restored.analysis);
   const all = new Set<StateKey>(Object.keys(initialState()) as StateKey[]);
-  if (restored) store.update({ analysis: restored.analysis, layer: restored.layer, heatmapValue: restored.heatmapValue, view: restored.view });
+  if (restored)
+    store.update({ analysis: restored.analysis, layer: restored.layer, heatmapValue: restored.heatmapValue, view: restored.view });
   store.subscribe((_s, changed) => render(changed));
   render(all);
   watchTheme((t) => {

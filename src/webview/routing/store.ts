@@ -55,7 +55,10 @@ export class Store {
   private readonly listeners = new Set<Listener>();
   private persistTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(initial: AppState, private readonly persist?: (state: PanelState) => void) {
+  constructor(
+    initial: AppState,
+    private readonly persist?: (state: PanelState) => void,
+  ) {
     this.state = initial;
     if (persist && typeof window !== 'undefined') {
       window.addEventListener('pagehide', () => this.flush());

@@ -36,7 +36,8 @@ export function readTheme(): ThemeTokens {
   const highContrast = kind === 'hc-dark' || kind === 'hc-light';
   const cs = getComputedStyle(document.documentElement);
   const bodyCs = getComputedStyle(document.body);
-  const v = (name: string, fallback: string): string => cs.getPropertyValue(name).trim() || bodyCs.getPropertyValue(name).trim() || fallback;
+  const v = (name: string, fallback: string): string =>
+    cs.getPropertyValue(name).trim() || bodyCs.getPropertyValue(name).trim() || fallback;
   const dark = kind === 'dark' || kind === 'hc-dark';
   const foreground = v('--vscode-foreground', dark ? '#cccccc' : '#3b3b3b');
   const contrastBorder = highContrast ? v('--vscode-contrastBorder', dark ? '#6fc3df' : '#0f4a85') : '';

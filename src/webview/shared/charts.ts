@@ -44,11 +44,20 @@ export function kHistogramSvg(o: KHistOptions): SVGSVGElement {
   }
   o.counts.forEach((c, k) => {
     const bh = (c / max) * h;
-    const rect = svg('rect', { class: 'bar', x: x(k) - bw / 2, y: padT + h - bh, width: bw, height: Math.max(0, bh), 'data-k': k, 'data-count': c });
+    const rect = svg('rect', {
+      class: 'bar',
+      x: x(k) - bw / 2,
+      y: padT + h - bh,
+      width: bw,
+      height: Math.max(0, bh),
+      'data-k': k,
+      'data-count': c,
+    });
     rect.append(svg('title', {}, [`K = ${k}: ${c} token${c === 1 ? '' : 's'}${total ? ` (${((100 * c) / total).toFixed(1)}%)` : ''}`]));
     root.append(rect);
     root.append(svg('text', { class: 'tick', x: x(k), y: padT + h + (o.compact ? 11 : 14), 'text-anchor': 'middle' }, [String(k)]));
-    if (!o.compact && c > 0) root.append(svg('text', { class: 'count', x: x(k), y: padT + h - bh - 3, 'text-anchor': 'middle' }, [String(c)]));
+    if (!o.compact && c > 0)
+      root.append(svg('text', { class: 'count', x: x(k), y: padT + h - bh - 3, 'text-anchor': 'middle' }, [String(c)]));
   });
   const refLayer = svg('g', { class: 'refs' });
   const ref = (k: number, cls: string, text: string, labelY: number): void => {
@@ -116,11 +125,20 @@ export function loadSvg(o: LoadOptions): SVGSVGElement {
       g.append(svg('path', { class: 'dead-cross', d: `M${cx - r},${cy - r}L${cx + r},${cy + r}M${cx + r},${cy - r}L${cx - r},${cy + r}` }));
       root.append(g);
     } else {
-      const rect = svg('rect', { class: 'bar', x, y: padT + h - bh, width: bw, height: Math.max(0, bh), 'data-expert': e, 'data-tokens': t });
+      const rect = svg('rect', {
+        class: 'bar',
+        x,
+        y: padT + h - bh,
+        width: bw,
+        height: Math.max(0, bh),
+        'data-expert': e,
+        'data-tokens': t,
+      });
       rect.append(svg('title', {}, [tip]));
       root.append(rect);
     }
-    if (E <= 16 || e % 4 === 0) root.append(svg('text', { class: 'tick', x: x + bw / 2, y: padT + h + 10, 'text-anchor': 'middle' }, [String(e)]));
+    if (E <= 16 || e % 4 === 0)
+      root.append(svg('text', { class: 'tick', x: x + bw / 2, y: padT + h + 10, 'text-anchor': 'middle' }, [String(e)]));
   });
   if (total > 0) {
     const y = padT + h - (total / E / max) * h;
@@ -129,7 +147,12 @@ export function loadSvg(o: LoadOptions): SVGSVGElement {
   return root;
 }
 
-export function figure(testid: string, caption: (Node | string)[], chart: Element, attrs: Record<string, string | number> = {}): HTMLElement {
+export function figure(
+  testid: string,
+  caption: (Node | string)[],
+  chart: Element,
+  attrs: Record<string, string | number> = {},
+): HTMLElement {
   const f = el('figure', { class: 'chart-figure', testid, attrs });
   f.append(chart, el('figcaption', {}, caption));
   return f;

@@ -44,7 +44,11 @@ export function append(parent: Node, children: Child[]): void {
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
-export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Props['attrs'] = {}, children: Child[] = []): SVGElementTagNameMap[K] {
+export function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Props['attrs'] = {},
+  children: Child[] = [],
+): SVGElementTagNameMap[K] {
   const node = document.createElementNS(SVG_NS, tag);
   setAttrs(node, attrs);
   append(node, children);
@@ -58,11 +62,14 @@ export function clear(node: Node): void {
 /** Token text made visible: control characters and edge whitespace shown as symbols. */
 export function displayToken(text: string): string {
   if (text.length === 0) return '∅';
-  return text
-    .replace(/\r\n|\n|\r/g, '⏎')
-    .replace(/\t/g, '→')
-    .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
-    .replace(/^ +| +$/g, (m) => '·'.repeat(m.length));
+  return (
+    text
+      .replace(/\r\n|\n|\r/g, '⏎')
+      .replace(/\t/g, '→')
+      // eslint-disable-next-line no-control-regex -- control characters are shown as \xNN on purpose
+      .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+      .replace(/^ +| +$/g, (m) => '·'.repeat(m.length))
+  );
 }
 
 export function fmtPct(p: number): string {

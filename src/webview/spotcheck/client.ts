@@ -1,6 +1,14 @@
 /** The spot-check report's protocol client: the shared ProtocolClient bound to the spot-check messages. */
 import { PROTOCOL_VERSION } from '../../shared/protocol/envelope';
-import { type SpotCheckHostNotifications, type SpotCheckWebviewMessage, type SpotCheckWebviewNotifications, type SpotCheckWebviewRequests, isSpotCheckHostMessage, spotCheckWebviewNotification, spotCheckWebviewRequest } from '../../shared/protocol/spotcheck';
+import {
+  type SpotCheckHostNotifications,
+  type SpotCheckWebviewMessage,
+  type SpotCheckWebviewNotifications,
+  type SpotCheckWebviewRequests,
+  isSpotCheckHostMessage,
+  spotCheckWebviewNotification,
+  spotCheckWebviewRequest,
+} from '../../shared/protocol/spotcheck';
 import { ProtocolClient } from '../shared/protocol-client';
 
 export interface SpotCheckApi<S> {

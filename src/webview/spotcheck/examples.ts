@@ -30,14 +30,23 @@ const COLUMNS: { key: SpotCheckSortKey | null; label: string; title: string; num
   { key: null, label: 'predicted', title: 'Predicted label' },
   { key: 'confidence', label: 'confidence', title: 'Probability of the predicted label', num: true },
   { key: 'mean_k', label: 'mean K', title: 'Mean K over tokens and layers (special tokens included)', num: true },
-  { key: 'importance_entropy', label: 'importance entropy', title: 'Entropy (bits) of the content tokens’ importance: low = a few tokens dominate', num: true },
+  {
+    key: 'importance_entropy',
+    label: 'importance entropy',
+    title: 'Entropy (bits) of the content tokens’ importance: low = a few tokens dominate',
+    num: true,
+  },
   { key: 'correct', label: '✓/✗', title: 'Correct or wrong (blank: no mapped label)' },
 ];
 
 export class ExamplesSection {
   readonly root = el('section', { class: 'section', testid: 'spotcheck-examples', attrs: { 'aria-labelledby': 'sc-examples-title' } });
   private readonly radios: ValueElement[];
-  private readonly search = el('input', { class: 'sc-search', testid: 'spotcheck-search', attrs: { type: 'search', placeholder: 'Filter by text, label or prediction', 'aria-label': 'Filter examples by text' } });
+  private readonly search = el('input', {
+    class: 'sc-search',
+    testid: 'spotcheck-search',
+    attrs: { type: 'search', placeholder: 'Filter by text, label or prediction', 'aria-label': 'Filter examples by text' },
+  });
   private readonly count = el('span', { class: 'muted small', testid: 'spotcheck-example-count', attrs: { 'aria-live': 'polite' } });
   private readonly table = el('table', { class: 'routing-table sc-examples', testid: 'spotcheck-examples-table' });
   private readonly thead = el('thead');
@@ -47,8 +56,13 @@ export class ExamplesSection {
   private searchTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly ctx: ExamplesCtx) {
-    this.radios = (['all', 'correct', 'wrong'] as const).map((v) =>
-      el('vscode-radio', { testid: `spotcheck-filter-${v}`, attrs: { name: 'sc-filter', value: v, label: v === 'all' ? 'All' : v === 'correct' ? 'Correct' : 'Wrong' } }) as unknown as ValueElement);
+    this.radios = (['all', 'correct', 'wrong'] as const).map(
+      (v) =>
+        el('vscode-radio', {
+          testid: `spotcheck-filter-${v}`,
+          attrs: { name: 'sc-filter', value: v, label: v === 'all' ? 'All' : v === 'correct' ? 'Correct' : 'Wrong' },
+        }) as unknown as ValueElement,
+    );
     const group = el('vscode-radio-group', { testid: 'spotcheck-filter', attrs: { 'aria-label': 'Show' } }, this.radios);
     group.addEventListener('change', (e) => {
       const t = e.target as ValueElement | null;
@@ -68,9 +82,16 @@ export class ExamplesSection {
       this.limit += MAX_ROWS;
       this.render();
     });
-    this.table.append(el('caption', { class: 'muted small', text: 'Click an example (or press Enter) to open its line and analyse it' }), this.thead, this.tbody);
+    this.table.append(
+      el('caption', { class: 'muted small', text: 'Click an example (or press Enter) to open its line and analyse it' }),
+      this.thead,
+      this.tbody,
+    );
     this.root.append(
-      el('div', { class: 'section-head' }, [el('h2', { class: 'section-title', text: 'Examples', attrs: { id: 'sc-examples-title' } }), this.count]),
+      el('div', { class: 'section-head' }, [
+        el('h2', { class: 'section-title', text: 'Examples', attrs: { id: 'sc-examples-title' } }),
+        this.count,
+      ]),
       el('div', { class: 'controls sc-example-controls', attrs: { role: 'toolbar', 'aria-label': 'Example filters' } }, [
         el('div', { class: 'control' }, [el('span', { class: 'control-label', text: 'Show', attrs: { 'aria-hidden': 'true' } }), group]),
         this.search,
@@ -116,11 +137,24 @@ export class ExamplesSection {
     const head = el('tr');
     for (const c of COLUMNS) {
       const sorted = c.key !== null && v.sort.key === c.key;
-      const th = el('th', { class: c.num ? 'num' : undefined, attrs: { scope: 'col', title: c.title, 'aria-sort': sorted ? (v.sort.descending ? 'descending' : 'ascending') : c.key ? 'none' : undefined } });
+      const th = el('th', {
+        class: c.num ? 'num' : undefined,
+        attrs: {
+          scope: 'col',
+          title: c.title,
+          'aria-sort': sorted ? (v.sort.descending ? 'descending' : 'ascending') : c.key ? 'none' : undefined,
+        },
+      });
       if (c.key) {
         const key = c.key;
-        const b = el('button', { class: 'sort-button', testid: `spotcheck-sort-${key}`, text: `${c.label}${sorted ? (v.sort.descending ? ' ▼' : ' ▲') : ''}` });
-        b.addEventListener('click', () => this.ctx.setView({ sort: { key, descending: v.sort.key === key ? !v.sort.descending : key !== 'line' } }));
+        const b = el('button', {
+          class: 'sort-button',
+          testid: `spotcheck-sort-${key}`,
+          text: `${c.label}${sorted ? (v.sort.descending ? ' ▼' : ' ▲') : ''}`,
+        });
+        b.addEventListener('click', () =>
+          this.ctx.setView({ sort: { key, descending: v.sort.key === key ? !v.sort.descending : key !== 'line' } }),
+        );
         th.append(b);
       } else th.textContent = c.label;
       head.append(th);
@@ -136,20 +170,35 @@ export class ExamplesSection {
       const textCell = el('td', { class: 'sc-text' }, [el('span', { text: e.text })]);
       if (e.pair !== null) textCell.append(el('span', { class: 'muted sc-pair', text: ` ⟂ ${e.pair}` }));
       const labelText = e.label === null ? '' : e.gold !== null && e.gold !== e.label ? `${e.label} → ${e.gold}` : e.label;
-      this.tbody.append(el('tr', {
-        testid: 'spotcheck-example-row',
-        class: e.correct === false ? 'wrong' : e.correct === true ? 'correct' : undefined,
-        attrs: { 'data-line': e.line, 'data-correct': e.correct === null ? 'unknown' : String(e.correct), tabindex: canOpen ? 0 : undefined, title: canOpen ? `Open line ${e.line} and analyse it` : undefined },
-      }, [
-        el('td', { class: 'num', text: String(e.line) }),
-        textCell,
-        el('td', { text: labelText }),
-        el('td', { text: e.predicted }),
-        el('td', { class: 'num', text: fmtPct(e.confidence) }),
-        el('td', { class: 'num', text: fmtNum(e.mean_k) }),
-        el('td', { class: 'num', text: e.importance_entropy === null ? '–' : fmtNum(e.importance_entropy) }),
-        el('td', { class: `outcome ${e.correct === false ? 'is-wrong' : 'is-correct'}`, text: mark, attrs: { 'aria-label': e.correct === null ? 'no label' : e.correct ? 'correct' : 'wrong' } }),
-      ]));
+      this.tbody.append(
+        el(
+          'tr',
+          {
+            testid: 'spotcheck-example-row',
+            class: e.correct === false ? 'wrong' : e.correct === true ? 'correct' : undefined,
+            attrs: {
+              'data-line': e.line,
+              'data-correct': e.correct === null ? 'unknown' : String(e.correct),
+              tabindex: canOpen ? 0 : undefined,
+              title: canOpen ? `Open line ${e.line} and analyse it` : undefined,
+            },
+          },
+          [
+            el('td', { class: 'num', text: String(e.line) }),
+            textCell,
+            el('td', { text: labelText }),
+            el('td', { text: e.predicted }),
+            el('td', { class: 'num', text: fmtPct(e.confidence) }),
+            el('td', { class: 'num', text: fmtNum(e.mean_k) }),
+            el('td', { class: 'num', text: e.importance_entropy === null ? '–' : fmtNum(e.importance_entropy) }),
+            el('td', {
+              class: `outcome ${e.correct === false ? 'is-wrong' : 'is-correct'}`,
+              text: mark,
+              attrs: { 'aria-label': e.correct === null ? 'no label' : e.correct ? 'correct' : 'wrong' },
+            }),
+          ],
+        ),
+      );
     }
     this.count.textContent = `${rows.length} of ${r.examples.length} examples${rows.length > shown.length ? ` (showing ${shown.length})` : ''}`;
     this.more.hidden = rows.length <= shown.length;

@@ -13,12 +13,26 @@ import './styles.css';
 
 import type { SpotCheckReport } from '../../shared/spotcheck-report';
 import { PROTOCOL_VERSION } from '../../shared/protocol/envelope';
-import { type SpotCheckLinking, type SpotCheckPanelState, looksLikeSpotCheckReport, parseSpotCheckState } from '../../shared/protocol/spotcheck';
+import {
+  type SpotCheckLinking,
+  type SpotCheckPanelState,
+  looksLikeSpotCheckReport,
+  parseSpotCheckState,
+} from '../../shared/protocol/spotcheck';
 import { el } from '../shared/dom';
 import { SpotCheckClient, type SpotCheckApi } from './client';
 import { ExamplesSection } from './examples';
 import type { ExampleView } from './filter';
-import { CoActivationSection, ConfusionSection, ExpertLoadSection, HeaderSection, KHistogramSection, LabelRoutingSection, TokensSection, type SectionCtx } from './sections';
+import {
+  CoActivationSection,
+  ConfusionSection,
+  ExpertLoadSection,
+  HeaderSection,
+  KHistogramSection,
+  LabelRoutingSection,
+  TokensSection,
+  type SectionCtx,
+} from './sections';
 
 declare function acquireVsCodeApi<S>(): SpotCheckApi<S>;
 
@@ -31,9 +45,24 @@ interface State extends ExampleView {
 function main(): void {
   const api = acquireVsCodeApi<SpotCheckPanelState>();
   const client = new SpotCheckClient(api as SpotCheckApi<unknown>);
-  let state: State = { report: null, linking: { canOpen: false, note: null }, layer: 0, filter: 'all', query: '', sort: { key: 'line', descending: false } };
+  let state: State = {
+    report: null,
+    linking: { canOpen: false, note: null },
+    layer: 0,
+    filter: 'all',
+    query: '',
+    sort: { key: 'line', descending: false },
+  };
   const save = (): void => {
-    api.setState({ protocol: PROTOCOL_VERSION, report: state.report, linking: state.linking, layer: state.layer, filter: state.filter, query: state.query, sort: state.sort });
+    api.setState({
+      protocol: PROTOCOL_VERSION,
+      report: state.report,
+      linking: state.linking,
+      layer: state.layer,
+      filter: state.filter,
+      query: state.query,
+      sort: state.sort,
+    });
   };
 
   const ctx: SectionCtx = {
@@ -113,7 +142,9 @@ function main(): void {
   });
   client.on('spotcheck/progress', ({ running, done, total, examplesPerSecond, message }) => {
     header.progress.hidden = !running;
-    header.progress.textContent = running ? `${message ?? 'Running…'} ${done}/${total}${examplesPerSecond > 0 ? ` · ${examplesPerSecond.toFixed(1)} examples/s` : ''}` : '';
+    header.progress.textContent = running
+      ? `${message ?? 'Running…'} ${done}/${total}${examplesPerSecond > 0 ? ` · ${examplesPerSecond.toFixed(1)} examples/s` : ''}`
+      : '';
     if (running) setError(null);
   });
   client.on('spotcheck/error', ({ message }) => {
@@ -135,7 +166,14 @@ function main(): void {
   );
   const restored = parseSpotCheckState(api.getState());
   if (restored) {
-    state = { report: restored.report, linking: restored.linking, layer: restored.layer, filter: restored.filter, query: restored.query, sort: restored.sort };
+    state = {
+      report: restored.report,
+      linking: restored.linking,
+      layer: restored.layer,
+      filter: restored.filter,
+      query: restored.query,
+      sort: restored.sort,
+    };
   }
   renderAll();
   app.setAttribute('aria-busy', 'false');

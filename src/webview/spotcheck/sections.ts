@@ -48,19 +48,38 @@ export class HeaderSection {
   readonly root = el('header', { class: 'header sc-header', testid: 'spotcheck-header' });
   private readonly facts = el('div', { class: 'facts' });
   private readonly accuracy = el('div', { class: 'sc-accuracy', testid: 'spotcheck-accuracy' });
-  readonly cancelled = el('div', { class: 'banner banner-warning', testid: 'spotcheck-cancelled', attrs: { role: 'status', hidden: true } });
-  readonly progress = el('div', { class: 'banner banner-progress', testid: 'spotcheck-progress', attrs: { role: 'status', 'aria-live': 'polite', hidden: true } });
+  readonly cancelled = el('div', {
+    class: 'banner banner-warning',
+    testid: 'spotcheck-cancelled',
+    attrs: { role: 'status', hidden: true },
+  });
+  readonly progress = el('div', {
+    class: 'banner banner-progress',
+    testid: 'spotcheck-progress',
+    attrs: { role: 'status', 'aria-live': 'polite', hidden: true },
+  });
   readonly error = el('div', { class: 'banner banner-error', testid: 'spotcheck-error', attrs: { role: 'alert', hidden: true } });
   readonly notice = el('div', { class: 'banner banner-info', testid: 'spotcheck-notice', attrs: { role: 'status', hidden: true } });
   private readonly notes = el('div', { class: 'banners' });
-  private readonly exportJson = el('vscode-button', { testid: 'spotcheck-export-json', text: 'Export JSON', attrs: { secondary: true, title: 'Save the report as JSON' } });
-  private readonly exportHtml = el('vscode-button', { testid: 'spotcheck-export-html', text: 'Export HTML', attrs: { secondary: true, title: 'Save the report as one self-contained HTML file' } });
+  private readonly exportJson = el('vscode-button', {
+    testid: 'spotcheck-export-json',
+    text: 'Export JSON',
+    attrs: { secondary: true, title: 'Save the report as JSON' },
+  });
+  private readonly exportHtml = el('vscode-button', {
+    testid: 'spotcheck-export-html',
+    text: 'Export HTML',
+    attrs: { secondary: true, title: 'Save the report as one self-contained HTML file' },
+  });
 
   constructor(private readonly ctx: SectionCtx) {
     this.exportJson.addEventListener('click', () => ctx.exportReport('json'));
     this.exportHtml.addEventListener('click', () => ctx.exportReport('html'));
     this.root.append(
-      el('div', { class: 'header-main' }, [this.facts, el('div', { class: 'sc-side' }, [this.accuracy, el('div', { class: 'sc-export' }, [this.exportJson, this.exportHtml])])]),
+      el('div', { class: 'header-main' }, [
+        this.facts,
+        el('div', { class: 'sc-side' }, [this.accuracy, el('div', { class: 'sc-export' }, [this.exportJson, this.exportHtml])]),
+      ]),
       el('div', { class: 'banners' }, [this.cancelled, this.progress, this.error, this.notice]),
       this.notes,
     );
@@ -74,12 +93,18 @@ export class HeaderSection {
     this.exportJson.hidden = this.exportHtml.hidden = !r;
     this.accuracy.hidden = !r;
     if (!r) {
-      this.facts.append(el('h1', { class: 'model-name', text: 'DA-MoE spot-check' }), el('p', { class: 'muted', text: 'No report yet. Run “DA-MoE: Spot-Check Dataset” on a TSV, CSV, JSONL or text file.' }));
+      this.facts.append(
+        el('h1', { class: 'model-name', text: 'DA-MoE spot-check' }),
+        el('p', { class: 'muted', text: 'No report yet. Run “DA-MoE: Spot-Check Dataset” on a TSV, CSV, JSONL or text file.' }),
+      );
       this.cancelled.hidden = true;
       return;
     }
     const fact = (label: string, value: string, testid?: string, title?: string): HTMLElement =>
-      el('div', { class: 'fact', testid, attrs: { title } }, [el('span', { class: 'fact-label', text: label }), el('span', { class: 'fact-value', text: value })]);
+      el('div', { class: 'fact', testid, attrs: { title } }, [
+        el('span', { class: 'fact-label', text: label }),
+        el('span', { class: 'fact-value', text: value }),
+      ]);
     const ep = r.execution_provider;
     this.facts.append(
       el('div', { class: 'title-row' }, [
@@ -88,10 +113,25 @@ export class HeaderSection {
         el('span', { class: 'chip', testid: 'spotcheck-model', text: r.model.name, attrs: { title: r.model.path } }),
       ]),
       el('div', { class: 'fact-row' }, [
-        fact('examples', `${r.n} of ${r.sample.size}`, 'spotcheck-n', `${r.dataset.records} usable rows in the file; sample ${r.sample.requested === 'all' ? 'all' : r.sample.requested}${r.sample.stratified ? ', stratified by label' : ''}`),
+        fact(
+          'examples',
+          `${r.n} of ${r.sample.size}`,
+          'spotcheck-n',
+          `${r.dataset.records} usable rows in the file; sample ${r.sample.requested === 'all' ? 'all' : r.sample.requested}${r.sample.stratified ? ', stratified by label' : ''}`,
+        ),
         fact('seed', String(r.sample.seed)),
-        fact('columns', [r.dataset.text_column, r.dataset.pair_column, r.dataset.label_column].filter((c) => c !== null).join(' · '), undefined, `text: ${r.dataset.text_column}\npair: ${r.dataset.pair_column ?? 'none'}\nlabel: ${r.dataset.label_column ?? 'none'}`),
-        fact('provider', ep.used, 'spotcheck-provider', [`requested: ${ep.requested}`, ...ep.skipped.map((s) => `${s.provider} skipped: ${s.reason}`)].join('\n')),
+        fact(
+          'columns',
+          [r.dataset.text_column, r.dataset.pair_column, r.dataset.label_column].filter((c) => c !== null).join(' · '),
+          undefined,
+          `text: ${r.dataset.text_column}\npair: ${r.dataset.pair_column ?? 'none'}\nlabel: ${r.dataset.label_column ?? 'none'}`,
+        ),
+        fact(
+          'provider',
+          ep.used,
+          'spotcheck-provider',
+          [`requested: ${ep.requested}`, ...ep.skipped.map((s) => `${s.provider} skipped: ${s.reason}`)].join('\n'),
+        ),
         fact('throughput', `${fmtNum(r.examples_per_second, 1)} ex/s`, undefined, `${fmtMs(r.elapsed_ms)} in all`),
         fact('mean K', fmtNum(r.mean_k.overall), 'spotcheck-mean-k', `${r.tokens} tokens (special tokens included)`),
       ]),
@@ -100,23 +140,46 @@ export class HeaderSection {
     this.accuracy.append(
       el('span', { class: 'fact-label', text: 'accuracy' }),
       el('span', { class: 'sc-accuracy-value', text: r.accuracy === null ? 'n/a' : fmtPct(r.accuracy) }),
-      el('span', { class: 'muted small', text: r.accuracy === null ? (r.labelled === 0 ? 'no labels' : 'labels do not match the model') : `${r.correct} of ${r.labelled} labelled` }),
+      el('span', {
+        class: 'muted small',
+        text:
+          r.accuracy === null
+            ? r.labelled === 0
+              ? 'no labels'
+              : 'labels do not match the model'
+            : `${r.correct} of ${r.labelled} labelled`,
+      }),
     );
     this.cancelled.hidden = !r.cancelled;
-    this.cancelled.textContent = r.cancelled ? `Cancelled: this report covers the ${r.n} of ${r.sample.size} sampled examples that finished before the run was stopped.` : '';
+    this.cancelled.textContent = r.cancelled
+      ? `Cancelled: this report covers the ${r.n} of ${r.sample.size} sampled examples that finished before the run was stopped.`
+      : '';
     const note = (text: string | null, testid: string, cls = 'banner-info'): void => {
       if (text) this.notes.append(el('div', { class: `banner ${cls}`, testid, text }));
     };
-    note(r.label_mapping.strategy === 'none' ? `Labels do not match the model's: ${r.label_mapping.note ?? ''}` : r.label_mapping.note, 'spotcheck-label-note', r.label_mapping.strategy === 'none' ? 'banner-warning' : 'banner-info');
+    note(
+      r.label_mapping.strategy === 'none' ? `Labels do not match the model's: ${r.label_mapping.note ?? ''}` : r.label_mapping.note,
+      'spotcheck-label-note',
+      r.label_mapping.strategy === 'none' ? 'banner-warning' : 'banner-info',
+    );
     note(r.sample.note, 'spotcheck-sample-note');
     if (r.skipped.count > 0) {
       const d = el('details', { class: 'banner banner-info', testid: 'spotcheck-skipped' }, [
-        el('summary', { text: `${r.skipped.count} row${r.skipped.count === 1 ? '' : 's'} skipped (${r.skipped.reader} unreadable, ${r.skipped.run} the model could not take)` }),
-        el('ul', {}, r.skipped.first.map((s) => el('li', { text: `line ${s.line}: ${s.reason}` }))),
+        el('summary', {
+          text: `${r.skipped.count} row${r.skipped.count === 1 ? '' : 's'} skipped (${r.skipped.reader} unreadable, ${r.skipped.run} the model could not take)`,
+        }),
+        el(
+          'ul',
+          {},
+          r.skipped.first.map((s) => el('li', { text: `line ${s.line}: ${s.reason}` })),
+        ),
       ]);
       this.notes.append(d);
     }
-    note(this.ctx.linking().note ? `Clicking an example opens its line and analyses it; ${this.ctx.linking().note}` : null, 'spotcheck-linking-note');
+    note(
+      this.ctx.linking().note ? `Clicking an example opens its line and analyses it; ${this.ctx.linking().note}` : null,
+      'spotcheck-linking-note',
+    );
   }
 }
 
@@ -133,26 +196,61 @@ export class ConfusionSection {
     if (!r) return;
     const c = r.confusion;
     if (!c) {
-      this.s.body.append(el('p', { class: 'muted', testid: 'spotcheck-confusion', text: 'No labels in the sample: no confusion matrix.', attrs: { 'data-rows': 0 } }));
+      this.s.body.append(
+        el('p', {
+          class: 'muted',
+          testid: 'spotcheck-confusion',
+          text: 'No labels in the sample: no confusion matrix.',
+          attrs: { 'data-rows': 0 },
+        }),
+      );
     } else {
-      const table = el('table', { class: 'sc-matrix', testid: 'spotcheck-confusion', attrs: { 'data-rows-are': c.rows_are, 'data-matrix': JSON.stringify(c.matrix) } });
-      table.append(el('caption', { class: 'muted small', text: `rows: ${c.rows_are === 'model-labels' ? 'gold label' : 'dataset label (does not map to the model)'} · columns: predicted` }));
-      table.append(el('thead', {}, [el('tr', {}, [el('th', { attrs: { scope: 'col' }, text: '' }), ...c.columns.map((col) => el('th', { attrs: { scope: 'col' }, text: col })), el('th', { attrs: { scope: 'col' }, class: 'muted', text: 'total' })])]));
+      const table = el('table', {
+        class: 'sc-matrix',
+        testid: 'spotcheck-confusion',
+        attrs: { 'data-rows-are': c.rows_are, 'data-matrix': JSON.stringify(c.matrix) },
+      });
+      table.append(
+        el('caption', {
+          class: 'muted small',
+          text: `rows: ${c.rows_are === 'model-labels' ? 'gold label' : 'dataset label (does not map to the model)'} · columns: predicted`,
+        }),
+      );
+      table.append(
+        el('thead', {}, [
+          el('tr', {}, [
+            el('th', { attrs: { scope: 'col' }, text: '' }),
+            ...c.columns.map((col) => el('th', { attrs: { scope: 'col' }, text: col })),
+            el('th', { attrs: { scope: 'col' }, class: 'muted', text: 'total' }),
+          ]),
+        ]),
+      );
       const tbody = el('tbody');
       c.matrix.forEach((row, i) => {
         const total = row.reduce((a, b) => a + b, 0);
-        tbody.append(el('tr', {}, [
-          el('th', { attrs: { scope: 'row' }, text: c.rows[i] }),
-          ...row.map((n, j) => {
-            const t = total > 0 ? n / total : 0;
-            const diag = c.rows_are === 'model-labels' && c.rows[i] === c.columns[j];
-            const td = el('td', { class: `num cell${diag ? ' diag' : ''}`, text: String(n), attrs: { 'data-row': i, 'data-col': j, 'data-count': n, title: `${c.rows[i]} → ${c.columns[j]}: ${n} (${fmtPct(t)} of the row)` } });
-            td.style.backgroundColor = colourAt(t);
-            td.style.color = textOn(t);
-            return td;
-          }),
-          el('td', { class: 'num muted', text: String(total) }),
-        ]));
+        tbody.append(
+          el('tr', {}, [
+            el('th', { attrs: { scope: 'row' }, text: c.rows[i] }),
+            ...row.map((n, j) => {
+              const t = total > 0 ? n / total : 0;
+              const diag = c.rows_are === 'model-labels' && c.rows[i] === c.columns[j];
+              const td = el('td', {
+                class: `num cell${diag ? ' diag' : ''}`,
+                text: String(n),
+                attrs: {
+                  'data-row': i,
+                  'data-col': j,
+                  'data-count': n,
+                  title: `${c.rows[i]} → ${c.columns[j]}: ${n} (${fmtPct(t)} of the row)`,
+                },
+              });
+              td.style.backgroundColor = colourAt(t);
+              td.style.color = textOn(t);
+              return td;
+            }),
+            el('td', { class: 'num muted', text: String(total) }),
+          ]),
+        );
       });
       table.append(tbody);
       this.s.body.append(table);
@@ -162,7 +260,11 @@ export class ConfusionSection {
     for (const p of r.predicted_counts) {
       const fill = el('div', { class: 'pbar-fill predicted' });
       fill.style.width = `${(100 * p.count) / max}%`;
-      preds.append(el('span', { class: 'pbar-label', text: p.label }), el('div', { class: 'pbar' }, [fill]), el('span', { class: 'pbar-value', text: String(p.count) }));
+      preds.append(
+        el('span', { class: 'pbar-label', text: p.label }),
+        el('div', { class: 'pbar' }, [fill]),
+        el('span', { class: 'pbar-value', text: String(p.count) }),
+      );
     }
     this.s.body.append(el('h3', { class: 'sub-title', text: 'Predicted' }), preds);
   }
@@ -173,9 +275,12 @@ export class ConfusionSection {
 export class KHistogramSection {
   private readonly s = section('spotcheck-k-histograms', 'Dynamic K per layer', [
     el('div', { class: 'legend', attrs: { 'aria-hidden': 'true' } }, [
-      el('span', { class: 'swatch swatch-bar' }), el('span', { class: 'muted', text: 'tokens' }),
-      el('span', { class: 'swatch-line ref-top' }), el('span', { class: 'muted', text: 'top-1 / top-2' }),
-      el('span', { class: 'swatch-line ref-mean' }), el('span', { class: 'muted', text: 'mean K' }),
+      el('span', { class: 'swatch swatch-bar' }),
+      el('span', { class: 'muted', text: 'tokens' }),
+      el('span', { class: 'swatch-line ref-top' }),
+      el('span', { class: 'muted', text: 'top-1 / top-2' }),
+      el('span', { class: 'swatch-line ref-mean' }),
+      el('span', { class: 'muted', text: 'mean K' }),
     ]),
   ]);
   readonly root = this.s.root;
@@ -188,14 +293,29 @@ export class KHistogramSection {
     const h = r.k_histogram;
     const sum = (a: number[]): number => a.reduce((x, y) => x + y, 0);
     const grid = el('div', { class: 'sc-hist-grid' });
-    grid.append(figure('spotcheck-k-histogram-overall', [el('strong', { text: 'All layers' }), ` · mean K ${fmtNum(r.mean_k.overall)}`],
-      kHistogramSvg({ counts: h.overall, meanK: r.mean_k.overall, width: 250, height: 150, compact: false, label: 'All layers K histogram' }),
-      { 'data-counts': h.overall.join(','), 'data-total': sum(h.overall), 'data-layers': h.per_layer.length }));
+    grid.append(
+      figure(
+        'spotcheck-k-histogram-overall',
+        [el('strong', { text: 'All layers' }), ` · mean K ${fmtNum(r.mean_k.overall)}`],
+        kHistogramSvg({
+          counts: h.overall,
+          meanK: r.mean_k.overall,
+          width: 250,
+          height: 150,
+          compact: false,
+          label: 'All layers K histogram',
+        }),
+        { 'data-counts': h.overall.join(','), 'data-total': sum(h.overall), 'data-layers': h.per_layer.length },
+      ),
+    );
     h.per_layer.forEach((counts, l) => {
       const meanK = r.mean_k.per_layer[l] ?? NaN;
-      const f = figure('spotcheck-k-histogram', [el('strong', { text: `Layer ${l}` }), ` · mean K ${fmtNum(meanK)}`],
+      const f = figure(
+        'spotcheck-k-histogram',
+        [el('strong', { text: `Layer ${l}` }), ` · mean K ${fmtNum(meanK)}`],
         kHistogramSvg({ counts, meanK, width: 250, height: 150, compact: false, label: `Layer ${l} K histogram` }),
-        { 'data-layer': l, 'data-counts': counts.join(','), 'data-total': sum(counts) });
+        { 'data-layer': l, 'data-counts': counts.join(','), 'data-total': sum(counts) },
+      );
       f.classList.add('clickable');
       f.classList.toggle('selected', l === this.ctx.layer());
       f.addEventListener('click', () => this.ctx.selectLayer(l));
@@ -207,17 +327,40 @@ export class KHistogramSection {
 
 // ---- expert load -----------------------------------------------------------------------------------------------
 
-function loadFigure(load: SpotCheckExpertLoad, maxTokens: number, width: number, height: number, testid: string, caption: (Node | string)[]): HTMLElement {
-  const chart = loadSvg({ tokens: load.tokens, utilisation: load.utilisation, gateMass: load.gate_mass, dead: load.dead, maxTokens, width, height, label: `Layer ${load.layer} expert load` });
-  return figure(testid, caption, chart, { 'data-layer': load.layer, 'data-dead': load.dead.join(','), 'data-tokens': load.tokens.join(',') });
+function loadFigure(
+  load: SpotCheckExpertLoad,
+  maxTokens: number,
+  width: number,
+  height: number,
+  testid: string,
+  caption: (Node | string)[],
+): HTMLElement {
+  const chart = loadSvg({
+    tokens: load.tokens,
+    utilisation: load.utilisation,
+    gateMass: load.gate_mass,
+    dead: load.dead,
+    maxTokens,
+    width,
+    height,
+    label: `Layer ${load.layer} expert load`,
+  });
+  return figure(testid, caption, chart, {
+    'data-layer': load.layer,
+    'data-dead': load.dead.join(','),
+    'data-tokens': load.tokens.join(','),
+  });
 }
 
 export class ExpertLoadSection {
   private readonly s = section('spotcheck-expert-load', 'Expert load and utilisation', [
     el('div', { class: 'legend', attrs: { 'aria-hidden': 'true' } }, [
-      el('span', { class: 'swatch swatch-load' }), el('span', { class: 'muted', text: 'tokens routed' }),
-      el('span', { class: 'swatch-line ref-balance' }), el('span', { class: 'muted', text: 'balanced' }),
-      el('span', { class: 'dead-mark', text: '✕' }), el('span', { class: 'muted', text: 'dead expert' }),
+      el('span', { class: 'swatch swatch-load' }),
+      el('span', { class: 'muted', text: 'tokens routed' }),
+      el('span', { class: 'swatch-line ref-balance' }),
+      el('span', { class: 'muted', text: 'balanced' }),
+      el('span', { class: 'dead-mark', text: '✕' }),
+      el('span', { class: 'muted', text: 'dead expert' }),
     ]),
   ]);
   readonly root = this.s.root;
@@ -248,7 +391,10 @@ export class ExpertLoadSection {
 // ---- co-activation ---------------------------------------------------------------------------------------------
 
 export class CoActivationSection {
-  private readonly select = el('vscode-single-select', { testid: 'spotcheck-layer-select', attrs: { 'aria-label': 'Layer' } }) as HTMLElement & { value: string };
+  private readonly select = el('vscode-single-select', {
+    testid: 'spotcheck-layer-select',
+    attrs: { 'aria-label': 'Layer' },
+  }) as HTMLElement & { value: string };
   private readonly s = section('spotcheck-coactivation-section', 'Co-activation', [
     el('label', { class: 'control' }, [el('span', { class: 'control-label', text: 'Layer' }), this.select]),
   ]);
@@ -269,7 +415,10 @@ export class CoActivationSection {
     if (L !== this.layers) {
       this.layers = L;
       clear(this.select);
-      for (let l = 0; l < L; l++) this.select.append(el('vscode-option', { attrs: { value: String(l) }, text: `Layer ${l} (mean K ${fmtNum(r.mean_k.per_layer[l] ?? NaN)})` }));
+      for (let l = 0; l < L; l++)
+        this.select.append(
+          el('vscode-option', { attrs: { value: String(l) }, text: `Layer ${l} (mean K ${fmtNum(r.mean_k.per_layer[l] ?? NaN)})` }),
+        );
     }
     const layer = Math.min(this.ctx.layer(), Math.max(0, L - 1));
     this.select.value = String(layer);
@@ -280,20 +429,43 @@ export class CoActivationSection {
     const cell = Math.max(10, Math.min(26, Math.floor(360 / Math.max(1, E))));
     const pad = 26;
     const size = pad + E * cell;
-    const root = svg('svg', { class: 'chart coact', width: size + 4, height: size + 4, viewBox: `0 0 ${size + 4} ${size + 4}`, role: 'img', 'aria-label': `Layer ${layer} co-activation of ${E} experts: tokens routed to both experts` });
+    const root = svg('svg', {
+      class: 'chart coact',
+      width: size + 4,
+      height: size + 4,
+      viewBox: `0 0 ${size + 4} ${size + 4}`,
+      role: 'img',
+      'aria-label': `Layer ${layer} co-activation of ${E} experts: tokens routed to both experts`,
+    });
     for (let i = 0; i < E; i++) {
       root.append(svg('text', { class: 'tick', x: pad - 4, y: pad + i * cell + cell / 2 + 3, 'text-anchor': 'end' }, [String(i)]));
       root.append(svg('text', { class: 'tick', x: pad + i * cell + cell / 2, y: pad - 6, 'text-anchor': 'middle' }, [String(i)]));
       for (let j = 0; j < E; j++) {
         const v = m[i][j];
         const diag = i === j;
-        const rect = svg('rect', { class: diag ? 'coact-cell diag' : 'coact-cell', x: pad + j * cell, y: pad + i * cell, width: cell - 1, height: cell - 1, 'data-i': i, 'data-j': j, 'data-count': v });
+        const rect = svg('rect', {
+          class: diag ? 'coact-cell diag' : 'coact-cell',
+          x: pad + j * cell,
+          y: pad + i * cell,
+          width: cell - 1,
+          height: cell - 1,
+          'data-i': i,
+          'data-j': j,
+          'data-count': v,
+        });
         if (!diag) rect.style.fill = colourAt(max > 0 ? v / max : 0);
-        rect.append(svg('title', {}, [diag ? `expert ${i}: ${v} tokens routed to it` : `experts ${i} and ${j}: ${v} tokens routed to both`]));
+        rect.append(
+          svg('title', {}, [diag ? `expert ${i}: ${v} tokens routed to it` : `experts ${i} and ${j}: ${v} tokens routed to both`]),
+        );
         root.append(rect);
       }
     }
-    const legend = el('div', { class: 'legend' }, [el('span', { class: 'muted', text: '0' }), el('span', { class: 'legend-ramp' }), el('span', { class: 'muted', text: String(max) }), el('span', { class: 'muted', text: 'tokens routed to both (diagonal: outlined)' })]);
+    const legend = el('div', { class: 'legend' }, [
+      el('span', { class: 'muted', text: '0' }),
+      el('span', { class: 'legend-ramp' }),
+      el('span', { class: 'muted', text: String(max) }),
+      el('span', { class: 'muted', text: 'tokens routed to both (diagonal: outlined)' }),
+    ]);
     (legend.children[1] as HTMLElement).style.backgroundImage = gradientCss();
     const f = figure('spotcheck-coactivation', [legend], root, { 'data-layer': layer, 'data-experts': E });
     this.s.body.append(f);
@@ -311,18 +483,46 @@ export class LabelRoutingSection {
   private table(groups: SpotCheckRoutingGroup[], what: string, layer: number, maxTokens: number): HTMLElement {
     const table = el('table', { class: 'routing-table sc-groups' });
     table.append(el('caption', { text: what }));
-    table.append(el('thead', {}, [el('tr', {}, ['label', 'examples', 'tokens', 'mean K', 'mean K per layer', `expert load (layer ${layer})`].map((t) => el('th', { attrs: { scope: 'col' }, text: t })))]));
+    table.append(
+      el('thead', {}, [
+        el(
+          'tr',
+          {},
+          ['label', 'examples', 'tokens', 'mean K', 'mean K per layer', `expert load (layer ${layer})`].map((t) =>
+            el('th', { attrs: { scope: 'col' }, text: t }),
+          ),
+        ),
+      ]),
+    );
     const tbody = el('tbody');
     for (const g of groups) {
       const load = g.expert_load[layer];
-      tbody.append(el('tr', { testid: 'spotcheck-label-row', attrs: { 'data-label': g.label, 'data-mean-k': g.mean_k.overall.toFixed(4) } }, [
-        el('th', { attrs: { scope: 'row' }, text: g.model_label !== null && g.model_label !== g.label ? `${g.label} → ${g.model_label}` : g.label }),
-        el('td', { class: 'num', text: String(g.n) }),
-        el('td', { class: 'num', text: String(g.tokens) }),
-        el('td', { class: 'num', text: fmtNum(g.mean_k.overall) }),
-        el('td', { class: 'num small', text: g.mean_k.per_layer.map((k) => fmtNum(k)).join(' · ') }),
-        el('td', {}, [load ? loadSvg({ tokens: load.tokens, utilisation: load.utilisation, gateMass: load.gate_mass, dead: load.dead, maxTokens, width: 160, height: 40, label: `${g.label} layer ${layer} expert load` }) : '']),
-      ]));
+      tbody.append(
+        el('tr', { testid: 'spotcheck-label-row', attrs: { 'data-label': g.label, 'data-mean-k': g.mean_k.overall.toFixed(4) } }, [
+          el('th', {
+            attrs: { scope: 'row' },
+            text: g.model_label !== null && g.model_label !== g.label ? `${g.label} → ${g.model_label}` : g.label,
+          }),
+          el('td', { class: 'num', text: String(g.n) }),
+          el('td', { class: 'num', text: String(g.tokens) }),
+          el('td', { class: 'num', text: fmtNum(g.mean_k.overall) }),
+          el('td', { class: 'num small', text: g.mean_k.per_layer.map((k) => fmtNum(k)).join(' · ') }),
+          el('td', {}, [
+            load
+              ? loadSvg({
+                  tokens: load.tokens,
+                  utilisation: load.utilisation,
+                  gateMass: load.gate_mass,
+                  dead: load.dead,
+                  maxTokens,
+                  width: 160,
+                  height: 40,
+                  label: `${g.label} layer ${layer} expert load`,
+                })
+              : '',
+          ]),
+        ]),
+      );
     }
     table.append(tbody);
     return table;
@@ -352,11 +552,13 @@ export class TokensSection {
     for (const e of entries) {
       const bar = el('span', { class: 'sc-token-bar' });
       bar.style.width = `${max > 0 ? (100 * e.mean_importance) / max : 0}%`;
-      ol.append(el('li', { attrs: { title: `${e.token}: mean importance ${e.mean_importance.toFixed(4)} over ${e.count} occurrences` } }, [
-        el('code', { class: 'tok', text: displayToken(e.token) }),
-        el('span', { class: 'sc-token-meter' }, [bar]),
-        el('span', { class: 'num muted small', text: `${fmtNum(e.mean_importance, 3)} · ×${e.count}` }),
-      ]));
+      ol.append(
+        el('li', { attrs: { title: `${e.token}: mean importance ${e.mean_importance.toFixed(4)} over ${e.count} occurrences` } }, [
+          el('code', { class: 'tok', text: displayToken(e.token) }),
+          el('span', { class: 'sc-token-meter' }, [bar]),
+          el('span', { class: 'num muted small', text: `${fmtNum(e.mean_importance, 3)} · ×${e.count}` }),
+        ]),
+      );
     }
     return el('div', { class: 'sc-token-col' }, [el('h3', { class: 'sub-title', text: title }), ol]);
   }
@@ -375,8 +577,14 @@ export class TokensSection {
     }
     const max = Math.max(...ti.most.map((e) => e.mean_importance), ...ti.least.map((e) => e.mean_importance));
     this.s.body.append(
-      el('p', { class: 'muted small', text: `Mean importance over layers, tokens seen at least ${ti.min_count} times (${ti.distinct_tokens} distinct; special tokens left out).` }),
-      el('div', { class: 'sc-token-cols' }, [this.list(ti.most, 'Most important', 'spotcheck-tokens-most', max), this.list(ti.least, 'Least important', 'spotcheck-tokens-least', max)]),
+      el('p', {
+        class: 'muted small',
+        text: `Mean importance over layers, tokens seen at least ${ti.min_count} times (${ti.distinct_tokens} distinct; special tokens left out).`,
+      }),
+      el('div', { class: 'sc-token-cols' }, [
+        this.list(ti.most, 'Most important', 'spotcheck-tokens-most', max),
+        this.list(ti.least, 'Least important', 'spotcheck-tokens-least', max),
+      ]),
     );
   }
 }

@@ -114,7 +114,10 @@ describe('DA-MoE Inspector extension', function () {
       'highlights.enabled': true,
     };
     for (const [k, v] of Object.entries(expect)) assert.deepEqual(cfg().inspect(k)?.defaultValue, v, `damoe.${k}`);
-    const pkg = extension().packageJSON as { activationEvents: string[]; capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } } };
+    const pkg = extension().packageJSON as {
+      activationEvents: string[];
+      capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } };
+    };
     assert.deepEqual(pkg.activationEvents, ['onWebviewPanel:damoe.routing', 'onWebviewPanel:damoe.spotCheck']);
     assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, ['damoe.modelPath']);
   });
@@ -144,7 +147,9 @@ describe('DA-MoE Inspector extension', function () {
       assert.equal(panels.length, 1, `routing panel tabs: ${tabs.map((t) => t.label).join(', ')}`);
       // A second analysis reuses the panel.
       okResult(await analyze());
-      const again = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('damoe.routing'));
+      const again = vscode.window.tabGroups.all
+        .flatMap((g) => g.tabs)
+        .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('damoe.routing'));
       assert.equal(again.length, 1);
     });
 
@@ -250,7 +255,10 @@ describe('DA-MoE Inspector extension', function () {
         // Token offsets still map into the document across windows.
         const last = [...r.analysis.tokens].reverse().find((t) => !t.special && t.end !== null)!;
         const docText = editor.document.getText();
-        assert.equal(docText.slice(r.baseOffset + (last.start as number), r.baseOffset + (last.end as number)).toLowerCase(), last.text.replace(/^##/, ''));
+        assert.equal(
+          docText.slice(r.baseOffset + (last.start as number), r.baseOffset + (last.end as number)).toLowerCase(),
+          last.text.replace(/^##/, ''),
+        );
       } finally {
         await cfg().update('maxTokens', undefined, vscode.ConfigurationTarget.Global);
       }

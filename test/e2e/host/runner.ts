@@ -26,7 +26,6 @@ export const SUFFIX = '.exthost.js';
 function resultFilePath(): string {
   if (process.env.E2E_RESULT_FILE) return process.env.E2E_RESULT_FILE;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const vscode = require('vscode') as typeof import('vscode');
     const ws = vscode.workspace.workspaceFolders?.[0];
     if (ws && ws.uri.scheme === 'file') return path.join(ws.uri.fsPath, '.e2e-result.json');
@@ -72,7 +71,10 @@ export async function run(): Promise<void> {
       timeout: Number(process.env.E2E_TEST_TIMEOUT_MS ?? 60_000),
       grep: process.env.E2E_GREP || undefined,
     });
-    const only = (process.env.E2E_TEST_FILES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const only = (process.env.E2E_TEST_FILES ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const dirs = (process.env.E2E_TESTS_DIRS || __dirname).split(':').filter(Boolean);
     const files: string[] = [];
     for (const dir of dirs) {
@@ -101,8 +103,13 @@ export async function run(): Promise<void> {
     if (failures > 0) throw new Error(`${failures} extension-host test(s) failed`);
   } catch (e) {
     if (!fs.existsSync(resultFile)) {
-      writeResult(resultFile, { failures: Math.max(1, tests.filter((t) => t.state === 'failed').length),
-        passes: tests.filter((t) => t.state === 'passed').length, tests, output, error: String((e as Error)?.stack ?? e) });
+      writeResult(resultFile, {
+        failures: Math.max(1, tests.filter((t) => t.state === 'failed').length),
+        passes: tests.filter((t) => t.state === 'passed').length,
+        tests,
+        output,
+        error: String((e as Error)?.stack ?? e),
+      });
     }
     throw e;
   } finally {

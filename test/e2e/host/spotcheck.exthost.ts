@@ -75,9 +75,17 @@ describe('DA-MoE spot-check command', function () {
     const r = await spotCheck({ file: dataset, sampleSize: 0, seed: 1 });
     assert.equal(r.status, 'ok', JSON.stringify(r).slice(0, 500));
     const report = (r as Extract<SpotCheckResult, { status: 'ok' }>).report;
-    const records = fs.readFileSync(dataset, 'utf8').split('\n').slice(1).filter((l) => l.trim() !== '').length;
+    const records = fs
+      .readFileSync(dataset, 'utf8')
+      .split('\n')
+      .slice(1)
+      .filter((l) => l.trim() !== '').length;
     // Every row is either analysed or skipped (the fixture has a row the reader skips).
-    assert.equal(report.n + report.skipped.count, records, `every example (sampleSize 0 = all); skipped: ${JSON.stringify(report.skipped.first)}`);
+    assert.equal(
+      report.n + report.skipped.count,
+      records,
+      `every example (sampleSize 0 = all); skipped: ${JSON.stringify(report.skipped.first)}`,
+    );
     assert.equal(report.n, report.dataset.records);
     assert.equal(report.cancelled, false);
     assert.equal(report.sample.requested, 'all');
@@ -94,7 +102,9 @@ describe('DA-MoE spot-check command', function () {
     const t = (await extension().activate()) as TestApi;
     assert.ok(t.spotCheckPanelExists(), 'the report panel exists');
     await waitFor('the spot-check panel to post ready', () => t.spotCheckPanelReady());
-    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((x) => x.input instanceof vscode.TabInputWebview && x.input.viewType.endsWith('damoe.spotCheck'));
+    const tabs = vscode.window.tabGroups.all
+      .flatMap((g) => g.tabs)
+      .filter((x) => x.input instanceof vscode.TabInputWebview && x.input.viewType.endsWith('damoe.spotCheck'));
     assert.equal(tabs.length, 1);
   });
 
@@ -106,7 +116,9 @@ describe('DA-MoE spot-check command', function () {
     const lines = (r: SpotCheckResult) => (r as Extract<SpotCheckResult, { status: 'ok' }>).report.examples.map((e) => e.line);
     assert.equal(lines(a).length, 10);
     assert.deepEqual(lines(a), lines(b));
-    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((x) => x.input instanceof vscode.TabInputWebview && x.input.viewType.endsWith('damoe.spotCheck'));
+    const tabs = vscode.window.tabGroups.all
+      .flatMap((g) => g.tabs)
+      .filter((x) => x.input instanceof vscode.TabInputWebview && x.input.viewType.endsWith('damoe.spotCheck'));
     assert.equal(tabs.length, 1, 'one report panel, reused');
   });
 

@@ -38,7 +38,10 @@ describe('readOnnxMetadata', () => {
   it('a file that is not protobuf is refused with the file name', () => {
     const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-')), 'x.onnx');
     fs.writeFileSync(f, 'this is not a model\n');
-    assert.throws(() => readOnnxMetadata(f), (e: Error) => e instanceof OnnxFileError && e.message.includes(f));
+    assert.throws(
+      () => readOnnxMetadata(f),
+      (e: Error) => e instanceof OnnxFileError && e.message.includes(f),
+    );
   });
 });
 
@@ -110,7 +113,15 @@ describe('checkModelIO', () => {
 
 describe('checkRoutingInvariants', () => {
   // 1 layer, 3 positions (last is a pad), 2 experts
-  const good = { numLayers: 1, length: 3, numExperts: 2, mask: [1, 1, 0], count: [1, 2, 0], gates: [1, 0, 0.6, 0.4, 0, 0], probs: [0.7, 0.3, 0.5, 0.5, 0, 0] };
+  const good = {
+    numLayers: 1,
+    length: 3,
+    numExperts: 2,
+    mask: [1, 1, 0],
+    count: [1, 2, 0],
+    gates: [1, 0, 0.6, 0.4, 0, 0],
+    probs: [0.7, 0.3, 0.5, 0.5, 0, 0],
+  };
   it('passes a conforming routing', () => {
     assert.deepEqual(checkRoutingInvariants(good, 2, 'da-moe'), []);
   });
@@ -125,10 +136,13 @@ describe('checkRoutingInvariants', () => {
   });
   it('pads must have K = 0 and no gates', () => {
     const v = checkRoutingInvariants({ ...good, count: [1, 2, 1], gates: [1, 0, 0.6, 0.4, 1, 0] }, 2, 'da-moe');
-    assert.deepEqual(v.map((m) => m.split(' (see')[0]), [
-      'output "expert_count" (layer 0, position 2): expected 0 on padding, found 1',
-      'output "expert_gates" (layer 0, position 2): expected all 0 on padding, found 1 non-zero',
-    ]);
+    assert.deepEqual(
+      v.map((m) => m.split(' (see')[0]),
+      [
+        'output "expert_count" (layer 0, position 2): expected 0 on padding, found 1',
+        'output "expert_gates" (layer 0, position 2): expected all 0 on padding, found 1 non-zero',
+      ],
+    );
   });
   it('router_probs rows of real tokens sum to 1', () => {
     const v = checkRoutingInvariants({ ...good, probs: [0.7, 0.2, 0.5, 0.5, 0, 0] }, 2, 'da-moe');
@@ -136,7 +150,15 @@ describe('checkRoutingInvariants', () => {
   });
   it('caps the list of messages', () => {
     const T = 30;
-    const many = { numLayers: 1, length: T, numExperts: 1, mask: new Array(T).fill(1), count: new Array(T).fill(0), gates: new Array(T).fill(1), probs: new Array(T).fill(1) };
+    const many = {
+      numLayers: 1,
+      length: T,
+      numExperts: 1,
+      mask: new Array(T).fill(1),
+      count: new Array(T).fill(0),
+      gates: new Array(T).fill(1),
+      probs: new Array(T).fill(1),
+    };
     const v = checkRoutingInvariants(many, 1, 'da-moe');
     assert.equal(v.length, 11);
     assert.match(v[10], /and 50 more invariant violations/);

@@ -41,7 +41,13 @@ export function makeAnalysis(over: Partial<Analysis> = {}): Analysis {
     windowing: null,
     stats: {
       tokens: n,
-      kHistogram: { perLayer: [[0, 0, 0, 0, 0], [0, 0, 0, 0, 0]], overall: [0, 0, 0, 0, 0] },
+      kHistogram: {
+        perLayer: [
+          [0, 0, 0, 0, 0],
+          [0, 0, 0, 0, 0],
+        ],
+        overall: [0, 0, 0, 0, 0],
+      },
       meanK: { perLayer: [1.6, 1.6], overall: 1.6 },
       expertLoad: [],
       coActivation: [],

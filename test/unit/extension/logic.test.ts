@@ -6,12 +6,7 @@ import { changeMakesStale, changesMakeStale } from '../../../src/extension/routi
 import { AnalysisSession } from '../../../src/extension/routing/session';
 import { buildTokenHoverMarkdown, escapeMarkdown, STALE_HOVER } from '../../../src/extension/routing/hoverLogic';
 import { importanceBuckets } from '../../../src/extension/routing/importance';
-import {
-  engineKey,
-  resolveModelDir,
-  resolveTrustAware,
-  sanitizeEngineSettings,
-} from '../../../src/extension/model/configLogic';
+import { engineKey, resolveModelDir, resolveTrustAware, sanitizeEngineSettings } from '../../../src/extension/model/configLogic';
 import { LatestWins } from '../../../src/extension/routing/latestWins';
 import { describeError, isCancellation } from '../../../src/extension/errorsLogic';
 import { EngineError } from '../../../src/core/engine-api';
@@ -53,7 +48,14 @@ describe('TokenIndex: token at an offset', () => {
     assert.equal(t.at(3), null);
   });
   it('is fast on long inputs (binary search)', () => {
-    const tokens = Array.from({ length: 100_000 }, (_, i) => ({ index: i, id: i, text: 'ab', start: 3 * i, end: 3 * i + 2, special: false }));
+    const tokens = Array.from({ length: 100_000 }, (_, i) => ({
+      index: i,
+      id: i,
+      text: 'ab',
+      start: 3 * i,
+      end: 3 * i + 2,
+      special: false,
+    }));
     const big = new TokenIndex(tokens);
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < 100_000; i++) assert.equal(big.at(3 * i + 1), i);
@@ -226,7 +228,10 @@ describe('latest wins', () => {
 
 describe('user-facing errors', () => {
   it('contract violations: first violation, count, and Select Model / Show Output', () => {
-    const ue = describeError(new EngineError('contract-violation', 'bad model', ['expert_gates: expected 4 dims, found 3', 'labels missing']), '/m');
+    const ue = describeError(
+      new EngineError('contract-violation', 'bad model', ['expert_gates: expected 4 dims, found 3', 'labels missing']),
+      '/m',
+    );
     assert.match(ue.message, /does not follow the model contract: expert_gates: expected 4 dims, found 3 \(\+1 more in the output\)/);
     assert.deepEqual(ue.actions, ['Select Model', 'Show Output']);
     assert.equal(ue.details.length, 2);

@@ -15,7 +15,16 @@ function report(cancelled = false, xssLabel = '1') {
     fakeAnalysis(XSS, [{ text: '<tok>', k: [1, 1], imp: [1, 1] }], [0.5, 0.5]),
   );
   return b.build({
-    dataset: { path: '/data/<evil>.tsv', format: 'tsv', columns: ['sentence', 'label'], text_column: 'sentence', pair_column: null, label_column: 'label', rows: 5, records: 4 },
+    dataset: {
+      path: '/data/<evil>.tsv',
+      format: 'tsv',
+      columns: ['sentence', 'label'],
+      text_column: 'sentence',
+      pair_column: null,
+      label_column: 'label',
+      rows: 5,
+      records: 4,
+    },
     sample: { requested: 500, seed: 0, size: 4, stratified: false, strata: [{ label: '<b>1</b>', seen: 1, taken: 1 }], note: null },
     provider: { requested: 'auto', used: 'cpu', skipped: [{ provider: 'cuda', reason: '<no cuda>' }] },
     threads: 1,
@@ -38,7 +47,7 @@ describe('renderSpotCheckHtml', () => {
     assert.doesNotMatch(html, /bad <row>/);
     assert.match(html, /&lt;img src=x onerror=alert\(1\)&gt; &quot;q&quot; &amp; &#39;a&#39;/);
     assert.match(html, /&lt;\/script&gt;&lt;script&gt;alert\(2\)&lt;\/script&gt;/);
-    assert.equal((html.match(/<script/g) ?? []).length, 1, 'only the report\'s own inline script');
+    assert.equal((html.match(/<script/g) ?? []).length, 1, "only the report's own inline script");
   });
 
   it('is self-contained: no external resources, no network', () => {
@@ -50,7 +59,16 @@ describe('renderSpotCheckHtml', () => {
   });
 
   it('has every view, light and dark, and the sortable, filterable examples table', () => {
-    for (const heading of ['Accuracy and confusion', 'K per token', 'Expert load', 'Co-activation', 'Routing per label', 'Most and least important tokens', 'Skipped rows', 'Examples']) {
+    for (const heading of [
+      'Accuracy and confusion',
+      'K per token',
+      'Expert load',
+      'Co-activation',
+      'Routing per label',
+      'Most and least important tokens',
+      'Skipped rows',
+      'Examples',
+    ]) {
       assert.ok(html.includes(`<h2>${heading}`), heading);
     }
     assert.match(html, /@media \(prefers-color-scheme:dark\)/);

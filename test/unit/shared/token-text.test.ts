@@ -3,7 +3,16 @@ import * as assert from 'node:assert/strict';
 import type { AnalysisToken } from '../../../src/shared/analysis';
 import { tokenDescription, tokenShownText, unknownSource } from '../../../src/shared/token-text';
 
-const tok = (over: Partial<AnalysisToken>): AnalysisToken => ({ index: 0, id: 1, text: '[UNK]', start: 4, end: 6, special: false, sequence: 0, ...over });
+const tok = (over: Partial<AnalysisToken>): AnalysisToken => ({
+  index: 0,
+  id: 1,
+  text: '[UNK]',
+  start: 4,
+  end: 6,
+  special: false,
+  sequence: 0,
+  ...over,
+});
 const analysis = { text: 'the 🦄 film', textPair: 'a ✓ b' };
 
 describe('token text', () => {

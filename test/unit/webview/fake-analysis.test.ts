@@ -18,7 +18,10 @@ describe('makeFakeAnalysis', () => {
           assert.equal(l.experts[t].length, l.k[t]);
           assert.equal(l.gates[t].length, l.k[t]);
           assert.ok(l.gates[t].every((g) => g > 0));
-          assert.ok(l.gates[t].every((g, j) => j === 0 || g <= l.gates[t][j - 1]), 'ordered by gate');
+          assert.ok(
+            l.gates[t].every((g, j) => j === 0 || g <= l.gates[t][j - 1]),
+            'ordered by gate',
+          );
           assert.ok(Math.abs(l.gates[t].reduce((x, y) => x + y, 0) - 1) < 1e-4);
           assert.equal(new Set(l.experts[t]).size, l.k[t]);
           assert.equal(l.routerProbs[t].length, E);
@@ -26,12 +29,21 @@ describe('makeFakeAnalysis', () => {
           if (routerKind === 'top-k') assert.equal(l.k[t], a.model.kMax);
           total += l.k[t];
         }
-        assert.equal(a.stats.kHistogram.perLayer[li].reduce((x, y) => x + y, 0), a.stats.tokens);
-        assert.equal(a.stats.expertLoad[li].tokens.reduce((x, y) => x + y, 0), total);
+        assert.equal(
+          a.stats.kHistogram.perLayer[li].reduce((x, y) => x + y, 0),
+          a.stats.tokens,
+        );
+        assert.equal(
+          a.stats.expertLoad[li].tokens.reduce((x, y) => x + y, 0),
+          total,
+        );
       });
       assert.deepEqual(a.stats.expertLoad[0].dead, [E - 1]);
       const overall = a.stats.kHistogram.overall;
-      assert.equal(overall.reduce((x, y) => x + y, 0), a.stats.tokens * a.layers.length);
+      assert.equal(
+        overall.reduce((x, y) => x + y, 0),
+        a.stats.tokens * a.layers.length,
+      );
     });
   }
   it('injects exact text', () => {

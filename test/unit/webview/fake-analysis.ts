@@ -113,7 +113,12 @@ export function makeFakeAnalysis(opts: FakeAnalysisOptions = {}): Analysis {
   const expertLoad: ExpertLoad[] = layers.map((ly) => {
     const tok = new Array<number>(E).fill(0);
     const gm = new Array<number>(E).fill(0);
-    ly.experts.forEach((ex, t) => ex.forEach((e, j) => { tok[e]++; gm[e] += ly.gates[t][j]; }));
+    ly.experts.forEach((ex, t) =>
+      ex.forEach((e, j) => {
+        tok[e]++;
+        gm[e] += ly.gates[t][j];
+      }),
+    );
     const total = tok.reduce((a, b) => a + b, 0);
     const mean = total / E;
     const util = tok.map((x) => (mean > 0 ? round(x / mean) : 0));
@@ -172,7 +177,12 @@ export function makeFakeAnalysis(opts: FakeAnalysisOptions = {}): Analysis {
       meanK: { perLayer: meanPerLayer, overall: meanOverall },
       expertLoad,
       coActivation,
-      flops: { spent: spentK * perExpertToken, fixedTopKMax: N * L * kMax * perExpertToken, fixedTop2: N * L * 2 * perExpertToken, perExpertToken },
+      flops: {
+        spent: spentK * perExpertToken,
+        fixedTopKMax: N * L * kMax * perExpertToken,
+        fixedTop2: N * L * 2 * perExpertToken,
+        perExpertToken,
+      },
     },
     timings: { tokenizeMs: 1.2, inferenceMs: 38.4, analysisMs: 2.1, totalMs: 41.7 },
   };

@@ -29,7 +29,26 @@ function rng(seed: number): () => number {
   };
 }
 
-const WORDS = ['the', 'film', 'is', 'a', 'moving', 'quiet', 'wonderful', 'cast', 'plot', 'drags', 'jokes', 'fall', 'flat', 'not', 'good', 'bad', 'great', 'boring'];
+const WORDS = [
+  'the',
+  'film',
+  'is',
+  'a',
+  'moving',
+  'quiet',
+  'wonderful',
+  'cast',
+  'plot',
+  'drags',
+  'jokes',
+  'fall',
+  'flat',
+  'not',
+  'good',
+  'bad',
+  'great',
+  'boring',
+];
 
 export function makeFakeSpotCheck(o: FakeSpotCheckOptions = {}): SpotCheckReport {
   const L = o.layers ?? 4;

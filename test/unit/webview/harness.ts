@@ -65,7 +65,6 @@ export function resultsDir(): string {
 }
 
 export async function launchBrowser(): Promise<Browser> {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
   const { chromium } = require('playwright-core') as typeof import('playwright-core');
   // launch() always starts from a fresh temporary user-data dir.
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 120_000 });
@@ -321,11 +320,20 @@ export async function openPanel(browser: Browser, opts: OpenOptions = {}): Promi
       await route.fulfill({ status: 404, body: 'not found' });
       return;
     }
-    const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : file.endsWith('.map') ? 'application/json' : 'application/octet-stream';
+    const type = file.endsWith('.js')
+      ? 'text/javascript'
+      : file.endsWith('.css')
+        ? 'text/css'
+        : file.endsWith('.map')
+          ? 'application/json'
+          : 'application/octet-stream';
     await route.fulfill({ status: 200, contentType: type, body: fs.readFileSync(file) });
   });
   // Nothing else may be fetched.
-  await context.route((url) => !url.href.startsWith(ORIGIN), (route) => route.abort());
+  await context.route(
+    (url) => !url.href.startsWith(ORIGIN),
+    (route) => route.abort(),
+  );
   const page = await context.newPage();
   page.on('dialog', (d) => {
     rec.dialogs.push(`${d.type()}: ${d.message()}`);

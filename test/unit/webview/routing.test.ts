@@ -9,7 +9,17 @@ import type { Browser } from 'playwright-core';
 import { hostResponse } from '../../../src/shared/protocol/envelope';
 import { hostNotification } from '../../../src/shared/protocol/routing';
 import { makeFakeAnalysis } from './fake-analysis';
-import { applyTheme, buildWebview, cspViolations, launchBrowser, openPanel, resultsDir, skipReason, type PanelPage, type ThemeName } from './harness';
+import {
+  applyTheme,
+  buildWebview,
+  cspViolations,
+  launchBrowser,
+  openPanel,
+  resultsDir,
+  skipReason,
+  type PanelPage,
+  type ThemeName,
+} from './harness';
 
 const skip = skipReason();
 if (skip) console.log(`# SKIP webview browser tests: ${skip}`);
@@ -58,9 +68,16 @@ describe('routing webview (headless Chromium)', { skip: skip ?? false, timeout: 
       const hist = p.page.getByTestId('k-histogram');
       const counts = (await hist.getAttribute('data-counts'))!.split(',').map(Number);
       assert.deepEqual(counts, a.stats.kHistogram.perLayer[0]);
-      assert.equal(counts.reduce((x, y) => x + y, 0), a.stats.tokens, 'layer K histogram sums to the token count');
+      assert.equal(
+        counts.reduce((x, y) => x + y, 0),
+        a.stats.tokens,
+        'layer K histogram sums to the token count',
+      );
       const overall = (await p.page.getByTestId('k-histogram-overall').getAttribute('data-counts'))!.split(',').map(Number);
-      assert.equal(overall.reduce((x, y) => x + y, 0), a.stats.tokens * a.layers.length);
+      assert.equal(
+        overall.reduce((x, y) => x + y, 0),
+        a.stats.tokens * a.layers.length,
+      );
       assert.equal(await p.page.getByTestId('k-histogram-layer').count(), a.layers.length);
       assert.equal(await p.page.getByTestId('layer-multiple').count(), a.layers.length);
       assert.equal(await p.page.getByTestId('expert-load-layer').count(), a.layers.length);
@@ -206,7 +223,12 @@ describe('routing webview (headless Chromium)', { skip: skip ?? false, timeout: 
       assert.equal(active, '37');
       await p.page.keyboard.press('ArrowUp');
       await p.page.keyboard.press('Enter');
-      assert.deepEqual((await p.posted()).at(-1), { protocol: 1, kind: 'notification', method: 'token/reveal', params: { tokenIndex: 37 } });
+      assert.deepEqual((await p.posted()).at(-1), {
+        protocol: 1,
+        kind: 'notification',
+        method: 'token/reveal',
+        params: { tokenIndex: 37 },
+      });
       assert.equal(await table.locator('tbody tr[tabindex="0"]').getAttribute('data-row'), '36');
 
       // Cursor from the editor highlights the table row.
@@ -235,7 +257,10 @@ describe('routing webview (headless Chromium)', { skip: skip ?? false, timeout: 
       assert.deepEqual((await p.posted()).at(-1), { protocol: 1, kind: 'notification', method: 'view/layer', params: { layer: 2 } });
       assert.equal(await p.page.getByTestId('heatmap').getAttribute('data-layer'), '2');
       assert.equal(await p.page.getByTestId('k-histogram').getAttribute('data-layer'), '2');
-      assert.equal(await p.page.evaluate(() => (document.querySelector('vscode-single-select') as HTMLElement & { value: string }).value), '2');
+      assert.equal(
+        await p.page.evaluate(() => (document.querySelector('vscode-single-select') as HTMLElement & { value: string }).value),
+        '2',
+      );
       await p.page.getByTestId('heatmap-value-routerProbs').click();
       await persisted(p);
       st = await p.state();
@@ -243,7 +268,10 @@ describe('routing webview (headless Chromium)', { skip: skip ?? false, timeout: 
       assert.equal(await p.page.getByTestId('heatmap').getAttribute('data-value'), 'routerProbs');
       // Layer through the single-select, like a user: open the dropdown, click an option (in its shadow DOM).
       await p.page.getByTestId('layer-select').click();
-      await p.page.getByTestId('layer-select').getByRole('option', { name: /^Layer 3 \(mean K/ }).click();
+      await p.page
+        .getByTestId('layer-select')
+        .getByRole('option', { name: /^Layer 3 \(mean K/ })
+        .click();
       await persisted(p);
       assert.equal((await p.state())?.layer, 3);
       assert.equal(await p.page.getByTestId('heatmap').getAttribute('data-layer'), '3');
@@ -278,7 +306,12 @@ describe('routing webview (headless Chromium)', { skip: skip ?? false, timeout: 
       await p.send(hostNotification('analysis/show', { analysis: topk, stale: false }));
       assert.equal(await p.page.getByTestId('router-kind').textContent(), 'top-2');
       assert.equal(await p.page.getByTestId('k-histogram').getAttribute('data-counts'), '0,0,9');
-      await p.send({ protocol: 1, kind: 'notification', method: 'analysis/show', params: { analysis: { nope: 1 } as never, stale: false } });
+      await p.send({
+        protocol: 1,
+        kind: 'notification',
+        method: 'analysis/show',
+        params: { analysis: { nope: 1 } as never, stale: false },
+      });
       assert.match((await p.page.getByTestId('error-banner').textContent())!, /malformed analysis/);
       assert.equal(await p.page.getByTestId('heatmap').getAttribute('data-rows'), '7', 'previous analysis kept');
       await expectClean(p);
@@ -363,8 +396,10 @@ describe('routing webview (headless Chromium)', { skip: skip ?? false, timeout: 
       assert.equal(await p.page.evaluate(() => (document.activeElement as HTMLElement).dataset.row), '500', 'keyboard crosses pages');
       assert.equal(await p.page.getByTestId('table-pager').textContent(), 'Previous rowsRows 501–1000 of 4094Next rows');
       console.log(`# 4096x16x8: show+render ${showMs} ms (incl. postMessage), layer switch ${layerMs} ms, table view ${tableMs} ms`);
-      console.log(`# heatmap scroll step (2 frames): median ${perf.frames.median.toFixed(1)} ms, p95 ${perf.frames.p95.toFixed(1)} ms; ` +
-        `draw: median ${perf.draws.median.toFixed(2)} ms, p95 ${perf.draws.p95.toFixed(2)} ms, max ${perf.draws.max.toFixed(2)} ms; last first-row ${perf.last}`);
+      console.log(
+        `# heatmap scroll step (2 frames): median ${perf.frames.median.toFixed(1)} ms, p95 ${perf.frames.p95.toFixed(1)} ms; ` +
+          `draw: median ${perf.draws.median.toFixed(2)} ms, p95 ${perf.draws.p95.toFixed(2)} ms, max ${perf.draws.max.toFixed(2)} ms; last first-row ${perf.last}`,
+      );
       assert.ok(perf.last > 4000, 'scrolled to the end');
       await expectClean(p);
     } finally {

@@ -10,7 +10,17 @@ import type { Browser } from 'playwright-core';
 import { hostResponse } from '../../../src/shared/protocol/envelope';
 import { type SpotCheckPanelState, spotCheckHostNotification } from '../../../src/shared/protocol/spotcheck';
 import { makeFakeSpotCheck } from './fake-spotcheck';
-import { applyTheme, buildWebview, cspViolations, launchBrowser, openPanel, resultsDir, skipReason, type PanelPage, type ThemeName } from './harness';
+import {
+  applyTheme,
+  buildWebview,
+  cspViolations,
+  launchBrowser,
+  openPanel,
+  resultsDir,
+  skipReason,
+  type PanelPage,
+  type ThemeName,
+} from './harness';
 
 const skip = skipReason();
 if (skip) console.log(`# SKIP spot-check webview browser tests: ${skip}`);
@@ -58,16 +68,26 @@ describe('spot-check webview (headless Chromium)', { skip: skip ?? false, timeou
       for (let l = 0; l < report.model.num_layers; l++) {
         const counts = (await hists.nth(l).getAttribute('data-counts'))!.split(',').map(Number);
         assert.deepEqual(counts, report.k_histogram.per_layer[l]);
-        assert.equal(counts.reduce((a, b) => a + b, 0), report.tokens, `layer ${l} histogram sums to the token count`);
+        assert.equal(
+          counts.reduce((a, b) => a + b, 0),
+          report.tokens,
+          `layer ${l} histogram sums to the token count`,
+        );
       }
       const loads = p.page.getByTestId('spotcheck-expert-load-layer');
       assert.equal(await loads.count(), report.model.num_layers);
       assert.equal(await loads.first().getAttribute('data-dead'), String(report.model.num_experts - 1), 'dead expert marked');
       assert.equal(await loads.first().locator('g.dead').count(), 1);
       assert.equal(await p.page.getByTestId('spotcheck-coactivation').locator('rect.coact-cell').count(), report.model.num_experts ** 2);
-      assert.equal(await p.page.getByTestId('spotcheck-label-row').count(), report.routing_by_label.length + report.routing_by_prediction.length);
+      assert.equal(
+        await p.page.getByTestId('spotcheck-label-row').count(),
+        report.routing_by_label.length + report.routing_by_prediction.length,
+      );
       assert.ok((await p.page.getByTestId('spotcheck-tokens-most').locator('li').count()) > 0);
-      assert.deepEqual(await rowLines(p), report.examples.map((e) => e.line));
+      assert.deepEqual(
+        await rowLines(p),
+        report.examples.map((e) => e.line),
+      );
       assert.equal(await p.page.getByTestId('spotcheck-cancelled').isVisible(), false);
       assert.equal(await p.page.getByTestId('spotcheck-skipped').isVisible(), true);
       assert.equal(await p.page.getByTestId('spotcheck-model').textContent(), 'damoe-sst2');
@@ -88,7 +108,10 @@ describe('spot-check webview (headless Chromium)', { skip: skip ?? false, timeou
       assert.deepEqual(await rowLines(p), wrong);
       await p.page.getByTestId('spotcheck-filter-correct').click();
       await p.page.waitForTimeout(50);
-      assert.deepEqual(await rowLines(p), report.examples.filter((e) => e.correct === true).map((e) => e.line));
+      assert.deepEqual(
+        await rowLines(p),
+        report.examples.filter((e) => e.correct === true).map((e) => e.line),
+      );
       await p.page.getByTestId('spotcheck-filter-all').click();
 
       await p.page.getByTestId('spotcheck-sort-confidence').click();
@@ -96,14 +119,23 @@ describe('spot-check webview (headless Chromium)', { skip: skip ?? false, timeou
       assert.deepEqual(await rowLines(p), byConfDesc);
       assert.equal(await p.page.locator('th[aria-sort=descending]').count(), 1);
       await p.page.getByTestId('spotcheck-sort-confidence').click();
-      assert.deepEqual(await rowLines(p), [...report.examples].sort((a, b) => a.confidence - b.confidence || a.line - b.line).map((e) => e.line));
+      assert.deepEqual(
+        await rowLines(p),
+        [...report.examples].sort((a, b) => a.confidence - b.confidence || a.line - b.line).map((e) => e.line),
+      );
 
       const word = report.examples[5].text.split(' ')[0];
       await p.page.getByTestId('spotcheck-search').fill(word);
       await p.page.waitForTimeout(300);
       const lines = await rowLines(p);
       assert.ok(lines.length > 0 && lines.length <= report.examples.length);
-      for (const line of lines) assert.ok(report.examples.find((e) => e.line === line)!.text.toLowerCase().includes(word));
+      for (const line of lines)
+        assert.ok(
+          report.examples
+            .find((e) => e.line === line)!
+            .text.toLowerCase()
+            .includes(word),
+        );
       await p.page.getByTestId('spotcheck-search').fill('');
       await p.page.waitForTimeout(300);
 
@@ -151,7 +183,12 @@ describe('spot-check webview (headless Chromium)', { skip: skip ?? false, timeou
     try {
       const evil = '<img src=x onerror="alert(1)"> <b>bold</b>';
       const report = makeFakeSpotCheck({ cancelled: true, labels: 'foreign', injectText: evil });
-      await p.send(spotCheckHostNotification('spotcheck/show', { report, linking: { canOpen: true, note: 'JSONL text with escapes is analysed without editor linking.' } }));
+      await p.send(
+        spotCheckHostNotification('spotcheck/show', {
+          report,
+          linking: { canOpen: true, note: 'JSONL text with escapes is analysed without editor linking.' },
+        }),
+      );
       const banner = p.page.getByTestId('spotcheck-cancelled');
       assert.equal(await banner.isVisible(), true);
       assert.match((await banner.textContent())!, new RegExp(`${report.n} of ${report.sample.size}`));
@@ -171,7 +208,15 @@ describe('spot-check webview (headless Chromium)', { skip: skip ?? false, timeou
 
   it('restores from the saved state (serializer path) and ignores malformed reports and foreign messages', async () => {
     const report = makeFakeSpotCheck({ labels: 'none' });
-    const state: SpotCheckPanelState = { protocol: 1, report, linking, layer: 2, filter: 'all', query: '', sort: { key: 'mean_k', descending: true } };
+    const state: SpotCheckPanelState = {
+      protocol: 1,
+      report,
+      linking,
+      layer: 2,
+      filter: 'all',
+      query: '',
+      sort: { key: 'mean_k', descending: true },
+    };
     const p = await openPanel(browser, { bundle: 'spotcheck', state });
     try {
       assert.equal(await p.page.getByTestId('spotcheck-example-row').count(), report.examples.length);
@@ -182,7 +227,15 @@ describe('spot-check webview (headless Chromium)', { skip: skip ?? false, timeou
       assert.match((await p.page.getByTestId('spotcheck-error').textContent())!, /malformed/);
       assert.equal(await p.page.getByTestId('spotcheck-example-row').count(), report.examples.length, 'the old report stays');
       await p.send({ protocol: 1, kind: 'notification', method: 'analysis/show', params: {} } as never);
-      await p.send(spotCheckHostNotification('spotcheck/progress', { running: true, done: 3, total: 10, examplesPerSecond: 12.5, message: 'Spot-checking x.tsv…' }));
+      await p.send(
+        spotCheckHostNotification('spotcheck/progress', {
+          running: true,
+          done: 3,
+          total: 10,
+          examplesPerSecond: 12.5,
+          message: 'Spot-checking x.tsv…',
+        }),
+      );
       assert.equal(await p.page.getByTestId('spotcheck-progress').textContent(), 'Spot-checking x.tsv… 3/10 · 12.5 examples/s');
       await expectClean(p);
     } finally {

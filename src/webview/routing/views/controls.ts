@@ -8,27 +8,44 @@ interface ValueElement extends HTMLElement {
   checked?: boolean;
 }
 
-function radioGroup(name: string, label: string, testid: string, options: [string, string][], onChange: (v: string) => void): {
+function radioGroup(
+  name: string,
+  label: string,
+  testid: string,
+  options: [string, string][],
+  onChange: (v: string) => void,
+): {
   root: HTMLElement;
   radios: ValueElement[];
 } {
-  const radios = options.map(([value, text]) =>
-    el('vscode-radio', { testid: `${testid}-${value}`, attrs: { name, value, label: text } }) as unknown as ValueElement);
+  const radios = options.map(
+    ([value, text]) => el('vscode-radio', { testid: `${testid}-${value}`, attrs: { name, value, label: text } }) as unknown as ValueElement,
+  );
   const group = el('vscode-radio-group', { testid, attrs: { 'aria-label': label } }, radios);
   group.addEventListener('change', (e) => {
     const t = e.target as ValueElement | null;
     if (t && t.tagName === 'VSCODE-RADIO' && t.checked) onChange(t.value);
   });
-  const root = el('div', { class: 'control' }, [el('span', { class: 'control-label', text: label, attrs: { 'aria-hidden': 'true' } }), group]);
+  const root = el('div', { class: 'control' }, [
+    el('span', { class: 'control-label', text: label, attrs: { 'aria-hidden': 'true' } }),
+    group,
+  ]);
   return { root, radios };
 }
 
 export class ControlsView implements View {
   readonly root = el('div', { class: 'controls', testid: 'controls', attrs: { role: 'toolbar', 'aria-label': 'Routing view options' } });
-  private readonly layerSelect = el('vscode-single-select', { testid: 'layer-select', attrs: { 'aria-label': 'Layer' } }) as unknown as ValueElement;
+  private readonly layerSelect = el('vscode-single-select', {
+    testid: 'layer-select',
+    attrs: { 'aria-label': 'Layer' },
+  }) as unknown as ValueElement;
   private readonly valueRadios: ValueElement[];
   private readonly viewRadios: ValueElement[];
-  private readonly exportButton = el('vscode-button', { testid: 'export', text: 'Export JSON', attrs: { secondary: true, title: 'Save this analysis as JSON' } });
+  private readonly exportButton = el('vscode-button', {
+    testid: 'export',
+    text: 'Export JSON',
+    attrs: { secondary: true, title: 'Save this analysis as JSON' },
+  });
   private layerCount = -1;
 
   constructor(private readonly ctx: Ctx) {
@@ -36,10 +53,26 @@ export class ControlsView implements View {
       const l = Number(this.layerSelect.value);
       if (Number.isInteger(l)) ctx.selectLayer(l);
     });
-    const value = radioGroup('heatmap-value', 'Heatmap', 'heatmap-value', [['gates', 'Gate weights'], ['routerProbs', 'Router probabilities']],
-      (v) => ctx.store.update({ heatmapValue: v as HeatmapValue }));
-    const view = radioGroup('view-mode', 'View', 'view-mode', [['chart', 'Charts'], ['table', 'Table']],
-      (v) => ctx.store.update({ view: v as ViewMode }));
+    const value = radioGroup(
+      'heatmap-value',
+      'Heatmap',
+      'heatmap-value',
+      [
+        ['gates', 'Gate weights'],
+        ['routerProbs', 'Router probabilities'],
+      ],
+      (v) => ctx.store.update({ heatmapValue: v as HeatmapValue }),
+    );
+    const view = radioGroup(
+      'view-mode',
+      'View',
+      'view-mode',
+      [
+        ['chart', 'Charts'],
+        ['table', 'Table'],
+      ],
+      (v) => ctx.store.update({ view: v as ViewMode }),
+    );
     this.valueRadios = value.radios;
     this.viewRadios = view.radios;
     this.exportButton.addEventListener('click', () => void this.export());
@@ -72,7 +105,9 @@ export class ControlsView implements View {
         clear(this.layerSelect);
         for (let l = 0; l < n; l++) {
           const mk = s.analysis!.stats.meanK.perLayer[l];
-          this.layerSelect.append(el('vscode-option', { attrs: { value: String(l) }, text: `Layer ${l}${mk !== undefined ? ` (mean K ${mk.toFixed(2)})` : ''}` }));
+          this.layerSelect.append(
+            el('vscode-option', { attrs: { value: String(l) }, text: `Layer ${l}${mk !== undefined ? ` (mean K ${mk.toFixed(2)})` : ''}` }),
+          );
         }
       }
     }

@@ -9,14 +9,20 @@ export class ExpertLoadView implements View {
   private figures: HTMLElement[] = [];
 
   constructor(private readonly ctx: Ctx) {
-    this.root.append(el('div', { class: 'section-head' }, [
-      el('h2', { class: 'section-title', text: 'Expert load', attrs: { id: 'load-title' } }),
-      el('div', { class: 'legend', attrs: { 'aria-hidden': 'true' } }, [
-        el('span', { class: 'swatch swatch-load' }), el('span', { class: 'muted', text: 'tokens routed' }),
-        el('span', { class: 'swatch-line ref-balance' }), el('span', { class: 'muted', text: 'balanced' }),
-        el('span', { class: 'dead-mark', text: '✕' }), el('span', { class: 'muted', text: 'dead expert' }),
+    this.root.append(
+      el('div', { class: 'section-head' }, [
+        el('h2', { class: 'section-title', text: 'Expert load', attrs: { id: 'load-title' } }),
+        el('div', { class: 'legend', attrs: { 'aria-hidden': 'true' } }, [
+          el('span', { class: 'swatch swatch-load' }),
+          el('span', { class: 'muted', text: 'tokens routed' }),
+          el('span', { class: 'swatch-line ref-balance' }),
+          el('span', { class: 'muted', text: 'balanced' }),
+          el('span', { class: 'dead-mark', text: '✕' }),
+          el('span', { class: 'muted', text: 'dead expert' }),
+        ]),
       ]),
-    ]), this.grid);
+      this.grid,
+    );
   }
 
   update(changed: ReadonlySet<string>): void {
@@ -30,15 +36,20 @@ export class ExpertLoadView implements View {
       const maxTokens = loads.reduce((m, l) => Math.max(m, ...l.tokens), 0);
       this.figures = loads.map((load) => {
         const chart = loadSvg({ ...load, maxTokens, width: 180, height: 64, label: `Layer ${load.layer} expert load` });
-        const f = figure('expert-load-layer', [
-          el('strong', { text: `L${load.layer}` }),
-          ` cv ${fmtNum(load.cv)}`,
-          load.dead.length ? el('span', { class: 'dead-mark', text: ` · dead ${load.dead.map((e) => `E${e}`).join(' ')}` }) : null,
-        ].filter((x): x is HTMLElement | string => x !== null), chart, {
-          'data-layer': load.layer,
-          'data-dead': load.dead.join(','),
-          'data-tokens': load.tokens.join(','),
-        });
+        const f = figure(
+          'expert-load-layer',
+          [
+            el('strong', { text: `L${load.layer}` }),
+            ` cv ${fmtNum(load.cv)}`,
+            load.dead.length ? el('span', { class: 'dead-mark', text: ` · dead ${load.dead.map((e) => `E${e}`).join(' ')}` }) : null,
+          ].filter((x): x is HTMLElement | string => x !== null),
+          chart,
+          {
+            'data-layer': load.layer,
+            'data-dead': load.dead.join(','),
+            'data-tokens': load.tokens.join(','),
+          },
+        );
         f.classList.add('clickable');
         f.addEventListener('click', () => this.ctx.selectLayer(load.layer));
         this.grid.append(f);

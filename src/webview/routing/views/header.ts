@@ -10,7 +10,11 @@ function routerText(a: Analysis): string {
 export class HeaderView implements View {
   readonly root = el('header', { class: 'header', testid: 'header' });
   private readonly facts = el('div', { class: 'facts' });
-  private readonly prediction = el('div', { class: 'prediction', testid: 'prediction', attrs: { role: 'group', 'aria-label': 'Prediction' } });
+  private readonly prediction = el('div', {
+    class: 'prediction',
+    testid: 'prediction',
+    attrs: { role: 'group', 'aria-label': 'Prediction' },
+  });
   private readonly banners = el('div', { class: 'banners' });
   private readonly stale = el('div', {
     class: 'banner banner-warning',
@@ -18,7 +22,11 @@ export class HeaderView implements View {
     attrs: { role: 'status', hidden: true },
     text: 'The document changed since this analysis: token positions may no longer match. Run the inspection again to refresh.',
   });
-  private readonly progress = el('div', { class: 'banner banner-progress', testid: 'progress', attrs: { role: 'status', 'aria-live': 'polite', hidden: true } });
+  private readonly progress = el('div', {
+    class: 'banner banner-progress',
+    testid: 'progress',
+    attrs: { role: 'status', 'aria-live': 'polite', hidden: true },
+  });
   private readonly error = el('div', { class: 'banner banner-error', testid: 'error-banner', attrs: { role: 'alert', hidden: true } });
   private readonly notice = el('div', { class: 'banner banner-info', testid: 'notice', attrs: { role: 'status', hidden: true } });
 
@@ -33,7 +41,7 @@ export class HeaderView implements View {
     if (changed.has('stale') || changed.has('analysis')) this.stale.hidden = !(s.stale && s.analysis);
     if (changed.has('running') || changed.has('progressMessage')) {
       this.progress.hidden = !s.running;
-      this.progress.textContent = s.running ? s.progressMessage ?? 'Running the model…' : '';
+      this.progress.textContent = s.running ? (s.progressMessage ?? 'Running the model…') : '';
       this.root.setAttribute('aria-busy', String(s.running));
     }
     if (changed.has('error')) {
@@ -50,8 +58,10 @@ export class HeaderView implements View {
     clear(this.facts);
     clear(this.prediction);
     if (!a) {
-      this.facts.append(el('h1', { class: 'model-name', testid: 'model-name', text: 'DA-MoE routing' }),
-        el('p', { class: 'muted', text: 'No analysis yet. Select text and run “DA-MoE: Analyze Routing”.' }));
+      this.facts.append(
+        el('h1', { class: 'model-name', testid: 'model-name', text: 'DA-MoE routing' }),
+        el('p', { class: 'muted', text: 'No analysis yet. Select text and run “DA-MoE: Analyze Routing”.' }),
+      );
       return;
     }
     const skipped = a.provider.skipped.map((s) => `${s.provider} skipped: ${s.reason}`);
@@ -59,7 +69,10 @@ export class HeaderView implements View {
     const tokens = a.tokens.length;
     const content = a.tokens.filter((t) => !t.special).length;
     const fact = (label: string, value: Node | string, testid?: string, title?: string): HTMLElement =>
-      el('div', { class: 'fact', testid, attrs: { title } }, [el('span', { class: 'fact-label', text: label }), el('span', { class: 'fact-value' }, [value])]);
+      el('div', { class: 'fact', testid, attrs: { title } }, [
+        el('span', { class: 'fact-label', text: label }),
+        el('span', { class: 'fact-value' }, [value]),
+      ]);
 
     const providerValue = el('span', { class: 'provider', testid: 'provider', attrs: { title: providerTitle } }, [
       a.provider.used,
@@ -72,15 +85,31 @@ export class HeaderView implements View {
     if (a.windowing) {
       const w = a.windowing;
       const details = `${w.windows} windows of ${w.windowTokens} tokens, ${w.overlapTokens} overlapping; predictions merged by ${w.predictionMerge}`;
-      const badge = el('vscode-badge', { class: 'windowed-badge', testid: 'windowed-badge', text: 'windowed', attrs: { title: details, 'aria-label': `windowed: ${details}` } });
-      title.append(badge, el('span', { class: 'muted small', testid: 'windowed-details', text: `${w.windows} × ${w.windowTokens} tok, overlap ${w.overlapTokens}` }));
+      const badge = el('vscode-badge', {
+        class: 'windowed-badge',
+        testid: 'windowed-badge',
+        text: 'windowed',
+        attrs: { title: details, 'aria-label': `windowed: ${details}` },
+      });
+      title.append(
+        badge,
+        el('span', {
+          class: 'muted small',
+          testid: 'windowed-details',
+          text: `${w.windows} × ${w.windowTokens} tok, overlap ${w.overlapTokens}`,
+        }),
+      );
     }
     this.facts.append(
       title,
       el('div', { class: 'fact-row' }, [
         fact('provider', providerValue, undefined, providerTitle),
-        fact('latency', fmtMs(a.timings.totalMs), 'latency',
-          `tokenize ${fmtMs(a.timings.tokenizeMs)}, inference ${fmtMs(a.timings.inferenceMs)}, analysis ${fmtMs(a.timings.analysisMs)}`),
+        fact(
+          'latency',
+          fmtMs(a.timings.totalMs),
+          'latency',
+          `tokenize ${fmtMs(a.timings.tokenizeMs)}, inference ${fmtMs(a.timings.inferenceMs)}, analysis ${fmtMs(a.timings.analysisMs)}`,
+        ),
         fact('tokens', String(tokens), 'token-count', `${content} text tokens + ${tokens - content} special`),
         fact('model', `${a.model.numLayers} layers × ${a.model.numExperts} experts`, 'model-shape'),
         fact('mean K', a.stats.meanK.overall.toFixed(2), 'mean-k'),
@@ -88,19 +117,36 @@ export class HeaderView implements View {
     );
 
     const probs = a.prediction.probabilities;
-    this.prediction.append(el('div', { class: 'prediction-title' }, [
-      el('span', { class: 'fact-label', text: 'prediction' }),
-      el('strong', { testid: 'prediction-label', text: a.prediction.label }),
-    ]));
+    this.prediction.append(
+      el('div', { class: 'prediction-title' }, [
+        el('span', { class: 'fact-label', text: 'prediction' }),
+        el('strong', { testid: 'prediction-label', text: a.prediction.label }),
+      ]),
+    );
     a.model.labels.forEach((label, i) => {
       const p = probs[i] ?? 0;
       const fill = el('div', { class: 'pbar-fill' + (i === a.prediction.index ? ' predicted' : '') });
       fill.style.width = `${Math.max(0, Math.min(1, p)) * 100}%`;
-      this.prediction.append(el('div', { class: 'pbar-row', testid: 'prediction-row', attrs: { 'data-label': label } }, [
-        el('span', { class: 'pbar-label', text: label }),
-        el('div', { class: 'pbar', attrs: { role: 'meter', 'aria-valuemin': 0, 'aria-valuemax': 1, 'aria-valuenow': p.toFixed(4), 'aria-label': `${label} probability` } }, [fill]),
-        el('span', { class: 'pbar-value', text: fmtPct(p) }),
-      ]));
+      this.prediction.append(
+        el('div', { class: 'pbar-row', testid: 'prediction-row', attrs: { 'data-label': label } }, [
+          el('span', { class: 'pbar-label', text: label }),
+          el(
+            'div',
+            {
+              class: 'pbar',
+              attrs: {
+                role: 'meter',
+                'aria-valuemin': 0,
+                'aria-valuemax': 1,
+                'aria-valuenow': p.toFixed(4),
+                'aria-label': `${label} probability`,
+              },
+            },
+            [fill],
+          ),
+          el('span', { class: 'pbar-value', text: fmtPct(p) }),
+        ]),
+      );
     });
   }
 }

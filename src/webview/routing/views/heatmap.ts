@@ -41,15 +41,24 @@ export class HeatmapView implements View {
   constructor(private readonly ctx: Ctx) {
     const ramp = el('span', { class: 'legend-ramp' });
     ramp.style.backgroundImage = gradientCss();
-    const legend = el('div', { class: 'legend', attrs: { 'aria-hidden': 'true' } }, [this.legendLabel, el('span', { class: 'muted', text: '0' }), ramp, el('span', { class: 'muted', text: '1' })]);
+    const legend = el('div', { class: 'legend', attrs: { 'aria-hidden': 'true' } }, [
+      this.legendLabel,
+      el('span', { class: 'muted', text: '0' }),
+      ramp,
+      el('span', { class: 'muted', text: '1' }),
+    ]);
     this.sizer.append(this.canvas);
     this.scroller.append(this.sizer);
     this.root.append(el('div', { class: 'section-head' }, [this.title, legend]), this.scroller, this.tooltip);
 
-    this.scroller.addEventListener('scroll', () => {
-      this.tooltip.hidden = true;
-      this.schedule();
-    }, { passive: true });
+    this.scroller.addEventListener(
+      'scroll',
+      () => {
+        this.tooltip.hidden = true;
+        this.schedule();
+      },
+      { passive: true },
+    );
     this.canvas.addEventListener('mousemove', (e) => this.onMove(e));
     this.canvas.addEventListener('mouseleave', () => {
       this.hoverCell = null;
@@ -64,7 +73,14 @@ export class HeatmapView implements View {
     new ResizeObserver(() => this.resize()).observe(this.scroller);
     const watchDpr = (): void => {
       const mq = matchMedia(`(resolution: ${window.devicePixelRatio}dppx)`);
-      mq.addEventListener('change', () => { this.resize(); watchDpr(); }, { once: true });
+      mq.addEventListener(
+        'change',
+        () => {
+          this.resize();
+          watchDpr();
+        },
+        { once: true },
+      );
     };
     watchDpr();
   }
@@ -92,9 +108,11 @@ export class HeatmapView implements View {
     this.title.textContent = `Token × expert · layer ${s.layer} · ${what}`;
     this.legendLabel.textContent = s.heatmapValue === 'gates' ? 'gate' : 'probability';
     const a = d.analysis;
-    this.canvas.setAttribute('aria-label',
+    this.canvas.setAttribute(
+      'aria-label',
       `Heatmap of ${what} in layer ${s.layer}: ${d.rows.length} tokens by ${d.numExperts} experts, mean K ${fmtNum(a.stats.meanK.perLayer[s.layer] ?? NaN)}. ` +
-      'The table view lists the same values.');
+        'The table view lists the same values.',
+    );
     this.scroller.setAttribute('aria-label', `Heatmap, ${d.rows.length} rows; scroll with the arrow keys`);
     if (changed.has('cursorToken') && s.cursorToken !== null) this.scrollToToken(s.cursorToken);
     this.schedule();

@@ -10,14 +10,21 @@ export class HistogramsView implements View {
   private layerFigures: HTMLElement[] = [];
 
   constructor(private readonly ctx: Ctx) {
-    this.root.append(el('div', { class: 'section-head' }, [
-      el('h2', { class: 'section-title', text: 'Dynamic K', attrs: { id: 'hist-title' } }),
-      el('div', { class: 'legend', attrs: { 'aria-hidden': 'true' } }, [
-        el('span', { class: 'swatch swatch-bar' }), el('span', { class: 'muted', text: 'tokens' }),
-        el('span', { class: 'swatch-line ref-top' }), el('span', { class: 'muted', text: 'top-1 / top-2' }),
-        el('span', { class: 'swatch-line ref-mean' }), el('span', { class: 'muted', text: 'mean K' }),
+    this.root.append(
+      el('div', { class: 'section-head' }, [
+        el('h2', { class: 'section-title', text: 'Dynamic K', attrs: { id: 'hist-title' } }),
+        el('div', { class: 'legend', attrs: { 'aria-hidden': 'true' } }, [
+          el('span', { class: 'swatch swatch-bar' }),
+          el('span', { class: 'muted', text: 'tokens' }),
+          el('span', { class: 'swatch-line ref-top' }),
+          el('span', { class: 'muted', text: 'top-1 / top-2' }),
+          el('span', { class: 'swatch-line ref-mean' }),
+          el('span', { class: 'muted', text: 'mean K' }),
+        ]),
       ]),
-    ]), this.main, this.grid);
+      this.main,
+      this.grid,
+    );
   }
 
   update(changed: ReadonlySet<string>): void {
@@ -30,7 +37,14 @@ export class HistogramsView implements View {
     if (changed.has('analysis')) {
       clear(this.grid);
       this.layerFigures = h.perLayer.map((counts, l) => {
-        const chart = kHistogramSvg({ counts, meanK: a.stats.meanK.perLayer[l] ?? NaN, width: 132, height: 56, compact: true, label: `Layer ${l} K histogram` });
+        const chart = kHistogramSvg({
+          counts,
+          meanK: a.stats.meanK.perLayer[l] ?? NaN,
+          width: 132,
+          height: 56,
+          compact: true,
+          label: `Layer ${l} K histogram`,
+        });
         const f = figure('k-histogram-layer', [el('strong', { text: `L${l}` }), ` K̄ ${fmtNum(a.stats.meanK.perLayer[l] ?? NaN)}`], chart, {
           'data-layer': l,
           'data-counts': counts.join(','),
@@ -49,12 +63,28 @@ export class HistogramsView implements View {
       const meanL = a.stats.meanK.perLayer[l] ?? NaN;
       const layerTotal = counts.reduce((x, y) => x + y, 0);
       this.main.append(
-        figure('k-histogram', [el('strong', { text: `Layer ${l}` }), ` · ${layerTotal} tokens · mean K ${fmtNum(meanL)}`],
+        figure(
+          'k-histogram',
+          [el('strong', { text: `Layer ${l}` }), ` · ${layerTotal} tokens · mean K ${fmtNum(meanL)}`],
           kHistogramSvg({ counts, meanK: meanL, width: 300, height: 170, compact: false, label: `Layer ${l} K histogram` }),
-          { 'data-layer': l, 'data-counts': counts.join(','), 'data-total': layerTotal }),
-        figure('k-histogram-overall', [el('strong', { text: 'All layers' }), ` · ${h.overall.reduce((x, y) => x + y, 0)} token-layers · mean K ${fmtNum(a.stats.meanK.overall)}`],
-          kHistogramSvg({ counts: h.overall, meanK: a.stats.meanK.overall, width: 300, height: 170, compact: false, label: 'All layers K histogram' }),
-          { 'data-counts': h.overall.join(','), 'data-total': h.overall.reduce((x, y) => x + y, 0), 'data-layers': h.perLayer.length }),
+          { 'data-layer': l, 'data-counts': counts.join(','), 'data-total': layerTotal },
+        ),
+        figure(
+          'k-histogram-overall',
+          [
+            el('strong', { text: 'All layers' }),
+            ` · ${h.overall.reduce((x, y) => x + y, 0)} token-layers · mean K ${fmtNum(a.stats.meanK.overall)}`,
+          ],
+          kHistogramSvg({
+            counts: h.overall,
+            meanK: a.stats.meanK.overall,
+            width: 300,
+            height: 170,
+            compact: false,
+            label: 'All layers K histogram',
+          }),
+          { 'data-counts': h.overall.join(','), 'data-total': h.overall.reduce((x, y) => x + y, 0), 'data-layers': h.perLayer.length },
+        ),
       );
       this.layerFigures.forEach((f, i) => f.classList.toggle('selected', i === l));
     }

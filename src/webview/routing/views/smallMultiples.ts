@@ -14,16 +14,23 @@ const K_PX = 5;
 const MAX_COLS = 120;
 
 export class SmallMultiplesView implements View {
-  readonly root = el('section', { class: 'section multiples-section', testid: 'small-multiples', attrs: { 'aria-labelledby': 'multiples-title' } });
+  readonly root = el('section', {
+    class: 'section multiples-section',
+    testid: 'small-multiples',
+    attrs: { 'aria-labelledby': 'multiples-title' },
+  });
   private readonly grid = el('div', { class: 'multiples-grid' });
   private buttons: HTMLButtonElement[] = [];
   private canvases: HTMLCanvasElement[] = [];
 
   constructor(private readonly ctx: Ctx) {
-    this.root.append(el('div', { class: 'section-head' }, [
-      el('h2', { class: 'section-title', text: 'Layers', attrs: { id: 'multiples-title' } }),
-      el('span', { class: 'muted small', text: 'experts ↓ · tokens → · K strip below' }),
-    ]), this.grid);
+    this.root.append(
+      el('div', { class: 'section-head' }, [
+        el('h2', { class: 'section-title', text: 'Layers', attrs: { id: 'multiples-title' } }),
+        el('span', { class: 'muted small', text: 'experts ↓ · tokens → · K strip below' }),
+      ]),
+      this.grid,
+    );
   }
 
   update(changed: ReadonlySet<string>): void {
@@ -52,19 +59,25 @@ export class SmallMultiplesView implements View {
       const mk = a.stats.meanK.perLayer[l];
       const dead = load?.dead.length ?? 0;
       const label = `Layer ${l}: mean K ${fmtNum(mk)}, ${dead} dead expert${dead === 1 ? '' : 's'}`;
-      const button = el('button', {
-        class: 'multiple',
-        testid: 'layer-multiple',
-        attrs: { type: 'button', 'data-layer': l, 'aria-label': `${label}. Select layer ${l}.`, title: label },
-        on: { click: () => this.ctx.selectLayer(l) },
-      }, [
-        canvas,
-        el('span', { class: 'multiple-label' }, [
-          el('strong', { text: `L${layer.layer}` }),
-          el('span', { class: 'muted', text: ` K̄ ${fmtNum(mk)}` }),
-          dead > 0 ? el('span', { class: 'dead-mark', text: ` ✕${dead}`, attrs: { title: `dead experts: ${load.dead.join(', ')}` } }) : null,
-        ]),
-      ]);
+      const button = el(
+        'button',
+        {
+          class: 'multiple',
+          testid: 'layer-multiple',
+          attrs: { type: 'button', 'data-layer': l, 'aria-label': `${label}. Select layer ${l}.`, title: label },
+          on: { click: () => this.ctx.selectLayer(l) },
+        },
+        [
+          canvas,
+          el('span', { class: 'multiple-label' }, [
+            el('strong', { text: `L${layer.layer}` }),
+            el('span', { class: 'muted', text: ` K̄ ${fmtNum(mk)}` }),
+            dead > 0
+              ? el('span', { class: 'dead-mark', text: ` ✕${dead}`, attrs: { title: `dead experts: ${load.dead.join(', ')}` } })
+              : null,
+          ]),
+        ],
+      );
       this.buttons.push(button);
       this.canvases.push(canvas);
       this.grid.append(button);

@@ -30,7 +30,10 @@ export class TableView implements View {
   private lit = new Map<string, number>();
 
   constructor(private readonly ctx: Ctx) {
-    this.root.append(el('div', { class: 'section-head' }, [el('h2', { class: 'section-title', text: 'Routing table', attrs: { id: 'table-title' } })]), this.scroller);
+    this.root.append(
+      el('div', { class: 'section-head' }, [el('h2', { class: 'section-title', text: 'Routing table', attrs: { id: 'table-title' } })]),
+      this.scroller,
+    );
     this.scroller.append(this.table);
     this.pager.append(this.prevButton, this.pagerText, this.nextButton);
     this.root.append(this.pager);
@@ -97,10 +100,13 @@ export class TableView implements View {
     clear(this.table);
     this.lit.clear();
     const specials = a.tokens.length - d.rows.length;
-    this.table.append(el('caption', {
-      text: `Routing of ${d.rows.length} tokens (${specials} special tokens omitted) through ${a.layers.length} layers of ${a.model.numExperts} experts. ` +
-        'Arrow keys move between rows, Enter selects the token in the editor.',
-    }));
+    this.table.append(
+      el('caption', {
+        text:
+          `Routing of ${d.rows.length} tokens (${specials} special tokens omitted) through ${a.layers.length} layers of ${a.model.numExperts} experts. ` +
+          'Arrow keys move between rows, Enter selects the token in the editor.',
+      }),
+    );
     const head = el('tr', {}, [
       el('th', { text: '#', attrs: { scope: 'col' } }),
       el('th', { text: 'Token', attrs: { scope: 'col' } }),
@@ -138,10 +144,17 @@ export class TableView implements View {
       const to = Math.min(this.rowTokens.length, from + PAGE_ROWS);
       for (let r = from; r < to; r++) {
         const t = this.rowTokens[r];
-        const tr = el('tr', { testid: 'table-row', attrs: { tabindex: r === this.active ? 0 : -1, 'data-row': r, 'data-token': t, 'aria-rowindex': r + 2 } });
+        const tr = el('tr', {
+          testid: 'table-row',
+          attrs: { tabindex: r === this.active ? 0 : -1, 'data-row': r, 'data-token': t, 'aria-rowindex': r + 2 },
+        });
         tr.append(
           el('td', { class: 'num', text: String(t) }),
-          el('th', { class: 'tok-cell', text: displayToken(tokenShownText(a.tokens[t], a)), attrs: { scope: 'row', title: tokenDescription(a.tokens[t], a) } }),
+          el('th', {
+            class: 'tok-cell',
+            text: displayToken(tokenShownText(a.tokens[t], a)),
+            attrs: { scope: 'row', title: tokenDescription(a.tokens[t], a) },
+          }),
           el('td', { class: 'num imp' }),
           el('td', { class: 'num k' }),
         );
@@ -213,12 +226,24 @@ export class TableView implements View {
     const n = this.rowTokens.length;
     let next = -1;
     switch (e.key) {
-      case 'ArrowDown': next = Math.min(n - 1, i + 1); break;
-      case 'ArrowUp': next = Math.max(0, i - 1); break;
-      case 'PageDown': next = Math.min(n - 1, i + 10); break;
-      case 'PageUp': next = Math.max(0, i - 10); break;
-      case 'Home': next = 0; break;
-      case 'End': next = n - 1; break;
+      case 'ArrowDown':
+        next = Math.min(n - 1, i + 1);
+        break;
+      case 'ArrowUp':
+        next = Math.max(0, i - 1);
+        break;
+      case 'PageDown':
+        next = Math.min(n - 1, i + 10);
+        break;
+      case 'PageUp':
+        next = Math.max(0, i - 10);
+        break;
+      case 'Home':
+        next = 0;
+        break;
+      case 'End':
+        next = n - 1;
+        break;
       case 'Enter':
       case ' ':
         e.preventDefault();
@@ -235,7 +260,7 @@ export class TableView implements View {
     const d = this.ctx.derived();
     const prev = this.lit.get(cls);
     if (prev !== undefined) this.rows[prev]?.classList.remove(cls);
-    const r = token === null || !d ? -1 : d.rowOf[token] ?? -1;
+    const r = token === null || !d ? -1 : (d.rowOf[token] ?? -1);
     if (r >= 0 && this.rows[r]) {
       this.rows[r].classList.add(cls);
       this.lit.set(cls, r);

@@ -6,7 +6,11 @@ import { colourAt, gradientCss, textOn } from '../../../shared/palette';
 import { tokenDescription, tokenShownText } from '../../../shared/token-text';
 
 export class TokenStripView implements View {
-  readonly root = el('section', { class: 'section strip-section', testid: 'token-strip-section', attrs: { 'aria-labelledby': 'strip-title' } });
+  readonly root = el('section', {
+    class: 'section strip-section',
+    testid: 'token-strip-section',
+    attrs: { 'aria-labelledby': 'strip-title' },
+  });
   private readonly title = el('h2', { class: 'section-title', attrs: { id: 'strip-title' } });
   private readonly strip = el('div', { class: 'token-strip', testid: 'token-strip' });
   private spans: HTMLElement[] = [];
@@ -58,7 +62,10 @@ export class TokenStripView implements View {
     const a = this.ctx.derived()!.analysis;
     const frag = document.createDocumentFragment();
     this.spans = a.tokens.map((t) => {
-      const span = el('span', { class: t.special ? 'tok special' : t.unknown ? 'tok unknown' : 'tok', text: displayToken(tokenShownText(t, a)) });
+      const span = el('span', {
+        class: t.special ? 'tok special' : t.unknown ? 'tok unknown' : 'tok',
+        text: displayToken(tokenShownText(t, a)),
+      });
       span.dataset.index = String(t.index);
       frag.appendChild(span);
       return span;

@@ -33,7 +33,16 @@ describe('deriveFromRouterLogits', () => {
 
 describe('extractSequenceRouting', () => {
   const metadata = parseContractMetadata(
-    JSON.stringify({ contract_version: 1, router_kind: 'da-moe', num_layers: 1, num_experts: 2, k_max: 2, labels: ['a', 'b'], tokenizer: 't.json', max_sequence_length: 8 }),
+    JSON.stringify({
+      contract_version: 1,
+      router_kind: 'da-moe',
+      num_layers: 1,
+      num_experts: 2,
+      k_max: 2,
+      labels: ['a', 'b'],
+      tokenizer: 't.json',
+      max_sequence_length: 8,
+    }),
   ).metadata!;
   // batch of 2 rows, padded length 2; row 1 has one real token
   const outputs = {
@@ -43,7 +52,7 @@ describe('extractSequenceRouting', () => {
     expert_gates: { type: 'float32', dims: [1, 2, 2, 2], data: Float32Array.from([1, 0, 0.3, 0.7, 0, 1, 0, 0]) },
     router_probs: { type: 'float32', dims: [1, 2, 2, 2], data: Float32Array.from([0.9, 0.1, 0.3, 0.7, 0.2, 0.8, 0, 0]) },
   };
-  it('takes the item\'s row and drops its padding', () => {
+  it("takes the item's row and drops its padding", () => {
     const r = extractSequenceRouting({ outputs, row: 1, length: 1, paddedLength: 2 }, { metadata, routingSource: 'contract' });
     assert.deepEqual(Array.from(r.logits), [2, 3]);
     assert.deepEqual(Array.from(r.count), [1]);
@@ -94,7 +103,9 @@ describe('routingLayers and predict', () => {
 
 describe('summarizeOrtError', () => {
   it('drops the C++ source location and failed check', () => {
-    const m = summarizeOrtError('/onnxruntime_src/onnxruntime/core/providers/webgpu/webgpu_context.cc:136 onnxruntime::X::lambda()> status == Success was false. Failed to get a WebGPU adapter: No supported adapters\n\nmore');
+    const m = summarizeOrtError(
+      '/onnxruntime_src/onnxruntime/core/providers/webgpu/webgpu_context.cc:136 onnxruntime::X::lambda()> status == Success was false. Failed to get a WebGPU adapter: No supported adapters\n\nmore',
+    );
     assert.equal(m, 'Failed to get a WebGPU adapter: No supported adapters');
   });
 });

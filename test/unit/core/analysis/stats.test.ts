@@ -16,8 +16,26 @@ function layer(l: number, tokens: [number, number][][]): LayerRouting {
 }
 
 // Two layers, three tokens, four experts, kMax 3.
-const L0 = layer(0, [[[0, 0.6], [1, 0.4]], [[0, 1]], [[2, 0.5], [0, 0.3], [1, 0.2]]]);
-const L1 = layer(1, [[[3, 1]], [[3, 1]], [[3, 0.7], [1, 0.3]]]);
+const L0 = layer(0, [
+  [
+    [0, 0.6],
+    [1, 0.4],
+  ],
+  [[0, 1]],
+  [
+    [2, 0.5],
+    [0, 0.3],
+    [1, 0.2],
+  ],
+]);
+const L1 = layer(1, [
+  [[3, 1]],
+  [[3, 1]],
+  [
+    [3, 0.7],
+    [1, 0.3],
+  ],
+]);
 
 describe('RoutingStatsAccumulator', () => {
   const acc = new RoutingStatsAccumulator({ numLayers: 2, numExperts: 4, kMax: 3, flopsPerExpertToken: 100 });
@@ -38,7 +56,10 @@ describe('RoutingStatsAccumulator', () => {
   it('expert load: tokens, gate mass, utilisation, dead experts, CV', () => {
     const l0 = s.expertLoad[0];
     assert.deepEqual(l0.tokens, [3, 2, 1, 0]);
-    assert.deepEqual(l0.gateMass.map((g) => +g.toFixed(6)), [1.9, 0.6, 0.5, 0]);
+    assert.deepEqual(
+      l0.gateMass.map((g) => +g.toFixed(6)),
+      [1.9, 0.6, 0.5, 0],
+    );
     // ideal load = 6 / 4 = 1.5
     assert.deepEqual(l0.utilisation, [2, 4 / 3, 2 / 3, 0]);
     assert.deepEqual(l0.dead, [3]);
@@ -84,7 +105,10 @@ describe('RoutingStatsAccumulator', () => {
     const r = flat.result();
     assert.deepEqual(r.kHistogram, s.kHistogram);
     assert.deepEqual(r.coActivation, s.coActivation);
-    assert.deepEqual(r.expertLoad.map((x) => x.tokens), s.expertLoad.map((x) => x.tokens));
+    assert.deepEqual(
+      r.expertLoad.map((x) => x.tokens),
+      s.expertLoad.map((x) => x.tokens),
+    );
     assert.deepEqual(r.flops, s.flops);
   });
 

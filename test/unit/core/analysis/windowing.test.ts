@@ -59,7 +59,11 @@ describe('mapMergedTokens (real tokenizer)', () => {
     assert.equal(sources[1].window, 0);
     assert.equal(sources[sources.length - 2].window, plan.windows.length - 1);
     const middle = sources.slice(1, -1).map((s) => s.window);
-    assert.deepEqual([...middle].sort((x, y) => x - y), middle, 'windows are used in order');
+    assert.deepEqual(
+      [...middle].sort((x, y) => x - y),
+      middle,
+      'windows are used in order',
+    );
     assert.equal(new Set(middle).size, plan.windows.length, 'every window supplies some tokens');
   });
   it('pair tokens come from the first window', () => {

@@ -80,7 +80,10 @@ describe('dataset readers: TSV', () => {
 
   it('skips rows with the wrong column count, with their line numbers', async () => {
     const { records, report } = await readAll(path.join(MALFORMED, 'wrong-columns.tsv'));
-    assert.deepEqual(records.map((r) => r.line), [2, 4, 6]);
+    assert.deepEqual(
+      records.map((r) => r.line),
+      [2, 4, 6],
+    );
     assert.deepEqual(report.skipped.first, [
       { line: 3, reason: 'expected 2 columns, found 3' },
       { line: 5, reason: 'expected 2 columns, found 1' },
@@ -89,10 +92,13 @@ describe('dataset readers: TSV', () => {
 
   it('skips lines that are not valid UTF-8 (decoded strictly, line by line)', async () => {
     const { records, report } = await readAll(path.join(MALFORMED, 'invalid-utf8.tsv'));
-    assert.deepEqual(records.map((r) => [r.line, r.text]), [
-      [2, 'fine'],
-      [5, 'café €5'],
-    ]);
+    assert.deepEqual(
+      records.map((r) => [r.line, r.text]),
+      [
+        [2, 'fine'],
+        [5, 'café €5'],
+      ],
+    );
     assert.deepEqual(report.skipped.first, [
       { line: 3, reason: 'invalid UTF-8' },
       { line: 4, reason: 'invalid UTF-8' },
@@ -224,13 +230,21 @@ describe('dataset readers: format detection and errors', () => {
 
   it('a missing file, an unknown column (listing the columns found), an empty file', async () => {
     await rejectsWith(openDataset('/nonexistent/data.tsv'), 'file-not-found', /dataset file not found: \/nonexistent\/data\.tsv/);
-    await rejectsWith(openDataset(path.join(MALFORMED, 'no-text-column.tsv')), 'unknown-column', /cannot tell which column holds the text.*columns found: "foo", "bar"/);
+    await rejectsWith(
+      openDataset(path.join(MALFORMED, 'no-text-column.tsv')),
+      'unknown-column',
+      /cannot tell which column holds the text.*columns found: "foo", "bar"/,
+    );
     await rejectsWith(
       openDataset(path.join(FIXTURES, 'sst2-sample.tsv'), { labelColumn: 'gold' }),
       'unknown-column',
       /unknown --label-column 'gold'; columns found: "sentence", "label"/,
     );
-    await rejectsWith(openDataset(path.join(MALFORMED, 'lines.txt'), { textColumn: 'x' }), 'unknown-column', /plain-text dataset has no columns/);
+    await rejectsWith(
+      openDataset(path.join(MALFORMED, 'lines.txt'), { textColumn: 'x' }),
+      'unknown-column',
+      /plain-text dataset has no columns/,
+    );
     await rejectsWith(openDataset(tmpFile('empty.tsv', '')), 'empty-dataset', /the dataset is empty/);
     await rejectsWith(openDataset(os.tmpdir()), 'not-a-file', /not a file/);
   });

@@ -27,8 +27,14 @@ const seqs = (lengths: number[]) => lengths.map((n, i) => ({ ids: Array.from({ l
 describe('planBuckets', () => {
   it('sorts by length and pads each bucket to its longest member', () => {
     const plan = planBuckets(seqs([5, 1, 3, 2, 4]), 2);
-    assert.deepEqual(plan.map((b) => b.members), [[1, 3], [2, 4], [0]]);
-    assert.deepEqual(plan.map((b) => b.paddedLength), [2, 4, 5]);
+    assert.deepEqual(
+      plan.map((b) => b.members),
+      [[1, 3], [2, 4], [0]],
+    );
+    assert.deepEqual(
+      plan.map((b) => b.paddedLength),
+      [2, 4, 5],
+    );
   });
 });
 
@@ -48,10 +54,17 @@ describe('runBuckets', () => {
       assert.equal(r.length, items[i].ids.length);
       assert.equal(r.rowLengths?.[r.row], r.length);
       const ids = r.outputs.input_ids;
-      const row = Array.from(ids.data as BigInt64Array).slice(r.row * r.paddedLength, r.row * r.paddedLength + r.length).map(Number);
+      const row = Array.from(ids.data as BigInt64Array)
+        .slice(r.row * r.paddedLength, r.row * r.paddedLength + r.length)
+        .map(Number);
       assert.deepEqual(row, items[i].ids, `item ${i} came back in its own row`);
-      const mask = Array.from(r.outputs.attention_mask.data as BigInt64Array).slice(r.row * r.paddedLength, (r.row + 1) * r.paddedLength).map(Number);
-      assert.deepEqual(mask, Array.from({ length: r.paddedLength }, (_, t) => (t < r.length ? 1 : 0)));
+      const mask = Array.from(r.outputs.attention_mask.data as BigInt64Array)
+        .slice(r.row * r.paddedLength, (r.row + 1) * r.paddedLength)
+        .map(Number);
+      assert.deepEqual(
+        mask,
+        Array.from({ length: r.paddedLength }, (_, t) => (t < r.length ? 1 : 0)),
+      );
     });
   });
 

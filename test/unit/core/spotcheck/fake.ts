@@ -41,7 +41,12 @@ export function fakeAnalysis(text: string, tokens: FakeToken[], probabilities: n
     gates: tokens.map((t) => new Array(t.k[l]).fill(1 / t.k[l])),
     routerProbs: tokens.map(() => new Array(model.numExperts).fill(1 / model.numExperts)),
   }));
-  const acc = new RoutingStatsAccumulator({ numLayers: model.numLayers, numExperts: model.numExperts, kMax: model.kMax, flopsPerExpertToken: 10 });
+  const acc = new RoutingStatsAccumulator({
+    numLayers: model.numLayers,
+    numExperts: model.numExperts,
+    kMax: model.kMax,
+    flopsPerExpertToken: 10,
+  });
   acc.add(layers);
   const index = probabilities.indexOf(Math.max(...probabilities));
   return {
@@ -49,7 +54,14 @@ export function fakeAnalysis(text: string, tokens: FakeToken[], probabilities: n
     text,
     model,
     provider: { requested: 'cpu', used: 'cpu', skipped: [] },
-    tokens: tokens.map((t, i) => ({ index: i, id: i, text: t.text, start: t.special ? null : 0, end: t.special ? null : 1, special: t.special ?? false })),
+    tokens: tokens.map((t, i) => ({
+      index: i,
+      id: i,
+      text: t.text,
+      start: t.special ? null : 0,
+      end: t.special ? null : 1,
+      special: t.special ?? false,
+    })),
     layers,
     prediction: { index, label: model.labels[index], probabilities },
     windowing: null,
@@ -90,5 +102,10 @@ export function threeExamples(labels: [string, string, string] = ['1', '0', '0']
 
 /** What DamoeEngine.routeBatch gives for the same example. */
 export function routedFrom(a: Analysis): RoutedExample {
-  return { tokens: a.tokens, routing: routingFromLayers(a.layers, a.model.numExperts), prediction: a.prediction, windows: a.windowing?.windows ?? 1 };
+  return {
+    tokens: a.tokens,
+    routing: routingFromLayers(a.layers, a.model.numExperts),
+    prediction: a.prediction,
+    windows: a.windowing?.windows ?? 1,
+  };
 }

@@ -7,7 +7,16 @@ const near = (a: number, b: number, eps = 1e-9): void => assert.ok(Math.abs(a - 
 
 function context(over: Partial<SpotCheckContext> = {}): SpotCheckContext {
   return {
-    dataset: { path: '/d/x.tsv', format: 'tsv', columns: ['sentence', 'label'], text_column: 'sentence', pair_column: null, label_column: 'label', rows: 4, records: 3 },
+    dataset: {
+      path: '/d/x.tsv',
+      format: 'tsv',
+      columns: ['sentence', 'label'],
+      text_column: 'sentence',
+      pair_column: null,
+      label_column: 'label',
+      rows: 4,
+      records: 3,
+    },
     sample: { requested: 500, seed: 0, size: 3, stratified: false, strata: [], note: null },
     provider: { requested: 'cpu', used: 'cpu', skipped: [] },
     threads: 1,
@@ -31,13 +40,19 @@ describe('label mapping', () => {
     assert.equal(mapLabels(['positive', 'negative'], M).strategy, 'exact');
     const ci = mapLabels(['Positive', 'NEGATIVE'], M);
     assert.equal(ci.strategy, 'case-insensitive');
-    assert.deepEqual(ci.pairs.map((p) => [p.dataset_label, p.model_label]), [
-      ['NEGATIVE', 'negative'],
-      ['Positive', 'positive'],
-    ]);
+    assert.deepEqual(
+      ci.pairs.map((p) => [p.dataset_label, p.model_label]),
+      [
+        ['NEGATIVE', 'negative'],
+        ['Positive', 'positive'],
+      ],
+    );
     const idx = mapLabels(['1', '0', '1'], M);
     assert.equal(idx.strategy, 'index');
-    assert.deepEqual(idx.pairs.map((p) => p.model_label), ['negative', 'positive']);
+    assert.deepEqual(
+      idx.pairs.map((p) => p.model_label),
+      ['negative', 'positive'],
+    );
     assert.match(idx.note!, /mapped by index: 0 → negative, 1 → positive/);
     assert.equal(mapLabels(['positive', '0'], M).strategy, 'mixed');
     assert.equal(mapLabels(['0', '1'], ['0', '1']).pairs[0].by, 'exact', 'a name match wins over an index');
@@ -46,7 +61,10 @@ describe('label mapping', () => {
   it('no match: strategy none with a clear note; out-of-range index does not map', () => {
     const none = mapLabels(['entailment', 'not_entailment'], M);
     assert.equal(none.strategy, 'none');
-    assert.match(none.note!, /"entailment", "not_entailment" do not match the model's labels \["negative", "positive"\].*accuracy is not computed/);
+    assert.match(
+      none.note!,
+      /"entailment", "not_entailment" do not match the model's labels \["negative", "positive"\].*accuracy is not computed/,
+    );
     assert.equal(mapLabels(['0', '2'], M).strategy, 'none');
     assert.equal(mapLabels([], M).strategy, 'no-labels');
   });
@@ -120,34 +138,49 @@ describe('SpotCheckReport statistics (hand-computed)', () => {
   });
 
   it('routing per dataset label and per prediction', () => {
-    assert.deepEqual(r.routing_by_label.map((g) => [g.label, g.model_label, g.n, g.tokens]), [
-      ['0', 'negative', 2, 7],
-      ['1', 'positive', 1, 3],
-    ]);
+    assert.deepEqual(
+      r.routing_by_label.map((g) => [g.label, g.model_label, g.n, g.tokens]),
+      [
+        ['0', 'negative', 2, 7],
+        ['1', 'positive', 1, 3],
+      ],
+    );
     const neg = r.routing_by_label[0];
     near(neg.mean_k.overall, 21 / 14);
     near(neg.mean_k.per_layer[0], 11 / 7);
     near(neg.mean_k.per_layer[1], 10 / 7);
     near(r.routing_by_label[1].mean_k.overall, 7 / 6);
     assert.deepEqual(neg.expert_load[0].tokens, [7, 4, 0]);
-    assert.deepEqual(r.routing_by_prediction.map((g) => [g.label, g.n]), [
-      ['negative', 1],
-      ['positive', 2],
-    ]);
+    assert.deepEqual(
+      r.routing_by_prediction.map((g) => [g.label, g.n]),
+      [
+        ['negative', 1],
+        ['positive', 2],
+      ],
+    );
   });
 
   it('token importance: content tokens only, aggregated by text, minimum count honoured', () => {
     const ti = r.token_importance;
     assert.equal(ti.special_tokens, 'excluded');
-    assert.deepEqual(ti.most.map((x) => [x.token, x.count, x.mean_importance]), [
-      ['film', 1, 3],
-      ['good', 1, 2],
-      ['bad', 2, 1.5],
-    ]);
-    assert.deepEqual(ti.least.map((x) => x.token), ['bad', 'good', 'film']);
+    assert.deepEqual(
+      ti.most.map((x) => [x.token, x.count, x.mean_importance]),
+      [
+        ['film', 1, 3],
+        ['good', 1, 2],
+        ['bad', 2, 1.5],
+      ],
+    );
+    assert.deepEqual(
+      ti.least.map((x) => x.token),
+      ['bad', 'good', 'film'],
+    );
     assert.ok(!ti.most.some((x) => x.token.startsWith('[')));
     const min2 = build(undefined, 2).token_importance;
-    assert.deepEqual(min2.most.map((x) => x.token), ['bad']);
+    assert.deepEqual(
+      min2.most.map((x) => x.token),
+      ['bad'],
+    );
   });
 
   it('skipped rows, throughput, metadata', () => {
@@ -175,7 +208,10 @@ describe('SpotCheckReport statistics (hand-computed)', () => {
       ],
     });
     assert.ok(u.examples.every((x) => x.correct === null && x.gold === null));
-    assert.deepEqual(u.routing_by_label.map((g) => g.model_label), [null, null]);
+    assert.deepEqual(
+      u.routing_by_label.map((g) => g.model_label),
+      [null, null],
+    );
   });
 
   it('exact names; unlabelled rows are excluded from accuracy', () => {
@@ -205,7 +241,15 @@ describe('SpotCheckReport statistics (hand-computed)', () => {
   it('models without importance: entropy null, token lists empty, no NaN in JSON', () => {
     const model = { ...MODEL, importanceAvailable: false };
     const b = new SpotCheckReportBuilder(model, { minTokenCount: 1 });
-    const a = fakeAnalysis('x y', [{ text: 'x', k: [1, 1], imp: [NaN, NaN] }, { text: 'y', k: [1, 1], imp: [NaN, NaN] }], [0.3, 0.7], model);
+    const a = fakeAnalysis(
+      'x y',
+      [
+        { text: 'x', k: [1, 1], imp: [NaN, NaN] },
+        { text: 'y', k: [1, 1], imp: [NaN, NaN] },
+      ],
+      [0.3, 0.7],
+      model,
+    );
     b.add({ line: 2, text: 'x y', label: '1' }, a);
     const x = b.build(context());
     assert.equal(x.examples[0].importance_entropy, null);

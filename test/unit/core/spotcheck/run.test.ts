@@ -4,7 +4,14 @@ import type { BatchAnalyzeOptions } from '../../../../src/core/engine';
 import { AnalyzeRequest, EngineError } from '../../../../src/core/engine-api';
 import type { DatasetRecord } from '../../../../src/core/datasets/types';
 import { RoutedExample, SpotCheckReportBuilder } from '../../../../src/core/spotcheck/report';
-import { BatchEngine, defaultChunkSize, defaultSpotCheckWorkers, runSpotCheck, SpotCheckProgress, workerMemoryEstimate } from '../../../../src/core/spotcheck/run';
+import {
+  BatchEngine,
+  defaultChunkSize,
+  defaultSpotCheckWorkers,
+  runSpotCheck,
+  SpotCheckProgress,
+  workerMemoryEstimate,
+} from '../../../../src/core/spotcheck/run';
 import { fakeAnalysis, MODEL, routedFrom } from './fake';
 
 /** A fake engine: every text gets one content token; 'LONG' texts fail as too long; calls are recorded. */
@@ -31,7 +38,16 @@ function fakeEngine(onCall?: (n: number) => void): BatchEngine & { calls: Analyz
 const recs = (texts: string[]): DatasetRecord[] => texts.map((text, i) => ({ line: i + 2, text, label: '1' }));
 
 const context = (cancelled: boolean, elapsedMs: number) => ({
-  dataset: { path: '/x', format: 'tsv' as const, columns: null, text_column: 't', pair_column: null, label_column: null, rows: 0, records: 0 },
+  dataset: {
+    path: '/x',
+    format: 'tsv' as const,
+    columns: null,
+    text_column: 't',
+    pair_column: null,
+    label_column: null,
+    rows: 0,
+    records: 0,
+  },
   sample: { requested: 5, seed: 0, size: 5, stratified: false, strata: [], note: null },
   provider: MODEL && { requested: 'cpu' as const, used: 'cpu' as const, skipped: [] },
   cancelled,
@@ -47,7 +63,10 @@ describe('runSpotCheck', () => {
     const records = recs(['a', 'b', 'c', 'd', 'e']);
     records[1].pair = 'second';
     const res = await runSpotCheck(engine, records, builder, { chunkSize: 2, onProgress: (p) => progress.push(p) });
-    assert.deepEqual(engine.calls.map((c) => c.length), [2, 2, 1]);
+    assert.deepEqual(
+      engine.calls.map((c) => c.length),
+      [2, 2, 1],
+    );
     assert.deepEqual(engine.calls[0][1], { text: 'b', textPair: 'second' });
     assert.equal(res.done, 5);
     assert.equal(res.cancelled, false);
@@ -66,7 +85,11 @@ describe('runSpotCheck', () => {
       if (n === 2) controller.abort();
     });
     const builder = new SpotCheckReportBuilder(MODEL);
-    const res = await runSpotCheck(engine, recs(['a', 'b', 'c', 'd', 'e']), builder, { chunkSize: 2, pipelineDepth: 1, signal: controller.signal });
+    const res = await runSpotCheck(engine, recs(['a', 'b', 'c', 'd', 'e']), builder, {
+      chunkSize: 2,
+      pipelineDepth: 1,
+      signal: controller.signal,
+    });
     assert.equal(res.cancelled, true);
     assert.equal(res.done, 2);
     assert.equal(builder.count, 2);
@@ -80,9 +103,15 @@ describe('runSpotCheck', () => {
     const builder = new SpotCheckReportBuilder(MODEL);
     const res = await runSpotCheck(engine, recs(['a', 'b', 'c', 'd', 'e', 'f', 'g']), builder, { chunkSize: 2, pipelineDepth: 3 });
     assert.equal(res.done, 7);
-    assert.deepEqual(engine.calls.map((c) => c.map((r) => r.text).join('')), ['ab', 'cd', 'ef', 'g']);
+    assert.deepEqual(
+      engine.calls.map((c) => c.map((r) => r.text).join('')),
+      ['ab', 'cd', 'ef', 'g'],
+    );
     const report = builder.build(context(false, 1));
-    assert.deepEqual(report.examples.map((x) => x.text), ['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    assert.deepEqual(
+      report.examples.map((x) => x.text),
+      ['a', 'b', 'c', 'd', 'e', 'f', 'g'],
+    );
   });
 
   it('an already-aborted signal runs nothing', async () => {
@@ -104,7 +133,10 @@ describe('runSpotCheck', () => {
     assert.equal(report.skipped.run, 1);
     assert.equal(report.skipped.first[0].line, 3);
     assert.match(report.skipped.first[0].reason, /^input-too-long: /);
-    assert.deepEqual(report.examples.map((x) => x.line), [2, 4, 5]);
+    assert.deepEqual(
+      report.examples.map((x) => x.line),
+      [2, 4, 5],
+    );
   });
 
   it('other engine errors end the run', async () => {

@@ -41,7 +41,10 @@ describe('sampling', () => {
     assert.deepEqual(lines(a.records), lines(b.records));
     assert.notDeepEqual(lines(a.records), lines(c.records));
     assert.equal(a.records.length, 200);
-    assert.deepEqual(lines(a.records), [...lines(a.records)].sort((x, y) => x - y));
+    assert.deepEqual(
+      lines(a.records),
+      [...lines(a.records)].sort((x, y) => x - y),
+    );
     assert.equal(new Set(lines(a.records)).size, 200, 'no record twice');
   });
 
@@ -54,8 +57,14 @@ describe('sampling', () => {
     ]);
     const odd = await sampleRecords(stream(records(1000, (i) => (i < 10 ? 'rare' : i < 343 ? 'b' : 'c'))), { size: 100, seed: 3 });
     // 10 / 333 / 657 of 1000 -> exact shares 1.0 / 33.3 / 65.7 -> 1 / 33 / 66 (largest remainder)
-    assert.deepEqual(odd.strata.map((x) => x.taken), [33, 66, 1]);
-    assert.deepEqual(odd.strata.map((x) => x.label), ['b', 'c', 'rare']);
+    assert.deepEqual(
+      odd.strata.map((x) => x.taken),
+      [33, 66, 1],
+    );
+    assert.deepEqual(
+      odd.strata.map((x) => x.label),
+      ['b', 'c', 'rare'],
+    );
   });
 
   it('is uniform within a stratum (every region of the file is represented)', async () => {
@@ -111,6 +120,9 @@ describe('sampling', () => {
     assert.deepEqual(proportionalAllocation([5, 5], 20), [5, 5]);
     assert.deepEqual(proportionalAllocation([0, 10], 3), [0, 3]);
     const a = proportionalAllocation([17, 4, 999, 3], 77);
-    assert.equal(a.reduce((x, y) => x + y, 0), 77);
+    assert.equal(
+      a.reduce((x, y) => x + y, 0),
+      77,
+    );
   });
 });

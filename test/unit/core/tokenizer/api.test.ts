@@ -8,9 +8,12 @@ import { FAMILIES, fixturePath, readJson } from './helpers';
 
 describe('Tokenizer API', () => {
   it('fromFile: clear errors for missing and malformed files', () => {
-    assert.throws(() => Tokenizer.fromFile('/nonexistent/tokenizer.json'), (e: Error) => {
-      return e instanceof TokenizerConfigError && /not found: \/nonexistent\/tokenizer\.json/.test(e.message);
-    });
+    assert.throws(
+      () => Tokenizer.fromFile('/nonexistent/tokenizer.json'),
+      (e: Error) => {
+        return e instanceof TokenizerConfigError && /not found: \/nonexistent\/tokenizer\.json/.test(e.message);
+      },
+    );
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tok-'));
     const bad = path.join(dir, 'tokenizer.json');
     fs.writeFileSync(bad, '{"model": ');

@@ -1,12 +1,11 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { EncodedToken, Tokenizer } from '../../../../src/core/tokenizer';
-import { FAMILIES, Family, fixturePath, HOSTILE, randomStrings, readJson } from './helpers';
+import { FAMILIES, Family, fixturePath, HOSTILE, randomStrings } from './helpers';
 
 const isHigh = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;
 const isLow = (c: number): boolean => c >= 0xdc00 && c <= 0xdfff;
-const splitsPair = (s: string, i: number): boolean =>
-  i > 0 && i < s.length && isHigh(s.charCodeAt(i - 1)) && isLow(s.charCodeAt(i));
+const splitsPair = (s: string, i: number): boolean => i > 0 && i < s.length && isHigh(s.charCodeAt(i - 1)) && isLow(s.charCodeAt(i));
 
 /** UTF-8 bytes of text as a latin1 string, so byte containment is a substring test. */
 const utf8 = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
@@ -82,7 +81,10 @@ describe('offsets into the original text', () => {
     const got = tok.encode(text).tokens.map((t) => [t.text, t.start === null ? null : text.slice(t.start, t.end!)]);
     assert.deepEqual(got[0], ['[CLS]', null]);
     assert.deepEqual(got[got.length - 1], ['[SEP]', null]);
-    const joined = got.slice(1, -1).map(([, s]) => s).join('|');
+    const joined = got
+      .slice(1, -1)
+      .map(([, s]) => s)
+      .join('|');
     assert.equal(joined.replace(/\|/g, ''), 'CAFÉnaïve中文');
     assert.ok(got.some(([t, s]) => t === '中' && s === '中'));
   });

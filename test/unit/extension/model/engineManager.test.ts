@@ -21,7 +21,11 @@ describe('EngineManager', () => {
     let settings: EngineSettings = { modelDir: '/a', executionProvider: 'auto', threads: 0, maxTokens: 512 };
     const created: EngineOptions[] = [];
     const disposed: string[] = [];
-    const m = new EngineManager(async (o) => (created.push(o), fakeEngine(o, disposed)), () => settings, () => {});
+    const m = new EngineManager(
+      async (o) => (created.push(o), fakeEngine(o, disposed)),
+      () => settings,
+      () => {},
+    );
     assert.equal(created.length, 0);
     assert.equal(await m.peek(), null);
     const [e1, e2] = await Promise.all([m.get(), m.get()]);
@@ -57,7 +61,11 @@ describe('EngineManager', () => {
   });
   it('matches() tells whether the cached engine was made with the given settings', async () => {
     const base: EngineSettings = { modelDir: '/a', executionProvider: 'auto', threads: 0, maxTokens: 512 };
-    const m = new EngineManager(async (o) => fakeEngine(o, []), () => base, () => {});
+    const m = new EngineManager(
+      async (o) => fakeEngine(o, []),
+      () => base,
+      () => {},
+    );
     assert.equal(m.matches(base), false, 'no engine yet');
     await m.get();
     assert.equal(m.matches({ ...base }), true);
@@ -68,7 +76,11 @@ describe('EngineManager', () => {
   it('invalidate() drops the engine so the next call loads a fresh one', async () => {
     const disposed: string[] = [];
     let n = 0;
-    const m = new EngineManager(async (o) => (n++, fakeEngine(o, disposed)), () => ({ modelDir: '/c', executionProvider: 'cpu', threads: 0, maxTokens: 512 }), () => {});
+    const m = new EngineManager(
+      async (o) => (n++, fakeEngine(o, disposed)),
+      () => ({ modelDir: '/c', executionProvider: 'cpu', threads: 0, maxTokens: 512 }),
+      () => {},
+    );
     await m.get();
     m.invalidate();
     await m.get();

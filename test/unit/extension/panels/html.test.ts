@@ -13,14 +13,23 @@ describe('routingPanelHtml', () => {
   it('has the exact CSP and nonce-tagged script and style', () => {
     const html = routingPanelHtml(base);
     const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]*)">/.exec(html)?.[1];
-    assert.equal(csp, "default-src 'none'; img-src https://*.vscode-cdn.net data:; style-src https://*.vscode-cdn.net 'nonce-abcDEF123_-xyz'; " +
-      "script-src 'nonce-abcDEF123_-xyz'; font-src https://*.vscode-cdn.net");
-    assert.match(html, /<script nonce="abcDEF123_-xyz" src="https:\/\/file\+\.vscode-resource\.vscode-cdn\.net\/ext\/dist\/webview\/routing\.js"><\/script>/);
+    assert.equal(
+      csp,
+      "default-src 'none'; img-src https://*.vscode-cdn.net data:; style-src https://*.vscode-cdn.net 'nonce-abcDEF123_-xyz'; " +
+        "script-src 'nonce-abcDEF123_-xyz'; font-src https://*.vscode-cdn.net",
+    );
+    assert.match(
+      html,
+      /<script nonce="abcDEF123_-xyz" src="https:\/\/file\+\.vscode-resource\.vscode-cdn\.net\/ext\/dist\/webview\/routing\.js"><\/script>/,
+    );
     assert.match(html, /<link rel="stylesheet" nonce="abcDEF123_-xyz" href="[^"]+routing\.css">/);
     assert.equal((html.match(/<script/g) ?? []).length, 1, 'one script, no inline code');
     assert.doesNotMatch(html, /style="/, 'no inline style attributes');
     assert.doesNotMatch(html, /codicon/);
-    assert.match(routingPanelHtml({ ...base, codiconsUri: 'https://x/codicon.css' }), /<link rel="stylesheet" nonce="[^"]+" href="https:\/\/x\/codicon\.css" id="vscode-codicon-stylesheet">/);
+    assert.match(
+      routingPanelHtml({ ...base, codiconsUri: 'https://x/codicon.css' }),
+      /<link rel="stylesheet" nonce="[^"]+" href="https:\/\/x\/codicon\.css" id="vscode-codicon-stylesheet">/,
+    );
   });
   it('escapes URIs and rejects unsafe nonces and sources', () => {
     const html = routingPanelHtml({ ...base, scriptUri: 'https://x/a.js?"><script>alert(1)</script>' });

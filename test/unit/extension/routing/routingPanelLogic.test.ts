@@ -43,7 +43,12 @@ describe('RoutingPanelCore: ready handshake', () => {
     const show = h.posted[0] as Extract<HostMessage, { kind: 'notification' }>;
     assert.equal((show.params as { analysis: Analysis }).analysis.text, 'second one!!!');
     assert.equal((show.params as { stale: boolean }).stale, true);
-    assert.deepEqual(h.posted[1], { protocol: PROTOCOL_VERSION, kind: 'notification', method: 'analysis/progress', params: { running: false } });
+    assert.deepEqual(h.posted[1], {
+      protocol: PROTOCOL_VERSION,
+      kind: 'notification',
+      method: 'analysis/progress',
+      params: { running: false },
+    });
   });
   it('after ready, messages go out at once; a hidden (torn down) webview queues again and re-ready re-sends state', async () => {
     const h = harness();
@@ -81,7 +86,11 @@ describe('RoutingPanelCore: ready handshake', () => {
   it('a throwing or rejecting postMessage (disposed webview) is logged, not thrown', async () => {
     const logs: string[] = [];
     const core = new RoutingPanelCore(
-      { postMessage: () => { throw new Error('Webview is disposed'); } },
+      {
+        postMessage: () => {
+          throw new Error('Webview is disposed');
+        },
+      },
       { hoverToken() {}, revealToken() {}, exportAnalysis: async () => null, log: (_l, m) => logs.push(m) },
       parseWebviewMessage,
     );
@@ -96,8 +105,16 @@ describe('RoutingPanelCore: incoming messages', () => {
     const h = harness();
     h.core.showAnalysis(makeAnalysis());
     await h.core.receive(ready);
-    for (const bad of [null, 'ready', { ...ready, protocol: 99 }, note('token/hover', { tokenIndex: 99 }), note('token/reveal', { tokenIndex: -1 }),
-      note('token/hover', { tokenIndex: 1, extra: 1 }), note('eval', {}), { protocol: 1, kind: 'request', id: 0, method: 'analysis/export', params: { format: 'json' } }]) {
+    for (const bad of [
+      null,
+      'ready',
+      { ...ready, protocol: 99 },
+      note('token/hover', { tokenIndex: 99 }),
+      note('token/reveal', { tokenIndex: -1 }),
+      note('token/hover', { tokenIndex: 1, extra: 1 }),
+      note('eval', {}),
+      { protocol: 1, kind: 'request', id: 0, method: 'analysis/export', params: { format: 'json' } },
+    ]) {
       await h.core.receive(bad);
     }
     assert.deepEqual(h.calls, []);
@@ -128,10 +145,22 @@ describe('RoutingPanelCore: incoming messages', () => {
         return result;
       },
     });
-    const req = (id: number) => ({ protocol: PROTOCOL_VERSION, kind: 'request', id, method: 'analysis/export', params: { format: 'json' } });
+    const req = (id: number) => ({
+      protocol: PROTOCOL_VERSION,
+      kind: 'request',
+      id,
+      method: 'analysis/export',
+      params: { format: 'json' },
+    });
     await h.core.receive(ready);
     await h.core.receive(req(1));
-    assert.deepEqual(h.posted.at(-1), { protocol: PROTOCOL_VERSION, kind: 'response', id: 1, ok: false, error: 'There is no analysis to export.' });
+    assert.deepEqual(h.posted.at(-1), {
+      protocol: PROTOCOL_VERSION,
+      kind: 'response',
+      id: 1,
+      ok: false,
+      error: 'There is no analysis to export.',
+    });
     h.core.showAnalysis(makeAnalysis());
     await h.core.receive(req(2));
     assert.deepEqual(h.posted.at(-1), { protocol: PROTOCOL_VERSION, kind: 'response', id: 2, ok: true, result: '/tmp/a.json' });
@@ -140,10 +169,20 @@ describe('RoutingPanelCore: incoming messages', () => {
     assert.deepEqual(h.posted.at(-1), { protocol: PROTOCOL_VERSION, kind: 'response', id: 3, ok: true, result: null });
     result = new Error('EACCES: permission denied');
     await h.core.receive(req(4));
-    assert.deepEqual(h.posted.at(-1), { protocol: PROTOCOL_VERSION, kind: 'response', id: 4, ok: false, error: 'EACCES: permission denied' });
+    assert.deepEqual(h.posted.at(-1), {
+      protocol: PROTOCOL_VERSION,
+      kind: 'response',
+      id: 4,
+      ok: false,
+      error: 'EACCES: permission denied',
+    });
   });
   it('a throwing handler is logged and the loop keeps working', async () => {
-    const h = harness({ revealToken: () => { throw new Error('no editor'); } });
+    const h = harness({
+      revealToken: () => {
+        throw new Error('no editor');
+      },
+    });
     h.core.showAnalysis(makeAnalysis());
     await h.core.receive(ready);
     await h.core.receive(note('token/reveal', { tokenIndex: 1 }));

@@ -28,9 +28,20 @@ const base = { sampleSize: 500, seed: 42 as number | string };
 
 describe('spot-check settings and options', () => {
   it('sanitizes settings: defaults, 0 = all, empty columns = auto-detect', () => {
-    assert.deepEqual(sanitizeSpotCheckSettings({}), { sampleSize: 500, seed: 42, textColumn: undefined, pairColumn: undefined, labelColumn: undefined });
-    assert.deepEqual(sanitizeSpotCheckSettings({ sampleSize: 0, seed: 7, textColumn: ' body ', pairColumn: '', labelColumn: 'stars' }),
-      { sampleSize: 0, seed: 7, textColumn: 'body', pairColumn: undefined, labelColumn: 'stars' });
+    assert.deepEqual(sanitizeSpotCheckSettings({}), {
+      sampleSize: 500,
+      seed: 42,
+      textColumn: undefined,
+      pairColumn: undefined,
+      labelColumn: undefined,
+    });
+    assert.deepEqual(sanitizeSpotCheckSettings({ sampleSize: 0, seed: 7, textColumn: ' body ', pairColumn: '', labelColumn: 'stars' }), {
+      sampleSize: 0,
+      seed: 7,
+      textColumn: 'body',
+      pairColumn: undefined,
+      labelColumn: 'stars',
+    });
     assert.equal(sanitizeSpotCheckSettings({ sampleSize: -1 }).sampleSize, 500);
     assert.equal(sanitizeSpotCheckSettings({ sampleSize: 2.5 }).sampleSize, 500);
     assert.equal(sanitizeSpotCheckSettings({ seed: 1.5 }).seed, 42);
@@ -56,7 +67,12 @@ describe('spot-check settings and options', () => {
     assert.equal(isCommandOptions({}), false);
     assert.equal(isCommandOptions({ sampleSize: 1, fsPath: '/x' }), false, 'a Uri-like object is not options');
     assert.equal(isCommandOptions([1]), false);
-    assert.deepEqual(mergeCommandOptions(base, { sampleSize: 0, seed: 'x', textColumn: 'body', labelColumn: '' }), { sampleSize: 0, seed: 'x', textColumn: 'body', labelColumn: undefined });
+    assert.deepEqual(mergeCommandOptions(base, { sampleSize: 0, seed: 'x', textColumn: 'body', labelColumn: '' }), {
+      sampleSize: 0,
+      seed: 'x',
+      textColumn: 'body',
+      labelColumn: undefined,
+    });
     assert.match(mergeCommandOptions(base, { sampleSize: -2 }) as string, /sampleSize/);
     assert.match(mergeCommandOptions(base, { seed: '' }) as string, /seed/);
     assert.match(mergeCommandOptions(base, { textColumn: 3 as unknown as string }) as string, /textColumn/);
@@ -65,7 +81,10 @@ describe('spot-check settings and options', () => {
   it('knows dataset file names and rewrites CLI flags in dataset errors', () => {
     for (const f of ['a.tsv', 'b.CSV', 'c.jsonl', 'd.txt', 'e.ndjson']) assert.equal(isDatasetFileName(f), true, f);
     for (const f of ['a.json', 'b.py', 'README']) assert.equal(isDatasetFileName(f), false, f);
-    assert.equal(vscodeDatasetMessage("unknown --label-column 'x'; columns found: \"a\""), "unknown label column (damoe.spotCheck.labelColumn) 'x'; columns found: \"a\"");
+    assert.equal(
+      vscodeDatasetMessage('unknown --label-column \'x\'; columns found: "a"'),
+      'unknown label column (damoe.spotCheck.labelColumn) \'x\'; columns found: "a"',
+    );
   });
 });
 
@@ -73,20 +92,41 @@ describe('the quick pick', () => {
   it('offers Run first, then sample size, seed and the detected columns', async () => {
     const ds = await openDataset(path.join(ROOT, 'test/fixtures/datasets/sst2-sample.tsv'));
     const items = pickItems({ sampleSize: 0, seed: 42 }, ds, 'sst2-sample.tsv');
-    assert.deepEqual(items.map((i) => i.action), ['run', 'sampleSize', 'seed', 'textColumn', 'pairColumn', 'labelColumn']);
+    assert.deepEqual(
+      items.map((i) => i.action),
+      ['run', 'sampleSize', 'seed', 'textColumn', 'pairColumn', 'labelColumn'],
+    );
     assert.match(items[0].description!, /all examples, seed 42/);
     assert.match(items[0].detail!, /columns: sentence, label/);
     assert.equal(items[3].description, 'sentence (detected)');
     assert.equal(items[4].description, 'none found');
     assert.equal(items[5].description, 'label (detected)');
-    const text = pickItems(base, { format: 'text', columns: null, resolved: { text: '(line)', pair: null, label: null, source: { text: 'detected', pair: 'none', label: 'none' } } }, 'x.txt');
-    assert.deepEqual(text.map((i) => i.action), ['run', 'sampleSize', 'seed']);
-    assert.deepEqual(columnChoices(['a', 'b'], 'b').map((c) => [c.label, c.value, c.description]), [['Auto-detect', undefined, undefined], ['a', 'a', undefined], ['b', 'b', 'current']]);
+    const text = pickItems(
+      base,
+      {
+        format: 'text',
+        columns: null,
+        resolved: { text: '(line)', pair: null, label: null, source: { text: 'detected', pair: 'none', label: 'none' } },
+      },
+      'x.txt',
+    );
+    assert.deepEqual(
+      text.map((i) => i.action),
+      ['run', 'sampleSize', 'seed'],
+    );
+    assert.deepEqual(
+      columnChoices(['a', 'b'], 'b').map((c) => [c.label, c.value, c.description]),
+      [
+        ['Auto-detect', undefined, undefined],
+        ['a', 'a', undefined],
+        ['b', 'b', 'current'],
+      ],
+    );
   });
 });
 
-describe('locating an example\'s text cell on its line', () => {
-  it('TSV: the column\'s substring', () => {
+describe("locating an example's text cell on its line", () => {
+  it("TSV: the column's substring", () => {
     const line = 'a quiet , moving film\t1';
     assert.deepEqual(locateTextCell(line, 'tsv', ['sentence', 'label'], 'sentence', 'a quiet , moving film'), { start: 0, end: 21 });
     const pair = 'x\tThe cat sat.\tA cat sat down.\t0\r';
@@ -111,7 +151,11 @@ describe('locating an example\'s text cell on its line', () => {
   });
 
   it('CSV: plain and quoted cells; doubled quotes are not linkable', () => {
-    assert.deepEqual(csvCells('a,"b, c",d'), [{ start: 0, end: 1 }, { start: 3, end: 7 }, { start: 9, end: 10 }]);
+    assert.deepEqual(csvCells('a,"b, c",d'), [
+      { start: 0, end: 1 },
+      { start: 3, end: 7 },
+      { start: 9, end: 10 },
+    ]);
     assert.equal(csvCells('a,"open'), null);
     const line = '7,"Great, really great",5';
     const r = locateTextCell(line, 'csv', ['id', 'text', 'stars'], 'text', 'Great, really great')!;
@@ -119,13 +163,17 @@ describe('locating an example\'s text cell on its line', () => {
     assert.equal(locateTextCell('1,"say ""hi""",2', 'csv', ['id', 'text', 'x'], 'text', 'say "hi"'), null);
   });
 
-  it('JSONL: the key\'s value when it needs no escapes; escaped text is not linkable', () => {
+  it("JSONL: the key's value when it needs no escapes; escaped text is not linkable", () => {
     const line = '{"label": 1, "text": "fine film"}';
     const r = locateTextCell(line, 'jsonl', ['label', 'text'], 'text', 'fine film')!;
     assert.equal(line.slice(r.start, r.end), 'fine film');
     assert.equal(locateTextCell('{"text": "a\\nb"}', 'jsonl', ['text'], 'text', 'a\nb'), null);
     assert.equal(locateTextCell('{"text": "say \\"hi\\""}', 'jsonl', ['text'], 'text', 'say "hi"'), null);
-    assert.equal(locateTextCell('{"title": "fine film", "text": "other"}', 'jsonl', ['title', 'text'], 'text', 'fine film'), null, 'another key\'s value');
+    assert.equal(
+      locateTextCell('{"title": "fine film", "text": "other"}', 'jsonl', ['title', 'text'], 'text', 'fine film'),
+      null,
+      "another key's value",
+    );
   });
 
   it('plain text: the whole line (without CR)', () => {
@@ -151,7 +199,10 @@ describe('examples table filter and sort', () => {
   const r = makeFakeSpotCheck();
   const v = { filter: 'all' as const, query: '', sort: { key: 'line' as const, descending: false } };
   it('filters by outcome and by every word of the query', () => {
-    assert.deepEqual(filterAndSort(r.examples, v).map((e) => e.line), r.examples.map((e) => e.line));
+    assert.deepEqual(
+      filterAndSort(r.examples, v).map((e) => e.line),
+      r.examples.map((e) => e.line),
+    );
     assert.ok(filterAndSort(r.examples, { ...v, filter: 'wrong' }).every((e) => e.correct === false));
     assert.ok(filterAndSort(r.examples, { ...v, filter: 'correct' }).every((e) => e.correct === true));
     const word = r.examples[0].text.split(' ')[0].toUpperCase();

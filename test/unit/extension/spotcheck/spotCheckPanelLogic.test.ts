@@ -38,7 +38,7 @@ describe('SpotCheckPanelCore', () => {
     assert.deepEqual(h.methods().at(-1), 'spotcheck/error');
   });
 
-  it('opens only lines of the current report\'s examples', async () => {
+  it("opens only lines of the current report's examples", async () => {
     const h = harness();
     const r = makeFakeSpotCheck({ examples: 4 });
     h.core.showReport(r, linking);
@@ -58,7 +58,11 @@ describe('SpotCheckPanelCore', () => {
     h.core.showReport(makeFakeSpotCheck({ examples: 2 }), linking);
     await h.core.receive({ protocol: 1, kind: 'request', id: 2, method: 'spotcheck/export', params: { format: 'html' } });
     assert.deepEqual(h.posted.at(-1), { protocol: 1, kind: 'response', id: 2, ok: true, result: '/tmp/out.html' });
-    const f = harness({ exportReport: async () => { throw new Error('disk full'); } });
+    const f = harness({
+      exportReport: async () => {
+        throw new Error('disk full');
+      },
+    });
     f.core.showReport(makeFakeSpotCheck({ examples: 2 }), linking);
     await f.core.receive(ready);
     await f.core.receive({ protocol: 1, kind: 'request', id: 3, method: 'spotcheck/export', params: { format: 'json' } });

@@ -1,7 +1,14 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { PROTOCOL_VERSION, hostErrorResponse, hostResponse } from '../../../../src/shared/protocol/envelope';
-import { hostNotification, isHostMessage, parsePanelState, parseWebviewMessage, webviewNotification, webviewRequest } from '../../../../src/shared/protocol/routing';
+import {
+  hostNotification,
+  isHostMessage,
+  parsePanelState,
+  parseWebviewMessage,
+  webviewNotification,
+  webviewRequest,
+} from '../../../../src/shared/protocol/routing';
 import { makeFakeAnalysis } from '../../webview/fake-analysis';
 
 const n = (method: string, params: unknown): Record<string, unknown> => ({ protocol: 1, kind: 'notification', method, params });
@@ -52,11 +59,19 @@ describe('parseWebviewMessage', () => {
     rejects('ready', /expected an object/);
     rejects(42, /expected an object/);
     rejects([n('ready', { protocolVersion: 1 })], /got an array/);
-    rejects(new (class X { protocol = 1 })(), /expected an object/);
+    rejects(
+      new (class X {
+        protocol = 1;
+      })(),
+      /expected an object/,
+    );
     rejects({ kind: 'notification', method: 'ready', params: { protocolVersion: 1 } }, /missing field "protocol"/);
     rejects({ ...n('ready', { protocolVersion: 1 }), protocol: 2 }, /unsupported protocol version 2/);
     rejects({ ...n('ready', { protocolVersion: 1 }), protocol: '1' }, /unsupported protocol version "1"/);
-    rejects({ ...n('ready', { protocolVersion: 1 }), kind: 'response' }, /message.kind: expected "notification" or "request", got "response"/);
+    rejects(
+      { ...n('ready', { protocolVersion: 1 }), kind: 'response' },
+      /message.kind: expected "notification" or "request", got "response"/,
+    );
     rejects({ ...n('ready', { protocolVersion: 1 }), kind: undefined }, /message.kind/);
     rejects({ ...n('ready', { protocolVersion: 1 }), extra: true }, /unexpected field "extra"/);
     rejects({ protocol: 1, kind: 'notification', method: 'ready' }, /missing field "params"/);
@@ -95,9 +110,15 @@ describe('parseWebviewMessage', () => {
     rejects(n('view/layer', { layer: 1025 }), /params.layer: expected an integer in \[0, 1024\]/);
     rejects(n('view/layer', { layer: -0.5 }), /expected an integer/);
     rejects(n('view/layer', { tokenIndex: 1 }), /missing field "layer"/);
-    rejects({ protocol: 1, kind: 'request', id: 1, method: 'analysis/export', params: { format: 'csv' } }, /params.format: expected "json", got "csv"/);
+    rejects(
+      { protocol: 1, kind: 'request', id: 1, method: 'analysis/export', params: { format: 'csv' } },
+      /params.format: expected "json", got "csv"/,
+    );
     rejects({ protocol: 1, kind: 'request', id: 1, method: 'analysis/export', params: {} }, /missing field "format"/);
-    rejects({ protocol: 1, kind: 'request', id: 1, method: 'analysis/export', params: { format: 'json', path: '/etc/passwd' } }, /unexpected field "path"/);
+    rejects(
+      { protocol: 1, kind: 'request', id: 1, method: 'analysis/export', params: { format: 'json', path: '/etc/passwd' } },
+      /unexpected field "path"/,
+    );
   });
 
   it('rejects bad request ids', () => {
@@ -123,7 +144,20 @@ describe('parseWebviewMessage', () => {
   });
 
   it('never throws, even on hostile objects', () => {
-    const proxy = new Proxy({}, { get() { throw new Error('boom'); }, ownKeys() { throw new Error('boom'); }, getPrototypeOf() { return Object.prototype; } });
+    const proxy = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('boom');
+        },
+        ownKeys() {
+          throw new Error('boom');
+        },
+        getPrototypeOf() {
+          return Object.prototype;
+        },
+      },
+    );
     const r = parseWebviewMessage(proxy);
     assert.equal(r.ok, false);
     const cyclic: Record<string, unknown> = { protocol: 1, kind: 'notification', method: 'token/hover' };
@@ -156,8 +190,13 @@ describe('parsePanelState', () => {
     assert.equal(s?.layer, 1);
     assert.equal(s?.heatmapValue, 'routerProbs');
     assert.equal(s?.view, 'table');
-    assert.deepEqual(parsePanelState({ protocol: 1, analysis: null, layer: 0, heatmapValue: 'x', view: 'y' }),
-      { protocol: 1, analysis: null, layer: 0, heatmapValue: 'gates', view: 'chart' });
+    assert.deepEqual(parsePanelState({ protocol: 1, analysis: null, layer: 0, heatmapValue: 'x', view: 'y' }), {
+      protocol: 1,
+      analysis: null,
+      layer: 0,
+      heatmapValue: 'gates',
+      view: 'chart',
+    });
   });
   it('rejects missing, foreign and malformed states', () => {
     assert.equal(parsePanelState(undefined), null);

@@ -1,11 +1,25 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { isHostMessage, parseWebviewMessage } from '../../../../src/shared/protocol/routing';
-import { isSpotCheckHostMessage, looksLikeSpotCheckReport, parseSpotCheckMessage, parseSpotCheckState, spotCheckHostNotification, spotCheckWebviewNotification, spotCheckWebviewRequest } from '../../../../src/shared/protocol/spotcheck';
+import {
+  isSpotCheckHostMessage,
+  looksLikeSpotCheckReport,
+  parseSpotCheckMessage,
+  parseSpotCheckState,
+  spotCheckHostNotification,
+  spotCheckWebviewNotification,
+  spotCheckWebviewRequest,
+} from '../../../../src/shared/protocol/spotcheck';
 import { makeFakeSpotCheck } from '../../webview/fake-spotcheck';
 
 const n = (method: string, params: unknown): Record<string, unknown> => ({ protocol: 1, kind: 'notification', method, params });
-const rq = (id: unknown, method: string, params: unknown): Record<string, unknown> => ({ protocol: 1, kind: 'request', id, method, params });
+const rq = (id: unknown, method: string, params: unknown): Record<string, unknown> => ({
+  protocol: 1,
+  kind: 'request',
+  id,
+  method,
+  params,
+});
 
 function rejects(raw: unknown, re: RegExp, ctx?: Parameters<typeof parseSpotCheckMessage>[1]): void {
   const r = parseSpotCheckMessage(raw, ctx);
@@ -18,7 +32,10 @@ describe('parseSpotCheckMessage', () => {
     assert.deepEqual(parseSpotCheckMessage(n('ready', { protocolVersion: 1 })), { ok: true, message: n('ready', { protocolVersion: 1 }) });
     assert.deepEqual(parseSpotCheckMessage(n('example/open', { line: 7 })), { ok: true, message: n('example/open', { line: 7 }) });
     for (const format of ['json', 'html']) {
-      assert.deepEqual(parseSpotCheckMessage(rq(3, 'spotcheck/export', { format })), { ok: true, message: rq(3, 'spotcheck/export', { format }) });
+      assert.deepEqual(parseSpotCheckMessage(rq(3, 'spotcheck/export', { format })), {
+        ok: true,
+        message: rq(3, 'spotcheck/export', { format }),
+      });
     }
     assert.deepEqual(parseSpotCheckMessage(spotCheckWebviewNotification('example/open', { line: 2 })).ok, true);
     assert.deepEqual(parseSpotCheckMessage(spotCheckWebviewRequest(1, 'spotcheck/export', { format: 'html' })).ok, true);
@@ -41,7 +58,7 @@ describe('parseSpotCheckMessage', () => {
     rejects({ protocol: 1, kind: 'response', id: 1, ok: true }, /message\.kind/);
   });
 
-  it('with the report\'s lines, only those lines may be opened', () => {
+  it("with the report's lines, only those lines may be opened", () => {
     const ctx = { exampleLines: new Set([2, 5]) };
     assert.equal(parseSpotCheckMessage(n('example/open', { line: 5 }), ctx).ok, true);
     rejects(n('example/open', { line: 3 }), /not the line of an example/, ctx);
@@ -57,7 +74,10 @@ describe('parseSpotCheckMessage', () => {
 describe('spot-check host messages', () => {
   it('isSpotCheckHostMessage accepts its notifications and responses only', () => {
     const report = makeFakeSpotCheck({ examples: 3 });
-    assert.equal(isSpotCheckHostMessage(spotCheckHostNotification('spotcheck/show', { report, linking: { canOpen: true, note: null } })), true);
+    assert.equal(
+      isSpotCheckHostMessage(spotCheckHostNotification('spotcheck/show', { report, linking: { canOpen: true, note: null } })),
+      true,
+    );
     assert.equal(isSpotCheckHostMessage(spotCheckHostNotification('spotcheck/error', { message: 'x' })), true);
     assert.equal(isSpotCheckHostMessage({ protocol: 1, kind: 'response', id: 1, ok: true }), true);
     assert.equal(isSpotCheckHostMessage({ protocol: 1, kind: 'notification', method: 'analysis/show', params: {} }), false);
@@ -88,14 +108,30 @@ describe('looksLikeSpotCheckReport / parseSpotCheckState', () => {
 
   it('restores a saved state, clamping the layer and defaulting unknown values', () => {
     const report = makeFakeSpotCheck({ layers: 3 });
-    const s = parseSpotCheckState({ protocol: 1, report, linking: { canOpen: true, note: 'n' }, layer: 9, filter: 'wrong', query: 'abc', sort: { key: 'mean_k', descending: true } });
+    const s = parseSpotCheckState({
+      protocol: 1,
+      report,
+      linking: { canOpen: true, note: 'n' },
+      layer: 9,
+      filter: 'wrong',
+      query: 'abc',
+      sort: { key: 'mean_k', descending: true },
+    });
     assert.ok(s);
     assert.equal(s.layer, 2);
     assert.equal(s.filter, 'wrong');
     assert.deepEqual(s.sort, { key: 'mean_k', descending: true });
     assert.deepEqual(s.linking, { canOpen: true, note: 'n' });
     const d = parseSpotCheckState({ protocol: 1, report: null, layer: -1, filter: 'bogus', query: 7, sort: { key: 'evil' } });
-    assert.deepEqual(d, { protocol: 1, report: null, linking: { canOpen: false, note: null }, layer: 0, filter: 'all', query: '', sort: { key: 'line', descending: false } });
+    assert.deepEqual(d, {
+      protocol: 1,
+      report: null,
+      linking: { canOpen: false, note: null },
+      layer: 0,
+      filter: 'all',
+      query: '',
+      sort: { key: 'line', descending: false },
+    });
     assert.equal(parseSpotCheckState({ protocol: 1, report: { kind: 'x' } }), null);
     assert.equal(parseSpotCheckState({ protocol: 2 }), null);
     assert.equal(parseSpotCheckState(undefined), null);
