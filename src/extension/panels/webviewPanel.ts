@@ -1,19 +1,20 @@
 /**
  * One webview panel of a kind beside the editor, reused, with its serializer: what the routing panel and the
- * spot-check report share. A subclass names its page and builds its core (the logic, tested without vscode); this
+ * spot-check report share. A subclass names its page and builds its logic (tested without vscode); this
  * class owns the vscode side: webview options, icon, the message wiring, the nonce'd HTML and disposal.
  *
  * No retainContextWhenHidden: a webview keeps its view state with setState, and a hidden panel that reloads posts
- * `ready` again, on which the core re-sends the current state. That costs one re-render on show instead of keeping a
+ * `ready` again, on which its PanelChannel re-sends the current state. That costs one re-render on show instead of keeping a
  * hidden renderer alive.
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as vscode from 'vscode';
 import { routingPanelHtml } from './html';
+import type { PanelLog } from './panelChannel';
 
-/** What the panel needs of a core. */
-export interface PanelCore {
+/** What the panel needs of its logic. */
+export interface PanelLogic {
   receive(raw: unknown): unknown;
   /** The webview is (re)loading: hold messages until it posts `ready`. */
   notReady(): void;
@@ -33,10 +34,8 @@ export interface PanelPage {
   codicons?: boolean;
 }
 
-export type PanelLog = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
-
-/** C: the core; M: the messages it posts to the webview. */
-export abstract class SingletonWebviewPanel<C extends PanelCore, M> implements vscode.Disposable {
+/** C: the panel's logic; M: the messages it posts to the webview. */
+export abstract class SingletonWebviewPanel<C extends PanelLogic, M> implements vscode.Disposable {
   private panel: vscode.WebviewPanel | null = null;
   private core: C | null = null;
   private readonly panelDisposables: vscode.Disposable[] = [];
@@ -47,8 +46,8 @@ export abstract class SingletonWebviewPanel<C extends PanelCore, M> implements v
     private readonly logTo: PanelLog,
   ) {}
 
-  /** The core for a new webview; `post` sends to it. */
-  protected abstract createCore(post: (message: M) => Thenable<boolean>): C;
+  /** The logic for a new webview; `post` sends to it. */
+  protected abstract createLogic(post: (message: M) => Thenable<boolean>): C;
   /** Serializer path: show what the webview saved in `state` (it may be anything). */
   protected abstract restoreState(core: C, state: unknown): void;
   /** The panel was closed. */
@@ -111,7 +110,7 @@ export abstract class SingletonWebviewPanel<C extends PanelCore, M> implements v
 
   private attach(panel: vscode.WebviewPanel): C {
     this.panel = panel;
-    const core = this.createCore((m: M) => panel.webview.postMessage(m));
+    const core = this.createLogic((m: M) => panel.webview.postMessage(m));
     this.core = core;
     const icon = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.png');
     if (icon.scheme === 'file' && fs.existsSync(icon.fsPath)) panel.iconPath = icon;

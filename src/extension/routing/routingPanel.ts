@@ -1,12 +1,12 @@
 /**
  * The routing panel: one WebviewPanel (`damoe.routing`) beside the editor, reused for every analysis, plus the
- * serializer that brings it back after a window reload. The logic lives in RoutingPanelCore (panelCore.ts); the
+ * serializer that brings it back after a window reload. The logic lives in RoutingPanelLogic (routingPanelLogic.ts); the
  * vscode side is SingletonWebviewPanel (webviewPanel.ts).
  */
 import * as vscode from 'vscode';
 import type { Analysis } from '../../shared/analysis';
 import { type HostMessage, parsePanelState, parseWebviewMessage } from '../../shared/protocol/routing';
-import { RoutingPanelCore, type PanelHandlers } from './routingPanelLogic';
+import { RoutingPanelLogic, type PanelHandlers } from './routingPanelLogic';
 import { SingletonWebviewPanel } from '../panels/webviewPanel';
 
 export const ROUTING_VIEW_TYPE = 'damoe.routing';
@@ -18,7 +18,7 @@ export interface RoutingPanelHost extends Omit<PanelHandlers, 'log'> {
   disposed(): void;
 }
 
-export class RoutingPanel extends SingletonWebviewPanel<RoutingPanelCore, HostMessage> {
+export class RoutingPanel extends SingletonWebviewPanel<RoutingPanelLogic, HostMessage> {
   constructor(
     extensionUri: vscode.Uri,
     private readonly host: RoutingPanelHost,
@@ -38,11 +38,11 @@ export class RoutingPanel extends SingletonWebviewPanel<RoutingPanelCore, HostMe
     );
   }
 
-  protected createCore(post: (message: HostMessage) => Thenable<boolean>): RoutingPanelCore {
-    return new RoutingPanelCore({ postMessage: post }, this.host, parseWebviewMessage);
+  protected createLogic(post: (message: HostMessage) => Thenable<boolean>): RoutingPanelLogic {
+    return new RoutingPanelLogic({ postMessage: post }, this.host, parseWebviewMessage);
   }
 
-  protected restoreState(core: RoutingPanelCore, state: unknown): void {
+  protected restoreState(core: RoutingPanelLogic, state: unknown): void {
     const parsed = parsePanelState(state);
     if (parsed?.analysis) {
       // The analysis's place in the editor is unknown after a reload; the host re-links it if it can.

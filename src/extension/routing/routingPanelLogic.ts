@@ -1,21 +1,16 @@
 /**
- * The routing panel's logic without the vscode API (unit-tested with a fake port).
+ * The routing panel's logic without the vscode API (unit-tested with a fake port): the state the panel shows and
+ * what each message from the webview does. How messages travel (the ready gate, the full state on every `ready`,
+ * validation, request and response) is PanelChannel's (panels/panelChannel.ts), shared with the spot-check panel.
  *
- * - Nothing is posted before the webview says `ready` (a message posted to a loading webview is lost). Until then
- *   only the *latest* state is kept (analysis, progress, error, cursor), not a backlog, and it is flushed on `ready`.
- * - A webview that is hidden without retainContextWhenHidden is torn down and reloads, posting `ready` again; every
- *   `ready` re-sends the full current state, so what was lost while hidden is made good. `notReady()` is for a
- *   reset of the HTML (a new document that has not said `ready` yet).
- * - Every incoming message is validated by the injected parser; invalid ones are logged and dropped. Token indexes
- *   are also checked against the analysis the host holds: the webview is untrusted.
+ * Token indexes are checked against the analysis the host holds: the webview is untrusted.
  */
 import type { Analysis } from '../../shared/analysis';
-import { PROTOCOL_VERSION } from '../../shared/protocol/envelope';
-import type { HostMessage, HostNotificationMethod, HostNotifications, ParseContext, ParseResult } from '../../shared/protocol/routing';
+import type { NotificationMessage } from '../../shared/protocol/envelope';
+import type { HostNotifications, ParseContext, ParseResult, WebviewMessage } from '../../shared/protocol/routing';
+import { PanelChannel, type PanelLog, type PanelPort } from '../panels/panelChannel';
 
-export interface PanelPort {
-  postMessage(message: HostMessage): PromiseLike<boolean> | boolean;
-}
+export type RoutingPanelPort = PanelPort<HostNotifications>;
 
 export interface PanelHandlers {
   /** Pointer over a token in the webview (null: none); `tokenIndex` already bounds-checked. */
@@ -24,32 +19,50 @@ export interface PanelHandlers {
   /** Save the analysis; resolves to the saved path, or null when the user cancelled. */
   exportAnalysis(analysis: Analysis, format: 'json'): PromiseLike<string | null>;
   layerChanged?(layer: number): void;
-  log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
+  log: PanelLog;
 }
 
-export class RoutingPanelCore {
-  private ready = false;
+export class RoutingPanelLogic {
+  private readonly channel: PanelChannel<HostNotifications, WebviewMessage>;
   private analysis: Analysis | null = null;
   private stale = false;
   private progress: HostNotifications['analysis/progress'] | null = null;
   private error: string | null = null;
   private cursorToken: number | null = null;
+  /** The cursor moved while the webview was not ready (the next `ready` sends it). */
   private cursorDirty = false;
   private layer = 0;
 
   constructor(
-    private readonly port: PanelPort,
+    port: RoutingPanelPort,
     private readonly handlers: PanelHandlers,
-    /** `parseWebviewMessage` from src/shared/validate.ts (injected so tests can count calls). */
-    private readonly parse: (raw: unknown, ctx?: ParseContext) => ParseResult,
-  ) {}
+    /** `parseWebviewMessage` from src/shared/protocol/routing.ts (injected so tests can count calls). */
+    parse: (raw: unknown, ctx?: ParseContext) => ParseResult,
+  ) {
+    this.channel = new PanelChannel<HostNotifications, WebviewMessage>({
+      what: 'routing panel',
+      port,
+      log: handlers.log,
+      // Bounds from the analysis this host holds, so an index the webview makes up is refused at the door.
+      parse: (raw) =>
+        parse(
+          raw,
+          this.analysis
+            ? { tokenCount: this.analysis.tokens.length, layerCount: this.analysis.layers.length }
+            : { tokenCount: 0, layerCount: 0 },
+        ),
+      snapshot: () => this.snapshot(),
+      onNotification: (m) => this.onNotification(m),
+      onRequest: (m) => this.onRequest(m),
+    });
+  }
 
   /** The last token index sent (or queued) for the editor cursor. */
   get cursor(): number | null {
     return this.cursorToken;
   }
   get isReady(): boolean {
-    return this.ready;
+    return this.channel.isReady;
   }
   get currentAnalysis(): Analysis | null {
     return this.analysis;
@@ -69,109 +82,88 @@ export class RoutingPanelCore {
     this.error = null;
     this.cursorToken = null;
     this.cursorDirty = false;
-    this.post('analysis/show', { analysis, stale });
+    this.channel.notify('analysis/show', { analysis, stale });
   }
 
   setStale(stale: boolean): void {
     if (!this.analysis || this.stale === stale) return;
     this.stale = stale;
-    // Before `ready` the flush sends analysis/show with the current `stale`; nothing extra to queue.
-    this.post('analysis/stale', { stale });
+    // Before `ready` the snapshot sends analysis/show with the current `stale`; nothing extra to keep.
+    this.channel.notify('analysis/stale', { stale });
   }
 
   setProgress(running: boolean, message?: string): void {
     this.progress = message === undefined ? { running } : { running, message };
     if (running) this.error = null;
-    this.post('analysis/progress', this.progress);
+    this.channel.notify('analysis/progress', this.progress);
   }
 
   showError(message: string): void {
     this.error = message;
-    this.post('host/error', { message });
+    this.channel.notify('host/error', { message });
   }
 
   setCursorToken(tokenIndex: number | null): void {
     if (this.cursorToken === tokenIndex && !this.cursorDirty) return;
     this.cursorToken = tokenIndex;
-    this.cursorDirty = true;
-    if (this.ready) {
-      this.cursorDirty = false;
-      this.post('editor/cursorToken', { tokenIndex });
-    }
+    this.cursorDirty = !this.channel.isReady;
+    this.channel.notify('editor/cursorToken', { tokenIndex });
   }
 
   /** The webview's document is being replaced (HTML set): queue until it says `ready`. */
   notReady(): void {
-    this.ready = false;
+    this.channel.notReady();
   }
 
   // ---- webview side --------------------------------------------------------------------------------------------
 
-  async receive(raw: unknown): Promise<void> {
-    // Bounds from the analysis this host holds, so an index the webview makes up is refused at the door.
-    const ctx: ParseContext = this.analysis
-      ? { tokenCount: this.analysis.tokens.length, layerCount: this.analysis.layers.length }
-      : { tokenCount: 0, layerCount: 0 };
-    const parsed = this.parse(raw, ctx);
-    if (!parsed.ok) {
-      this.handlers.log('warn', `Dropped an invalid message from the routing panel: ${parsed.error}`);
-      return;
-    }
-    const msg = parsed.message;
-    try {
-      if (msg.kind === 'notification') {
-        switch (msg.method) {
-          case 'ready':
-            if (msg.params.protocolVersion !== PROTOCOL_VERSION) {
-              this.handlers.log('warn', `Routing panel speaks protocol ${msg.params.protocolVersion}, host ${PROTOCOL_VERSION}.`);
-            }
-            this.ready = true;
-            this.flush();
-            return;
-          case 'token/hover': {
-            const i = msg.params.tokenIndex;
-            this.handlers.hoverToken(i === null ? null : this.checkIndex(i));
-            return;
-          }
-          case 'token/reveal': {
-            const i = this.checkIndex(msg.params.tokenIndex);
-            if (i !== null) await this.handlers.revealToken(i);
-            return;
-          }
-          case 'view/layer':
-            if (
-              this.analysis &&
-              Number.isInteger(msg.params.layer) &&
-              msg.params.layer >= 0 &&
-              msg.params.layer < this.analysis.layers.length
-            ) {
-              this.layer = msg.params.layer;
-              this.handlers.layerChanged?.(this.layer);
-            }
-            return;
-        }
+  receive(raw: unknown): Promise<void> {
+    return this.channel.receive(raw);
+  }
+
+  /** The latest state only, in an order that makes sense to the view: the analysis first, then what decorates it. */
+  private snapshot(): NotificationMessage<HostNotifications>[] {
+    const n = this.channel.notification;
+    const out: NotificationMessage<HostNotifications>[] = [];
+    if (this.analysis) out.push(n('analysis/show', { analysis: this.analysis, stale: this.stale }));
+    if (this.progress) out.push(n('analysis/progress', this.progress));
+    if (this.error !== null) out.push(n('host/error', { message: this.error }));
+    if (this.analysis && this.cursorToken !== null) out.push(n('editor/cursorToken', { tokenIndex: this.cursorToken }));
+    this.cursorDirty = false;
+    return out;
+  }
+
+  private async onNotification(msg: Extract<WebviewMessage, { kind: 'notification' }>): Promise<void> {
+    switch (msg.method) {
+      case 'token/hover': {
+        const i = msg.params.tokenIndex;
+        this.handlers.hoverToken(i === null ? null : this.checkIndex(i));
         return;
       }
-      if (msg.kind === 'request') {
-        switch (msg.method) {
-          case 'analysis/export': {
-            if (!this.analysis) {
-              this.respond(msg.id, false, undefined, 'There is no analysis to export.');
-              return;
-            }
-            try {
-              const saved = await this.handlers.exportAnalysis(this.analysis, msg.params.format);
-              this.respond(msg.id, true, saved);
-            } catch (e) {
-              this.respond(msg.id, false, undefined, e instanceof Error ? e.message : String(e));
-            }
-            return;
-          }
-        }
+      case 'token/reveal': {
+        const i = this.checkIndex(msg.params.tokenIndex);
+        if (i !== null) await this.handlers.revealToken(i);
+        return;
       }
-    } catch (e) {
-      // A failing handler must not take the message loop down.
-      this.handlers.log('error', `Routing panel message ${msg.method} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      case 'view/layer':
+        if (
+          this.analysis &&
+          Number.isInteger(msg.params.layer) &&
+          msg.params.layer >= 0 &&
+          msg.params.layer < this.analysis.layers.length
+        ) {
+          this.layer = msg.params.layer;
+          this.handlers.layerChanged?.(this.layer);
+        }
+        return;
+    }
+  }
+
+  private onRequest(msg: Extract<WebviewMessage, { kind: 'request' }>): PromiseLike<string | null> {
+    switch (msg.method) {
+      case 'analysis/export':
+        if (!this.analysis) throw new Error('There is no analysis to export.');
+        return this.handlers.exportAnalysis(this.analysis, msg.params.format);
     }
   }
 
@@ -182,50 +174,4 @@ export class RoutingPanelCore {
     }
     return i;
   }
-
-  private flush(): void {
-    // Latest state only, in an order that makes sense to the view: the analysis first, then what decorates it.
-    if (this.analysis) this.send('analysis/show', { analysis: this.analysis, stale: this.stale });
-    if (this.progress) this.send('analysis/progress', this.progress);
-    if (this.error !== null) this.send('host/error', { message: this.error });
-    if (this.analysis && this.cursorToken !== null) this.send('editor/cursorToken', { tokenIndex: this.cursorToken });
-    this.cursorDirty = false;
-  }
-
-  private post<M extends HostNotificationMethod>(method: M, params: HostNotifications[M]): void {
-    if (this.ready) this.send(method, params);
-  }
-
-  private send<M extends HostNotificationMethod>(method: M, params: HostNotifications[M]): void {
-    const message: HostMessage = { protocol: PROTOCOL_VERSION, kind: 'notification', method, params } as HostMessage;
-    this.deliver(message);
-  }
-
-  private respond(id: number, ok: boolean, result?: unknown, error?: string): void {
-    const message: HostMessage = { protocol: PROTOCOL_VERSION, kind: 'response', id, ok };
-    if (result !== undefined) message.result = result;
-    if (error !== undefined) message.error = error;
-    this.deliver(message);
-  }
-
-  private deliver(message: HostMessage): void {
-    try {
-      const r = this.port.postMessage(message);
-      if (r && typeof (r as PromiseLike<boolean>).then === 'function') {
-        (r as PromiseLike<boolean>).then(
-          (delivered) => {
-            if (!delivered) this.handlers.log('debug', `Routing panel did not take ${describe(message)} (not live).`);
-          },
-          (e: unknown) => this.handlers.log('warn', `Posting ${describe(message)} failed: ${String(e)}`),
-        );
-      }
-    } catch (e) {
-      // Posting to a disposed webview throws; the panel is going away, so a log line is enough.
-      this.handlers.log('warn', `Posting ${describe(message)} failed: ${String(e)}`);
-    }
-  }
-}
-
-function describe(m: HostMessage): string {
-  return m.kind === 'notification' ? m.method : `response #${m.id}`;
 }

@@ -1,7 +1,7 @@
 /**
  * The spot-check report panel: one WebviewPanel (`damoe.spotCheck`) beside the editor, reused for every run, plus
  * its serializer (brings the report back after a window reload while the extension is active). The logic lives in
- * SpotCheckPanelCore; the vscode side is SingletonWebviewPanel (webviewPanel.ts), as for the routing panel.
+ * SpotCheckPanelLogic; the vscode side is SingletonWebviewPanel (webviewPanel.ts), as for the routing panel.
  */
 import * as vscode from 'vscode';
 import {
@@ -10,12 +10,12 @@ import {
   parseSpotCheckMessage,
   parseSpotCheckState,
 } from '../../shared/protocol/spotcheck';
-import { SpotCheckPanelCore, type SpotCheckPanelHandlers } from './spotCheckPanelLogic';
+import { SpotCheckPanelLogic, type SpotCheckPanelHandlers } from './spotCheckPanelLogic';
 import { SingletonWebviewPanel } from '../panels/webviewPanel';
 
 export const SPOTCHECK_VIEW_TYPE = 'damoe.spotCheck';
 
-export class SpotCheckPanel extends SingletonWebviewPanel<SpotCheckPanelCore, SpotCheckHostMessage> {
+export class SpotCheckPanel extends SingletonWebviewPanel<SpotCheckPanelLogic, SpotCheckHostMessage> {
   constructor(
     extensionUri: vscode.Uri,
     private readonly handlers: SpotCheckPanelHandlers,
@@ -34,11 +34,11 @@ export class SpotCheckPanel extends SingletonWebviewPanel<SpotCheckPanelCore, Sp
     );
   }
 
-  protected createCore(post: (message: SpotCheckHostMessage) => Thenable<boolean>): SpotCheckPanelCore {
-    return new SpotCheckPanelCore({ postMessage: post }, this.handlers, parseSpotCheckMessage);
+  protected createLogic(post: (message: SpotCheckHostMessage) => Thenable<boolean>): SpotCheckPanelLogic {
+    return new SpotCheckPanelLogic({ postMessage: post }, this.handlers, parseSpotCheckMessage);
   }
 
-  protected restoreState(core: SpotCheckPanelCore, state: unknown): void {
+  protected restoreState(core: SpotCheckPanelLogic, state: unknown): void {
     const parsed = parseSpotCheckState(state);
     if (parsed?.report) core.showReport(parsed.report, parsed.linking);
   }

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { RoutingPanelCore, type PanelHandlers } from '../../../../src/extension/routing/routingPanelLogic';
+import { RoutingPanelLogic, type PanelHandlers } from '../../../../src/extension/routing/routingPanelLogic';
 import { PROTOCOL_VERSION } from '../../../../src/shared/protocol/envelope';
 import { type HostMessage, parseWebviewMessage } from '../../../../src/shared/protocol/routing';
 import type { Analysis } from '../../../../src/shared/analysis';
@@ -18,7 +18,7 @@ function harness(over: Partial<PanelHandlers> = {}) {
     log: (level, m) => logs.push(`${level}: ${m}`),
     ...over,
   };
-  const core = new RoutingPanelCore({ postMessage: (m) => (posted.push(m), true) }, handlers, parseWebviewMessage);
+  const core = new RoutingPanelLogic({ postMessage: (m) => (posted.push(m), true) }, handlers, parseWebviewMessage);
   const methods = () => posted.map((m) => (m.kind === 'notification' ? m.method : `response#${m.id}`));
   return { core, posted, logs, calls, methods };
 }
@@ -26,7 +26,7 @@ function harness(over: Partial<PanelHandlers> = {}) {
 const ready = { protocol: PROTOCOL_VERSION, kind: 'notification', method: 'ready', params: { protocolVersion: PROTOCOL_VERSION } };
 const note = (method: string, params: object) => ({ protocol: PROTOCOL_VERSION, kind: 'notification', method, params });
 
-describe('RoutingPanelCore: ready handshake', () => {
+describe('RoutingPanelLogic: ready handshake', () => {
   it('posts nothing before ready, then flushes only the latest analysis (with its current stale flag)', async () => {
     const h = harness();
     const a1 = makeAnalysis({ text: 'first one!!!!' });
@@ -85,7 +85,7 @@ describe('RoutingPanelCore: ready handshake', () => {
   });
   it('a throwing or rejecting postMessage (disposed webview) is logged, not thrown', async () => {
     const logs: string[] = [];
-    const core = new RoutingPanelCore(
+    const core = new RoutingPanelLogic(
       {
         postMessage: () => {
           throw new Error('Webview is disposed');
@@ -100,7 +100,7 @@ describe('RoutingPanelCore: ready handshake', () => {
   });
 });
 
-describe('RoutingPanelCore: incoming messages', () => {
+describe('RoutingPanelLogic: incoming messages', () => {
   it('validates every message: invalid ones are logged and dropped', async () => {
     const h = harness();
     h.core.showAnalysis(makeAnalysis());

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { SpotCheckPanelCore, type SpotCheckPanelHandlers } from '../../../../src/extension/spotcheck/spotCheckPanelLogic';
+import { SpotCheckPanelLogic, type SpotCheckPanelHandlers } from '../../../../src/extension/spotcheck/spotCheckPanelLogic';
 import { type SpotCheckHostMessage, parseSpotCheckMessage } from '../../../../src/shared/protocol/spotcheck';
 import { makeFakeSpotCheck } from '../../webview/fake-spotcheck';
 
@@ -14,14 +14,14 @@ function harness(over: Partial<SpotCheckPanelHandlers> = {}) {
     log: (level, m) => logs.push(`${level}: ${m}`),
     ...over,
   };
-  const core = new SpotCheckPanelCore({ postMessage: (m) => (posted.push(m), true) }, handlers, parseSpotCheckMessage);
+  const core = new SpotCheckPanelLogic({ postMessage: (m) => (posted.push(m), true) }, handlers, parseSpotCheckMessage);
   const methods = () => posted.map((m) => (m.kind === 'notification' ? m.method : `response#${m.id}`));
   return { core, posted, logs, calls, methods };
 }
 const ready = { protocol: 1, kind: 'notification', method: 'ready', params: { protocolVersion: 1 } };
 const linking = { canOpen: true, note: null };
 
-describe('SpotCheckPanelCore', () => {
+describe('SpotCheckPanelLogic', () => {
   it('posts nothing before ready, then the latest report; every ready re-sends it', async () => {
     const h = harness();
     h.core.setProgress({ running: true, done: 1, total: 4, examplesPerSecond: 2 });
