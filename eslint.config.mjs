@@ -7,8 +7,9 @@
  *   src/core       imports src/shared only (never the extension, the webview, the CLI or the report; no vscode)
  *   src/report     imports src/shared (and src/core); never the extension, the webview or the CLI
  *   src/webview    imports src/webview and src/shared only (no core, no extension, no vscode, no Node)
- *   src/cli        never imports the extension or the webview (no vscode)
- *   src/extension  never imports the CLI or the webview; its vscode-free halves (*Logic.ts) never import vscode
+ *   src/cli        never imports the extension or the webview (no vscode); uses the core only through src/core/index.ts
+ *   src/extension  never imports the CLI or the webview; uses the core only through src/core/index.ts; its
+ *                  vscode-free halves (*Logic.ts) never import vscode
  *
  * Formatting is Prettier's (`prettier --check`, in `npm run lint` too); eslint-config-prettier turns off the style
  * rules that would fight it.
@@ -66,6 +67,12 @@ const LAYERS = [
     target: './src/cli',
     from: ['./src/extension', './src/webview'],
     message: why('The CLI never imports the VS Code side or the webview'),
+  },
+  {
+    target: ['./src/extension', './src/cli'],
+    from: './src/core',
+    except: ['./index.ts'],
+    message: why('The extension and the CLI use the core through its entry point, src/core/index.ts'),
   },
   {
     target: './src/extension',

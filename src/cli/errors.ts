@@ -1,5 +1,5 @@
 /** How the CLI fails: a usage error (exit 2) or a model/engine error (exit 1), never a stack trace. */
-import { EngineError } from '../core/engine-api';
+import { EngineError } from '../core';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;

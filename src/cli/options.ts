@@ -1,8 +1,8 @@
 /** Options shared by commands that load a model, parsed with node's util.parseArgs. */
 import { parseArgs, ParseArgsConfig } from 'util';
 import type { ExecutionProviderChoice } from '../shared/analysis';
-import type { CreateEngineOptions } from '../core/engine';
-import { isProviderChoice, PROVIDER_CHOICES } from '../core/runtime/providers';
+import { isProviderChoice, type CreateEngineOptions } from '../core';
+import { EXECUTION_PROVIDER_CHOICES, MIN_MAX_TOKENS } from '../shared/defaults';
 import { UsageError } from './errors';
 
 export const MODEL_OPTIONS = {
@@ -40,7 +40,7 @@ export function engineOptions(values: { model?: string; provider?: string; threa
   let provider: ExecutionProviderChoice | undefined;
   if (values.provider !== undefined) {
     if (!isProviderChoice(values.provider)) {
-      throw new UsageError(`--provider must be one of ${PROVIDER_CHOICES.join(', ')}, got '${values.provider}'`);
+      throw new UsageError(`--provider must be one of ${EXECUTION_PROVIDER_CHOICES.join(', ')}, got '${values.provider}'`);
     }
     provider = values.provider;
   }
@@ -48,6 +48,6 @@ export function engineOptions(values: { model?: string; provider?: string; threa
     modelDir: values.model,
     executionProvider: provider,
     threads: wholeNumber('threads', values.threads, 0),
-    maxTokens: wholeNumber('max-tokens', values['max-tokens'], 3),
+    maxTokens: wholeNumber('max-tokens', values['max-tokens'], MIN_MAX_TOKENS),
   };
 }

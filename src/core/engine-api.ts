@@ -3,6 +3,7 @@
  * (src/core/engine.ts) serves all three, so a view never computes routing facts of its own.
  */
 import type { Analysis, ExecutionProviderChoice, ModelSummary, ProviderReport } from '../shared/analysis';
+import type { RoutedText } from './analysis/routed';
 
 export interface EngineOptions {
   /** Model directory; undefined means the shipped DA-MoE model (models/damoe-sst2). */
@@ -49,10 +50,36 @@ export class EngineError extends Error {
   }
 }
 
+export interface BatchAnalyzeOptions {
+  /** Sequences (windows) per model run; sequences are bucketed by length. Default 16. */
+  batchSize?: number;
+  /**
+   * Single-threaded model worker processes to spread the runs over (CPU only; default 1, the engine's own
+   * worker). More than 1 starts a pool beside the interactive worker on first use (see startBatchWorkers); it
+   * stays until releaseBatchWorkers() or dispose().
+   */
+  workers?: number;
+  signal?: AbortSignal;
+  onProgress?: (doneSequences: number, totalSequences: number) => void;
+}
+
 export interface Engine {
   readonly model: ModelSummary;
   readonly provider: ProviderReport;
-  /** Interactive path: the latest call wins; an earlier call still running rejects with code 'cancelled'. */
+  /**
+   * One text (and pair): its Analysis. Cancel it with `request.signal` (it then rejects with code 'cancelled').
+   * The engine runs concurrent calls side by side; deciding that a newer request supersedes an older one is the
+   * caller's policy (the VS Code side: src/extension/routing/latestWins.ts), not the engine's.
+   */
   analyze(request: AnalyzeRequest): Promise<Analysis>;
+  /** Throughput path: every input's windows batched together, bucketed by length; results in input order. */
+  analyzeBatch(requests: readonly AnalyzeRequest[], options?: BatchAnalyzeOptions): Promise<Analysis[]>;
+  /** The throughput path without building Analyses (dataset spot-checks): merged tokens, flat routing, prediction. */
+  routeBatch(requests: readonly AnalyzeRequest[], options?: BatchAnalyzeOptions): Promise<RoutedText[]>;
+  /** Starts the pool of single-threaded batch workers for `workers` (CPU only); resolves with the number running. */
+  startBatchWorkers(workers: number): Promise<number>;
+  /** Stops that pool (the interactive worker stays). */
+  releaseBatchWorkers(): Promise<void>;
+  /** Stops every worker; later calls reject with 'cancelled'. */
   dispose(): Promise<void>;
 }

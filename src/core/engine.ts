@@ -10,31 +10,19 @@ import { mergeWindowRouting, RoutedText } from './analysis/routed';
 import type { Analysis, ModelSummary, ProviderReport } from '../shared/analysis';
 import { defaultOverlap, mapMergedTokens, planWindows, TokenSource, WindowPlan } from './analysis/windowing';
 import { checkModelDirectory, checkModelIO, CONTRACT_DOC, ContractMetadata, MODEL_FILE, ModelContract } from './contract';
-import { AnalyzeRequest, Engine, EngineError, EngineOptions } from './engine-api';
+import { AnalyzeRequest, BatchAnalyzeOptions, Engine, EngineError, EngineOptions } from './engine-api';
 import { defaultModelDir } from './model-dirs';
 import { isProviderChoice } from './runtime/providers';
 import { BucketRunner, runBuckets } from './runtime/batch-dispatch';
 import { ModelRuntime } from './runtime/model-runtime';
 import { EncodedToken, Tokenizer, TokenizerConfigError } from './tokenizer';
+import { EXECUTION_PROVIDER_CHOICES, MIN_MAX_TOKENS } from '../shared/defaults';
 
 export interface CreateEngineOptions extends EngineOptions {
   /** Compiled worker script; default: worker.js next to the runtime module (see ModelRuntime). */
   workerPath?: string;
   /** Windows per model run when one text needs several (default 8). */
   windowBatchSize?: number;
-}
-
-export interface BatchAnalyzeOptions {
-  /** Sequences (windows) per model run; sequences are bucketed by length. Default 16. */
-  batchSize?: number;
-  /**
-   * Single-threaded model worker processes to spread the runs over (CPU only; default 1, the engine's own
-   * worker). More than 1 starts a pool beside the interactive worker on first use (see startBatchWorkers); it
-   * stays until releaseBatchWorkers() or dispose().
-   */
-  workers?: number;
-  signal?: AbortSignal;
-  onProgress?: (doneSequences: number, totalSequences: number) => void;
 }
 
 /** One input made ready for the model: its merged tokens and the windows the model will see. */
@@ -102,11 +90,14 @@ function validateOptions(options: CreateEngineOptions): void {
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 0)) {
     throw new EngineError('invalid-option', `threads must be a whole number >= 0 (0 lets onnxruntime choose), got ${threads}`);
   }
-  if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 3)) {
-    throw new EngineError('invalid-option', `maxTokens must be a whole number >= 3, got ${maxTokens}`);
+  if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < MIN_MAX_TOKENS)) {
+    throw new EngineError('invalid-option', `maxTokens must be a whole number >= ${MIN_MAX_TOKENS}, got ${maxTokens}`);
   }
   if (executionProvider !== undefined && !isProviderChoice(executionProvider)) {
-    throw new EngineError('invalid-option', `executionProvider must be auto, cpu, webgpu or cuda, got ${String(executionProvider)}`);
+    throw new EngineError(
+      'invalid-option',
+      `executionProvider must be one of ${EXECUTION_PROVIDER_CHOICES.join(', ')}, got ${String(executionProvider)}`,
+    );
   }
 }
 
@@ -155,7 +146,6 @@ export class DamoeEngine implements Engine {
   readonly model: ModelSummary;
   /** Tokens per model run: the model's max length, or maxTokens when smaller. */
   readonly maxTokens: number;
-  private latest: AbortController | null = null;
   private disposed = false;
   /** Throughput workers (see BatchAnalyzeOptions.workers); grown by one start at a time. */
   private pool: ModelRuntime[] = [];
@@ -175,29 +165,15 @@ export class DamoeEngine implements Engine {
     return this.runtime.provider;
   }
 
-  /** Interactive path: a newer call cancels the one still running (it rejects with 'cancelled'). */
+  /** One text: its windows go through the interactive worker in batches of windowBatchSize. Cancel with request.signal. */
   async analyze(request: AnalyzeRequest): Promise<Analysis> {
-    this.latest?.abort();
-    const controller = new AbortController();
-    this.latest = controller;
-    const onOuterAbort = (): void => controller.abort();
-    request.signal?.addEventListener('abort', onOuterAbort, { once: true });
-    if (request.signal?.aborted) controller.abort();
-    try {
-      const [analysis] = await this.analyzeBatch([request], {
-        batchSize: this.options.windowBatchSize ?? 8,
-        signal: controller.signal,
-      });
-      return analysis;
-    } finally {
-      request.signal?.removeEventListener('abort', onOuterAbort);
-      if (this.latest === controller) this.latest = null;
-    }
+    const [analysis] = await this.analyzeBatch([request], { batchSize: this.options.windowBatchSize ?? 8, signal: request.signal });
+    return analysis;
   }
 
   /**
-   * Throughput path: every input's windows are batched together, bucketed by length. Not subject to latest-wins;
-   * cancel with `signal`. Results are in input order.
+   * Throughput path: every input's windows are batched together, bucketed by length. Cancel with `signal`.
+   * Results are in input order.
    */
   async analyzeBatch(requests: readonly AnalyzeRequest[], options: BatchAnalyzeOptions = {}): Promise<Analysis[]> {
     const started = performance.now();
@@ -272,7 +248,6 @@ export class DamoeEngine implements Engine {
 
   async dispose(): Promise<void> {
     this.disposed = true;
-    this.latest?.abort();
     await Promise.all([this.runtime.dispose(), this.releaseBatchWorkers()]);
   }
 

@@ -1,11 +1,16 @@
-/** The engine's public entry points for the extension, the CLI and the spot-checks. */
+/**
+ * The core's public entry point: everything the extension (src/extension) and the CLI (src/cli) use of the engine,
+ * and nothing else. They import `../core`, never a file inside it (a lint rule: ARCHITECTURE.md, "Layers"); the
+ * core's own modules and its tests import each other directly. The data types the engine returns are src/shared's.
+ */
 export { createEngine, DamoeEngine, resolveModelDir, modelSummary } from './engine';
-export type { CreateEngineOptions, BatchAnalyzeOptions } from './engine';
+export type { CreateEngineOptions } from './engine';
 export { EngineError } from './engine-api';
-export type { Engine, EngineOptions, AnalyzeRequest, EngineErrorCode } from './engine-api';
-export { checkModelDirectory, checkModelIO, checkRoutingInvariants, parseContractMetadata, CONTRACT_DOC } from './contract';
-export type { ContractMetadata, ModelContract } from './contract';
-export { RoutingStatsAccumulator, expertLoad } from './analysis/stats';
-export { defaultModelDir, listShippedModels, packageRoot } from './model-dirs';
-export { ModelRuntime, defaultWorkerPath } from './runtime/model-runtime';
-export type * from '../shared/analysis';
+export type { AnalyzeRequest, BatchAnalyzeOptions, Engine, EngineErrorCode, EngineOptions } from './engine-api';
+export { checkModelDirectory, CONTRACT_DOC } from './contract';
+export { defaultModelDir, listShippedModels, packageRoot, shippedModelsDir } from './model-dirs';
+export { isProviderChoice } from './runtime/providers';
+export { openDataset, DatasetError } from './datasets';
+export type { Dataset, DatasetOptions, DatasetRecord, ResolvedColumns } from './datasets';
+export { defaultSpotCheckWorkers, runDatasetSample, sampleDataset, spotCheckDataset, workerMemoryFor } from './spotcheck';
+export type { DatasetSample, SpotCheckOptions } from './spotcheck';

@@ -5,9 +5,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { MODEL_FILE } from './contract';
+import { DEFAULT_MODEL_NAME } from '../shared/defaults';
 
 export const PACKAGE_NAME = 'damoe-inspector';
-export const DEFAULT_MODEL_NAME = 'damoe-sst2';
 export const SHIPPED_MODEL_NAMES = ['damoe-sst2', 'switch-sst2', 'top2-sst2'] as const;
 
 /** The directory of the damoe-inspector package.json above `from`; null when there is none. */

@@ -2,7 +2,7 @@
  * Turns engine errors into short, actionable user messages (pure). Details (one line per contract violation, stack
  * traces) go to the log; the notification says what happened and what to do, with buttons for it.
  */
-import type { EngineErrorCode } from '../core/engine-api';
+import type { EngineErrorCode } from '../core';
 
 export type ErrorAction = 'Select Model' | 'Show Output' | 'Open Settings';
 

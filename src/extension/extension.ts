@@ -4,7 +4,7 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { createEngine } from '../core/engine';
+import { createEngine } from '../core';
 import { Inspector, type InspectorTestApi } from './routing/analyzer';
 
 let inspector: Inspector | undefined;

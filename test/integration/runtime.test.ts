@@ -96,8 +96,15 @@ describe('engine over the worker', () => {
     assert.equal(engine.provider.used, 'cpu');
   });
 
-  it('latest wins: an earlier interactive request is cancelled', async () => {
-    const first = engine.analyze({ text: 'first request' });
+  it("concurrent requests each complete; superseding one is the caller's (LatestWins), through its signal", async () => {
+    const both = await Promise.all([engine.analyze({ text: 'first request' }), engine.analyze({ text: 'second request' })]);
+    assert.deepEqual(
+      both.map((a) => a.text),
+      ['first request', 'second request'],
+    );
+    const superseded = new AbortController();
+    const first = engine.analyze({ text: 'first request', signal: superseded.signal });
+    superseded.abort();
     const second = engine.analyze({ text: 'second request' });
     await assert.rejects(first, isCode('cancelled'));
     assert.equal((await second).text, 'second request');

@@ -1,5 +1,5 @@
 /** damoe analyze [TEXT | -]: run the model on one text and show how each token was routed. */
-import { createEngine } from '../../core/engine';
+import { createEngine } from '../../core';
 import type { CliIO, Command } from '../context';
 import { UsageError } from '../errors';
 import { summary, tokenTable } from '../format';

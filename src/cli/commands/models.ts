@@ -1,8 +1,6 @@
 /** damoe models: the shipped models (or --model DIR) and their contract metadata, checked without running them. */
 import * as path from 'path';
-import { checkModelDirectory } from '../../core/contract';
-import { resolveModelDir } from '../../core/engine';
-import { listShippedModels, shippedModelsDir } from '../../core/model-dirs';
+import { checkModelDirectory, listShippedModels, resolveModelDir, shippedModelsDir } from '../../core';
 import type { Command } from '../context';
 import { parse } from '../options';
 

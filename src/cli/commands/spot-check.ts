@@ -1,13 +1,20 @@
 /** damoe spot-check FILE: run the model over a (sampled) dataset and report accuracy and routing statistics. */
 import * as fs from 'fs';
 import * as path from 'path';
-import { openDataset } from '../../core/datasets/reader';
-import { DatasetError } from '../../core/datasets/types';
 import { DATASET_FORMATS, type DatasetFormat } from '../../shared/dataset';
-import { createEngine, resolveModelDir } from '../../core/engine';
-import { DatasetSample, defaultSpotCheckWorkers, runDatasetSample, sampleDataset, workerMemoryFor } from '../../core/spotcheck';
+import {
+  createEngine,
+  DatasetError,
+  DatasetSample,
+  defaultSpotCheckWorkers,
+  openDataset,
+  resolveModelDir,
+  runDatasetSample,
+  sampleDataset,
+  workerMemoryFor,
+} from '../../core';
 import type { SpotCheckReport } from '../../shared/spotcheck-report';
-import { DEFAULT_SAMPLE_SIZE } from '../../core/spotcheck/sample';
+import { DEFAULT_SPOTCHECK_SAMPLE_SIZE, DEFAULT_SPOTCHECK_SEED } from '../../shared/defaults';
 import { renderSpotCheckHtml } from '../../report/html';
 import type { CliIO, Command } from '../context';
 import { EXIT_FAILURE, UsageError } from '../errors';
@@ -23,8 +30,8 @@ Rows that cannot be read (wrong column count, bad JSON, invalid UTF-8, empty tex
 Ctrl-C stops the run and still writes the reports for the examples done ("cancelled": true).
 
 Options:
-  --sample N|all       examples to take (default ${DEFAULT_SAMPLE_SIZE}); stratified by label, seeded; 'all' takes every row
-  --seed S             seed of the sample (default 0): the same seed and file give the same sample
+  --sample N|all       examples to take (default ${DEFAULT_SPOTCHECK_SAMPLE_SIZE}); stratified by label, seeded; 'all' takes every row
+  --seed S             seed of the sample (default ${DEFAULT_SPOTCHECK_SEED}, as in VS Code): the same seed and file give the same sample
   --text-column NAME   column (or JSON key) holding the text; default: detected (sentence, text, sentence1/sentence2...)
   --pair-column NAME   column holding the second text of a pair (encoded as a pair); default: detected
   --label-column NAME  column holding the label; default: detected (label, gold_label, class...)
@@ -38,14 +45,14 @@ ${MODEL_OPTIONS_HELP}
   -h, --help           show this help`;
 
 function sampleSize(raw: string | undefined): number | 'all' {
-  if (raw === undefined) return DEFAULT_SAMPLE_SIZE;
+  if (raw === undefined) return DEFAULT_SPOTCHECK_SAMPLE_SIZE;
   if (raw.toLowerCase() === 'all') return 'all';
   if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new UsageError(`--sample must be a whole number >= 1 or 'all', got '${raw}'`);
   return Number(raw);
 }
 
 function seedValue(raw: string | undefined): number | string {
-  if (raw === undefined) return 0;
+  if (raw === undefined) return DEFAULT_SPOTCHECK_SEED;
   if (raw.trim() === '') throw new UsageError('--seed must not be empty');
   return /^-?\d+$/.test(raw) ? Number(raw) : raw;
 }

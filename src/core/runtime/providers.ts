@@ -1,16 +1,15 @@
 /** Which execution providers to try, in order, and how to explain a provider that failed. */
 import type { ExecutionProviderChoice, ExecutionProviderName } from '../../shared/analysis';
+import { EXECUTION_PROVIDER_CHOICES } from '../../shared/defaults';
 
 export const AUTO_PROVIDER_ORDER: readonly ExecutionProviderName[] = ['cuda', 'webgpu', 'cpu'];
-
-export const PROVIDER_CHOICES: readonly ExecutionProviderChoice[] = ['auto', 'cpu', 'webgpu', 'cuda'];
 
 export function providerOrder(choice: ExecutionProviderChoice): ExecutionProviderName[] {
   return choice === 'auto' ? [...AUTO_PROVIDER_ORDER] : [choice];
 }
 
 export function isProviderChoice(value: string): value is ExecutionProviderChoice {
-  return (PROVIDER_CHOICES as readonly string[]).includes(value);
+  return (EXECUTION_PROVIDER_CHOICES as readonly string[]).includes(value);
 }
 
 /** What a user can do about a provider that failed. */

@@ -7,7 +7,8 @@ import { DatasetError } from '../datasets/types';
 import type { SpotCheckReport } from '../../shared/spotcheck-report';
 import { ReportBuilderOptions, SpotCheckReportBuilder } from './report';
 import { BatchEngine, defaultSpotCheckWorkers, RunOptions, runSpotCheck, workerMemoryFor } from './run';
-import { DEFAULT_SAMPLE_SIZE, SampleResult, StratifiedSampler } from './sample';
+import { SampleResult, StratifiedSampler } from './sample';
+import { DEFAULT_SPOTCHECK_SAMPLE_SIZE, DEFAULT_SPOTCHECK_SEED } from '../../shared/defaults';
 
 export * from './report';
 export * from './run';
@@ -39,7 +40,10 @@ export async function sampleDataset(
   dataset: Dataset,
   options: Pick<SpotCheckOptions, 'sample' | 'seed' | 'signal' | 'onRead'> = {},
 ): Promise<DatasetSample> {
-  const sampler = new StratifiedSampler({ size: options.sample ?? DEFAULT_SAMPLE_SIZE, seed: options.seed ?? 0 });
+  const sampler = new StratifiedSampler({
+    size: options.sample ?? DEFAULT_SPOTCHECK_SAMPLE_SIZE,
+    seed: options.seed ?? DEFAULT_SPOTCHECK_SEED,
+  });
   let readCancelled = false;
   for await (const record of dataset.records()) {
     sampler.add(record);

@@ -8,12 +8,14 @@ import * as fs from 'fs';
 import { availableParallelism, freemem } from 'os';
 import * as path from 'path';
 import type { ModelSummary, ProviderReport } from '../../shared/analysis';
-import type { BatchAnalyzeOptions } from '../engine';
-import { AnalyzeRequest, EngineError } from '../engine-api';
+import { EngineError, type AnalyzeRequest, type BatchAnalyzeOptions } from '../engine-api';
 import type { DatasetRecord } from '../datasets/types';
 import type { RoutedExample, SpotCheckReportBuilder } from './report';
 
-/** The part of DamoeEngine a spot-check needs (tests pass fakes). */
+/**
+ * The part of an Engine (engine-api.ts) a spot-check needs: every Engine is one; tests pass smaller fakes, without a
+ * worker pool.
+ */
 export interface BatchEngine {
   readonly model: ModelSummary;
   readonly provider: ProviderReport;

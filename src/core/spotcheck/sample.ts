@@ -13,8 +13,8 @@
  */
 import type { DatasetRecord } from '../datasets/types';
 import { createRng, randomInt } from './rng';
+import { DEFAULT_SPOTCHECK_SAMPLE_SIZE, DEFAULT_SPOTCHECK_SEED } from '../../shared/defaults';
 
-export const DEFAULT_SAMPLE_SIZE = 500;
 export const MAX_STRATA = 256;
 /** Stratum key of records without a label. */
 export const NO_LABEL = '\u0000(no label)';
@@ -107,13 +107,13 @@ export class StratifiedSampler {
   private readonly strataSeen = new Map<string, number>();
 
   constructor(private readonly options: SampleOptions = {}) {
-    const size = options.size ?? DEFAULT_SAMPLE_SIZE;
+    const size = options.size ?? DEFAULT_SPOTCHECK_SAMPLE_SIZE;
     if (size !== 'all' && (!Number.isInteger(size) || size < 1))
       throw new RangeError(`sample size must be a whole number >= 1 or 'all', got ${size}`);
     this.size = size === 'all' ? Infinity : size;
-    this.rng = createRng(options.seed ?? 0);
+    this.rng = createRng(options.seed ?? DEFAULT_SPOTCHECK_SEED);
     this.plain = new Reservoir(this.size);
-    this.plainRng = createRng(`plain:${String(options.seed ?? 0)}`);
+    this.plainRng = createRng(`plain:${String(options.seed ?? DEFAULT_SPOTCHECK_SEED)}`);
   }
 
   add(record: DatasetRecord): void {
@@ -140,8 +140,8 @@ export class StratifiedSampler {
   }
 
   result(): SampleResult {
-    const requested = this.options.size ?? DEFAULT_SAMPLE_SIZE;
-    const seed = this.options.seed ?? 0;
+    const requested = this.options.size ?? DEFAULT_SPOTCHECK_SAMPLE_SIZE;
+    const seed = this.options.seed ?? DEFAULT_SPOTCHECK_SEED;
     const labelled = [...this.strataSeen.keys()].some((k) => k !== NO_LABEL);
     const info = (taken: Map<string, number>): StratumInfo[] =>
       [...this.strataSeen.entries()]

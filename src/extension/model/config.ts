@@ -1,6 +1,7 @@
 /** Reads the extension's settings from vscode (the rules themselves are in settings.ts, unit-tested). */
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { DEFAULT_HIGHLIGHTS_ENABLED } from '../../shared/defaults';
 import { resolveModelDir, resolveTrustAware, sanitizeEngineSettings, type EngineSettings } from './configLogic';
 
 export const SECTION = 'damoe';
@@ -33,7 +34,7 @@ export function readEngineSettings(extensionPath: string): EngineSettings {
 }
 
 export function highlightsEnabled(): boolean {
-  return vscode.workspace.getConfiguration(SECTION).get<boolean>('highlights.enabled', true) !== false;
+  return vscode.workspace.getConfiguration(SECTION).get<boolean>('highlights.enabled', DEFAULT_HIGHLIGHTS_ENABLED) !== false;
 }
 
 export function modelDisplayName(modelDir: string): string {

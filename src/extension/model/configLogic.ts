@@ -9,6 +9,14 @@
 import * as os from 'os';
 import * as path from 'path';
 import type { ExecutionProviderChoice } from '../../shared/analysis';
+import {
+  DEFAULT_EXECUTION_PROVIDER,
+  DEFAULT_MAX_TOKENS,
+  DEFAULT_MODEL_NAME,
+  DEFAULT_THREADS,
+  EXECUTION_PROVIDER_CHOICES,
+  MIN_MAX_TOKENS,
+} from '../../shared/defaults';
 
 /** The subset of `WorkspaceConfiguration.inspect()` we use. */
 export interface InspectedValue<T> {
@@ -25,9 +33,6 @@ export function resolveTrustAware<T>(inspected: InspectedValue<T> | undefined, t
   }
   return inspected.globalValue ?? inspected.defaultValue;
 }
-
-export const DEFAULT_MODEL_NAME = 'damoe-sst2';
-export const EXECUTION_PROVIDERS: readonly ExecutionProviderChoice[] = ['auto', 'cpu', 'webgpu', 'cuda'];
 
 /** A bare directory name (no separators, not `.`/`..`): names a model shipped in `<extension>/models/`. */
 export function isShippedModelName(value: string): boolean {
@@ -71,11 +76,12 @@ export function sanitizeEngineSettings(raw: {
   threads: unknown;
   maxTokens: unknown;
 }): EngineSettings {
-  const ep = EXECUTION_PROVIDERS.includes(raw.executionProvider as ExecutionProviderChoice)
+  const ep = EXECUTION_PROVIDER_CHOICES.includes(raw.executionProvider as ExecutionProviderChoice)
     ? (raw.executionProvider as ExecutionProviderChoice)
-    : 'auto';
-  const threads = Number.isInteger(raw.threads) && (raw.threads as number) >= 0 ? (raw.threads as number) : 0;
-  const maxTokens = Number.isInteger(raw.maxTokens) && (raw.maxTokens as number) >= 8 ? (raw.maxTokens as number) : 512;
+    : DEFAULT_EXECUTION_PROVIDER;
+  const threads = Number.isInteger(raw.threads) && (raw.threads as number) >= 0 ? (raw.threads as number) : DEFAULT_THREADS;
+  const maxTokens =
+    Number.isInteger(raw.maxTokens) && (raw.maxTokens as number) >= MIN_MAX_TOKENS ? (raw.maxTokens as number) : DEFAULT_MAX_TOKENS;
   return { modelDir: raw.modelDir, executionProvider: ep, threads, maxTokens };
 }
 

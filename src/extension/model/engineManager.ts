@@ -5,7 +5,7 @@
  * A failed creation is not cached: after a broken model the user picks another one (or fixes the file) and the
  * next command simply tries again.
  */
-import type { Engine, EngineOptions } from '../../core/engine-api';
+import type { Engine, EngineOptions } from '../../core';
 import { engineKey, type EngineSettings } from './configLogic';
 
 export type EngineFactory = (options: EngineOptions) => Promise<Engine>;

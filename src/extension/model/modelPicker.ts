@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { readModelPathSetting } from './config';
-import { DEFAULT_MODEL_NAME } from './configLogic';
+import { DEFAULT_MODEL_NAME } from '../../shared/defaults';
 
 export interface ShippedModel {
   name: string;

@@ -6,7 +6,7 @@
 import * as crypto from 'crypto';
 import * as vscode from 'vscode';
 import type { Analysis } from '../../shared/analysis';
-import type { Engine, EngineOptions } from '../../core/engine-api';
+import type { Engine, EngineOptions } from '../../core';
 import { ENGINE_SETTINGS, highlightsEnabled, modelDisplayName, readEngineSettings } from '../model/config';
 import { EngineManager } from '../model/engineManager';
 import { describeError, isCancellation, type UserError } from '../errorsLogic';

@@ -7,10 +7,18 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { openDataset, type Dataset } from '../../core/datasets/reader';
-import { DatasetError, type DatasetOptions, type DatasetRecord } from '../../core/datasets/types';
-import type { Engine } from '../../core/engine-api';
-import { defaultSpotCheckWorkers, runDatasetSample, workerMemoryFor, sampleDataset, type BatchEngine } from '../../core/spotcheck';
+import {
+  DatasetError,
+  defaultSpotCheckWorkers,
+  openDataset,
+  runDatasetSample,
+  sampleDataset,
+  workerMemoryFor,
+  type Dataset,
+  type DatasetOptions,
+  type DatasetRecord,
+  type Engine,
+} from '../../core';
 import type { SpotCheckReport } from '../../shared/spotcheck-report';
 import { renderSpotCheckHtml } from '../../report/html';
 import type { SpotCheckLinking } from '../../shared/protocol/spotcheck';
@@ -18,7 +26,7 @@ import { describeError, isCancellation, type UserError } from '../errorsLogic';
 import type { AnalyzeResult } from '../routing/analyzer';
 import { SpotCheckPanel } from './spotCheckPanel';
 import {
-  DATASET_EXTENSIONS,
+  DATASET_FILE_EXTENSIONS,
   columnChoices,
   exportFileName,
   isCommandOptions,
@@ -76,10 +84,6 @@ export function readSpotCheckSettings(): SpotCheckSettings {
 
 function datasetOptions(s: SpotCheckSettings): DatasetOptions {
   return { textColumn: s.textColumn, pairColumn: s.pairColumn, labelColumn: s.labelColumn };
-}
-
-function hasBatch(e: Engine): e is Engine & BatchEngine {
-  return typeof (e as Partial<BatchEngine>).routeBatch === 'function';
 }
 
 export class SpotChecker implements vscode.Disposable {
@@ -161,7 +165,7 @@ export class SpotChecker implements vscode.Disposable {
       canSelectMany: false,
       canSelectFolders: false,
       defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
-      filters: { Datasets: [...DATASET_EXTENSIONS], 'All files': ['*'] },
+      filters: { Datasets: [...DATASET_FILE_EXTENSIONS], 'All files': ['*'] },
     });
     if (!picked || picked.length === 0) return { status: 'cancelled', message: 'DA-MoE: no dataset chosen.' };
     return picked[0].scheme === 'file' ? picked[0].fsPath : notLocal(picked[0]);
@@ -254,7 +258,6 @@ export class SpotChecker implements vscode.Disposable {
           progress.report({ message: `${sample.records.length} examples sampled; loading the model…` });
           const engine = await this.host.engine();
           modelDir = engine.model.path;
-          if (!hasBatch(engine)) throw new Error('this engine cannot run batches');
           let pct = 0;
           const total = sample.records.length;
           const threads = this.host.threads();
@@ -280,7 +283,7 @@ export class SpotChecker implements vscode.Disposable {
                 });
               }
             },
-          }).finally(() => void engine.releaseBatchWorkers?.());
+          }).finally(() => void engine.releaseBatchWorkers());
           this.showReport(report);
           return { status: 'ok', report, cancelled: report.cancelled } as const;
         },

@@ -4,15 +4,13 @@
  * names and the "never the dataset itself" rule.
  */
 import * as path from 'path';
-import type { ResolvedColumns } from '../../core/datasets/types';
-import type { DatasetFormat } from '../../shared/dataset';
+import type { ResolvedColumns } from '../../core';
+import { DATASET_EXTENSIONS, type DatasetFormat } from '../../shared/dataset';
+import { DEFAULT_SPOTCHECK_SAMPLE_SIZE, DEFAULT_SPOTCHECK_SEED, MAX_SPOTCHECK_SAMPLE_SIZE } from '../../shared/defaults';
 import type { SpotCheckReport } from '../../shared/spotcheck-report';
 
-/** File extensions the command offers (explorer context menu, open dialog). */
-export const DATASET_EXTENSIONS: readonly string[] = ['tsv', 'csv', 'jsonl', 'txt', 'tab', 'ndjson'];
-export const DEFAULT_SPOTCHECK_SAMPLE = 500;
-export const DEFAULT_SPOTCHECK_SEED = 42;
-export const MAX_SPOTCHECK_SAMPLE = 10_000_000;
+/** File extensions the command offers (open dialog; package.json's menus list the same, checked by a test). */
+export const DATASET_FILE_EXTENSIONS: readonly string[] = Object.keys(DATASET_EXTENSIONS);
 
 export interface SpotCheckSettings {
   /** Examples to take; 0 = all. */
@@ -33,9 +31,12 @@ export function sanitizeSpotCheckSettings(raw: {
   labelColumn?: unknown;
 }): SpotCheckSettings {
   const sampleSize =
-    typeof raw.sampleSize === 'number' && Number.isInteger(raw.sampleSize) && raw.sampleSize >= 0 && raw.sampleSize <= MAX_SPOTCHECK_SAMPLE
+    typeof raw.sampleSize === 'number' &&
+    Number.isInteger(raw.sampleSize) &&
+    raw.sampleSize >= 0 &&
+    raw.sampleSize <= MAX_SPOTCHECK_SAMPLE_SIZE
       ? raw.sampleSize
-      : DEFAULT_SPOTCHECK_SAMPLE;
+      : DEFAULT_SPOTCHECK_SAMPLE_SIZE;
   const seed = parseSeed(raw.seed) ?? DEFAULT_SPOTCHECK_SEED;
   const column = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
   return { sampleSize, seed, textColumn: column(raw.textColumn), pairColumn: column(raw.pairColumn), labelColumn: column(raw.labelColumn) };
@@ -57,7 +58,7 @@ export function parseSampleSize(text: string): number | string {
   if (t === 'all') return 0;
   if (!/^\d+$/.test(t)) return 'a whole number (0 or "all" = every example)';
   const n = Number(t);
-  if (n > MAX_SPOTCHECK_SAMPLE) return `at most ${MAX_SPOTCHECK_SAMPLE.toLocaleString('en')}`;
+  if (n > MAX_SPOTCHECK_SAMPLE_SIZE) return `at most ${MAX_SPOTCHECK_SAMPLE_SIZE.toLocaleString('en')}`;
   return n;
 }
 
@@ -87,7 +88,12 @@ export function isCommandOptions(v: unknown): v is SpotCheckCommandOptions {
 export function mergeCommandOptions(base: SpotCheckSettings, o: SpotCheckCommandOptions): SpotCheckSettings | string {
   const out: SpotCheckSettings = { ...base };
   if (o.sampleSize !== undefined) {
-    if (typeof o.sampleSize !== 'number' || !Number.isInteger(o.sampleSize) || o.sampleSize < 0 || o.sampleSize > MAX_SPOTCHECK_SAMPLE) {
+    if (
+      typeof o.sampleSize !== 'number' ||
+      !Number.isInteger(o.sampleSize) ||
+      o.sampleSize < 0 ||
+      o.sampleSize > MAX_SPOTCHECK_SAMPLE_SIZE
+    ) {
       return `sampleSize must be a whole number >= 0 (0 = all), got ${JSON.stringify(o.sampleSize)}`;
     }
     out.sampleSize = o.sampleSize;
@@ -109,7 +115,7 @@ export function mergeCommandOptions(base: SpotCheckSettings, o: SpotCheckCommand
 /** Whether a file name looks like a dataset the command handles. */
 export function isDatasetFileName(name: string): boolean {
   const ext = path.extname(name).slice(1).toLowerCase();
-  return DATASET_EXTENSIONS.includes(ext);
+  return DATASET_FILE_EXTENSIONS.includes(ext);
 }
 
 /** Dataset errors speak the CLI's flags; in VS Code the same choices are settings / quick-pick items. */

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import type { BatchAnalyzeOptions } from '../../../../src/core/engine';
+import type { BatchAnalyzeOptions } from '../../../../src/core/engine-api';
 import { AnalyzeRequest, EngineError } from '../../../../src/core/engine-api';
 import type { DatasetRecord } from '../../../../src/core/datasets/types';
 import { RoutedExample, SpotCheckReportBuilder } from '../../../../src/core/spotcheck/report';

@@ -12,6 +12,10 @@ function fakeEngine(options: EngineOptions, disposed: string[]): Engine {
     model: { ...a.model, path: options.modelDir ?? '' },
     provider: a.provider,
     analyze: async () => a,
+    analyzeBatch: async (requests) => requests.map(() => a),
+    routeBatch: async () => [],
+    startBatchWorkers: async () => 0,
+    releaseBatchWorkers: async () => undefined,
     dispose: async () => void disposed.push(options.modelDir ?? ''),
   };
 }

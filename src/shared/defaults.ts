@@ -1,0 +1,37 @@
+/**
+ * One source for every default and limit that the CLI, the engine and VS Code share. package.json's
+ * `contributes.configuration` repeats some of them for the Settings editor (VS Code reads only the manifest), so
+ * test/unit/shared/defaults.test.ts checks the manifest against this file; change a value here and there together.
+ *
+ * Dataset file extensions are the table in ./dataset.ts (DATASET_EXTENSIONS), checked against the manifest's menus.
+ */
+import type { ExecutionProviderChoice } from './analysis';
+
+/** The shipped model used when none is configured (`models/<name>`). */
+export const DEFAULT_MODEL_NAME = 'damoe-sst2';
+
+/** `damoe.executionProvider` / `--provider`. */
+export const EXECUTION_PROVIDER_CHOICES: readonly ExecutionProviderChoice[] = ['auto', 'cpu', 'webgpu', 'cuda'];
+export const DEFAULT_EXECUTION_PROVIDER: ExecutionProviderChoice = 'auto';
+
+/** `damoe.threads` / `--threads`: onnxruntime intra-op threads; 0 lets onnxruntime choose. */
+export const DEFAULT_THREADS = 0;
+export const MAX_THREADS = 256;
+
+/**
+ * `damoe.maxTokens` / `--max-tokens`: the longest token sequence per model run (special tokens included); longer
+ * text is windowed. The minimum is what the engine can window with: one content token between [CLS] and [SEP].
+ */
+export const DEFAULT_MAX_TOKENS = 512;
+export const MIN_MAX_TOKENS = 3;
+export const MAX_MAX_TOKENS = 8192;
+
+/** `damoe.spotCheck.sampleSize` / `--sample`: examples a spot-check takes (VS Code: 0 = all; CLI: `all`). */
+export const DEFAULT_SPOTCHECK_SAMPLE_SIZE = 500;
+export const MAX_SPOTCHECK_SAMPLE_SIZE = 10_000_000;
+
+/** `damoe.spotCheck.seed` / `--seed`: the same file, size and seed give the same sample in VS Code and the CLI. */
+export const DEFAULT_SPOTCHECK_SEED = 42;
+
+/** `damoe.highlights.enabled`. */
+export const DEFAULT_HIGHLIGHTS_ENABLED = true;
