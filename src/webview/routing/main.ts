@@ -11,7 +11,7 @@ import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
-import './styles.css';
+import '../shared/base.css';
 
 import { type PanelState, looksLikeAnalysis, parsePanelState } from '../../shared/protocol/routing';
 import { MessageClient } from './client';

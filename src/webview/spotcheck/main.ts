@@ -8,7 +8,7 @@ import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
-import '../routing/styles.css';
+import '../shared/base.css';
 import './styles.css';
 
 import type { SpotCheckReport } from '../../shared/spotcheck-report';
