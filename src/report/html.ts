@@ -4,7 +4,7 @@
  * or the model is HTML-escaped. A pure function of the report, so the VS Code side can reuse it ("Export HTML").
  */
 import type { SpotCheckExpertLoad, SpotCheckReport, SpotCheckRoutingGroup, TokenImportanceEntry } from '../shared/spotcheck-report';
-import { viridis, viridisInk } from './palette';
+import { hexAt, textOn } from '../shared/palette';
 
 export interface RenderOptions {
   /** Nonce for the inline <style> and <script> (for a host with a nonce-based Content-Security-Policy). */
@@ -70,7 +70,7 @@ function barChart(
       const y = h - pad.b - bh;
       const share = total === 0 ? 0 : v / total;
       return (
-        `<rect x="${(x + 2).toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(1, bw - 4).toFixed(1)}" height="${bh.toFixed(1)}" fill="${viridis(0.15 + 0.7 * (i / Math.max(1, values.length - 1)))}">` +
+        `<rect x="${(x + 2).toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(1, bw - 4).toFixed(1)}" height="${bh.toFixed(1)}" fill="${hexAt(0.15 + 0.7 * (i / Math.max(1, values.length - 1)))}">` +
         `<title>${e(labels[i])}: ${int(v)} (${pct(share)})</title></rect>` +
         `<text x="${(x + bw / 2).toFixed(1)}" y="${h - 6}" class="axis">${e(labels[i])}</text>` +
         (v > 0 ? `<text x="${(x + bw / 2).toFixed(1)}" y="${(y - 3).toFixed(1)}" class="val">${e(pct(share))}</text>` : '')
@@ -97,7 +97,7 @@ function loadChart(load: SpotCheckExpertLoad, caption: string): string {
       const bar = dead.has(i)
         ? `<rect x="${(x + 2).toFixed(1)}" y="${pad.t}" width="${Math.max(1, bw - 4).toFixed(1)}" height="${h - pad.t - pad.b}" class="dead"><title>${e(label)}</title></rect>` +
           `<text x="${(x + bw / 2).toFixed(1)}" y="${h - pad.b - 4}" class="deadmark">✕</text>`
-        : `<rect x="${(x + 2).toFixed(1)}" y="${y(u).toFixed(1)}" width="${Math.max(1, bw - 4).toFixed(1)}" height="${(h - pad.b - y(u)).toFixed(1)}" fill="${viridis(Math.min(1, u / max))}"><title>${e(label)}</title></rect>`;
+        : `<rect x="${(x + 2).toFixed(1)}" y="${y(u).toFixed(1)}" width="${Math.max(1, bw - 4).toFixed(1)}" height="${(h - pad.b - y(u)).toFixed(1)}" fill="${hexAt(Math.min(1, u / max))}"><title>${e(label)}</title></rect>`;
       return `${bar}<text x="${(x + bw / 2).toFixed(1)}" y="${h - 8}" class="axis">${i}</text>`;
     })
     .join('');
@@ -123,7 +123,7 @@ function heatmap(matrix: readonly number[][], caption: string): string {
       row
         .map((v, j) => {
           const t = v / max;
-          return `<rect x="${off + j * cell}" y="${off + i * cell}" width="${cell - 1}" height="${cell - 1}" fill="${viridis(t)}"><title>experts ${i} &amp; ${j}: ${int(v)} tokens</title></rect>`;
+          return `<rect x="${off + j * cell}" y="${off + i * cell}" width="${cell - 1}" height="${cell - 1}" fill="${hexAt(t)}"><title>experts ${i} &amp; ${j}: ${int(v)} tokens</title></rect>`;
         })
         .join(''),
     )
@@ -148,7 +148,7 @@ function confusionTable(r: SpotCheckReport): string {
         .map((v, j) => {
           const t = v / max;
           const diag = c.rows_are === 'model-labels' && c.rows[i] === c.columns[j];
-          return `<td class="num${diag ? ' diag' : ''}" style="background:${viridis(t)};color:${viridisInk(t)}" title="${e(`${c.rows[i]} → ${c.columns[j]}: ${v}`)}">${int(v)}</td>`;
+          return `<td class="num${diag ? ' diag' : ''}" style="background:${hexAt(t)};color:${textOn(t)}" title="${e(`${c.rows[i]} → ${c.columns[j]}: ${v}`)}">${int(v)}</td>`;
         })
         .join('');
       return `<tr><th scope="row">${e(c.rows[i])}</th>${cells}<td class="num">${int(total)}</td></tr>`;
@@ -193,7 +193,7 @@ function groupLoadStrips(groups: readonly SpotCheckRoutingGroup[], what: string)
           g.expert_load[l].utilisation
             .map((u, ex) => {
               const dead = g.expert_load[l].dead.includes(ex);
-              return `<rect x="${labelW + ex * cell}" y="${y}" width="${cell - 1}" height="${cell}" ${dead ? 'class="dead"' : `fill="${viridis(u / max)}"`}><title>${e(`${g.label}, expert ${ex}: utilisation ${fmt(u)}, ${g.expert_load[l].tokens[ex]} tokens${dead ? ' (dead)' : ''}`)}</title></rect>`;
+              return `<rect x="${labelW + ex * cell}" y="${y}" width="${cell - 1}" height="${cell}" ${dead ? 'class="dead"' : `fill="${hexAt(u / max)}"`}><title>${e(`${g.label}, expert ${ex}: utilisation ${fmt(u)}, ${g.expert_load[l].tokens[ex]} tokens${dead ? ' (dead)' : ''}`)}</title></rect>`;
             })
             .join('')
         );
@@ -216,7 +216,7 @@ function tokenTable(entries: readonly TokenImportanceEntry[], caption: string): 
     .map(
       (x) =>
         `<tr><td><code>${e(x.token)}</code></td><td class="num">${fmt(x.mean_importance, 3)}</td><td class="num">${int(x.count)}</td>` +
-        `<td><span class="bar" style="width:${Math.max(1, (100 * x.mean_importance) / max).toFixed(0)}%;background:${viridis(x.mean_importance / max)}"></span></td></tr>`,
+        `<td><span class="bar" style="width:${Math.max(1, (100 * x.mean_importance) / max).toFixed(0)}%;background:${hexAt(x.mean_importance / max)}"></span></td></tr>`,
     )
     .join('');
   return `<table class="tokens"><caption>${e(caption)}</caption><tr><th scope="col">token</th><th scope="col">mean importance</th><th scope="col">count</th><th scope="col"></th></tr>${rows}</table>`;

@@ -1,6 +1,8 @@
 /**
- * Colour-blind-safe sequential palette (viridis, matplotlib's 10 reference stops, linearly interpolated in sRGB) as a
- * 256-entry lookup table. Used for the heatmap cells, the small multiples and token importance. Dark (low) to light
+ * The one palette of every view: colour-blind-safe sequential viridis (matplotlib's 10 reference stops, linearly
+ * interpolated in sRGB) as a 256-entry lookup table. The routing panel (heatmap cells, small multiples, token
+ * importance), the spot-check panel and the HTML report (src/report) all colour a value t in [0, 1] with it, so the
+ * same value has the same colour everywhere. Pure (no DOM, no Node). Dark (low) to light
  * (high), perceptually uniform, readable in greyscale.
  */
 const STOPS = ['#440154', '#482878', '#3e4989', '#31688e', '#26828e', '#1f9e89', '#35b779', '#6ece58', '#b5de2b', '#fde725'];
@@ -33,6 +35,13 @@ export function lutIndex(t: number): number {
 
 export function colourAt(t: number): string {
   return LUT_CSS[lutIndex(t)];
+}
+
+const hex2 = (v: number): string => v.toString(16).padStart(2, '0');
+/** The same colour as colourAt(t), as `#rrggbb` (for SVG attributes and inline styles in the HTML report). */
+export function hexAt(t: number): string {
+  const i = lutIndex(t) * 3;
+  return `#${hex2(LUT_RGB[i])}${hex2(LUT_RGB[i + 1])}${hex2(LUT_RGB[i + 2])}`;
 }
 
 /** Relative luminance (WCAG) of LUT entry i. */

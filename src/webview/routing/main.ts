@@ -12,6 +12,7 @@ import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '../shared/base.css';
+import './styles.css';
 
 import { type PanelState, looksLikeAnalysis, parsePanelState } from '../../shared/protocol/routing';
 import { MessageClient } from './client';

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { SpotCheckReportBuilder } from '../../../src/core/spotcheck/report';
 import { escapeHtml, renderSpotCheckHtml } from '../../../src/report/html';
-import { viridis } from '../../../src/report/palette';
+import { hexAt } from '../../../src/shared/palette';
 import { fakeAnalysis, MODEL, threeExamples } from '../core/spotcheck/fake';
 
 const XSS = '<img src=x onerror=alert(1)>';
@@ -92,10 +92,15 @@ describe('renderSpotCheckHtml', () => {
     assert.doesNotMatch(renderSpotCheckHtml(report(), { csp: false }), /Content-Security-Policy/);
   });
 
-  it('escapeHtml and the palette', () => {
+  it('escapeHtml', () => {
     assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
-    assert.equal(viridis(0), '#440154');
-    assert.equal(viridis(1), '#fde725');
-    assert.equal(viridis(NaN), '#440154');
+  });
+
+  it("colours with the panels' palette (src/shared/palette.ts)", () => {
+    const html = renderSpotCheckHtml(report());
+    const fills = [...html.matchAll(/fill="(#[0-9a-f]{6})"/g)].map((m) => m[1]);
+    assert.ok(fills.length > 0);
+    const lut = new Set(Array.from({ length: 256 }, (_, i) => hexAt(i / 255)));
+    for (const f of fills) assert.ok(lut.has(f), `${f} is not a palette colour`);
   });
 });

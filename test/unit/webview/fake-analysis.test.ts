@@ -1,7 +1,6 @@
-/** The fake Analysis is consistent (tests rely on it), and the palette is a proper sequential ramp. */
+/** The fake Analysis is consistent (tests rely on it). */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { LUT_SIZE, colourAt, luminanceAt, textOn } from '../../../src/shared/palette';
 import { makeFakeAnalysis } from './fake-analysis';
 
 describe('makeFakeAnalysis', () => {
@@ -49,21 +48,5 @@ describe('makeFakeAnalysis', () => {
   it('injects exact text', () => {
     const a = makeFakeAnalysis({ tokens: 8, injectText: { at: 2, text: '<b>x</b>' } });
     assert.equal(a.tokens[2].text, '<b>x</b>');
-  });
-});
-
-describe('palette (viridis)', () => {
-  it('is monotonic in luminance, dark to light, and picks readable text', () => {
-    let prev = -1;
-    for (let i = 0; i < LUT_SIZE; i++) {
-      const l = luminanceAt(i / (LUT_SIZE - 1));
-      assert.ok(l >= prev - 1e-3, `luminance drops at ${i}`);
-      prev = l;
-    }
-    assert.equal(colourAt(0), 'rgb(68,1,84)');
-    assert.equal(colourAt(1), 'rgb(253,231,37)');
-    assert.equal(colourAt(NaN), colourAt(0));
-    assert.equal(textOn(0), '#ffffff');
-    assert.equal(textOn(1), '#000000');
   });
 });
