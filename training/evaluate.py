@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Evaluates a training run on a GLUE TSV: accuracy, mean K per layer, expert load, expert FLOPs.
 
-  /usr/bin/python3 training/evaluate.py --run training/runs/damoe-sst2
-  /usr/bin/python3 training/evaluate.py --run training/runs/damoe-sst2 --k-scale-sweep 0.3,0.4,0.5,0.75,1
+  /usr/bin/python3 training/evaluate.py --run training/runs/study/damoe-mean-s1
+  /usr/bin/python3 training/evaluate.py --run training/runs/study/damoe-mean-s1 --k-scale-sweep 0.3,0.4,0.5,0.75,1
+
+The default evaluation set is sentence-dev.tsv (whole sentences); pass --dev-file for another.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from damoe.config import ConfigError  # noqa: E402
 from damoe.glue import DataError, read_glue_tsv  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_DEV = os.path.join(HERE, "..", "..", "shared", "data", "sst2", "dev.tsv")
+DEFAULT_DEV = os.path.join(HERE, "..", "..", "shared", "data", "sst2", "sentence-dev.tsv")
 
 
 def evaluate_run(run_dir: str, dev_file: str, tokenizer_path: str, **router_overrides) -> dict:
@@ -56,7 +58,9 @@ def main(argv=None) -> int:
             from damoe.wordpiece import write_atomic
             write_atomic(args.sweep_out, (json.dumps(rows, indent=1) + "\n").encode("utf-8"))
     else:
-        print(json.dumps(evaluate_run(args.run, args.dev_file, args.tokenizer), indent=1))
+        m = evaluate_run(args.run, args.dev_file, args.tokenizer)
+        m.pop("predictions")
+        print(json.dumps(m, indent=1))
     return 0
 
 

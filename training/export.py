@@ -23,7 +23,7 @@ from damoe.glue import DataError  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-DEFAULT_DEV = os.path.join(ROOT, "..", "shared", "data", "sst2", "dev.tsv")
+DATA = os.path.join(ROOT, "..", "shared", "data", "sst2")
 MAX_MODEL_BYTES = 16 * 1024 * 1024
 
 
@@ -48,6 +48,27 @@ def parity_fixture(model, tok, sentences) -> dict:
     return {"source": "training/export.py (PyTorch eager, CPU, fp32)", "torch": torch.__version__, "cases": cases}
 
 
+def labels_values(ckpt) -> list:
+    return ckpt["train_config"]["label_values"]
+
+
+def study_router(run_dir: str):
+    """The study router a run directory belongs to (ROUTER-sSEED), or None."""
+    import re
+    m = re.match(r"^(.+)-s\d+$", os.path.basename(os.path.normpath(run_dir)))
+    return m.group(1) if m else None
+
+
+def importance_checks(model, tok, valid_file: str, label_values) -> dict:
+    """Occlusion against importance on 200 validation sentences, and K by word class on all of them."""
+    from damoe.glue import read_glue_tsv
+    from damoe.importance_check import k_by_word_class, occlusion
+    rows = read_glue_tsv(valid_file, label_values)
+    seqs = [tok.encode(e.text, e.pair, max_len=model.cfg.max_seq_len) for e in rows]
+    id_to_piece = {i: p for p, i in tok.vocab.items()}
+    return {"occlusion": occlusion(model, seqs), "k_by_word_class": k_by_word_class(model, seqs, id_to_piece)}
+
+
 def time_forward(model, length: int, threads: int, repeats: int = 50) -> float:
     import torch
     torch.set_num_threads(threads)
@@ -66,9 +87,12 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--run", required=True, help="training run directory (holds best.pt)")
     p.add_argument("--out", required=True, help="model directory to write, e.g. models/damoe-sst2")
-    p.add_argument("--dev-file", default=DEFAULT_DEV)
+    p.add_argument("--valid-file", default=os.path.join(DATA, "sentence-dev.tsv"),
+                   help="the validation set the card's figures are on (whole sentences)")
+    p.add_argument("--dev-file", default=os.path.join(DATA, "dev.tsv"), help="secondary figures (phrases)")
+    p.add_argument("--study", default=os.path.join(ROOT, "models", "study.json"),
+                   help="training/compare.py's study, for the card's comparison (optional)")
     p.add_argument("--tokenizer", default=os.path.join(HERE, "runs", "tokenizer.json"))
-    p.add_argument("--k-scale", type=float, default=None, help="DA-MoE: k_scale to ship (default: as trained)")
     p.add_argument("--parity-dir", default=os.path.join(ROOT, "test", "fixtures", "parity"))
     args = p.parse_args(argv)
 
@@ -80,7 +104,9 @@ def main(argv=None) -> int:
     from evaluate import evaluate_run
 
     torch.set_num_threads(1)
-    overrides = {"k_scale": args.k_scale} if args.k_scale is not None else {}
+    # The model ships with the router it was trained with: no overrides (a k_scale changed after training was the
+    # train/test mismatch of the first shipped DA-MoE).
+    overrides = {}
     model, ckpt = load_run(args.run, **overrides)
     if not os.path.exists(args.tokenizer):
         raise ConfigError(f"tokenizer not found: {args.tokenizer}")
@@ -99,12 +125,18 @@ def main(argv=None) -> int:
     with open(args.tokenizer, "rb") as f:
         write_atomic(os.path.join(args.out, "tokenizer.json"), f.read())
 
-    metrics = evaluate_run(args.run, args.dev_file, args.tokenizer, **overrides)
+    metrics = evaluate_run(args.run, args.valid_file, args.tokenizer, **overrides)
+    metrics.pop("predictions")
+    metrics["dev_accuracy"] = evaluate_run(args.run, args.dev_file, args.tokenizer, **overrides)["accuracy"]
+    metrics["importance_check"] = importance_checks(model, tok, args.valid_file, labels_values(ckpt))
     summary = run_summary(args.run)
     n_params = sum(p.numel() for p in model.parameters())
     metrics.update({
         "model": name,
+        "valid_file": os.path.relpath(os.path.abspath(args.valid_file), ROOT),
         "dev_file": os.path.relpath(os.path.abspath(args.dev_file), ROOT),
+        "seed": ckpt["train_config"].get("seed"),
+        "study_router": study_router(args.run),
         "parameters": n_params,
         "model_onnx_bytes": size,
         "train_seconds": summary.get("total_train_seconds", summary.get("train_seconds")),
@@ -114,7 +146,7 @@ def main(argv=None) -> int:
         "torch_latency_ms_T32_1thread": round(time_forward(model, 32, 1), 3),
         "machine": f"{platform.machine()} {os.cpu_count()} cores, torch {torch.__version__}",
         "contract": meta,
-        "reproduce": f"PRESETS={name} bash training/train.sh",
+        "reproduce": "bash training/train.sh",
         "trained_k_scale": ckpt["model_config"]["router"].get("k_scale"),
         # Where the shipped weights came from, so benchmarks can run PyTorch on exactly these weights and settings.
         "run_dir": os.path.relpath(os.path.abspath(args.run), ROOT),
@@ -129,8 +161,12 @@ def main(argv=None) -> int:
     write_atomic(os.path.join(args.parity_dir, f"{name}.json"), json.dumps(fixture).encode("utf-8"))
 
     from model_card import model_card
-    write_atomic(os.path.join(args.out, "README.md"), model_card(model.cfg, metrics).encode("utf-8"))
-    print(f"{name}: dev accuracy {metrics['accuracy']:.4f}, mean K {metrics['mean_k']:.3f}, "
+    study = None
+    if os.path.exists(args.study):
+        with open(args.study, encoding="utf-8") as f:
+            study = json.load(f)
+    write_atomic(os.path.join(args.out, "README.md"), model_card(model, metrics, study).encode("utf-8"))
+    print(f"{name}: sentence-dev accuracy {metrics['accuracy']:.4f}, mean K {metrics['mean_k']:.3f}, "
           f"model.onnx {size / 2**20:.1f} MiB -> {args.out}")
     return 0
 

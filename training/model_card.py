@@ -1,34 +1,83 @@
 """The README.md model card written next to each exported model."""
 from __future__ import annotations
 
-from damoe.config import ModelConfig
+from typing import Optional
+
+from damoe.model import MoEClassifier
 
 
-def _router_rule(cfg: ModelConfig) -> str:
-    r = cfg.router
-    if r.kind == "da-moe":
-        return (f"**DA-MoE**. Importance of token t = the attention t receives in the same block's self-attention, "
-                f"averaged over heads and over non-pad query rows, normalised over the sequence's non-pad tokens "
-                f"by the **{r.importance_norm}**. Experts per token: `K_t = clamp(ceil({r.k_scale} × {r.k_max} × "
-                f"importance_t), 1, {r.k_max})`; pads get K = 0. Gates: the router softmax over the top-K_t experts, "
-                f"renormalised to sum to 1.")
-    gate = "renormalised to sum to 1" if r.renormalize_gates else "the raw router probability (Switch)"
-    return f"**Fixed top-{r.k}**. Every real token goes to its top-{r.k} experts; gate = {gate}."
+def _router_rule(model: MoEClassifier, meta: dict) -> str:
+    r = model.cfg.router
+    imp = meta["importance"]
+    if r.kind != "da-moe":
+        gate = "renormalised to sum to 1" if r.renormalize_gates else "the raw router probability (Switch)"
+        return (f"**Fixed top-{r.k}**. Every real token goes to its top-{r.k} experts; gate = {gate}. The importance "
+                f"it reports is {imp['definition']}.")
+    text = (f"**DA-MoE** (`{meta.get('study_router') or 'da-moe'}`). Importance of token t = {imp['definition']}.")
+    if "corpus_mean" in imp:
+        text += f" The corpus means per layer: {', '.join(f'{v:.3f}' for v in imp['corpus_mean'])}."
+    cal = imp.get("k_calibration")
+    if cal:
+        s = ", ".join(f"{v:.3f}" for v in cal["s_per_layer"])
+        text += (f" Experts per token: `K_t = clamp(ceil(s × importance_t), 1, {r.k_max})`, with s calibrated per layer"
+                 f" during training so that the mean K of real training tokens is {cal['target_mean_k']}: s = {s}"
+                 f" (layers 0..{model.cfg.num_layers - 1}).")
+    else:
+        text += (f" Experts per token: `K_t = clamp(ceil({r.k_scale} × {r.k_max} × importance_t), 1, {r.k_max})`, the "
+                 f"k_scale it was trained with.")
+    return text + " Pads get K = 0. Gates: the router softmax over the top-K_t experts, renormalised to sum to 1."
 
 
-def _k_scale_note(cfg: ModelConfig, m: dict) -> str:
-    trained = m.get("trained_k_scale")
-    if cfg.router.kind != "da-moe" or trained is None or trained == cfg.router.k_scale:
+def _importance_checks(m: dict, layers: int) -> str:
+    check = m.get("importance_check")
+    if not check:
         return ""
-    return (f"Trained with k_scale {trained}; shipped with k_scale {cfg.router.k_scale}, chosen on dev so that the mean K "
-            f"is near 2 (see `models/README.md` and `models/k-scale-sweep.json`).\n")
+    occ = check["occlusion"]
+    pooled = " · ".join(f"{v:+.3f}" for v in occ["spearman_pooled_per_layer"])
+    per = " · ".join(f"{v:+.3f}" for v in occ["spearman_mean_per_sentence_per_layer"])
+    classes = check["k_by_word_class"]
+    rows = "\n".join(f"| {c} | {v['tokens']} | {v['mean_k']:.3f} | {' · '.join(f'{k:.2f}' for k in v['mean_k_per_layer'])} |"
+                     for c, v in classes.items())
+    return f"""
+## Is importance meaningful?
+Occlusion on {occ['sentences']} sentences of sentence-dev ({occ['tokens']} tokens, drawn with seed {occ['seed']}): each
+token is removed in turn, and the drop in the predicted class's probability is ranked against the token's importance.
+Spearman's rho per layer (0..{layers - 1}), pooled over all tokens: {pooled}; the mean of the per-sentence rhos: {per}.
+A rho near 0 means importance does not pick out the tokens the prediction depends on.
+
+Mean K by word class on all of sentence-dev ([CLS]/[SEP] left out; negations count as content words):
+
+| class | tokens | mean K | per layer |
+| --- | --- | --- | --- |
+{rows}
+"""
 
 
-def model_card(cfg: ModelConfig, m: dict) -> str:
+def _study(m: dict, study: Optional[dict]) -> str:
+    router = m.get("study_router")
+    if not study or router not in study.get("routers", {}):
+        return ""
+    r = study["routers"][router]
+    lines = [f"\n## In the study\nThis is seed {m.get('seed')} of `{router}`, the seed with the best sentence-dev "
+             f"accuracy of {len(r['seeds'])} (seeds {', '.join(map(str, r['seeds']))}). Over those seeds: accuracy "
+             f"{r['accuracy']['mean']:.4f} ± {r['accuracy']['std']:.4f}, mean K {r['mean_k']['mean']:.3f} ± "
+             f"{r['mean_k']['std']:.3f}. The whole table and the paired comparisons are in `models/README.md`."]
+    for name, p in study.get("paired", {}).items():
+        if name.startswith(router + " vs "):
+            lines.append(f"- {name}: {100 * p['difference']:+.2f} points, 95% paired bootstrap CI "
+                         f"[{100 * p['ci95'][0]:+.2f}, {100 * p['ci95'][1]:+.2f}]")
+    return "\n".join(lines) + "\n"
+
+
+def model_card(model: MoEClassifier, m: dict, study: Optional[dict] = None) -> str:
+    cfg = model.cfg
     layers = "\n".join(
-        f"| {i} | {k:.3f} | {' '.join(f'{s:.3f}' for s in share)} | {m['dead_experts_per_layer'][i] or '—'} |"
-        for i, (k, share) in enumerate(zip(m["mean_k_per_layer"], m["expert_load_share_per_layer"])))
+        f"| {i} | {k:.3f} | {' · '.join(str(c) for c in hist[1:])} | {' '.join(f'{s:.3f}' for s in share)} | "
+        f"{m['dead_experts_per_layer'][i] or '—'} |"
+        for i, (k, hist, share) in enumerate(zip(m["mean_k_per_layer"], m["k_histogram_per_layer"],
+                                                 m["expert_load_share_per_layer"])))
     minutes = (m.get("train_seconds") or 0) / 60
+    k_cols = " · ".join(f"K={k}" for k in range(1, len(m["k_histogram_per_layer"][0])))
     return f"""# {m['model']}
 
 A Transformer encoder sentiment classifier whose FFN sublayers are Mixture-of-Experts layers, trained from scratch
@@ -43,30 +92,32 @@ on GLUE SST-2 by `training/` in this repository. It follows the routing contract
 - {m['parameters']:,} parameters; `model.onnx` {m['model_onnx_bytes'] / 2**20:.1f} MiB (fp32, opset 17).
 
 ## Router
-{_router_rule(cfg)}
+{_router_rule(model, m['contract'] | {'study_router': m.get('study_router')})}
 Load balancing: Switch-style loss `E · Σ_e f_e · P_e`, weight {cfg.router.balance_loss_weight}, summed over layers.
 
 ## Data
 GLUE SST-2 (Socher et al., 2013; Wang et al., 2018) as re-split in `../shared/data/sst2/`: trained on
-`train.tsv` (60,614 rows), checkpoint chosen on `dev.tsv` (6,735 rows) — the figures below are on that dev set.
+`train-minus-sentence-dev.tsv` (54,129 rows, none of them a phrase of a validation sentence); checkpoint chosen on
+`sentence-dev.tsv` (678 whole sentences). The figures below are on sentence-dev; dev.tsv (6,735 rows, mostly
+phrases of training sentences) is given only as a secondary figure.
 
-## Results on dev
-- accuracy: **{m['accuracy']:.4f}** ({m['examples']} examples, {m['tokens']} tokens incl. [CLS]/[SEP])
-- mean active experts per token (ΣK / tokens): **{m['mean_k']:.3f}**
+## Results on sentence-dev
+- accuracy: **{m['accuracy']:.4f}** ({m['examples']} sentences, {m['tokens']} tokens incl. [CLS]/[SEP]); dev.tsv:
+  {m['dev_accuracy']:.4f}
+- mean active experts per token (ΣK / tokens): **{m['mean_k']:.3f}**; tokens at the most common K (K={m['most_common_k']}):
+  {m['most_common_k_share']:.1%}
 - expert compute: {m['expert_gflops_per_token'] * 1e3:.3f} MFLOPs per token over all layers
 - PyTorch eager latency, one sentence of 32 tokens, 1 thread: {m['torch_latency_ms_T32_1thread']} ms
 
-| layer | mean K | expert load share (experts 0..{cfg.num_experts - 1}) | dead experts |
-| --- | --- | --- | --- |
+| layer | mean K | tokens at {k_cols} | expert load share (experts 0..{cfg.num_experts - 1}) | dead experts |
+| --- | --- | --- | --- | --- |
 {layers}
-
+{_importance_checks(m, cfg.num_layers)}{_study(m, study)}
 ## Training
-Two stages, identical for the three shipped models: 2 epochs from scratch (1,896 steps, batch 64, AdamW lr 1e-3,
-warm-up 300 steps then linear decay, seed 1234), then 1 more epoch from that checkpoint (948 steps, lr 3e-4,
-warm-up 100, shuffle seed 1235); dropout {cfg.dropout}, weight decay 0.01, {m.get('train_threads')} torch thread per
-run. {m.get('train_steps')} steps in all; the checkpoint with the best dev accuracy of stage 2 is shipped (step
-{m.get('best_step')} of 948). {minutes:.1f} minutes of training step time on {m['machine']}, with the three models
-training at once and other work on the same 2 cores (an idle core trains one model about 3× faster).
-{_k_scale_note(cfg, m)}
-Reproduce: `{m['reproduce']}`
+3 epochs ({m.get('train_steps')} steps, batch 64) of AdamW (lr 1e-3, warm-up 300 steps then linear decay to 0),
+dropout {cfg.dropout}, weight decay 0.01, seed {m.get('seed')}, {m.get('train_threads')} torch thread; evaluated on
+sentence-dev every 200 steps, the best checkpoint kept (step {m.get('best_step')}). {minutes:.1f} minutes of training
+step time on {m['machine']}, with another run training on the other core.
+
+Reproduce: `{m['reproduce']}` (the whole study; this model is `training/runs/study/{m.get('study_router')}-s{m.get('seed')}`).
 """

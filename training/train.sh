@@ -1,46 +1,53 @@
 #!/usr/bin/env bash
-# Reproduces every shipped model: trains the tokenizer, the three models (same backbone, data, steps and seed),
-# then exports each to models/NAME/ with its metrics, model card data and parity fixtures.
-#   bash training/train.sh            # all three, in parallel, one thread each
-#   PRESETS="damoe-sst2" bash training/train.sh
+# Reproduces the router study and every shipped model:
+#   1. the WordPiece tokenizer, trained on the training file;
+#   2. every router of damoe/presets.py x every seed, the same backbone, data, steps and schedule (3 epochs, batch
+#      64, AdamW lr 1e-3, warm-up 300, linear decay, positions shifted by up to 64), checkpoints chosen on
+#      sentence-dev.tsv; JOBS runs at a time,
+#      one thread each; a finished run (summary.json) is kept, so an interrupted study resumes;
+#   3. training/compare.py: the study table (models/README.md, models/study.json) and the run to ship per router;
+#   4. training/export.py for each shipped model.
+#   bash training/train.sh
+#   ROUTERS="damoe-calibrated top2" SEEDS="1" bash training/train.sh     # a smaller study
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 data=${DAMOE_DATA:-$root/../shared/data}
-if [ ! -f "$data/sst2/train.tsv" ]; then
-  echo "error: $data/sst2/train.tsv not found. Training reads GLUE SST-2 from ../shared/data/ (set DAMOE_DATA)." >&2
-  exit 2
-fi
-py=/usr/bin/python3
-presets=${PRESETS:-"damoe-sst2 switch-sst2 top2-sst2"}
-mkdir -p "$here/runs"
-# The tokenizer is trained once, first, so that the parallel runs share it.
-[ -f "$here/runs/tokenizer.json" ] || $py "$here/train.py" --preset damoe-sst2 --out "$here/runs/tokenizer-only" \
-  --train-file "$data/sst2/train.tsv" --dev-file "$data/sst2/dev.tsv" --max-steps 1 >/dev/null
-# Stage 1: 2 epochs from scratch (lr 1e-3, warm-up 300, linear decay). Stage 2: 1 more epoch from the stage-1
-# checkpoint with a fresh schedule (lr 3e-4, warm-up 100) and another shuffle seed. Same for all three presets.
-stage() {  # stage NAME OUT ARGS...
-  local p=$1 out=$2; shift 2
-  $py "$here/train.py" --preset "$p" --out "$out" --eval-every 400 \
-    --train-file "$data/sst2/train.tsv" --dev-file "$data/sst2/dev.tsv" "$@" > "$out.log" 2>&1
-}
-pids=()
-for p in $presets; do
-  ( stage "$p" "$here/runs/$p" --epochs 2 --lr 1e-3 --warmup-steps 300 --seed 1234 &&
-    stage "$p" "$here/runs/$p-ft" --epochs 1 --lr 3e-4 --warmup-steps 100 --seed 1235 --init-from "$here/runs/$p" ) &
-  pids+=($!)
-done
-for pid in "${pids[@]}"; do wait "$pid"; done
-# DA-MoE's k_scale is chosen on dev so that its mean K is near top-2's 2.0 (comparable expert compute); the sweep
-# is kept in models/k-scale-sweep.json. See models/README.md.
-DAMOE_K_SCALE=${DAMOE_K_SCALE:-0.375}
-for p in $presets; do
-  extra=()
-  if [ "$p" = damoe-sst2 ]; then
-    $py "$here/evaluate.py" --run "$here/runs/$p-ft" --dev-file "$data/sst2/dev.tsv" \
-      --k-scale-sweep 0.3,0.35,0.375,0.4,0.45,0.5,0.75,1.0 --sweep-out "$root/models/k-scale-sweep.json"
-    extra=(--k-scale "$DAMOE_K_SCALE")
+train_file=$data/sst2/train-minus-sentence-dev.tsv
+valid_file=$data/sst2/sentence-dev.tsv
+for f in "$train_file" "$valid_file"; do
+  if [ ! -f "$f" ]; then
+    echo "error: $f not found. Training reads GLUE SST-2 from ../shared/data/sst2/ (set DAMOE_DATA)." >&2
+    exit 2
   fi
-  $py "$here/export.py" --run "$here/runs/$p-ft" --out "$root/models/$p" --dev-file "$data/sst2/dev.tsv" "${extra[@]}"
 done
-$py "$here/compare.py"
+py=/usr/bin/python3
+routers=${ROUTERS:-"damoe-mean damoe-corpus damoe-calibrated top2 switch"}
+seeds=${SEEDS:-"1 2 3"}
+jobs=${JOBS:-$(nproc)}
+study=$here/runs/study
+mkdir -p "$study"
+[ -f "$here/runs/tokenizer.json" ] || $py "$here/train.py" --preset damoe-mean --out "$here/runs/tokenizer-only" \
+  --train-file "$train_file" --dev-file "$valid_file" --max-steps 1 >/dev/null
+
+run_one() {  # run_one ROUTER SEED
+  local out=$study/$1-s$2
+  [ -f "$out/summary.json" ] && return 0
+  $py "$here/train.py" --preset "$1" --seed "$2" --out "$out" --epochs 3 --lr 1e-3 --warmup-steps 300 \
+    --eval-every 200 --position-shift 64 --threads 1 --train-file "$train_file" --dev-file "$valid_file" > "$out.log" 2>&1 ||
+    { echo "error: $1 seed $2 failed; see $out.log" >&2; return 1; }
+  echo "trained $1 seed $2: $(tail -n 1 "$out.log")"
+}
+export -f run_one
+export py here study train_file valid_file
+# Seeds outer, routers inner: a study cut short still has every router at the seeds it reached.
+for s in $seeds; do for r in $routers; do echo "$r $s"; done; done |
+  xargs -P "$jobs" -L 1 bash -c 'run_one "$0" "$1"'
+
+$py "$here/compare.py" --study "$study" --valid-file "$valid_file" --dev-file "$data/sst2/dev.tsv"
+# compare.py names the run each shipped model comes from (the best sentence-dev seed of its router).
+while read -r name run; do
+  $py "$here/export.py" --run "$run" --out "$root/models/$name" --valid-file "$valid_file" \
+    --dev-file "$data/sst2/dev.tsv" --study "$root/models/study.json"
+done < <($py -c 'import json,sys; [print(k, v["run"]) for k, v in json.load(open(sys.argv[1]))["ship"].items()]' \
+  "$root/models/study.json")

@@ -12,7 +12,9 @@ class ConfigError(ValueError):
 
 
 ROUTER_KINDS = ("da-moe", "top-k")
-IMPORTANCE_NORMS = ("max", "mean", "sum")
+IMPORTANCE_NORMS = ("max", "mean", "sum", "corpus")
+IMPORTANCE_HEADS = ("mean", "max")
+K_CALIBRATIONS = ("none", "mean-k")
 
 
 @dataclass
@@ -22,11 +24,28 @@ class RouterConfig:
     k_max: int = 4
     # Fixed K for top-k routers.
     k: int = 2
-    # Importance of token t = attention it receives, averaged over heads and non-pad query rows,
-    # then normalised over the sequence's non-pad tokens by this rule.
+    # The K rule is defined here and in routing.py, and nowhere else: the exported graph computes K, and the
+    # inspector only checks the contract invariants (1 <= K <= k_max, K = number of non-zero gates).
+    #
+    # Importance of token t: the attention it receives from the sequence's non-pad query rows, as a multiple of
+    # uniform attention (T_real * mean over queries), reduced over heads by `importance_heads`, then normalised by
+    # `importance_norm`:
+    #   "max" / "mean" / "sum": by that statistic over the sequence's own tokens. With head "mean" and norm "mean"
+    #     every sentence's importances average exactly 1 (each query row sums to 1), so compute can only move
+    #     between the tokens of one sentence.
+    #   "corpus": by a running mean of the same figure over all training tokens (an EMA kept in the model and
+    #     frozen at export). With head "max" a sentence whose heads all attend flatly gets less compute than one
+    #     whose heads single tokens out, so compute also moves between sentences.
     importance_norm: str = "max"
-    # K_t = clamp(ceil(k_scale * k_max * importance_t), 1, k_max). k_scale < 1 trades experts for compute.
+    importance_heads: str = "mean"
+    # K_t = clamp(ceil(s * importance_t), 1, k_max) with s = k_scale * k_max. k_scale < 1 trades experts for compute.
     k_scale: float = 1.0
+    # "mean-k": s is calibrated per layer during training so that the mean K of real tokens is `target_mean_k`
+    # (each step solves for the batch's s and folds it into a running value, which is what routes and is exported).
+    # DA-MoE then spends top-2's expert compute by construction; k_scale only sets the starting point.
+    k_calibration: str = "none"
+    target_mean_k: float = 2.0
+    calibration_momentum: float = 0.05
     # Renormalise the chosen experts' softmax probabilities to sum to 1. Switch (top-1) keeps the raw
     # probability as the gate, otherwise the router would receive no gradient from the task loss.
     renormalize_gates: bool = True
@@ -68,6 +87,14 @@ class ModelConfig:
             raise ConfigError(f"router.k_max ({r.k_max}) must be between 1 and num_experts ({self.num_experts})")
         if r.kind == "top-k" and not 1 <= r.k <= self.num_experts:
             raise ConfigError(f"router.k ({r.k}) must be between 1 and num_experts ({self.num_experts})")
+        if r.importance_heads not in IMPORTANCE_HEADS:
+            raise ConfigError(f"router.importance_heads must be one of {IMPORTANCE_HEADS}, got {r.importance_heads!r}")
+        if r.k_calibration not in K_CALIBRATIONS:
+            raise ConfigError(f"router.k_calibration must be one of {K_CALIBRATIONS}, got {r.k_calibration!r}")
+        if r.kind == "da-moe" and r.k_calibration == "mean-k" and not 1 <= r.target_mean_k <= r.k_max:
+            raise ConfigError(f"router.target_mean_k ({r.target_mean_k}) must be between 1 and k_max ({r.k_max})")
+        if not 0 < r.calibration_momentum <= 1:
+            raise ConfigError(f"router.calibration_momentum must be in (0, 1], got {r.calibration_momentum}")
         if r.k_scale <= 0:
             raise ConfigError(f"router.k_scale must be positive, got {r.k_scale}")
         if not 0 <= self.dropout < 1:

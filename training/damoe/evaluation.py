@@ -17,6 +17,7 @@ def evaluate(model: MoEClassifier, seqs: Sequence[Sequence[int]], labels: Sequen
     cfg = model.cfg
     correct = 0
     tokens = 0
+    predictions = [0] * len(seqs)
     k_sum = torch.zeros(cfg.num_layers, dtype=torch.float64)
     k_hist = torch.zeros(cfg.num_layers, cfg.num_experts + 1, dtype=torch.int64)
     load = torch.zeros(cfg.num_layers, cfg.num_experts, dtype=torch.float64)
@@ -24,7 +25,10 @@ def evaluate(model: MoEClassifier, seqs: Sequence[Sequence[int]], labels: Sequen
         ids, mask = pad_batch([seqs[i] for i in idx], cfg.pad_id)
         out = model(ids, mask)
         y = torch.tensor([labels[i] for i in idx])
-        correct += int((out.logits.argmax(-1) == y).sum())
+        pred = out.logits.argmax(-1)
+        correct += int((pred == y).sum())
+        for i, p in zip(idx, pred.tolist()):
+            predictions[i] = p
         valid = mask.bool()
         tokens += int(valid.sum())
         for layer in range(cfg.num_layers):
@@ -36,6 +40,7 @@ def evaluate(model: MoEClassifier, seqs: Sequence[Sequence[int]], labels: Sequen
     mean_k = (k_sum / max(tokens, 1)).tolist()
     flops_per = expert_flops_per_token(cfg)
     share: List[List[float]] = (load / load.sum(1, keepdim=True).clamp(min=1)).tolist()
+    pooled = k_hist.sum(0)
     return {
         "accuracy": correct / len(seqs),
         "examples": len(seqs),
@@ -43,6 +48,11 @@ def evaluate(model: MoEClassifier, seqs: Sequence[Sequence[int]], labels: Sequen
         "mean_k_per_layer": mean_k,
         "mean_k": sum(mean_k) / len(mean_k),
         "k_histogram_per_layer": k_hist[:, :cfg.router.max_experts_per_token + 1].tolist(),
+        # The share of real tokens (all layers) at the most common K: 1.0 for fixed top-k, near 1 for a DA-MoE whose
+        # K hardly varies.
+        "most_common_k": int(pooled.argmax()),
+        "most_common_k_share": float(pooled.max()) / max(float(pooled.sum()), 1.0),
+        "predictions": predictions,
         "expert_load_share_per_layer": share,
         "dead_experts_per_layer": [[e for e, v in enumerate(row) if v == 0] for row in load.tolist()],
         "expert_gflops": float(k_sum.sum()) * flops_per / 1e9,

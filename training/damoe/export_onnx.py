@@ -41,6 +41,42 @@ class _ContractOutputs(torch.nn.Module):
         return o.logits, o.importance, o.expert_count, o.expert_gates, o.router_probs
 
 
+def importance_metadata(model: MoEClassifier) -> dict:
+    """How token_importance and K were made, with the constants of this model (shown to the user as given).
+
+    The rule itself is defined in config.py (RouterConfig) and routing.py; this only describes it."""
+    r = model.cfg.router
+    heads = "the largest over heads" if r.importance_heads == "max" else "the mean over heads"
+    norms = {
+        "mean": "divided by its mean over the sentence's real tokens",
+        "max": "divided by its largest value in the sentence",
+        "sum": "divided by its sum over the sentence",
+        "corpus": "divided by its running mean over the training corpus (corpus_mean, one per layer)",
+    }
+    info = {
+        "definition": "attention received: per head, the sum over the sentence's non-pad query rows of the same "
+                      f"block's self-attention probabilities (a multiple of uniform attention); {heads}; "
+                      + norms[r.importance_norm],
+        "normalization": r.importance_norm,
+        "heads": r.importance_heads,
+    }
+    if r.importance_norm == "corpus":
+        info["corpus_mean"] = [round(float(b.k_rule.corpus_mean), 6) for b in model.blocks]
+    if r.kind != "da-moe":
+        info["definition"] += " (reported only; K is fixed)"
+        return info
+    info["k_scale"] = r.k_scale
+    if r.k_calibration == "mean-k":
+        thresholds = [float(b.k_rule.k_threshold) for b in model.blocks]
+        info["k_rule"] = (f"K = clamp(ceil(s_layer * importance), 1, k_max); pads K = 0; s_layer calibrated in "
+                          f"training so that the mean K of real tokens is {r.target_mean_k}")
+        info["k_calibration"] = {"method": "mean-k", "target_mean_k": r.target_mean_k,
+                                 "s_per_layer": [round(t, 6) for t in thresholds]}
+    else:
+        info["k_rule"] = "K = clamp(ceil(k_scale * k_max * importance), 1, k_max); pads K = 0"
+    return info
+
+
 def contract_metadata(model: MoEClassifier, labels, tokenizer_file: str = "tokenizer.json") -> dict:
     cfg, r = model.cfg, model.cfg.router
     meta = {
@@ -54,22 +90,11 @@ def contract_metadata(model: MoEClassifier, labels, tokenizer_file: str = "token
         "expert_flops_per_token": expert_flops_per_token(cfg),
         "gates": "renormalized-top-k" if r.renormalize_gates else "router-probability",
     }
+    meta["importance"] = importance_metadata(model)
     if r.kind == "da-moe":
         meta["k_max"] = r.k_max
-        meta["importance"] = {
-            "definition": "attention received: mean over heads and non-pad query rows of the same block's "
-                          "self-attention probabilities",
-            "normalization": r.importance_norm,
-            "k_rule": "K = clamp(ceil(k_scale * k_max * importance), 1, k_max); pads K = 0",
-            "k_scale": r.k_scale,
-        }
     else:
         meta["k"] = r.k
-        meta["importance"] = {
-            "definition": "attention received: mean over heads and non-pad query rows of the same block's "
-                          "self-attention probabilities (reported only; K is fixed)",
-            "normalization": r.importance_norm,
-        }
     return meta
 
 

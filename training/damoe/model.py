@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import math
-from typing import List, NamedTuple
+from typing import List, NamedTuple, Optional
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from .config import ModelConfig
-from .routing import Routing, balance_loss, experts_per_token, route, token_importance
+from .routing import KRule, Routing, balance_loss, route
 
 
 class Expert(nn.Module):
@@ -106,15 +106,14 @@ class Block(nn.Module):
         self.ln2 = nn.LayerNorm(cfg.d_model)
         self.moe = MoELayer(cfg)
         self.drop = nn.Dropout(cfg.dropout)
-        self.router_cfg = cfg.router
+        self.k_rule = KRule(cfg.router)
 
     def forward(self, x, b: int, mask, key_bias, dense: bool = False):
         """x: [b*t, d], the residual stream of b sequences kept flat, so that every projection is a 2-D GEMM and
         no layer rebuilds a [b, t, d] shape."""
         a, probs = self.attn(self.ln1(x), b, key_bias)
         x = x + self.drop(a)
-        importance = token_importance(probs.detach(), mask, self.router_cfg.importance_norm)
-        k = experts_per_token(importance, mask, self.router_cfg)
+        importance, k = self.k_rule(probs.detach(), mask)
         y, r = self.moe(self.ln2(x), k.reshape(-1), dense=dense)
         x = x + self.drop(y)
         return x, importance, r
@@ -141,25 +140,36 @@ class MoEClassifier(nn.Module):
         self.ln = nn.LayerNorm(cfg.d_model)
         self.head = nn.Linear(cfg.d_model, cfg.num_labels)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, dense: bool = False) -> Output:
+    def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, dense: bool = False,
+               position_shift: Optional[torch.Tensor] = None):
+        """The encoder: final LayerNormed states [B, T, d], and per layer the importance [B, T] and Routing.
+
+        position_shift [B] (training only) starts each sequence's positions there instead of at 0, so that the
+        positions of long sentences are trained although most training rows are short phrases."""
         b, t = input_ids.shape
         mask = attention_mask.to(torch.float32)
         positions = torch.arange(t, device=input_ids.device).unsqueeze(0)
+        if position_shift is not None:
+            positions = (positions + position_shift.unsqueeze(1)).clamp(max=self.cfg.max_seq_len - 1)
         x = self.drop(self.tok(input_ids) + self.pos(positions)).reshape(-1, self.cfg.d_model)  # [b*t, d]
         key_bias = ((1.0 - mask) * -1e9).view(b, 1, 1, t)
-        flat_valid = mask.reshape(b * t)
         imps: List[torch.Tensor] = []
         routes: List[Routing] = []
-        aux = torch.zeros((), device=x.device)
         for block in self.blocks:
             x, imp, r = block(x, b, attention_mask, key_bias, dense=dense)
             imps.append(imp)
             routes.append(r)
-            aux = aux + balance_loss(r, flat_valid)
-        h = self.ln(x).view(b, t, -1)
+        return self.ln(x).view(b, t, -1), imps, routes
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, dense: bool = False,
+                position_shift: Optional[torch.Tensor] = None) -> Output:
+        b, t = input_ids.shape
+        h, imps, routes = self.encode(input_ids, attention_mask, dense, position_shift)
+        mask = attention_mask.to(torch.float32)
         pooled = (h * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
         logits = self.head(self.drop(pooled))
         e = self.cfg.num_experts
+        flat_valid = mask.reshape(b * t)
         valid = flat_valid.unsqueeze(1)
         return Output(
             logits=logits,
@@ -167,8 +177,27 @@ class MoEClassifier(nn.Module):
             expert_count=torch.stack([r.k.view(b, t) for r in routes]),
             expert_gates=torch.stack([r.gates.view(b, t, e) for r in routes]),
             router_probs=torch.stack([(r.probs * valid).view(b, t, e) for r in routes]),
-            aux_loss=aux,
+            aux_loss=aux_loss(routes, flat_valid),
         )
+
+    def masked_lm(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, positions: torch.Tensor):
+        """Masked-LM pre-training: vocabulary logits at the flat `positions` (indices into B*T), through the input
+        embedding (tied, so pre-training adds no parameters and the classifier loads its checkpoint as it is), and
+        the load-balancing loss."""
+        h, _, routes = self.encode(input_ids, attention_mask)
+        chosen = h.reshape(-1, self.cfg.d_model).index_select(0, positions)
+        # Scaled by 1/sqrt(d): the embeddings start at unit variance per dimension, so unscaled dot products would
+        # start as logits of standard deviation sqrt(d) (an initial loss near 25 instead of ln(vocab)).
+        logits = chosen @ self.tok.weight.t() / math.sqrt(self.cfg.d_model)
+        return logits, aux_loss(routes, attention_mask.to(torch.float32).reshape(-1))
+
+
+def aux_loss(routes: List[Routing], flat_valid: torch.Tensor) -> torch.Tensor:
+    """The load-balancing loss, summed over layers."""
+    total = torch.zeros((), device=flat_valid.device)
+    for r in routes:
+        total = total + balance_loss(r, flat_valid)
+    return total
 
 
 def expert_flops_per_token(cfg: ModelConfig) -> int:

@@ -1,12 +1,29 @@
-"""The shipped models: one backbone, data, step count and seed; only the router differs."""
+"""The routers of the study and of the shipped models: one backbone, data, step count and schedule; only the
+router differs. The K rules are defined in config.py (RouterConfig) and routing.py."""
 from __future__ import annotations
 
 from .config import ModelConfig, RouterConfig
 
+# k_scale 0.375 puts K = ceil(1.5 * importance): K = 2 for importance in (0.67, 1.33], near top-2's compute when
+# importance averages about 1. Each DA-MoE variant is trained with the rule it is evaluated and shipped with.
 PRESETS = {
-    "damoe-sst2": RouterConfig(kind="da-moe", k_max=4, importance_norm="mean", k_scale=0.5, renormalize_gates=True),
-    "switch-sst2": RouterConfig(kind="top-k", k=1, renormalize_gates=False),
-    "top2-sst2": RouterConfig(kind="top-k", k=2, renormalize_gates=True),
+    # (a) attention received, normalised by its mean over the sentence (the first shipped rule).
+    "damoe-mean": RouterConfig(kind="da-moe", k_max=4, importance_norm="mean", k_scale=0.375),
+    # (b) the largest share any head gives the token, against its running mean over the training corpus.
+    "damoe-corpus": RouterConfig(kind="da-moe", k_max=4, importance_norm="corpus", importance_heads="max",
+                                 k_scale=0.375),
+    # (c) as (b), with the threshold calibrated in training so that mean K = 2.0 (top-2's compute).
+    "damoe-calibrated": RouterConfig(kind="da-moe", k_max=4, importance_norm="corpus", importance_heads="max",
+                                     k_scale=0.375, k_calibration="mean-k", target_mean_k=2.0),
+    "top2": RouterConfig(kind="top-k", k=2, renormalize_gates=True),
+    "switch": RouterConfig(kind="top-k", k=1, renormalize_gates=False),
+}
+
+# Shipped model folder -> the study routers it may come from (the DA-MoE one is chosen by training/compare.py).
+SHIPPED = {
+    "damoe-sst2": ["damoe-mean", "damoe-corpus", "damoe-calibrated"],
+    "top2-sst2": ["top2"],
+    "switch-sst2": ["switch"],
 }
 
 

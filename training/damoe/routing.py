@@ -1,30 +1,43 @@
 """Routers: DA-MoE (K per token from attention importance) and fixed top-k (k=1 is Switch).
 
+This file and `RouterConfig` (config.py) are where the K rule is defined. The exported graph computes K from them;
+the TypeScript inspector never recomputes K, it only checks the model's outputs against the contract.
+
 Every function works on flattened tokens [N, ...] with a `valid` mask, so pads get K = 0 and no compute.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional, Union
 
 import torch
 
 from .config import RouterConfig
 
 
-def token_importance(attn: torch.Tensor, mask: torch.Tensor, norm: str) -> torch.Tensor:
-    """Attention each token receives, averaged over heads and non-pad query rows, normalised per sequence.
+def received_attention(attn: torch.Tensor, mask: torch.Tensor, heads: str = "mean") -> torch.Tensor:
+    """Attention each token receives from the real query rows, as a multiple of uniform attention.
 
     attn: [B, H, T, T] softmax probabilities (query, key); mask: [B, T] with 1 for real tokens.
-    Returns [B, T], 0 on pads.
+    Per head, sum over real queries of attn[q, t] (= T_real * the mean over queries; 1.0 is what a token gets when
+    every query attends uniformly), then reduced over heads by `heads` ("mean" or "max"). Returns [B, T], 0 on pads.
     """
     m = mask.to(attn.dtype)
     b, h, t, _ = attn.shape
-    # Sum over heads and real query rows as one batched vector-matrix product ([B, 1, H*T] @ [B, H*T, T]), then the
-    # mean over heads: the same figure as attn.mean(1) masked and summed over queries, without a strided reduction.
-    received = (m.repeat(1, h).unsqueeze(1) @ attn.reshape(b, h * t, t)).squeeze(1) / h  # [B, T]
-    received = received / m.sum(dim=1, keepdim=True).clamp(min=1.0)
-    received = received * m
-    if norm == "max":
+    per_head = (m.view(b, 1, 1, t) @ attn).squeeze(2)  # [B, H, T]: one batched vector-matrix product
+    per_head = per_head * m.unsqueeze(1)
+    return per_head.amax(dim=1) if heads == "max" else per_head.mean(dim=1)
+
+
+def normalise_importance(received: torch.Tensor, mask: torch.Tensor, norm: str,
+                         corpus_mean: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """`received` [B, T] divided by its max / mean / sum over each sequence's real tokens, or by `corpus_mean`."""
+    m = mask.to(received.dtype)
+    if norm == "corpus":
+        if corpus_mean is None:
+            raise ValueError("importance_norm 'corpus' needs the running corpus mean")
+        scale = corpus_mean
+    elif norm == "max":
         scale = received.max(dim=1, keepdim=True).values
     elif norm == "mean":
         scale = received.sum(dim=1, keepdim=True) / m.sum(dim=1, keepdim=True).clamp(min=1.0)
@@ -33,13 +46,39 @@ def token_importance(attn: torch.Tensor, mask: torch.Tensor, norm: str) -> torch
     return received / scale.clamp(min=1e-12)
 
 
-def experts_per_token(importance: torch.Tensor, mask: torch.Tensor, cfg: RouterConfig) -> torch.Tensor:
-    """K_t = clamp(ceil(k_scale * k_max * importance_t), 1, k_max) on real tokens, 0 on pads. int64."""
+def token_importance(attn: torch.Tensor, mask: torch.Tensor, norm: str, heads: str = "mean",
+                     corpus_mean: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Importance [B, T] of every token (0 on pads): received attention, normalised."""
+    return normalise_importance(received_attention(attn, mask, heads), mask, norm, corpus_mean)
+
+
+def experts_per_token(importance: torch.Tensor, mask: torch.Tensor, cfg: RouterConfig,
+                      scale: Union[float, torch.Tensor, None] = None) -> torch.Tensor:
+    """K_t = clamp(ceil(s * importance_t), 1, k_max) on real tokens, 0 on pads; int64.
+
+    s = k_scale * k_max unless a calibrated `scale` is given (k_calibration "mean-k").
+    """
     if cfg.kind == "da-moe":
-        k = torch.ceil(importance * (cfg.k_scale * cfg.k_max)).clamp(1, cfg.k_max)
+        s = cfg.k_scale * cfg.k_max if scale is None else scale
+        k = torch.ceil(importance * s).clamp(1, cfg.k_max)
     else:
         k = torch.full_like(importance, float(cfg.k))
     return (k * mask.to(k.dtype)).to(torch.int64)
+
+
+@torch.no_grad()
+def scale_for_mean_k(importance: torch.Tensor, k_max: int, target: float, iters: int = 40) -> float:
+    """The s at which mean(clamp(ceil(s * importance), 1, k_max)) over these (real-token) importances crosses
+    `target`, by bisection in log space: mean K never decreases as s grows. importance: 1-D."""
+    lo, hi = 1e-4, 1e4
+    for _ in range(iters):
+        mid = (lo * hi) ** 0.5
+        mean_k = float(torch.ceil(importance * mid).clamp(1, k_max).mean())
+        if mean_k < target:
+            lo = mid
+        else:
+            hi = mid
+    return (lo * hi) ** 0.5
 
 
 @dataclass
@@ -75,3 +114,49 @@ def balance_loss(r: Routing, valid: torch.Tensor) -> torch.Tensor:
     f = (r.chosen * v).sum(0) / (r.chosen * v).sum().clamp(min=1.0)
     p = (r.probs * v).sum(0) / v.sum().clamp(min=1.0)
     return num_experts * (f * p).sum()
+
+
+class KRule(torch.nn.Module):
+    """One layer's importance and K, with the running statistics its rule keeps.
+
+    Buffers (saved in checkpoints, constants in the exported graph): `corpus_mean`, the running mean of received
+    attention over real training tokens (importance_norm "corpus"), and `k_threshold`, the calibrated s of
+    K = clamp(ceil(s * importance), 1, k_max) (k_calibration "mean-k"). Both move only in training mode.
+    """
+
+    def __init__(self, cfg: RouterConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.register_buffer("corpus_mean", torch.tensor(1.0))
+        self.register_buffer("k_threshold", torch.tensor(float(cfg.k_scale * cfg.k_max)))
+        self.register_buffer("updates", torch.tensor(0, dtype=torch.int64))
+
+    @property
+    def calibrated(self) -> bool:
+        return self.cfg.kind == "da-moe" and self.cfg.k_calibration == "mean-k"
+
+    def _fold(self, buf: torch.Tensor, value: torch.Tensor, log: bool = False) -> None:
+        m = self.cfg.calibration_momentum if int(self.updates) > 0 else 1.0
+        if log:
+            buf.copy_(torch.exp((1 - m) * torch.log(buf) + m * torch.log(value)))
+        else:
+            buf.mul_(1 - m).add_(m * value)
+
+    def forward(self, attn: torch.Tensor, mask: torch.Tensor):
+        """attn [B, H, T, T] (detached), mask [B, T] -> importance [B, T], K [B, T] int64."""
+        cfg = self.cfg
+        received = received_attention(attn, mask, cfg.importance_heads)
+        valid = mask.bool()
+        learning = self.training and bool(valid.any())
+        if learning and cfg.importance_norm == "corpus":
+            with torch.no_grad():
+                self._fold(self.corpus_mean, received[valid].mean())
+        importance = normalise_importance(received, mask, cfg.importance_norm, self.corpus_mean)
+        if learning and self.calibrated:
+            s = scale_for_mean_k(importance[valid], cfg.k_max, cfg.target_mean_k)
+            with torch.no_grad():
+                self._fold(self.k_threshold, torch.tensor(s), log=True)
+        if learning:
+            self.updates += 1
+        k = experts_per_token(importance, mask, cfg, self.k_threshold if self.calibrated else None)
+        return importance, k

@@ -57,7 +57,7 @@ class GlueReaderTest(unittest.TestCase):
     def test_train_py_reports_bad_input_without_a_traceback(self):
         bad = write("sentence\tlabel\nok\tmaybe\n")
         with tempfile.TemporaryDirectory() as out:
-            r = subprocess.run([sys.executable, os.path.join(TRAINING, "train.py"), "--preset", "damoe-sst2",
+            r = subprocess.run([sys.executable, os.path.join(TRAINING, "train.py"), "--preset", "damoe-mean",
                                 "--out", out, "--train-file", bad, "--dev-file", bad,
                                 "--tokenizer", os.path.join(out, "tok.json")],
                                capture_output=True, text=True, timeout=120)
