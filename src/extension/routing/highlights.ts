@@ -87,3 +87,25 @@ export class Highlights implements vscode.Disposable {
 export function toRange(document: vscode.TextDocument, r: { start: number; end: number }): vscode.Range {
   return new vscode.Range(document.positionAt(r.start), document.positionAt(r.end));
 }
+
+/** DA-MoE: Toggle Importance Highlights: flips them and saves the setting where its effective value comes from. */
+export async function toggleHighlights(highlights: Highlights, log: vscode.LogOutputChannel): Promise<boolean> {
+  const enabled = !highlights.isEnabled;
+  const cfg = vscode.workspace.getConfiguration('damoe');
+  const inspected = cfg.inspect<boolean>('highlights.enabled');
+  // Write where the effective value comes from, so the toggle always takes effect.
+  const target =
+    inspected?.workspaceFolderValue !== undefined
+      ? vscode.ConfigurationTarget.WorkspaceFolder
+      : inspected?.workspaceValue !== undefined
+        ? vscode.ConfigurationTarget.Workspace
+        : vscode.ConfigurationTarget.Global;
+  highlights.setEnabled(enabled);
+  try {
+    await cfg.update('highlights.enabled', enabled, target);
+  } catch (e) {
+    log.warn(`Could not save damoe.highlights.enabled: ${String(e)}`);
+  }
+  vscode.window.setStatusBarMessage(`DA-MoE: importance highlights ${enabled ? 'on' : 'off'}`, 3000);
+  return enabled;
+}

@@ -11,14 +11,14 @@ import type { Analysis } from '../../../src/shared/analysis';
 const EXTENSION_ID = 'damoe.damoe-inspector';
 const COMMANDS = ['damoe.analyzeRouting', 'damoe.selectModel', 'damoe.toggleHighlights', 'damoe.showOutput'];
 
-// Mirrors AnalyzeResult in src/extension/inspector.ts (not imported: that module needs the extension's own vscode).
+// Mirrors AnalyzeResult in src/extension/routing/analyzer.ts (not imported: that module needs the extension's own vscode).
 type AnalyzeResult =
   | { status: 'ok'; analysis: Analysis; uri: string; baseOffset: number; usedCurrentLine: boolean; windowed: boolean }
   | { status: 'cancelled' }
   | { status: 'no-editor' | 'empty' | 'too-long'; message: string }
   | { status: 'error'; code: string; message: string };
 
-/** Mirrors InspectorTestApi (src/extension/inspector.ts): read-only observation points exported by activate(). */
+/** Mirrors InspectorTestApi (src/extension/extension.ts): read-only observation points exported by activate(). */
 interface TestApi {
   panelExists(): boolean;
   panelReady(): boolean;

@@ -9,7 +9,7 @@ import type { SpotCheckReport } from '../../../src/shared/spotcheck-report';
 
 const EXTENSION_ID = 'damoe.damoe-inspector';
 
-// Mirrors SpotCheckResult in src/extension/spotCheck.ts (not imported: that module needs the extension's own vscode).
+// Mirrors SpotCheckResult in src/extension/spotcheck/spotCheck.ts (not imported: that module needs the extension's own vscode).
 type SpotCheckResult =
   | { status: 'ok'; report: SpotCheckReport; cancelled: boolean }
   | { status: 'cancelled' | 'no-file' | 'busy'; message: string }
