@@ -23,32 +23,7 @@ export interface AnalyzeRequest {
   signal?: AbortSignal;
 }
 
-export type EngineErrorCode =
-  | 'model-not-found'
-  | 'contract-violation'
-  | 'tokenizer'
-  | 'empty-text'
-  | 'worker-crashed'
-  | 'cancelled'
-  | 'provider-unavailable'
-  | 'inference-failed'
-  /** onnxruntime could not load a model file that parses (an operator it lacks, a graph it rejects). */
-  | 'model-load-failed'
-  /** The pair text alone (plus specials) does not fit the model's window; only the first text is windowed. */
-  | 'input-too-long'
-  /** An engine option is out of range (threads, maxTokens). */
-  | 'invalid-option';
-
-export class EngineError extends Error {
-  constructor(
-    readonly code: EngineErrorCode,
-    message: string,
-    readonly details?: string[],
-  ) {
-    super(message);
-    this.name = 'EngineError';
-  }
-}
+export { EngineError, type EngineErrorCode } from './errors';
 
 export interface BatchAnalyzeOptions {
   /** Sequences (windows) per model run; sequences are bucketed by length. Default 16. */

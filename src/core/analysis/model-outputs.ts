@@ -4,7 +4,7 @@
  * only expose router_logits"), so everything downstream sees one shape.
  */
 import { checkRoutingInvariants, ContractMetadata, CONTRACT_DOC, RoutingSource } from '../contract';
-import { EngineError } from '../engine-api';
+import { EngineError } from '../errors';
 import type { BatchItemResult } from '../runtime/batch-dispatch';
 import type { RawTensor, TensorMap } from '../runtime/tensors';
 

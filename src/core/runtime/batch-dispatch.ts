@@ -4,7 +4,7 @@
  * `inFlightPerWorker` runs deep, so it starts the next bucket as soon as it finishes one instead of waiting for the
  * host to read the result and post more work.
  */
-import { EngineError } from '../engine-api';
+import { EngineError } from '../errors';
 import { int64Tensor, TensorMap } from './tensors';
 
 /** One token sequence for a batch; attention is 1 on every id given. */

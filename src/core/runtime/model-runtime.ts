@@ -9,7 +9,7 @@ import { ChildProcess, fork } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ExecutionProviderChoice, ProviderReport } from '../../shared/analysis';
-import { EngineError } from '../engine-api';
+import { EngineError } from '../errors';
 import type { HostToWorker, LoadedMessage, WorkerToHost } from './protocol';
 import { BatchItemResult, BatchOptions, runBuckets, TokenSequence } from './batch-dispatch';
 import type { ModelIO, TensorMap } from './tensors';

@@ -1,0 +1,31 @@
+/**
+ * The engine's one error type: a code the callers branch on (the extension's messages, the CLI's exit codes), a
+ * message for people and, for contract violations, one line per violation. Low in the module graph (it imports
+ * nothing), so every core module can throw it; engine-api.ts re-exports it as part of the engine's surface.
+ */
+export type EngineErrorCode =
+  | 'model-not-found'
+  | 'contract-violation'
+  | 'tokenizer'
+  | 'empty-text'
+  | 'worker-crashed'
+  | 'cancelled'
+  | 'provider-unavailable'
+  | 'inference-failed'
+  /** onnxruntime could not load a model file that parses (an operator it lacks, a graph it rejects). */
+  | 'model-load-failed'
+  /** The pair text alone (plus specials) does not fit the model's window; only the first text is windowed. */
+  | 'input-too-long'
+  /** An engine option is out of range (threads, maxTokens). */
+  | 'invalid-option';
+
+export class EngineError extends Error {
+  constructor(
+    readonly code: EngineErrorCode,
+    message: string,
+    readonly details?: string[],
+  ) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}
