@@ -1,0 +1,32 @@
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { describeError, isCancellation } from '../../../src/extension/errorsLogic';
+import { EngineError } from '../../../src/core/engine-api';
+
+describe('user-facing errors', () => {
+  it('contract violations: first violation, count, and Select Model / Show Output', () => {
+    const ue = describeError(
+      new EngineError('contract-violation', 'bad model', ['expert_gates: expected 4 dims, found 3', 'labels missing']),
+      '/m',
+    );
+    assert.match(ue.message, /does not follow the model contract: expert_gates: expected 4 dims, found 3 \(\+1 more in the output\)/);
+    assert.deepEqual(ue.actions, ['Select Model', 'Show Output']);
+    assert.equal(ue.details.length, 2);
+  });
+  it('a model onnxruntime cannot load: named as a load failure (not "failed on this text"), with Select Model', () => {
+    const ue = describeError(new EngineError('model-load-failed', 'onnxruntime could not load /m/model.onnx: no such op'), '/m');
+    assert.match(ue.message, /^DA-MoE: the model at \/m could not be loaded: onnxruntime could not load .* Pick another model/);
+    assert.doesNotMatch(ue.message, /on this text/);
+    assert.deepEqual(ue.actions, ['Select Model', 'Show Output']);
+    assert.ok(ue.dropEngine);
+  });
+  it('a crashed worker drops the engine; cancellations are recognised', () => {
+    assert.ok(describeError(new EngineError('worker-crashed', 'exit 139'), '/m').dropEngine);
+    assert.ok(isCancellation(new EngineError('cancelled', 'superseded')));
+    assert.ok(!isCancellation(new Error('x')));
+    // An error that crossed a boundary (plain object with the same shape) is still an engine error.
+    const like = Object.assign(new Error('gone'), { name: 'EngineError', code: 'model-not-found' });
+    assert.deepEqual(describeError(like, '/m').actions, ['Select Model', 'Show Output']);
+    assert.match(describeError(new TypeError('boom'), '/m').message, /unexpected error: boom/);
+  });
+});

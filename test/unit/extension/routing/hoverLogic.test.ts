@@ -1,0 +1,39 @@
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { buildTokenHoverMarkdown, escapeMarkdown, STALE_HOVER } from '../../../../src/extension/routing/hoverLogic';
+import { makeAnalysis } from '../fixtures';
+
+describe('hover markdown', () => {
+  it('shows the token, its importance, and one row per layer with K and experts with gates', () => {
+    const md = buildTokenHoverMarkdown(makeAnalysis(), 2)!;
+    assert.match(md, /token 2 `quick`/);
+    assert.match(md, /importance 2\.000 \(mean over layers\)/);
+    assert.match(md, /\| layer \| importance \| K \| top experts \(gate\) \|/);
+    assert.match(md, /\| 0 \| 1\.500 \| 3 \/ 4 \| E5 0\.50 · E1 0\.30 · E7 0\.20 \|/);
+    assert.match(md, /\| 1 \| 2\.500 \| 3 \/ 4 \|/);
+    assert.equal(md.split('\n').filter((l) => /^\| \d/.test(l)).length, 2);
+  });
+  it('caps the experts shown and says how many more', () => {
+    const md = buildTokenHoverMarkdown(makeAnalysis(), 2, 2)!;
+    assert.match(md, /E5 0\.50 · E1 0\.30 · \+1 \|/);
+  });
+  it('router_logits models: importance is "not available", not zero', () => {
+    const a = makeAnalysis();
+    a.model.routingSource = 'router_logits';
+    const md = buildTokenHoverMarkdown(a, 2)!;
+    assert.match(md, /importance not available/);
+    assert.match(md, /\| 0 \| — \| 3 \/ 4 \|/);
+  });
+  it('token text cannot inject markdown or break the code span', () => {
+    const a = makeAnalysis();
+    a.tokens[2] = { ...a.tokens[2], text: '`[x](command:evil)`\n' };
+    const md = buildTokenHoverMarkdown(a, 2)!;
+    const first = md.split('\n')[0];
+    assert.equal((first.match(/`/g) ?? []).length, 2);
+    assert.equal(escapeMarkdown('a|b*c<d>'), 'a\\|b\\*c\\<d\\>');
+  });
+  it('out-of-range token → null; the stale text tells what to do', () => {
+    assert.equal(buildTokenHoverMarkdown(makeAnalysis(), 42), null);
+    assert.match(STALE_HOVER, /text changed since analysis — re-run \*\*Analyze Routing\*\*/);
+  });
+});
