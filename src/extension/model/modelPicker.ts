@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { listShippedModels as shippedModelDirs } from '../../core';
 import { readModelPathSetting } from './config';
 import { DEFAULT_MODEL_NAME } from '../../shared/defaults';
 
@@ -14,18 +15,9 @@ export interface ShippedModel {
   dir: string;
 }
 
+/** The models shipped in `<extension>/models/`, the default first (the core's list, so the CLI sees the same). */
 export function listShippedModels(extensionPath: string): ShippedModel[] {
-  const root = path.join(extensionPath, 'models');
-  let names: string[];
-  try {
-    names = fs.readdirSync(root);
-  } catch {
-    return [];
-  }
-  return names
-    .filter((n) => fs.existsSync(path.join(root, n, 'model.onnx')))
-    .sort((a, b) => (a === DEFAULT_MODEL_NAME ? -1 : b === DEFAULT_MODEL_NAME ? 1 : a.localeCompare(b)))
-    .map((name) => ({ name, dir: path.join(root, name) }));
+  return shippedModelDirs(extensionPath).map((dir) => ({ name: path.basename(dir), dir }));
 }
 
 /** First non-heading line of a model card, for the quick pick's detail. */
