@@ -115,7 +115,8 @@ phrases of training sentences) is given only as a secondary figure.
 {_importance_checks(m, cfg.num_layers)}{_study(m, study)}
 ## Training
 3 epochs ({m.get('train_steps')} steps, batch 64) of AdamW (lr 1e-3, warm-up 300 steps then linear decay to 0),
-dropout {cfg.dropout}, weight decay 0.01, seed {m.get('seed')}, {m.get('train_threads')} torch thread; evaluated on
+each training row's positions started at a random offset in [0, 64] (most rows are short phrases; this trains the
+positions of whole sentences), dropout {cfg.dropout}, weight decay 0.01, seed {m.get('seed')}, {m.get('train_threads')} torch thread; evaluated on
 sentence-dev every 200 steps, the best checkpoint kept (step {m.get('best_step')}). {minutes:.1f} minutes of training
 step time on {m['machine']}, with another run training on the other core.
 
