@@ -70,9 +70,10 @@ def load_or_train_tokenizer(path: str, train_texts, vocab_size: int) -> WordPiec
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    # OpenBLAS keeps a thread pool of its own that torch.set_num_threads does not reach: left at one thread per
-    # core, every GEMM of every run on the machine competed for all cores (one step took 0.40 s instead of 0.14 s).
-    # It reads the variable once, when torch loads it, so it is set before the import.
+    # OpenBLAS keeps a thread pool of its own that torch.set_num_threads does not reach. With the cores already
+    # busy (a package install beside one run) its spinning threads made a step take 0.40 s instead of 0.14 s; with
+    # only training runs on the machine it makes no measurable difference (bench/training_step.py). It reads the
+    # variable once, when torch loads it, so it is set before the import.
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
         os.environ.setdefault(var, str(args.threads))
     import torch
