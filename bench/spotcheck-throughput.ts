@@ -15,7 +15,7 @@
  *        --data FILE --model DIR --checkpoint-run DIR --memory-rows N --skip-torch --skip-memory --smoke]
  * --threads is the CPU budget: --workers defaults to it (defaultSpotCheckWorkers).
  */
-import { torchSourceFor } from './shipped-weights';
+import { describeTorchSource, torchRequest, torchSourceFor } from './shipped-weights';
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -207,8 +207,13 @@ async function main(): Promise<void> {
     );
     data = path.join(ROOT, 'test', 'fixtures', 'datasets', 'sst2-sample.tsv');
   }
-  const torchSource = torchSourceFor(ROOT, modelDir, values['checkpoint-run']);
-  const runDir = torchSource.runDir;
+  let recordedOverrides: Record<string, unknown> = {};
+  try {
+    recordedOverrides = JSON.parse(fs.readFileSync(path.join(modelDir, 'metrics.json'), 'utf8')).router_overrides ?? {};
+  } catch {
+    // a model of the user's own: no recorded router settings
+  }
+  const torchSource = torchSourceFor(modelDir, values['checkpoint-run'], recordedOverrides);
 
   const dataset = await openDataset(data);
   const drawn = await sampleRecords(dataset.records(), { size: sample, seed: 0 });
@@ -284,6 +289,7 @@ async function main(): Promise<void> {
 
   if (values['skip-torch']) notes.push('PYTORCH SKIPPED (--skip-torch)');
   else {
+    console.log(`pytorch peer: ${describeTorchSource(torchSource)}`);
     // The peer is PyTorch at its best on this machine: with the engine's thread count and with 1 thread (eager
     // PyTorch's intra-op threads often slow these small batches down), at the engine's batch size and at 128.
     const configs: { threads: number; batch: number }[] = [];
@@ -293,8 +299,7 @@ async function main(): Promise<void> {
     let sameThreads: number | null = null;
     for (const c of configs) {
       const torch = torchThroughput({
-        run_dir: runDir,
-        router_overrides: torchSource.routerOverrides,
+        ...torchRequest(torchSource),
         tokenizer: path.join(modelDir, 'tokenizer.json'),
         threads: c.threads,
         batch_size: c.batch,

@@ -1,11 +1,12 @@
-"""PyTorch eager batch inference of a trained DA-MoE checkpoint, for bench/spotcheck-throughput.ts.
+"""PyTorch eager batch inference of a DA-MoE model, for bench/spotcheck-throughput.ts.
 
-Reads a JSON request on stdin: {"run_dir": DIR, "tokenizer": PATH, "threads": N, "batch_size": N, "max_len": N,
+Reads a JSON request on stdin: {"onnx": PATH} or {"run_dir": DIR, ...} (see torch_model.py), "tokenizer": PATH, "threads": N, "batch_size": N, "max_len": N,
 "examples": [[text, pair_or_null], ...]} and writes one JSON object to stdout:
 {"ok": true, "seconds": .., "tokenize_seconds": .., "forward_seconds": .., "examples": N, "examples_per_second": ..,
  "predictions": [...], "torch": VERSION, "threads": N} or {"ok": false, "reason": "..."}.
 
-The checkpoint is loaded with training/damoe/checkpoint.py load_run, the texts are tokenized with
+The model is rebuilt from the model.onnx (bench/onnx_peer.py) or loaded from the checkpoint (training/damoe/
+checkpoint.py load_run), the texts are tokenized with
 training/damoe/wordpiece.py (the model's tokenizer.json), sorted by length and run in batches of `batch_size`
 (length bucketing, as the engine does), under torch.inference_mode with torch.set_num_threads(threads).
 Timed: tokenization + batching + forward passes + argmax (model loading is not timed).
@@ -20,7 +21,8 @@ from torch_model import fail, load_model
 
 def main():
     req = json.load(sys.stdin)
-    torch, model = load_model(req)  # puts training/ on sys.path
+    torch, model = load_model(req)
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "training"))
     if not os.path.exists(req["tokenizer"]):
         fail(f"tokenizer not found: {req['tokenizer']}")
     from damoe.batching import pad_batch
