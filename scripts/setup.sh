@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 t0=$(date +%s)
 phase() { echo "== setup: $1 ($(( $(date +%s) - t0 ))s)"; }
 
+# chromium: the end-to-end tests' browser, and its SwiftShader (/usr/lib/chromium/libvk_swiftshader.so with
+# vk_swiftshader_icd.json and a libvulkan.so.1) is the CPU Vulkan driver on which test/integration/webgpu-parity.test.ts
+# runs the WebGPU provider on machines without a GPU.
 apt_pkgs="python3-torch python3-onnx python3-numpy libopenblas0-pthread chromium fonts-liberation libkrb5-dev pkg-config build-essential"
 missing=""
 for p in $apt_pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done

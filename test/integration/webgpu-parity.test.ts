@@ -1,0 +1,143 @@
+/**
+ * WebGPU parity: every shipped model on onnxruntime-node's WebGPU provider against its CPU provider, on the parity
+ * sentences (test/fixtures/parity/NAME.json), on a machine without a GPU. Dawn gets a Vulkan adapter from a CPU
+ * Vulkan driver: SwiftShader from Debian's chromium package, which scripts/setup.sh installs
+ * (../shared/notes/webgpu-on-cpu-vulkan.md). The Vulkan environment is set only for the child process that runs the
+ * models (and its model worker), never for this test process or the other tests.
+ *
+ * - The engine with `--provider webgpu` must report that WebGPU ran (the test fails otherwise).
+ * - logits within 1e-4, gates and router probabilities within 1e-5, expert_count exactly equal, except where the
+ *   K rule's input (s · importance, at a ceil boundary) or the k-th and (k+1)-th router probabilities tie within
+ *   1e-6: those (layer, token) pairs are counted and reported, and a sentence with one is left out of the logit check.
+ *
+ * DAMOE_WEBGPU_ICD=/path/to/icd.json (with DAMOE_WEBGPU_LIBS=dir for its loader) runs it on another Vulkan driver,
+ * e.g. lavapipe.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChildModel } from './helpers/webgpu-parity-child';
+
+/** Parity sentences per model: all 30 of the fixtures (about 35 s per model with SwiftShader on a 2-core machine). */
+const SENTENCES = 30;
+const LOGIT_TOL = 1e-4;
+const GATE_TOL = 1e-5;
+const TIE_TOL = 1e-6;
+
+const root = join(__dirname, '..', '..', '..');
+const swiftshaderDir = '/usr/lib/chromium';
+const icd = process.env.DAMOE_WEBGPU_ICD ?? join(swiftshaderDir, 'vk_swiftshader_icd.json');
+const libs = process.env.DAMOE_WEBGPU_LIBS ?? (process.env.DAMOE_WEBGPU_ICD ? '' : swiftshaderDir);
+const models = readdirSync(join(root, 'models'))
+  .filter((d) => existsSync(join(root, 'models', d, 'model.onnx')))
+  .sort();
+
+/** The K rule's scale s per layer (K = clamp(ceil(s · importance), 1, k_max)), or null for a fixed-K router. */
+function kScales(m: ChildModel): number[] | null {
+  if (m.routerKind !== 'da-moe') return null;
+  const def = m.importanceDefinition ?? {};
+  const cal = def.k_calibration as { s_per_layer?: number[] } | undefined;
+  if (cal?.s_per_layer) return cal.s_per_layer;
+  const kScale = typeof def.k_scale === 'number' ? def.k_scale : 1;
+  return Array.from({ length: m.numLayers }, () => kScale * m.kMax);
+}
+
+const nearInteger = (x: number): boolean => Math.abs(x - Math.round(x)) <= TIE_TOL;
+
+test(
+  `every shipped model on WebGPU (CPU Vulkan) matches the CPU provider on ${SENTENCES} parity sentences`,
+  { timeout: 10 * 60_000 },
+  async (t) => {
+    assert.ok(existsSync(icd), `no Vulkan driver at ${icd}: run scripts/setup.sh (it installs chromium, which carries SwiftShader)`);
+    const env = {
+      ...process.env,
+      VK_ICD_FILENAMES: icd,
+      LD_LIBRARY_PATH: [libs, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
+    };
+    const t0 = performance.now();
+    const child = spawnSync(
+      process.execPath,
+      [join(__dirname, 'helpers', 'webgpu-parity-child.js'), String(SENTENCES), ...models.map((m) => join(root, 'models', m))],
+      { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 9 * 60_000 },
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    assert.equal(child.status, 0, `the WebGPU child failed (${child.signal ?? child.status}): ${child.stderr.slice(-2000)}`);
+    const results = JSON.parse(child.stdout.trim().split('\n').pop() ?? '[]') as ChildModel[];
+    assert.deepEqual(
+      results.map((r) => r.name),
+      models,
+    );
+    t.diagnostic(`WebGPU parity: ${models.length} models x ${SENTENCES} sentences in ${seconds.toFixed(1)} s (driver ${icd})`);
+
+    for (const m of results) {
+      assert.equal(
+        m.engineProvider.used,
+        'webgpu',
+        `${m.name}: the engine ran on ${m.engineProvider.used}, not WebGPU: ${JSON.stringify(m.engineProvider.skipped)}`,
+      );
+      const scales = kScales(m);
+      const e = m.numExperts;
+      let worstLogit = 0;
+      let worstGate = 0;
+      let worstProb = 0;
+      let kTies = 0;
+      let topkTies = 0;
+      let logitCasesSkipped = 0;
+      const failures: string[] = [];
+      m.cases.forEach((c, ci) => {
+        let caseTied = false;
+        for (let l = 0; l < m.numLayers; l++) {
+          for (let i = 0; i < c.t; i++) {
+            const at = l * c.t + i;
+            const kc = c.cpu.expert_count[at];
+            const kg = c.webgpu.expert_count[at];
+            const probs = c.cpu.router_probs.slice(at * e, (at + 1) * e);
+            const sorted = [...probs].sort((a, b) => b - a);
+            const kTie =
+              scales !== null &&
+              (nearInteger(scales[l] * c.cpu.token_importance[at]) || nearInteger(scales[l] * c.webgpu.token_importance[at]));
+            const k = Math.max(kc, kg);
+            const topkTie = k < e && Math.abs(sorted[k - 1] - sorted[k]) <= TIE_TOL;
+            const chosen = (p: typeof c.cpu): string =>
+              Array.from({ length: e }, (_, x) => (p.expert_gates[at * e + x] !== 0 ? '1' : '0')).join('');
+            const sameChoice = kc === kg && chosen(c.cpu) === chosen(c.webgpu);
+            if (!sameChoice) {
+              if (kc !== kg && kTie) kTies++;
+              else if (topkTie) topkTies++;
+              else
+                failures.push(
+                  `${JSON.stringify(c.text)} layer ${l} token ${i}: K ${kc} vs ${kg}, experts ${chosen(c.cpu)} vs ${chosen(c.webgpu)}`,
+                );
+              caseTied = true;
+              continue;
+            }
+            for (let x = 0; x < e; x++) {
+              worstGate = Math.max(worstGate, Math.abs(c.cpu.expert_gates[at * e + x] - c.webgpu.expert_gates[at * e + x]));
+              worstProb = Math.max(worstProb, Math.abs(c.cpu.router_probs[at * e + x] - c.webgpu.router_probs[at * e + x]));
+            }
+          }
+        }
+        if (ci === 0) {
+          const fromEngine = m.engineK.flat();
+          const fromSession = c.webgpu.expert_count;
+          if (!caseTied) assert.deepEqual(fromEngine, fromSession, `${m.name}: the engine's K differs from the WebGPU session's`);
+        }
+        if (caseTied) logitCasesSkipped++;
+        else c.cpu.logits.forEach((v, j) => (worstLogit = Math.max(worstLogit, Math.abs(v - c.webgpu.logits[j]))));
+      });
+      t.diagnostic(
+        `${m.name}: max |logit diff| ${worstLogit.toExponential(2)}, max |gate diff| ${worstGate.toExponential(2)}, ` +
+          `max |router prob diff| ${worstProb.toExponential(2)}; ties: ${kTies} K-rule, ${topkTies} top-k ` +
+          `(${logitCasesSkipped} sentence(s) left out of the logit check); ` +
+          `session ${m.sessionSeconds.webgpu.toFixed(1)} s, ${m.cases.length} runs ${m.runSeconds.webgpu.toFixed(1)} s on WebGPU ` +
+          `(cpu: ${m.runSeconds.cpu.toFixed(2)} s)`,
+      );
+      assert.deepEqual(failures, [], `${m.name}: expert_count or chosen experts differ without a tie`);
+      assert.ok(worstLogit <= LOGIT_TOL, `${m.name}: max |logit difference| ${worstLogit} > ${LOGIT_TOL}`);
+      assert.ok(worstGate <= GATE_TOL, `${m.name}: max |gate difference| ${worstGate} > ${GATE_TOL}`);
+      assert.ok(worstProb <= GATE_TOL, `${m.name}: max |router probability difference| ${worstProb} > ${GATE_TOL}`);
+    }
+  },
+);
