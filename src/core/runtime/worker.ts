@@ -9,6 +9,7 @@ import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderName, ProviderReport } from '../../shared/analysis';
 import type { HostToWorker, LoadMessage, RunMessage, WorkerToHost } from './protocol';
 import { PROVIDER_HINTS, providerOrder, summarizeOrtError } from './providers';
+import { softwareAdapterReason } from './software-adapter';
 import type { RawTensor, TensorInfo, TensorMap } from './tensors';
 
 let session: ort.InferenceSession | null = null;
@@ -57,6 +58,11 @@ async function load(msg: LoadMessage): Promise<void> {
   const skipped: ProviderReport['skipped'] = [];
   const started = Date.now();
   for (const provider of providerOrder(msg.provider)) {
+    const software = msg.provider === 'auto' && provider === 'webgpu' ? softwareAdapterReason() : null;
+    if (software) {
+      skipped.push({ provider, reason: software });
+      continue;
+    }
     try {
       session = await tryProvider(msg, provider);
       send({
