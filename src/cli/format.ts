@@ -19,7 +19,9 @@ function pad(s: string, width: number, right = false): string {
 }
 
 function renderTable(header: string[], rows: string[][], rightAligned: boolean[]): string {
-  const widths = header.map((h, c) => Math.max([...h].length, ...rows.map((r) => [...r[c]].length)));
+  // A loop, not Math.max(...rows): a long text has more rows than a call can take arguments.
+  const widths = header.map((h) => [...h].length);
+  for (const r of rows) for (let c = 0; c < widths.length; c++) widths[c] = Math.max(widths[c], [...r[c]].length);
   const line = (cells: string[]): string =>
     cells
       .map((cell, c) => pad(cell, widths[c], rightAligned[c]))

@@ -5,9 +5,9 @@
  * Every check returns messages instead of throwing at the first problem, so a user fixing an export sees all
  * violations at once. Each message names the output or key, what was expected and what was found.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import type { RouterKind } from '../shared/analysis';
+import { checkRegularFile } from './model-files';
 import { readOnnxMetadata } from './onnx/metadata';
 import type { TensorInfo } from './runtime/tensors';
 
@@ -284,26 +284,44 @@ export interface DirectoryCheck {
   violations: string[];
   /** model.onnx parses as an ONNX model (false: damaged, truncated or another kind of file). */
   modelReadable: boolean;
+  /** model.onnx is not a non-empty regular file (a FIFO, device, socket, directory, or empty): never opened. */
+  notARegularFile?: boolean;
 }
 
 /**
- * Static checks that need no onnxruntime: model.onnx readable, metadata valid, tokenizer file present.
+ * Static checks that need no onnxruntime: model.onnx a non-empty regular file (lstat/stat first: a FIFO, device,
+ * socket or directory is refused by name, never opened in a way that blocks) that parses, metadata valid, the
+ * tokenizer file present and a regular file. Asynchronous, so the extension host's thread never waits on a read.
  * The caller has already made sure the directory and model.onnx exist (a missing model is not a violation).
  */
-export function checkModelDirectory(dir: string): DirectoryCheck {
+export async function checkModelDirectory(dir: string): Promise<DirectoryCheck> {
   const modelPath = path.join(dir, MODEL_FILE);
+  const unreadable = (message: string, notARegularFile = false): DirectoryCheck => ({
+    modelPath,
+    metadata: null,
+    tokenizerPath: null,
+    violations: [`${MODEL_FILE}: ${message}`],
+    modelReadable: false,
+    notARegularFile,
+  });
+  const file = await checkRegularFile(modelPath);
+  if (file.problem) return unreadable(file.problem, file.kind !== null);
   let props: Map<string, string>;
   try {
-    props = readOnnxMetadata(modelPath);
+    props = await readOnnxMetadata(modelPath);
   } catch (e) {
-    return { modelPath, metadata: null, tokenizerPath: null, violations: [`${MODEL_FILE}: ${(e as Error).message}`], modelReadable: false };
+    return unreadable((e as Error).message);
   }
   const { metadata, violations } = parseContractMetadata(props.get(CONTRACT_METADATA_KEY));
   let tokenizerPath: string | null = null;
   if (metadata) {
     tokenizerPath = path.join(dir, metadata.tokenizer);
-    if (!fs.existsSync(tokenizerPath)) {
+    const tok = await checkRegularFile(tokenizerPath);
+    if (tok.kind === null && !tok.linkTarget) {
       violations.push(`metadata key "tokenizer": expected the file ${metadata.tokenizer} in ${dir}, found no such file${see('metadata')}`);
+      tokenizerPath = null;
+    } else if (tok.problem) {
+      violations.push(`metadata key "tokenizer": expected ${metadata.tokenizer} to be a JSON file, but ${tok.problem}${see('metadata')}`);
       tokenizerPath = null;
     }
   }

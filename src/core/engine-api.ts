@@ -13,6 +13,11 @@ export interface EngineOptions {
   threads?: number;
   /** Longest token sequence per model run; longer text is windowed. Capped by the model's max length. */
   maxTokens?: number;
+  /**
+   * Watchdog: a model worker silent (no heartbeat) for this many seconds is killed and restarted; its requests fail
+   * with 'worker-unresponsive'. 0 turns it off. Default 20 (DEFAULT_WORKER_TIMEOUT_SECONDS).
+   */
+  workerTimeoutSeconds?: number;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -55,6 +60,8 @@ export interface Engine {
   startBatchWorkers(workers: number): Promise<number>;
   /** Stops that pool (the interactive worker stays). */
   releaseBatchWorkers(): Promise<void>;
+  /** Model worker restarts (crashes, watchdog kills) since the engine started, over all its workers. */
+  readonly workerRestarts: number;
   /** Stops every worker; later calls reject with 'cancelled'. */
   dispose(): Promise<void>;
 }

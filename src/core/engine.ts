@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { buildAnalysis, predict } from './analysis/build';
+import { buildAnalysisAsync, predict } from './analysis/build';
 import { extractSequenceRouting, SequenceRouting } from './analysis/model-outputs';
 import { mergeWindowRouting, RoutedText } from './analysis/routed';
 import type { Analysis, ModelSummary, ProviderReport } from '../shared/analysis';
@@ -15,8 +15,9 @@ import { defaultModelDir } from './model-dirs';
 import { isProviderChoice } from './runtime/providers';
 import { BucketRunner, runBuckets } from './runtime/batch-dispatch';
 import { ModelRuntime } from './runtime/model-runtime';
-import { EncodedToken, Tokenizer, TokenizerConfigError } from './tokenizer';
-import { EXECUTION_PROVIDER_CHOICES, MIN_MAX_TOKENS } from '../shared/defaults';
+import { EncodedToken, Encoding, Tokenizer, TokenizerConfigError } from './tokenizer';
+import { createPause, type Pause } from './pause';
+import { DEFAULT_WORKER_TIMEOUT_SECONDS, EXECUTION_PROVIDER_CHOICES, MAX_WORKER_TIMEOUT_SECONDS, MIN_MAX_TOKENS } from '../shared/defaults';
 
 export interface CreateEngineOptions extends EngineOptions {
   /** Compiled worker script; default: worker.js next to the runtime module (see ModelRuntime). */
@@ -38,20 +39,22 @@ interface PreparedInput {
 export async function createEngine(options: CreateEngineOptions = {}): Promise<DamoeEngine> {
   validateOptions(options);
   const dir = resolveModelDir(options.modelDir);
-  const check = checkModelDirectory(dir);
+  const check = await checkModelDirectory(dir);
   const log = options.log ?? (() => undefined);
   if (!check.modelReadable) {
     // Not worth starting onnxruntime for: say what the file is and what to do.
     throw new EngineError(
       'contract-violation',
-      `${check.violations[0]}. The file is damaged, truncated or not an ONNX model: export the model again (see ${CONTRACT_DOC}) or pick another model directory.`,
+      check.notARegularFile
+        ? `${check.violations[0]}. A model directory's ${MODEL_FILE} must be a non-empty regular file (or a link to one): put the exported model there (see ${CONTRACT_DOC}) or pick another model directory.`
+        : `${check.violations[0]}. The file is damaged, truncated or not an ONNX model: export the model again (see ${CONTRACT_DOC}) or pick another model directory.`,
       check.violations,
     );
   }
   let tokenizer: Tokenizer | null = null;
   if (check.tokenizerPath) {
     try {
-      tokenizer = Tokenizer.fromFile(check.tokenizerPath);
+      tokenizer = await Tokenizer.load(check.tokenizerPath);
     } catch (e) {
       if (e instanceof TokenizerConfigError) throw new EngineError('tokenizer', `Cannot load the model's tokenizer: ${e.message}`);
       throw e;
@@ -62,6 +65,7 @@ export async function createEngine(options: CreateEngineOptions = {}): Promise<D
     provider: options.executionProvider ?? 'auto',
     threads: options.threads ?? 0,
     workerPath: options.workerPath,
+    workerTimeoutMs: workerTimeoutMs(options),
     log,
   });
   const io = checkModelIO(runtime.io.inputs, runtime.io.outputs, check.metadata);
@@ -85,8 +89,21 @@ export async function createEngine(options: CreateEngineOptions = {}): Promise<D
   return new DamoeEngine(contract, tokenizer, runtime, options);
 }
 
+function workerTimeoutMs(options: EngineOptions): number {
+  return (options.workerTimeoutSeconds ?? DEFAULT_WORKER_TIMEOUT_SECONDS) * 1000;
+}
+
 function validateOptions(options: CreateEngineOptions): void {
-  const { threads, maxTokens, executionProvider } = options;
+  const { threads, maxTokens, executionProvider, workerTimeoutSeconds } = options;
+  if (
+    workerTimeoutSeconds !== undefined &&
+    (!Number.isFinite(workerTimeoutSeconds) || workerTimeoutSeconds < 0 || workerTimeoutSeconds > MAX_WORKER_TIMEOUT_SECONDS)
+  ) {
+    throw new EngineError(
+      'invalid-option',
+      `workerTimeoutSeconds must be a number of seconds from 0 (no watchdog) to ${MAX_WORKER_TIMEOUT_SECONDS}, got ${workerTimeoutSeconds}`,
+    );
+  }
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 0)) {
     throw new EngineError('invalid-option', `threads must be a whole number >= 0 (0 lets onnxruntime choose), got ${threads}`);
   }
@@ -150,6 +167,8 @@ export class DamoeEngine implements Engine {
   /** Throughput workers (see BatchAnalyzeOptions.workers); grown by one start at a time. */
   private pool: ModelRuntime[] = [];
   private poolGrowth: Promise<void> = Promise.resolve();
+  /** Restarts of pool workers already released. */
+  private retiredRestarts = 0;
 
   constructor(
     readonly contract: ModelContract,
@@ -177,34 +196,42 @@ export class DamoeEngine implements Engine {
    */
   async analyzeBatch(requests: readonly AnalyzeRequest[], options: BatchAnalyzeOptions = {}): Promise<Analysis[]> {
     const started = performance.now();
-    const { prepared, routed, inferenceMs } = await this.route(requests, options);
-    return prepared.map((p, i) => {
+    const pause = createPause();
+    const { prepared, routed, inferenceMs } = await this.route(requests, options, pause);
+    const analyses: Analysis[] = [];
+    for (let i = 0; i < prepared.length; i++) {
+      const p = prepared[i];
       const plan = p.plan;
-      return buildAnalysis({
-        text: p.request.text,
-        textPair: p.request.textPair,
-        model: this.model,
-        provider: this.provider,
-        routed: routed[i],
-        unknownId: this.tokenizer.specialTokens.unk?.id,
-        windowing:
-          plan.windows.length > 1
-            ? {
-                windows: plan.windows.length,
-                windowTokens: plan.windowTokens,
-                overlapTokens: plan.overlapTokens,
-                predictionMerge: 'mean-probabilities',
-                tokenSource: 'most-central',
-              }
-            : null,
-        // In a batch, an item's total is its own tokenisation, its share of the model runs and its analysis.
-        timings: {
-          tokenizeMs: p.tokenizeMs,
-          inferenceMs,
-          startedAt: requests.length === 1 ? started : performance.now() - inferenceMs - p.tokenizeMs,
+      const analysis = await buildAnalysisAsync(
+        {
+          text: p.request.text,
+          textPair: p.request.textPair,
+          model: this.model,
+          provider: this.provider,
+          routed: routed[i],
+          unknownId: this.tokenizer.specialTokens.unk?.id,
+          windowing:
+            plan.windows.length > 1
+              ? {
+                  windows: plan.windows.length,
+                  windowTokens: plan.windowTokens,
+                  overlapTokens: plan.overlapTokens,
+                  predictionMerge: 'mean-probabilities',
+                  tokenSource: 'most-central',
+                }
+              : null,
+          // In a batch, an item's total is its own tokenisation, its share of the model runs and its analysis.
+          timings: {
+            tokenizeMs: p.tokenizeMs,
+            inferenceMs,
+            startedAt: requests.length === 1 ? started : performance.now() - inferenceMs - p.tokenizeMs,
+          },
         },
-      });
-    });
+        pause,
+      );
+      analyses.push(analysis);
+    }
+    return analyses;
   }
 
   /**
@@ -212,15 +239,24 @@ export class DamoeEngine implements Engine {
    * and prediction. The same model runs, checks and merging as analyzeBatch.
    */
   async routeBatch(requests: readonly AnalyzeRequest[], options: BatchAnalyzeOptions = {}): Promise<RoutedText[]> {
-    return (await this.route(requests, options)).routed;
+    return (await this.route(requests, options, createPause())).routed;
   }
 
+  /**
+   * Tokenisation, the model runs and the window merge of `requests`. The work on this thread is cut into slices
+   * (`pause`), so a long text or a large batch never blocks the caller's event loop (the extension host's) for long.
+   */
   private async route(
     requests: readonly AnalyzeRequest[],
     options: BatchAnalyzeOptions,
+    pause: Pause,
   ): Promise<{ prepared: PreparedInput[]; routed: RoutedText[]; inferenceMs: number }> {
     if (this.disposed) throw new EngineError('cancelled', 'The engine has been disposed.');
-    const prepared = requests.map((r) => this.prepare(r));
+    const prepared: PreparedInput[] = [];
+    for (const r of requests) {
+      prepared.push(await this.prepare(r, pause));
+      if (options.signal?.aborted) throw new EngineError('cancelled', 'The request was cancelled.');
+    }
     const flat = prepared.flatMap((p) => p.windows.map((ids) => ({ ids })));
     const t0 = performance.now();
     const runners = await this.batchRunners(options.workers ?? 1);
@@ -234,15 +270,21 @@ export class DamoeEngine implements Engine {
     const inferenceMs = (performance.now() - t0) / Math.max(1, requests.length);
     const spec = { metadata: this.contract.metadata, routingSource: this.contract.routingSource };
     let next = 0;
-    const routed = prepared.map((p): RoutedText => {
-      const windows: SequenceRouting[] = p.windows.map(() => extractSequenceRouting(results[next++], spec));
-      return {
+    const routed: RoutedText[] = [];
+    for (const p of prepared) {
+      const windows: SequenceRouting[] = [];
+      for (let w = 0; w < p.windows.length; w++) {
+        windows.push(extractSequenceRouting(results[next++], spec));
+        await pause();
+      }
+      routed.push({
         tokens: p.tokens,
         routing: mergeWindowRouting(windows, p.sources),
         prediction: predict(windows, this.model.labels),
         windows: windows.length,
-      };
-    });
+      });
+      await pause();
+    }
     return { prepared, routed, inferenceMs };
   }
 
@@ -251,10 +293,16 @@ export class DamoeEngine implements Engine {
     await Promise.all([this.runtime.dispose(), this.releaseBatchWorkers()]);
   }
 
+  /** Model worker restarts (crashes, watchdog kills) since the engine started, over every worker it ran. */
+  get workerRestarts(): number {
+    return this.retiredRestarts + this.runtime.restarts + this.pool.reduce((n, r) => n + r.restarts, 0);
+  }
+
   /** Stops the throughput pool (the interactive worker stays). */
   async releaseBatchWorkers(): Promise<void> {
     const pool = this.pool;
     this.pool = [];
+    this.retiredRestarts += pool.reduce((n, r) => n + r.restarts, 0);
     await Promise.all(pool.map((r) => r.dispose()));
   }
 
@@ -285,6 +333,7 @@ export class DamoeEngine implements Engine {
             provider: 'cpu',
             threads: 1,
             workerPath: this.options.workerPath,
+            workerTimeoutMs: workerTimeoutMs(this.options),
             log: this.options.log,
           }),
         ),
@@ -324,7 +373,7 @@ export class DamoeEngine implements Engine {
     return this.runtime.pid;
   }
 
-  private prepare(request: AnalyzeRequest): PreparedInput {
+  private async prepare(request: AnalyzeRequest, pause: Pause): Promise<PreparedInput> {
     const t0 = performance.now();
     if (typeof request.text !== 'string' || request.text.trim() === '') {
       throw new EngineError('empty-text', 'Nothing to analyze: the text is empty.');
@@ -332,8 +381,8 @@ export class DamoeEngine implements Engine {
     if (request.textPair !== undefined && request.textPair.trim() === '') {
       throw new EngineError('empty-text', 'Nothing to analyze: the pair text is empty.');
     }
-    const a = this.tokenizer.tokenize(request.text, 0);
-    const b = request.textPair === undefined ? undefined : this.tokenizer.tokenize(request.textPair, 1);
+    const a = await this.tokenizer.tokenizeAsync(request.text, 0, pause);
+    const b = request.textPair === undefined ? undefined : await this.tokenizer.tokenizeAsync(request.textPair, 1, pause);
     const specials = this.tokenizer.numSpecialTokensToAdd(b !== undefined);
     const budget = this.maxTokens - specials - (b?.length ?? 0);
     if (budget < 1) {
@@ -356,7 +405,11 @@ export class DamoeEngine implements Engine {
         tokenizeMs: performance.now() - t0,
       };
     }
-    const windowEncodings = plan.windows.map((w) => this.tokenizer.postProcess(a.slice(w.start, w.end), b));
+    const windowEncodings: Encoding[] = [];
+    for (const w of plan.windows) {
+      windowEncodings.push(this.tokenizer.postProcess(a.slice(w.start, w.end), b));
+      await pause();
+    }
     const merged = this.tokenizer.postProcess(a, b);
     const sources = mapMergedTokens(
       merged.tokens,

@@ -9,6 +9,8 @@ export type EngineErrorCode =
   | 'tokenizer'
   | 'empty-text'
   | 'worker-crashed'
+  /** The model worker sent no heartbeat for workerTimeoutSeconds: it was killed and is being restarted. */
+  | 'worker-unresponsive'
   | 'cancelled'
   | 'provider-unavailable'
   | 'inference-failed'

@@ -94,6 +94,14 @@ export function describeError(e: unknown, modelDir: string): UserError {
         message: `DA-MoE: the model runtime stopped unexpectedly (${oneLine(e.message, 120)}). Run “Analyze Routing” again to restart it.`,
         actions: ['Show Output'],
       };
+    case 'worker-unresponsive':
+      return {
+        ...base,
+        severity: 'error',
+        message: `DA-MoE: the model worker stopped responding and was restarted (${oneLine(e.message, 160)}) Run “Analyze Routing” again.`,
+        actions: ['Show Output', 'Open Settings'],
+        settingsQuery: 'damoe.workerTimeoutSeconds',
+      };
     case 'provider-unavailable':
       return {
         ...base,

@@ -211,7 +211,7 @@ function groupLoadStrips(groups: readonly SpotCheckRoutingGroup[], what: string)
 
 function tokenTable(entries: readonly TokenImportanceEntry[], caption: string): string {
   if (entries.length === 0) return `<p class="muted">${e(caption)}: none with enough occurrences.</p>`;
-  const max = Math.max(...entries.map((x) => x.mean_importance), 1e-9);
+  const max = entries.reduce((m, x) => Math.max(m, x.mean_importance), 1e-9);
   const rows = entries
     .map(
       (x) =>
@@ -318,6 +318,7 @@ export function renderSpotCheckHtml(report: SpotCheckReport, options: RenderOpti
     ['examples / s', fmt(r.examples_per_second, 1)],
     ['expert compute vs top-' + m.k_max, flops.fixed_top_k_max > 0 ? pct(flops.spent / flops.fixed_top_k_max) : 'n/a'],
     ['skipped rows', int(r.skipped.count)],
+    ['worker restarts', int(r.worker_restarts ?? 0)],
   ];
   const skippedList = r.skipped.first.length
     ? `<ul class="skipped">${r.skipped.first.map((s) => `<li>line ${s.line}: ${e(s.reason)}</li>`).join('')}</ul>${r.skipped.count > r.skipped.first.length ? `<p class="muted">… and ${int(r.skipped.count - r.skipped.first.length)} more.</p>` : ''}`
@@ -334,7 +335,9 @@ export function renderSpotCheckHtml(report: SpotCheckReport, options: RenderOpti
       `${r.sample.stratified ? 'stratified by label' : 'not stratified'}${r.sample.note ? ` — ${e(r.sample.note)}` : ''}). ${e(strata)}</p></header>`,
     r.cancelled
       ? `<div class="banner" role="status">Cancelled: ${int(r.n)} of ${int(r.sample.size)} examples were analysed; the figures cover those only.</div>`
-      : '',
+      : r.partial
+        ? `<div class="banner" role="status">Partial: ${int(r.n)} of ${int(r.sample.size)} examples were analysed; ${e(r.partial_reason ?? '')}. The figures cover those only.</div>`
+        : '',
     `<section class="cards">${cards.map(([k, v]) => `<div class="card"><div class="v">${e(v)}</div><div class="k">${e(k)}</div></div>`).join('')}</section>`,
     `<section><h2>Accuracy and confusion</h2><p>Accuracy <strong>${r.accuracy === null ? 'n/a' : pct(r.accuracy)}</strong>` +
       `${r.correct !== null ? ` (${int(r.correct)} of ${int(r.labelled)} labelled examples)` : ''}.` +

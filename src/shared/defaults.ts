@@ -26,6 +26,13 @@ export const DEFAULT_MAX_TOKENS = 512;
 export const MIN_MAX_TOKENS = 3;
 export const MAX_MAX_TOKENS = 8192;
 
+/**
+ * `damoe.workerTimeoutSeconds` / `--worker-timeout`: a model worker that sends no heartbeat for this long is
+ * killed and restarted (requests fail with 'worker-unresponsive'). 0 turns the watchdog off.
+ */
+export const DEFAULT_WORKER_TIMEOUT_SECONDS = 20;
+export const MAX_WORKER_TIMEOUT_SECONDS = 3600;
+
 /** `damoe.spotCheck.sampleSize` / `--sample`: examples a spot-check takes (VS Code: 0 = all; CLI: `all`). */
 export const DEFAULT_SPOTCHECK_SAMPLE_SIZE = 500;
 export const MAX_SPOTCHECK_SAMPLE_SIZE = 10_000_000;

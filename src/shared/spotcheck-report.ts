@@ -144,6 +144,14 @@ export interface SpotCheckReport {
   /** Examples analysed (less than sample.size when cancelled, or when some failed). */
   n: number;
   cancelled: boolean;
+  /**
+   * The figures do not cover the whole sample: cancelled, or examples were lost to model worker failures (a chunk
+   * that failed twice; they are counted under skipped with the reason). partial_reason says which.
+   */
+  partial: boolean;
+  partial_reason: string | null;
+  /** Model worker restarts during the run (a worker crashed or went silent; its chunks were retried once). */
+  worker_restarts: number;
   /** Rows skipped by the reader (bad rows) and examples the model could not run; first MAX_SKIPPED_LISTED listed. */
   skipped: { count: number; reader: number; run: number; first: SkippedRow[] };
   /** Share of labelled examples predicted correctly; null without labels or when labels do not map. */

@@ -13,7 +13,6 @@ import * as os from 'os';
 import * as path from 'path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { parseContractMetadata, CONTRACT_METADATA_KEY } from '../../src/core/contract';
-import { readOnnxMetadata } from '../../src/core/onnx/metadata';
 import { Tokenizer } from '../../src/core/tokenizer';
 import * as h from './harness';
 
@@ -141,7 +140,13 @@ export interface ShippedModel {
 
 /** The shipped model's shape and labels, from the contract metadata in models/damoe-sst2/model.onnx. */
 export function shippedModel(): ShippedModel {
-  const props = readOnnxMetadata(path.join(SHIPPED_MODEL_DIR, 'model.onnx'));
+  // readOnnxMetadata is asynchronous (it must never block an extension host); describe() blocks need this now.
+  const script = `require(${JSON.stringify(require.resolve('../../src/core/onnx/metadata'))}).readOnnxMetadata(process.argv[1]).then((m) => process.stdout.write(JSON.stringify([...m])))`;
+  const props = new Map<string, string>(
+    JSON.parse(
+      child_process.execFileSync(process.execPath, ['-e', script, path.join(SHIPPED_MODEL_DIR, 'model.onnx')], { encoding: 'utf8' }),
+    ) as [string, string][],
+  );
   const check = parseContractMetadata(props.get(CONTRACT_METADATA_KEY));
   assert.ok(check.metadata, `shipped model metadata: ${check.violations.join('; ')}`);
   const m = check.metadata;

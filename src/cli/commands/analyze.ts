@@ -3,6 +3,7 @@ import { createEngine } from '../../core';
 import type { CliIO, Command } from '../context';
 import { UsageError } from '../errors';
 import { summary, tokenTable } from '../format';
+import { writeJson } from '../json-stream';
 import { engineOptions, MODEL_OPTIONS, MODEL_OPTIONS_HELP, parse } from '../options';
 import { readAll } from '../stdin';
 
@@ -49,7 +50,9 @@ export const analyzeCommand: Command = {
     const engine = await createEngine(options);
     try {
       const analysis = await engine.analyze({ text, textPair: values.pair });
-      io.stdout.write(values.json ? `${JSON.stringify(analysis, null, 2)}\n` : `${tokenTable(analysis)}\n\n${summary(analysis)}\n`);
+      // Streamed: the JSON of a long text is larger than one string can hold.
+      if (values.json) await writeJson(io.stdout, analysis);
+      else io.stdout.write(`${tokenTable(analysis)}\n\n${summary(analysis)}\n`);
       return 0;
     } finally {
       await engine.dispose();

@@ -23,8 +23,8 @@ export interface ModelListing {
   problems: string[];
 }
 
-export function describeModel(dir: string): ModelListing {
-  const check = checkModelDirectory(dir);
+export async function describeModel(dir: string): Promise<ModelListing> {
+  const check = await checkModelDirectory(dir);
   return {
     name: path.basename(dir),
     path: dir,
@@ -69,7 +69,7 @@ export const modelsCommand: Command = {
       return 2;
     }
     const dirs = values.model !== undefined ? [resolveModelDir(values.model)] : listShippedModels();
-    const listings = dirs.map(describeModel);
+    const listings = await Promise.all(dirs.map(describeModel));
     if (values.json) io.stdout.write(`${JSON.stringify(listings, null, 2)}\n`);
     else if (listings.length === 0) io.stdout.write(`No shipped models found in ${shippedModelsDir() ?? 'models/'}.\n`);
     else io.stdout.write(`${listings.map(text).join('\n\n')}\n`);

@@ -95,7 +95,8 @@ export function writeAtomic(file: string, data: string): void {
 }
 
 function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const widths = header.map((h) => h.length);
+  for (const r of rows) for (let c = 0; c < widths.length; c++) widths[c] = Math.max(widths[c], r[c].length);
   const line = (cells: string[]): string =>
     cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
   return [line(header), ...rows.map(line)].map((l) => `  ${l}`).join('\n');
@@ -116,6 +117,7 @@ export function spotCheckSummary(r: SpotCheckReport): string {
   );
   lines.push(`Model:       ${m.name} (${m.router_kind}, ${m.num_layers} layers x ${m.num_experts} experts, K max ${m.k_max})`);
   if (r.cancelled) lines.push(`CANCELLED:   ${r.n} of ${r.sample.size} examples analysed; the figures cover those only`);
+  else if (r.partial) lines.push(`PARTIAL:     ${r.n} of ${r.sample.size} examples analysed: ${r.partial_reason}`);
   lines.push(`Examples:    ${r.n} analysed, ${r.tokens} tokens (special tokens included in the routing figures)`);
   if (r.accuracy !== null) lines.push(`Accuracy:    ${pct(r.accuracy)} (${r.correct} of ${r.labelled} labelled)`);
   else lines.push(`Accuracy:    n/a${r.labelled === 0 ? ' (no labels)' : ''}`);
@@ -160,6 +162,9 @@ export function spotCheckSummary(r: SpotCheckReport): string {
   );
   lines.push(
     `Throughput:  ${r.examples_per_second.toFixed(1)} examples/s (${(r.elapsed_ms / 1000).toFixed(1)} s${r.threads !== null ? `, ${r.threads === 0 ? "onnxruntime's default" : r.threads} thread${r.threads === 1 ? '' : 's'}` : ''}${r.workers > 1 ? `, ${r.workers} workers` : ''})`,
+  );
+  lines.push(
+    `Restarts:    ${r.worker_restarts} model worker restart${r.worker_restarts === 1 ? '' : 's'}${r.worker_restarts > 0 ? ' (a worker crashed or stopped responding; its chunks were run again)' : ''}`,
   );
   lines.push(
     `Skipped:     ${r.skipped.count} row${r.skipped.count === 1 ? '' : 's'}${r.skipped.count ? ` (${r.skipped.reader} unreadable, ${r.skipped.run} the model could not run)` : ''}`,
@@ -301,6 +306,10 @@ export const spotCheckCommand: Command = {
           threads: options.threads ?? 0,
           signal: controller.signal,
           onProgress: (p) => progress.update(p.done, p.total, p.examplesPerSecond),
+          onRetry: (r) => {
+            progress.end();
+            io.stderr.write(`damoe: ${r.reason.split('\n')[0]}\n  running those ${r.examples} examples again on a restarted worker\n`);
+          },
         });
       } finally {
         await engine.dispose();
@@ -314,7 +323,12 @@ export const spotCheckCommand: Command = {
     io.stdout.write(`${spotCheckSummary(report)}\n`);
     if (jsonOut) io.stderr.write(`wrote ${jsonOut}\n`);
     if (htmlOut) io.stderr.write(`wrote ${htmlOut}\n`);
-    return report.cancelled ? 130 : 0;
+    if (report.cancelled) return 130;
+    if (report.partial) {
+      io.stderr.write(`damoe: the report is partial: ${report.partial_reason}\n`);
+      return EXIT_FAILURE;
+    }
+    return 0;
   },
 };
 

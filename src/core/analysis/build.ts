@@ -31,14 +31,24 @@ export function analysisTokens(tokens: readonly EncodedToken[], unknownId?: numb
 
 /** LayerRouting per layer of flat routing (experts by gate, highest first; ties to the lower expert index). */
 export function routingLayers(r: TokenRouting): LayerRouting[] {
+  const layers = emptyLayers(r.numLayers);
+  appendRoutingLayers(r, layers, 0, r.length);
+  return layers;
+}
+
+function emptyLayers(L: number): LayerRouting[] {
+  return Array.from({ length: L }, (_, l) => ({ layer: l, importance: [], k: [], experts: [], gates: [], routerProbs: [] }));
+}
+
+/** Appends tokens [from, to) of `r` to every layer of `layers` (routingLayers in slices). */
+function appendRoutingLayers(r: TokenRouting, layers: LayerRouting[], from: number, to: number): void {
   const { numLayers: L, numExperts: E, length: T } = r;
   // Hot path of every analysis: plain loops, no per-token closures.
   const chosenE = new Array<number>(E);
   const chosenG = new Array<number>(E);
-  const layers: LayerRouting[] = [];
   for (let l = 0; l < L; l++) {
-    const layer: LayerRouting = { layer: l, importance: [], k: [], experts: [], gates: [], routerProbs: [] };
-    for (let t = 0; t < T; t++) {
+    const layer = layers[l];
+    for (let t = from; t < to; t++) {
       const lt = l * T + t;
       const base = lt * E;
       layer.importance.push(r.importance ? r.importance[lt] : Number.NaN);
@@ -82,9 +92,7 @@ export function routingLayers(r: TokenRouting): LayerRouting[] {
       }
       layer.routerProbs.push(probs);
     }
-    layers.push(layer);
   }
-  return layers;
 }
 
 export function softmax(logits: ArrayLike<number>): number[] {
@@ -122,8 +130,40 @@ export interface AnalysisInput {
 
 export function buildAnalysis(input: AnalysisInput): Analysis {
   const t0 = performance.now();
+  return assemble(input, routingLayers(input.routed.routing), analysisTokens(input.routed.tokens, input.unknownId), t0);
+}
+
+/** Tokens per slice of buildAnalysisAsync. */
+const SLICE_TOKENS = 4096;
+
+/**
+ * buildAnalysis in slices of tokens with `await pause()` between them, so a text of hundreds of thousands of
+ * tokens never blocks the caller's thread for long. The same Analysis.
+ */
+export async function buildAnalysisAsync(input: AnalysisInput, pause: () => Promise<void> | undefined): Promise<Analysis> {
+  const t0 = performance.now();
+  const r = input.routed.routing;
+  const layers = emptyLayers(r.numLayers);
+  const tokens: AnalysisToken[] = [];
+  for (let from = 0; from < r.length; from += SLICE_TOKENS) {
+    const to = Math.min(r.length, from + SLICE_TOKENS);
+    appendRoutingLayers(r, layers, from, to);
+    for (const t of analysisTokens(input.routed.tokens.slice(from, to), input.unknownId)) {
+      t.index += from;
+      tokens.push(t);
+    }
+    await pause();
+  }
+  // Tokens past the routing (none for a consistent input) still get their entries, as analysisTokens gives them.
+  for (const t of analysisTokens(input.routed.tokens.slice(r.length), input.unknownId)) {
+    t.index += r.length;
+    tokens.push(t);
+  }
+  return assemble(input, layers, tokens, t0);
+}
+
+function assemble(input: AnalysisInput, layers: LayerRouting[], tokens: AnalysisToken[], t0: number): Analysis {
   const { model, routed } = input;
-  const layers = routingLayers(routed.routing);
   const stats = new RoutingStatsAccumulator({
     numLayers: model.numLayers,
     numExperts: model.numExperts,
@@ -137,7 +177,7 @@ export function buildAnalysis(input: AnalysisInput): Analysis {
     ...(input.textPair !== undefined ? { textPair: input.textPair } : {}),
     model,
     provider: input.provider,
-    tokens: analysisTokens(routed.tokens, input.unknownId),
+    tokens,
     layers,
     prediction: routed.prediction,
     windowing: input.windowing,

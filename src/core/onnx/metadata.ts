@@ -7,6 +7,7 @@
  * it, so only the small fields are ever read into memory.
  */
 import * as fs from 'fs';
+import { openRegularFile } from '../model-files';
 
 const METADATA_PROPS_FIELD = 14;
 const WIRE_VARINT = 0;
@@ -21,27 +22,47 @@ export class OnnxFileError extends Error {
   }
 }
 
-/** Positional reads over an open file, so skipping a 16 MB graph costs nothing. */
+/**
+ * Positional reads over an open file through a 64 KB window, so skipping a 16 MB graph costs nothing and reading
+ * the small fields costs a few reads. Asynchronous: the caller's thread never waits on the disk.
+ */
 class FileCursor {
   pos = 0;
+  private window = new Uint8Array(0);
+  private windowStart = 0;
   constructor(
-    private readonly fd: number,
+    private readonly handle: fs.promises.FileHandle,
     readonly size: number,
   ) {}
 
-  byte(): number {
+  private async fill(n: number): Promise<void> {
+    const inWindow = this.pos >= this.windowStart && this.pos + n <= this.windowStart + this.window.length;
+    if (inWindow) return;
+    const want = Math.min(Math.max(n, WINDOW_BYTES), this.size - this.pos);
+    const buf = new Uint8Array(want);
+    let got = 0;
+    while (got < want) {
+      const { bytesRead } = await this.handle.read(buf, got, want - got, this.pos + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    if (got < n) throw new OnnxFileError('unexpected end of file');
+    this.window = buf.subarray(0, got);
+    this.windowStart = this.pos;
+  }
+
+  async byte(): Promise<number> {
     if (this.pos >= this.size) throw new OnnxFileError('unexpected end of file');
-    const b = new Uint8Array(1);
-    fs.readSync(this.fd, b, 0, 1, this.pos++);
-    return b[0];
+    await this.fill(1);
+    return this.window[this.pos++ - this.windowStart];
   }
 
   /** Varints up to 2^53 are exact enough for lengths and field keys. */
-  varint(): number {
+  async varint(): Promise<number> {
     let result = 0;
     let scale = 1;
     for (let i = 0; i < 10; i++) {
-      const b = this.byte();
+      const b = await this.byte();
       result += (b & 0x7f) * scale;
       if ((b & 0x80) === 0) return result;
       scale *= 128;
@@ -49,12 +70,12 @@ class FileCursor {
     throw new OnnxFileError('malformed varint');
   }
 
-  bytes(n: number): Uint8Array {
+  async bytes(n: number): Promise<Uint8Array> {
     if (this.pos + n > this.size) throw new OnnxFileError('field runs past the end of the file');
-    const b = new Uint8Array(n);
-    fs.readSync(this.fd, b, 0, n, this.pos);
+    await this.fill(n);
+    const from = this.pos - this.windowStart;
     this.pos += n;
-    return b;
+    return this.window.slice(from, from + n);
   }
 
   skip(n: number): void {
@@ -62,6 +83,8 @@ class FileCursor {
     this.pos += n;
   }
 }
+
+const WINDOW_BYTES = 64 * 1024;
 
 /** Decodes one StringStringEntryProto held in memory. */
 const utf8 = new TextDecoder('utf-8');
@@ -97,25 +120,31 @@ function decodeEntry(buf: Uint8Array): [string, string] {
   return [key, value];
 }
 
-/** All metadata_props of the ONNX model at `file`, in file order. Throws OnnxFileError on an unreadable file. */
-export function readOnnxMetadata(file: string): Map<string, string> {
-  let fd: number;
+/**
+ * All metadata_props of the ONNX model at `file`, in file order. Throws OnnxFileError on an unreadable file, and on
+ * one that is not a regular file (a FIFO is opened non-blocking and refused, never waited on) or is empty.
+ */
+export async function readOnnxMetadata(file: string): Promise<Map<string, string>> {
+  let handle: fs.promises.FileHandle;
   try {
-    fd = fs.openSync(file, 'r');
+    handle = await openRegularFile(file);
   } catch (e) {
-    throw new OnnxFileError(`cannot open ${file}: ${(e as Error).message}`);
+    const err = e as NodeJS.ErrnoException;
+    throw new OnnxFileError(err.code ? `cannot open ${file}: ${err.message}` : err.message);
   }
   try {
-    const cursor = new FileCursor(fd, fs.fstatSync(fd).size);
+    const size = (await handle.stat()).size;
+    if (size === 0) throw new OnnxFileError(`${file} is empty (0 bytes)`);
+    const cursor = new FileCursor(handle, size);
     const props = new Map<string, string>();
     while (cursor.pos < cursor.size) {
-      const tag = cursor.varint();
+      const tag = await cursor.varint();
       const field = Math.floor(tag / 8);
       const wire = tag & 7;
       if (field === 0) throw new OnnxFileError('not an ONNX model (field number 0)');
       switch (wire) {
         case WIRE_VARINT:
-          cursor.varint();
+          await cursor.varint();
           break;
         case WIRE_I64:
           cursor.skip(8);
@@ -124,9 +153,9 @@ export function readOnnxMetadata(file: string): Map<string, string> {
           cursor.skip(4);
           break;
         case WIRE_LEN: {
-          const len = cursor.varint();
+          const len = await cursor.varint();
           if (field === METADATA_PROPS_FIELD) {
-            const [k, v] = decodeEntry(cursor.bytes(len));
+            const [k, v] = decodeEntry(await cursor.bytes(len));
             props.set(k, v);
           } else cursor.skip(len);
           break;
@@ -137,9 +166,11 @@ export function readOnnxMetadata(file: string): Map<string, string> {
     }
     return props;
   } catch (e) {
-    if (e instanceof OnnxFileError) throw new OnnxFileError(`${file} is not a readable ONNX model: ${e.message}`);
+    if (e instanceof OnnxFileError && !e.message.startsWith(file)) {
+      throw new OnnxFileError(`${file} is not a readable ONNX model: ${e.message}`);
+    }
     throw e;
   } finally {
-    fs.closeSync(fd);
+    await handle.close();
   }
 }

@@ -51,7 +51,8 @@ export function planBuckets(items: readonly TokenSequence[], batchSize: number):
   const buckets: Bucket[] = [];
   for (let start = 0; start < order.length; start += size) {
     const members = order.slice(start, start + size);
-    buckets.push({ members, paddedLength: Math.max(1, ...members.map((i) => items[i].ids.length)) });
+    const paddedLength = members.reduce((m, i) => Math.max(m, items[i].ids.length), 1);
+    buckets.push({ members, paddedLength });
   }
   return buckets;
 }

@@ -56,4 +56,9 @@ export interface RunErrorMessage {
   message: string;
 }
 
-export type WorkerToHost = LoadedMessage | LoadFailedMessage | ResultMessage | RunErrorMessage;
+/** Sent by the worker process's main thread every heartbeat period, whatever the model is doing. */
+export interface HeartbeatMessage {
+  type: 'heartbeat';
+}
+
+export type WorkerToHost = LoadedMessage | LoadFailedMessage | ResultMessage | RunErrorMessage | HeartbeatMessage;

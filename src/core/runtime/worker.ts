@@ -2,153 +2,196 @@
  * The model worker: a child process that owns the onnxruntime session, so that an ORT abort on a bad model
  * kills this process and never the caller (the VS Code extension host or the CLI).
  *
+ * Two threads. onnxruntime-node runs a model synchronously on the thread that calls it, so the session lives in a
+ * worker thread (this same file, started with worker_threads), and the process's main thread only relays messages
+ * and sends heartbeats to the host. A long, honest model run keeps beating; a process that is stopped (SIGSTOP),
+ * swapped out for good or wedged stops beating, and the host's watchdog (ModelRuntime) replaces it.
+ *
  * Entry point only: started by ModelRuntime with child_process.fork (from out/src/core/runtime/worker.js, or
  * from dist/worker.js in the bundled extension). It serves one request at a time, in order.
  */
-import * as ort from 'onnxruntime-node';
+import { isMainThread, parentPort, Worker } from 'worker_threads';
+import type * as Ort from 'onnxruntime-node';
 import type { ExecutionProviderName, ProviderReport } from '../../shared/analysis';
 import type { HostToWorker, LoadMessage, RunMessage, WorkerToHost } from './protocol';
 import { PROVIDER_HINTS, providerOrder, summarizeOrtError } from './providers';
 import { softwareAdapterReason } from './software-adapter';
 import type { RawTensor, TensorInfo, TensorMap } from './tensors';
 
-let session: ort.InferenceSession | null = null;
-const queue: RunMessage[] = [];
-let busy = false;
+/** Heartbeat period when the host does not pass one (`--heartbeat-ms N` on the command line). */
+const DEFAULT_HEARTBEAT_MS = 1000;
 
-function send(message: WorkerToHost): void {
-  process.send?.(message);
-}
+if (isMainThread) processSide();
+else void threadSide();
 
-function tensorInfo(m: ort.InferenceSession.ValueMetadata): TensorInfo {
-  return m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'non-tensor', shape: [] };
-}
+// ---- the process's main thread: IPC relay and heartbeats ------------------------------------------------------
 
-/** Feeds for the warm-up run, when the inputs look like the contract's; otherwise the contract check reports them. */
-function warmupFeeds(s: ort.InferenceSession, length: number): Record<string, ort.Tensor> | null {
-  const feeds: Record<string, ort.Tensor> = {};
-  for (const m of s.inputMetadata) {
-    if (!m.isTensor || m.type !== 'int64') return null;
-    const fill = m.name === 'attention_mask' ? 1n : 0n;
-    feeds[m.name] = new ort.Tensor('int64', new BigInt64Array(length).fill(fill), [1, length]);
-  }
-  return feeds;
-}
-
-async function tryProvider(msg: LoadMessage, provider: ExecutionProviderName): Promise<ort.InferenceSession> {
-  const options: ort.InferenceSession.SessionOptions = {
-    executionProviders: [provider],
-    graphOptimizationLevel: 'all',
-    logSeverityLevel: 3,
+function processSide(): void {
+  const send = (message: WorkerToHost): void => {
+    if (process.connected) process.send?.(message);
   };
-  if (msg.threads > 0) options.intraOpNumThreads = msg.threads;
-  const s = await ort.InferenceSession.create(msg.modelPath, options);
-  try {
-    // A provider can create a session and still fail on the first real run (missing kernels, driver errors).
-    const feeds = warmupFeeds(s, msg.warmupLength);
-    if (feeds) await s.run(feeds);
-    return s;
-  } catch (e) {
-    await s.release().catch(() => undefined);
-    throw e;
-  }
-}
+  const i = process.argv.indexOf('--heartbeat-ms');
+  const heartbeatMs = i >= 0 ? Math.max(10, Number(process.argv[i + 1]) || DEFAULT_HEARTBEAT_MS) : DEFAULT_HEARTBEAT_MS;
+  setInterval(() => send({ type: 'heartbeat' }), heartbeatMs);
+  send({ type: 'heartbeat' });
 
-async function load(msg: LoadMessage): Promise<void> {
-  const skipped: ProviderReport['skipped'] = [];
-  const started = Date.now();
-  for (const provider of providerOrder(msg.provider)) {
-    const software = msg.provider === 'auto' && provider === 'webgpu' ? softwareAdapterReason() : null;
-    if (software) {
-      skipped.push({ provider, reason: software });
-      continue;
-    }
+  const thread = new Worker(__filename);
+  thread.on('message', (message: WorkerToHost) => send(message));
+  thread.on('error', (e) => {
+    process.stderr.write(`model worker thread failed: ${e.stack ?? e.message}\n`);
+    process.exit(1);
+  });
+  thread.on('exit', (code) => process.exit(code === 0 ? 0 : 1));
+
+  process.on('message', (message: HostToWorker) => {
+    if (message.type !== 'run') return thread.postMessage(message);
+    // The feeds arrive as fresh typed arrays: hand their memory to the thread instead of copying it again.
+    const buffers = [...new Set(Object.values(message.feeds).map((t) => (t.data as ArrayBufferView).buffer))];
     try {
-      session = await tryProvider(msg, provider);
-      send({
-        type: 'loaded',
-        provider: { requested: msg.provider, used: provider, skipped },
-        io: { inputs: session.inputMetadata.map(tensorInfo), outputs: session.outputMetadata.map(tensorInfo) },
-        warmupMs: Date.now() - started,
-      });
-      return;
+      thread.postMessage(message, buffers as ArrayBuffer[]);
+    } catch {
+      thread.postMessage(message);
+    }
+  });
+  // The host went away (crashed, or was killed): never linger as an orphan.
+  process.on('disconnect', () => process.exit(0));
+  // Ctrl-C in a terminal reaches the whole process group; the parent decides what a cancel means and disposes us.
+  process.on('SIGINT', () => {});
+}
+
+// ---- the session thread: onnxruntime --------------------------------------------------------------------------
+
+async function threadSide(): Promise<void> {
+  const ort = await import('onnxruntime-node');
+  const port = parentPort!;
+  let session: Ort.InferenceSession | null = null;
+  const queue: RunMessage[] = [];
+  let busy = false;
+  const send = (message: WorkerToHost): void => port.postMessage(message);
+
+  const tensorInfo = (m: Ort.InferenceSession.ValueMetadata): TensorInfo =>
+    m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'non-tensor', shape: [] };
+
+  /** Feeds for the warm-up run, when the inputs look like the contract's; otherwise the contract check reports them. */
+  const warmupFeeds = (s: Ort.InferenceSession, length: number): Record<string, Ort.Tensor> | null => {
+    const feeds: Record<string, Ort.Tensor> = {};
+    for (const m of s.inputMetadata) {
+      if (!m.isTensor || m.type !== 'int64') return null;
+      const fill = m.name === 'attention_mask' ? 1n : 0n;
+      feeds[m.name] = new ort.Tensor('int64', new BigInt64Array(length).fill(fill), [1, length]);
+    }
+    return feeds;
+  };
+
+  const tryProvider = async (msg: LoadMessage, provider: ExecutionProviderName): Promise<Ort.InferenceSession> => {
+    const options: Ort.InferenceSession.SessionOptions = {
+      executionProviders: [provider],
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+    };
+    if (msg.threads > 0) options.intraOpNumThreads = msg.threads;
+    const s = await ort.InferenceSession.create(msg.modelPath, options);
+    try {
+      // A provider can create a session and still fail on the first real run (missing kernels, driver errors).
+      const feeds = warmupFeeds(s, msg.warmupLength);
+      if (feeds) await s.run(feeds);
+      return s;
     } catch (e) {
-      skipped.push({ provider, reason: summarizeOrtError(e instanceof Error ? e.message : String(e)) });
+      await s.release().catch(() => undefined);
+      throw e;
     }
-  }
-  const details = skipped.map((s) => `${s.provider}: ${s.reason}`);
-  if (msg.provider !== 'auto' && msg.provider !== 'cpu') {
-    send({
-      type: 'load-failed',
-      code: 'provider-unavailable',
-      message:
-        `Execution provider '${msg.provider}' is not available: ${skipped[0]?.reason}. ${PROVIDER_HINTS[msg.provider]}. ` +
-        `Choose provider 'auto' (falls back to cpu) or 'cpu'.`,
-      details,
-    });
-  } else {
-    send({
-      type: 'load-failed',
-      code: 'model-load-failed',
-      message: `onnxruntime could not load ${msg.modelPath}: ${skipped[skipped.length - 1]?.reason}`,
-      details,
-    });
-  }
-}
+  };
 
-function toRaw(t: ort.Tensor): RawTensor {
-  return { type: t.type, dims: [...t.dims], data: t.data as RawTensor['data'] };
-}
-
-async function run(msg: RunMessage): Promise<void> {
-  if (!session) return send({ type: 'run-error', id: msg.id, message: 'no model is loaded in the worker' });
-  const started = Date.now();
-  try {
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(msg.feeds)) {
-      feeds[name] = new ort.Tensor(t.type as 'int64', t.data as BigInt64Array, t.dims);
+  const load = async (msg: LoadMessage): Promise<void> => {
+    const skipped: ProviderReport['skipped'] = [];
+    const started = Date.now();
+    for (const provider of providerOrder(msg.provider)) {
+      const software = msg.provider === 'auto' && provider === 'webgpu' ? softwareAdapterReason() : null;
+      if (software) {
+        skipped.push({ provider, reason: software });
+        continue;
+      }
+      try {
+        session = await tryProvider(msg, provider);
+        send({
+          type: 'loaded',
+          provider: { requested: msg.provider, used: provider, skipped },
+          io: { inputs: session.inputMetadata.map(tensorInfo), outputs: session.outputMetadata.map(tensorInfo) },
+          warmupMs: Date.now() - started,
+        });
+        return;
+      } catch (e) {
+        skipped.push({ provider, reason: summarizeOrtError(e instanceof Error ? e.message : String(e)) });
+      }
     }
-    const result = await session.run(feeds);
-    const outputs: TensorMap = {};
-    for (const [name, t] of Object.entries(result)) outputs[name] = toRaw(t);
-    send({ type: 'result', id: msg.id, outputs, ms: Date.now() - started });
-  } catch (e) {
-    send({ type: 'run-error', id: msg.id, message: summarizeOrtError(e instanceof Error ? e.message : String(e)) });
-  }
-}
-
-async function drain(): Promise<void> {
-  if (busy) return;
-  busy = true;
-  try {
-    for (let next = queue.shift(); next; next = queue.shift()) await run(next);
-  } finally {
-    busy = false;
-  }
-}
-
-process.on('message', (raw: HostToWorker) => {
-  switch (raw.type) {
-    case 'load':
-      void load(raw);
-      break;
-    case 'run':
-      queue.push(raw);
-      void drain();
-      break;
-    case 'cancel': {
-      // A request already running cannot be interrupted; the host ignores its result.
-      const i = queue.findIndex((m) => m.id === raw.id);
-      if (i >= 0) queue.splice(i, 1);
-      break;
+    const details = skipped.map((s) => `${s.provider}: ${s.reason}`);
+    if (msg.provider !== 'auto' && msg.provider !== 'cpu') {
+      send({
+        type: 'load-failed',
+        code: 'provider-unavailable',
+        message:
+          `Execution provider '${msg.provider}' is not available: ${skipped[0]?.reason}. ${PROVIDER_HINTS[msg.provider]}. ` +
+          `Choose provider 'auto' (falls back to cpu) or 'cpu'.`,
+        details,
+      });
+    } else {
+      send({
+        type: 'load-failed',
+        code: 'model-load-failed',
+        message: `onnxruntime could not load ${msg.modelPath}: ${skipped[skipped.length - 1]?.reason}`,
+        details,
+      });
     }
-    case 'dispose':
-      void (session?.release() ?? Promise.resolve()).finally(() => process.exit(0));
-      break;
-  }
-});
+  };
 
-// The host went away (crashed, or was killed): never linger as an orphan.
-process.on('disconnect', () => process.exit(0));
-// Ctrl-C in a terminal reaches the whole process group; the parent decides what a cancel means and disposes us.
-process.on('SIGINT', () => {});
+  const toRaw = (t: Ort.Tensor): RawTensor => ({ type: t.type, dims: [...t.dims], data: t.data as RawTensor['data'] });
+
+  const run = async (msg: RunMessage): Promise<void> => {
+    if (!session) return send({ type: 'run-error', id: msg.id, message: 'no model is loaded in the worker' });
+    const started = Date.now();
+    try {
+      const feeds: Record<string, Ort.Tensor> = {};
+      for (const [name, t] of Object.entries(msg.feeds)) {
+        feeds[name] = new ort.Tensor(t.type as 'int64', t.data as BigInt64Array, t.dims);
+      }
+      const result = await session.run(feeds);
+      const outputs: TensorMap = {};
+      for (const [name, t] of Object.entries(result)) outputs[name] = toRaw(t);
+      send({ type: 'result', id: msg.id, outputs, ms: Date.now() - started });
+    } catch (e) {
+      send({ type: 'run-error', id: msg.id, message: summarizeOrtError(e instanceof Error ? e.message : String(e)) });
+    }
+  };
+
+  const drain = async (): Promise<void> => {
+    if (busy) return;
+    busy = true;
+    try {
+      for (let next = queue.shift(); next; next = queue.shift()) await run(next);
+    } finally {
+      busy = false;
+    }
+  };
+
+  port.on('message', (raw: HostToWorker) => {
+    switch (raw.type) {
+      case 'load':
+        void load(raw);
+        break;
+      case 'run':
+        queue.push(raw);
+        void drain();
+        break;
+      case 'cancel': {
+        // A request already running cannot be interrupted; the host ignores its result.
+        const i = queue.findIndex((m) => m.id === raw.id);
+        if (i >= 0) queue.splice(i, 1);
+        break;
+      }
+      case 'dispose':
+        // Ends this thread; the process's main thread then exits with code 0.
+        void (session?.release() ?? Promise.resolve()).finally(() => process.exit(0));
+        break;
+    }
+  });
+}

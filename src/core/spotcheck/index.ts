@@ -105,6 +105,8 @@ export async function runDatasetSample(
     workers,
     cancelled: sample.readCancelled || run.cancelled,
     elapsedMs: run.elapsedMs,
+    workerRestarts: run.workerRestarts,
+    partialReason: run.partialReason,
     readerSkipped: reader.skipped,
   });
 }

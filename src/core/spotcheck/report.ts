@@ -40,6 +40,10 @@ export interface SpotCheckContext {
   workers?: number;
   cancelled: boolean;
   elapsedMs: number;
+  /** Model worker restarts during the run (default 0). */
+  workerRestarts?: number;
+  /** Why the figures miss examples besides a cancel (worker failures); null or absent when they do not. */
+  partialReason?: string | null;
   /** Rows the reader skipped. */
   readerSkipped: { count: number; first: SkippedRow[] };
   createdAt?: Date;
@@ -339,6 +343,9 @@ export class SpotCheckReportBuilder {
       workers: ctx.workers ?? 1,
       n,
       cancelled: ctx.cancelled,
+      partial: ctx.cancelled || !!ctx.partialReason,
+      partial_reason: ctx.partialReason ?? (ctx.cancelled ? 'cancelled' : null),
+      worker_restarts: ctx.workerRestarts ?? 0,
       skipped: {
         count: ctx.readerSkipped.count + this.runSkippedCount,
         reader: ctx.readerSkipped.count,

@@ -3,6 +3,11 @@
  * windows by length and spreads the runs over its batch workers); each example's flat routing is folded into the
  * report builder and dropped, so memory holds a few chunks at a time. Cancelling (AbortSignal) keeps every finished
  * chunk: the result says `cancelled` and how many examples were done.
+ *
+ * Crashes do not end a run: a chunk whose model worker died or went silent (or that failed for any reason other
+ * than its input) is retried once, on the restarted worker; a chunk that fails twice is skipped, every example of it
+ * counted under `skipped` with the reason and its line, and the run goes on. After MAX_FAILED_CHUNKS_IN_A_ROW such
+ * chunks in a row the run stops (the rest is counted as not run) and the result is marked partial.
  */
 import * as fs from 'fs';
 import { availableParallelism, freemem } from 'os';
@@ -24,6 +29,8 @@ export interface BatchEngine {
   startBatchWorkers?(workers: number): Promise<number>;
   /** Lets go of that pool. */
   releaseBatchWorkers?(): Promise<void>;
+  /** Model worker restarts (crashes, watchdog kills) since the engine started; read before and after the run. */
+  readonly workerRestarts?: number;
 }
 
 export interface SpotCheckProgress {
@@ -49,6 +56,8 @@ export interface RunOptions {
   workers?: number;
   signal?: AbortSignal;
   onProgress?: (progress: SpotCheckProgress) => void;
+  /** A chunk failed for a reason other than its input and is being run once more. */
+  onRetry?: (retry: { firstLine: number; examples: number; reason: string }) => void;
 }
 
 export interface RunResult {
@@ -59,6 +68,14 @@ export interface RunResult {
   cancelled: boolean;
   elapsedMs: number;
   examplesPerSecond: number;
+  /** Model worker restarts during the run (crashes, watchdog kills). */
+  workerRestarts: number;
+  /** Chunks retried after a worker failure (each once). */
+  retriedChunks: number;
+  /** Examples skipped because their chunk failed twice, or not run because the run stopped. */
+  lostToFailures: number;
+  /** Why the figures do not cover the whole sample, besides a cancel; null when they do. */
+  partialReason: string | null;
 }
 
 const MAX_CHUNK_SIZE = 1024;
@@ -118,6 +135,14 @@ export function workerMemoryFor(modelDir: string): WorkerMemory | undefined {
 /** Engine errors caused by one example's input: that example is skipped, the run goes on. */
 const INPUT_ERRORS = new Set(['empty-text', 'input-too-long', 'tokenizer']);
 
+/** Chunks that fail twice in a row before the run stops (the model, not a worker, is at fault). */
+export const MAX_FAILED_CHUNKS_IN_A_ROW = 3;
+
+function errorText(e: unknown): string {
+  if (e instanceof EngineError) return `${e.code}: ${e.message}`;
+  return e instanceof Error ? e.message : String(e);
+}
+
 function request(r: DatasetRecord): AnalyzeRequest {
   return r.pair === undefined ? { text: r.text } : { text: r.text, textPair: r.pair };
 }
@@ -147,6 +172,7 @@ export async function runSpotCheck(
     options.onProgress?.({ done: doneNow, total, elapsedMs, examplesPerSecond: elapsedMs > 0 ? (doneNow * 1000) / elapsedMs : 0 });
   };
   const isCancel = (e: unknown): boolean => signal?.aborted === true || (e instanceof EngineError && e.code === 'cancelled');
+  const isInputError = (e: unknown): boolean => e instanceof EngineError && INPUT_ERRORS.has(e.code);
 
   // Up to `depth` chunks in flight, so the model worker always has the next chunk queued while this thread
   // turns the previous chunk's outputs into analyses and statistics. Results are folded in chunk order.
@@ -178,6 +204,42 @@ export async function runSpotCheck(
     inflight.push(entry);
   };
 
+  const restartsAtStart = engine.workerRestarts ?? 0;
+  let retriedChunks = 0;
+  let lost = 0;
+  let failedInARow = 0;
+  let partialReason: string | null = null;
+  /** Records every example of `chunk` as skipped with `reason`. */
+  const skipAll = (chunk: readonly DatasetRecord[], reason: string): void => {
+    for (const r of chunk) builder.skip(r.line, reason);
+    failed += chunk.length;
+    lost += chunk.length;
+  };
+  /** One input is at fault: run the chunk's examples one by one and skip those that fail for their input. */
+  const oneByOne = async (chunk: readonly DatasetRecord[]): Promise<(RoutedExample | null)[]> => {
+    const analyses: (RoutedExample | null)[] = [];
+    for (const r of chunk) {
+      if (signal?.aborted) break;
+      let attempt = 0;
+      for (;;) {
+        try {
+          analyses.push((await engine.routeBatch([request(r)], { batchSize, signal }))[0]);
+        } catch (inner) {
+          if (isCancel(inner)) return analyses;
+          if (!(inner instanceof EngineError) || !INPUT_ERRORS.has(inner.code)) {
+            if (attempt++ === 0) continue; // a worker failure: once more on the restarted worker
+            builder.skip(r.line, `${errorText(inner)} (failed twice)`);
+            lost++;
+          } else builder.skip(r.line, `${inner.code}: ${inner.message}`);
+          failed++;
+          analyses.push(null);
+        }
+        break;
+      }
+    }
+    return analyses;
+  };
+
   try {
     while (next < total || inflight.length > 0) {
       if (signal?.aborted) {
@@ -186,30 +248,47 @@ export async function runSpotCheck(
       }
       while (inflight.length < depth && next < total) launch();
       const head = inflight[0];
-      const settled = await head.result;
+      let settled = await head.result;
       inflight.shift();
       headFraction = 0;
       let analyses: (RoutedExample | null)[];
-      if (settled.ok) analyses = settled.analyses;
-      else {
+      if (!settled.ok && !isCancel(settled.error) && !isInputError(settled.error)) {
+        // The worker died or went silent (or the run failed otherwise): once more, on the restarted worker.
+        retriedChunks++;
+        options.onRetry?.({ firstLine: head.chunk[0]?.line ?? 0, examples: head.chunk.length, reason: errorText(settled.error) });
+        settled = await engine.routeBatch(head.chunk.map(request), { batchSize, workers, signal }).then(
+          (a): Settled => ({ ok: true, analyses: a }),
+          (error: unknown): Settled => ({ ok: false, error }),
+        );
+      }
+      if (settled.ok) {
+        analyses = settled.analyses;
+        failedInARow = 0;
+      } else {
         const e = settled.error;
         if (isCancel(e)) {
           cancelled = true;
           break;
         }
-        if (!(e instanceof EngineError) || !INPUT_ERRORS.has(e.code)) throw e;
-        // One input is at fault: run the chunk's examples one by one and skip those that fail.
-        analyses = [];
-        for (const r of head.chunk) {
-          if (signal?.aborted) break;
-          try {
-            analyses.push((await engine.routeBatch([request(r)], { batchSize, signal }))[0]);
-          } catch (inner) {
-            if (isCancel(inner)) break;
-            if (!(inner instanceof EngineError) || !INPUT_ERRORS.has(inner.code)) throw inner;
-            builder.skip(r.line, `${inner.code}: ${inner.message}`);
-            failed++;
-            analyses.push(null);
+        if (isInputError(e)) {
+          analyses = await oneByOne(head.chunk);
+          failedInARow = 0;
+        } else {
+          skipAll(head.chunk, `${errorText(e)} (its chunk of ${head.chunk.length} examples failed twice)`);
+          analyses = head.chunk.map(() => null);
+          partialReason = `${lost} example${lost === 1 ? '' : 's'} could not be run (their chunk failed twice: ${errorText(e)})`;
+          if (++failedInARow >= MAX_FAILED_CHUNKS_IN_A_ROW) {
+            done += analyses.length;
+            const rest = [...inflight.flatMap((f) => f.chunk), ...records.slice(next)];
+            inflight.length = 0;
+            next = total;
+            skipAll(rest, `not run: the run stopped after ${MAX_FAILED_CHUNKS_IN_A_ROW} chunks in a row failed twice (${errorText(e)})`);
+            done += rest.length;
+            partialReason =
+              `the run stopped after ${MAX_FAILED_CHUNKS_IN_A_ROW} chunks in a row failed twice (${errorText(e)}); ` +
+              `${lost} example${lost === 1 ? '' : 's'} were not analysed`;
+            progress(done);
+            break;
           }
         }
       }
@@ -229,5 +308,16 @@ export async function runSpotCheck(
   }
   const elapsedMs = performance.now() - t0;
   const analysed = done - failed;
-  return { done, total, failed, cancelled, elapsedMs, examplesPerSecond: elapsedMs > 0 ? (analysed * 1000) / elapsedMs : 0 };
+  return {
+    done,
+    total,
+    failed,
+    cancelled,
+    elapsedMs,
+    examplesPerSecond: elapsedMs > 0 ? (analysed * 1000) / elapsedMs : 0,
+    workerRestarts: (engine.workerRestarts ?? 0) - restartsAtStart,
+    retriedChunks,
+    lostToFailures: lost,
+    partialReason,
+  };
 }

@@ -169,7 +169,10 @@ export class StratifiedSampler {
       this.size,
     );
     const records: DatasetRecord[] = [];
-    keys.forEach((k, i) => records.push(...choose(this.strata.get(k)!.items, alloc[i], this.rng)));
+    keys.forEach((k, i) => {
+      // A loop, not push(...items): a stratum of a large dataset has more items than a call can take arguments.
+      for (const r of choose(this.strata.get(k)!.items, alloc[i], this.rng)) records.push(r);
+    });
     records.sort(byLine);
     return { records, seen: this.seen, requested, seed, stratified: true, strata: info(countTaken(records)), note: null };
   }

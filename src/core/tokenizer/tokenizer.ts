@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import { readRegularTextFile } from '../model-files';
 import { AddedToken, AddedTokenSplitter, readAddedTokens, Section } from './addedTokens';
 import { asObject, LoadContext, TokenizerConfigError } from './config';
 import { createDecoder, Decoder } from './decoders';
@@ -106,6 +107,29 @@ export class Tokenizer {
     return Tokenizer.fromJSON(json, path);
   }
 
+  /**
+   * fromFile without blocking the caller's thread on the read: the file is checked to be a regular file first (a
+   * FIFO would block a read forever).
+   */
+  static async load(path: string): Promise<Tokenizer> {
+    let text: string;
+    try {
+      text = await readRegularTextFile(path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new TokenizerConfigError(
+        code === 'ENOENT' ? `Tokenizer file not found: ${path}` : `Cannot read tokenizer file ${path}: ${(e as Error).message}`,
+      );
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (e) {
+      throw new TokenizerConfigError(`Malformed JSON in tokenizer file ${path}: ${(e as Error).message}`);
+    }
+    return Tokenizer.fromJSON(json, path);
+  }
+
   static fromJSON(json: unknown, source = '<tokenizer.json>'): Tokenizer {
     const ctx: LoadContext = { source };
     const root = asObject(json, 'file (top level)', ctx);
@@ -136,22 +160,49 @@ export class Tokenizer {
   /** Tokens of one sequence, no specials; ranges index into `text`. */
   tokenize(text: string, sequenceIndex: 0 | 1 = 0): EncodedToken[] {
     const out: EncodedToken[] = [];
-    const sections = this.rawSplitter.split(text);
-    sections.forEach((sec, sectionIndex) => {
-      if (sec.a >= sec.b) return;
-      if (sec.token) return void out.push(this.rangeToken(sec.token.id, sec.token.content, sec.a, sec.b, sequenceIndex));
-      const raw = text.slice(sec.a, sec.b);
-      const whole = this.addedByContent.get(raw);
-      if (whole) return void out.push(this.rangeToken(whole.id, whole.content, sec.a, sec.b, sequenceIndex));
-      let ns = NormalizedString.fromOriginal(raw, sec.a);
-      if (this.normalizer) ns = this.normalizer(ns);
-      if (ns.length === 0) return;
-      for (const sub of this.normSplitter.split(ns.text)) this.tokenizeNormalized(ns, sub, sectionIndex, sequenceIndex, out);
-    });
+    const steps = this.tokenizeSteps(text, sequenceIndex, out);
+    while (!steps.next().done) {
+      // run every slice at once
+    }
     return out;
   }
 
-  private tokenizeNormalized(ns: NormalizedString, sub: Section, sectionIndex: number, seq: 0 | 1, out: EncodedToken[]): void {
+  /**
+   * tokenize, in slices: `pause` is awaited every few thousand words (it resolves at once, or after the event loop
+   * has run), so a long text never blocks the caller's thread for long. The tokens are exactly tokenize's.
+   */
+  async tokenizeAsync(text: string, sequenceIndex: 0 | 1, pause: () => Promise<void> | undefined): Promise<EncodedToken[]> {
+    const out: EncodedToken[] = [];
+    const steps = this.tokenizeSteps(text, sequenceIndex, out);
+    while (!steps.next().done) await pause();
+    return out;
+  }
+
+  /** The tokenisation of `text` into `out`, yielding between slices of words. */
+  private *tokenizeSteps(text: string, sequenceIndex: 0 | 1, out: EncodedToken[]): Generator<void> {
+    const sections = this.rawSplitter.split(text);
+    for (let sectionIndex = 0; sectionIndex < sections.length; sectionIndex++) {
+      const sec = sections[sectionIndex];
+      if (sec.a >= sec.b) continue;
+      if (sec.token) {
+        out.push(this.rangeToken(sec.token.id, sec.token.content, sec.a, sec.b, sequenceIndex));
+        continue;
+      }
+      const raw = text.slice(sec.a, sec.b);
+      const whole = this.addedByContent.get(raw);
+      if (whole) {
+        out.push(this.rangeToken(whole.id, whole.content, sec.a, sec.b, sequenceIndex));
+        continue;
+      }
+      let ns = NormalizedString.fromOriginal(raw, sec.a);
+      if (this.normalizer) ns = this.normalizer(ns);
+      if (ns.length === 0) continue;
+      yield;
+      for (const sub of this.normSplitter.split(ns.text)) yield* this.tokenizeNormalized(ns, sub, sectionIndex, sequenceIndex, out);
+    }
+  }
+
+  private *tokenizeNormalized(ns: NormalizedString, sub: Section, sectionIndex: number, seq: 0 | 1, out: EncodedToken[]): Generator<void> {
     if (sub.a >= sub.b) return;
     const range = (a: number, b: number): [number, number] => ns.offsets(a, b) ?? [ns.starts[a] ?? 0, ns.starts[a] ?? 0];
     const added = sub.token ?? this.addedByContent.get(ns.text.slice(sub.a, sub.b));
@@ -163,11 +214,14 @@ export class Tokenizer {
     const piece = ns.slice(sub.a, sub.b);
     const words = this.preTokenizer ? this.preTokenizer([piece], sectionIndex) : [piece];
     const first = out.length;
-    for (const w of words) {
+    yield;
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i];
       for (const t of this.model.tokenize(w.text)) {
         const [s, e] = w.offsets(t.a, t.b) ?? [w.starts[t.a], w.starts[t.a]];
         out.push(this.rangeToken(t.id, t.text, s, e, seq));
       }
+      if ((i & 1023) === 1023) yield;
     }
     if (this.model.fuseUnk) fuseUnknowns(out, first, this.model.unkId);
   }

@@ -2,34 +2,57 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { DEFAULT_HIGHLIGHTS_ENABLED } from '../../shared/defaults';
-import { resolveModelDir, resolveTrustAware, sanitizeEngineSettings, type EngineSettings } from './configLogic';
+import {
+  ModelPathError,
+  resolveModelDir,
+  sanitizeEngineSettings,
+  trustAwareSetting,
+  type EngineSettings,
+  type SettingSource,
+} from './configLogic';
 
 export const SECTION = 'damoe';
 /** Settings whose change means a different engine. */
-export const ENGINE_SETTINGS = ['damoe.modelPath', 'damoe.executionProvider', 'damoe.threads', 'damoe.maxTokens'];
+export const ENGINE_SETTINGS = [
+  'damoe.modelPath',
+  'damoe.executionProvider',
+  'damoe.threads',
+  'damoe.maxTokens',
+  'damoe.workerTimeoutSeconds',
+];
 
 /**
- * The raw `damoe.modelPath` value that may decide what loads. In an untrusted workspace only the user's own value
- * (or the default) counts, whatever the workspace's settings say.
+ * The raw `damoe.modelPath` value that may decide what loads, and where it comes from. In an untrusted workspace
+ * only the user's own value (or the default) counts, whatever the workspace's settings say.
  */
-export function readModelPathSetting(): { value: string; fromWorkspace: boolean } {
+export function readModelPathSetting(): { value: string; fromWorkspace: boolean; source: SettingSource } {
   const inspected = vscode.workspace.getConfiguration(SECTION).inspect<string>('modelPath');
   const trusted = vscode.workspace.isTrusted;
-  const value = resolveTrustAware(inspected, trusted) ?? '';
+  const { value, source } = trustAwareSetting(inspected, trusted);
   const fromWorkspace = trusted && (inspected?.workspaceFolderValue !== undefined || inspected?.workspaceValue !== undefined);
-  return { value: typeof value === 'string' ? value : '', fromWorkspace };
+  return { value: typeof value === 'string' ? value : '', fromWorkspace, source };
 }
 
 export function readEngineSettings(extensionPath: string): EngineSettings {
   const cfg = vscode.workspace.getConfiguration(SECTION);
-  const { value } = readModelPathSetting();
+  const { value, source } = readModelPathSetting();
   const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file');
-  const modelDir = resolveModelDir(value, { extensionPath, workspaceFolder: folder?.uri.fsPath });
+  let modelDir: string;
+  let modelPathProblem: string | null = null;
+  try {
+    modelDir = resolveModelDir(value, { extensionPath, workspaceFolder: folder?.uri.fsPath, source });
+  } catch (e) {
+    if (!(e instanceof ModelPathError)) throw e;
+    modelDir = value;
+    modelPathProblem = e.message;
+  }
   return sanitizeEngineSettings({
     modelDir,
     executionProvider: cfg.get('executionProvider'),
     threads: cfg.get('threads'),
     maxTokens: cfg.get('maxTokens'),
+    workerTimeoutSeconds: cfg.get('workerTimeoutSeconds'),
+    modelPathProblem,
   });
 }
 

@@ -5,7 +5,7 @@
  * A failed creation is not cached: after a broken model the user picks another one (or fixes the file) and the
  * next command simply tries again.
  */
-import type { Engine, EngineOptions } from '../../core';
+import { EngineError, type Engine, type EngineOptions } from '../../core';
 import { engineKey, type EngineSettings } from './configLogic';
 
 export type EngineFactory = (options: EngineOptions) => Promise<Engine>;
@@ -25,6 +25,8 @@ export class EngineManager {
   get(): Promise<Engine> {
     if (this.disposed) return Promise.reject(new Error('The DA-MoE extension is shutting down.'));
     const settings = this.readSettings();
+    // A setting that cannot be used as given (a relative damoe.modelPath in the user settings): no engine, say why.
+    if (settings.modelPathProblem) return Promise.reject(new EngineError('invalid-option', settings.modelPathProblem));
     const key = engineKey(settings);
     if (this.entry && this.entry.key === key) return this.entry.promise;
     this.invalidate();
@@ -38,6 +40,7 @@ export class EngineManager {
       executionProvider: settings.executionProvider,
       threads: settings.threads,
       maxTokens: settings.maxTokens,
+      workerTimeoutSeconds: settings.workerTimeoutSeconds,
       log: this.log,
     });
     const entry = { key, settings, promise };

@@ -20,8 +20,15 @@ import { Relinker, textStillThere } from './relink';
 import { RoutingPanel } from './routingPanel';
 import type { AnalysisSession, Anchor } from './session';
 
-/** Longer selections are refused up front: tokenizing and rendering megabytes would freeze the views. */
+/**
+ * Longer selections are refused up front, at once: the engine would analyse them without blocking the extension
+ * host (it works in slices), but the panel cannot draw hundreds of thousands of tokens usefully. Use the CLI
+ * (`damoe analyze -`, which streams its JSON) for longer texts.
+ */
 export const MAX_SELECTION_CHARS = 100_000;
+
+/** Texts from this length on show a progress notification with Cancel while they are analysed. */
+export const LONG_TEXT_CHARS = 20_000;
 
 /** What `damoe.analyzeRouting` resolves to (host tests and other extensions can use it). */
 export type AnalyzeResult =
@@ -104,7 +111,7 @@ export class RoutingAnalyzer implements vscode.Disposable {
       return { status: 'empty', message };
     }
     if (text.length > MAX_SELECTION_CHARS) {
-      const message = `DA-MoE: the selection has ${text.length.toLocaleString('en')} characters; select at most ${MAX_SELECTION_CHARS.toLocaleString('en')}.`;
+      const message = `DA-MoE: the selection has ${text.length.toLocaleString('en')} characters; select at most ${MAX_SELECTION_CHARS.toLocaleString('en')}, or analyse the whole text with the command line (damoe analyze --json - < file).`;
       void vscode.window.showWarningMessage(message);
       return { status: 'too-long', message };
     }
@@ -156,9 +163,27 @@ export class RoutingAnalyzer implements vscode.Disposable {
       modelDir = engine.model.path;
       if (!ticket.isCurrent()) return { status: 'cancelled' };
       this.deps.status.setModel(engine.model.name, engine.provider.used);
-      const analysis = await engine.analyze(
-        textPair === undefined ? { text, signal: ticket.signal } : { text, textPair, signal: ticket.signal },
-      );
+      const run = (): Promise<Analysis> =>
+        engine.analyze(textPair === undefined ? { text, signal: ticket.signal } : { text, textPair, signal: ticket.signal });
+      const chars = text.length + (textPair?.length ?? 0);
+      // The engine works in slices, so the extension host stays responsive; a long text also gets a notification
+      // with its progress and a Cancel button.
+      const analysis =
+        chars < LONG_TEXT_CHARS
+          ? await run()
+          : await vscode.window.withProgress(
+              {
+                location: vscode.ProgressLocation.Notification,
+                title: `DA-MoE: analysing ${chars.toLocaleString('en')} characters…`,
+                cancellable: true,
+              },
+              (_progress, token) => {
+                const sub = token.onCancellationRequested(() => {
+                  if (ticket.isCurrent()) this.latest.cancel();
+                });
+                return run().finally(() => sub.dispose());
+              },
+            );
       if (!ticket.isCurrent()) return { status: 'cancelled' };
 
       const stale = document && anchor ? !textStillThere(document, anchor, text) : false;

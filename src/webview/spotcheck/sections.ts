@@ -150,10 +150,12 @@ export class HeaderSection {
             : `${r.correct} of ${r.labelled} labelled`,
       }),
     );
-    this.cancelled.hidden = !r.cancelled;
+    this.cancelled.hidden = !r.cancelled && !r.partial;
     this.cancelled.textContent = r.cancelled
       ? `Cancelled: this report covers the ${r.n} of ${r.sample.size} sampled examples that finished before the run was stopped.`
-      : '';
+      : r.partial
+        ? `Partial: this report covers ${r.n} of ${r.sample.size} sampled examples; ${r.partial_reason ?? ''}.`
+        : '';
     const note = (text: string | null, testid: string, cls = 'banner-info'): void => {
       if (text) this.notes.append(el('div', { class: `banner ${cls}`, testid, text }));
     };
@@ -163,6 +165,13 @@ export class HeaderSection {
       r.label_mapping.strategy === 'none' ? 'banner-warning' : 'banner-info',
     );
     note(r.sample.note, 'spotcheck-sample-note');
+    if (r.worker_restarts > 0) {
+      note(
+        `${r.worker_restarts} model worker restart${r.worker_restarts === 1 ? '' : 's'}: a worker crashed or stopped responding, and the examples it was running were run again on a restarted worker.`,
+        'spotcheck-worker-restarts',
+        'banner-warning',
+      );
+    }
     if (r.skipped.count > 0) {
       const d = el('details', { class: 'banner banner-info', testid: 'spotcheck-skipped' }, [
         el('summary', {
@@ -376,7 +385,7 @@ export class ExpertLoadSection {
       const util = load.utilisation;
       const f = loadFigure(load, maxTokens, 220, 72, 'spotcheck-expert-load-layer', [
         el('strong', { text: `L${load.layer}` }),
-        ` cv ${fmtNum(load.cv)} · utilisation ${fmtNum(Math.min(...util))}–${fmtNum(Math.max(...util))}×`,
+        ` cv ${fmtNum(load.cv)} · utilisation ${fmtNum(util.reduce((m, x) => Math.min(m, x), Infinity))}–${fmtNum(util.reduce((m, x) => Math.max(m, x), -Infinity))}×`,
         load.dead.length ? el('span', { class: 'dead-mark', text: ` · dead ${load.dead.map((e) => `E${e}`).join(' ')}` }) : '',
       ]);
       f.classList.add('clickable');
@@ -575,7 +584,7 @@ export class TokensSection {
       this.s.body.append(el('p', { class: 'muted', text: `No token occurs at least ${ti.min_count} times in the sample.` }));
       return;
     }
-    const max = Math.max(...ti.most.map((e) => e.mean_importance), ...ti.least.map((e) => e.mean_importance));
+    const max = [...ti.most, ...ti.least].reduce((m, e) => Math.max(m, e.mean_importance), -Infinity);
     this.s.body.append(
       el('p', {
         class: 'muted small',

@@ -26,19 +26,19 @@ function meta(changes: Record<string, unknown>): string {
 }
 
 describe('readOnnxMetadata', () => {
-  it('reads moe.contract from an exported model without parsing the graph', () => {
-    const props = readOnnxMetadata(path.join(TINY_MODEL_DIR, 'model.onnx'));
+  it('reads moe.contract from an exported model without parsing the graph', async () => {
+    const props = await readOnnxMetadata(path.join(TINY_MODEL_DIR, 'model.onnx'));
     const m = JSON.parse(props.get('moe.contract')!) as Record<string, unknown>;
     assert.equal(m.router_kind, 'da-moe');
     assert.equal(m.num_experts, 4);
   });
-  it('a model without metadata gives an empty map', () => {
-    assert.equal(readOnnxMetadata(path.join(CONTRACT_FIXTURES, 'missing-metadata.onnx')).size, 0);
+  it('a model without metadata gives an empty map', async () => {
+    assert.equal((await readOnnxMetadata(path.join(CONTRACT_FIXTURES, 'missing-metadata.onnx'))).size, 0);
   });
-  it('a file that is not protobuf is refused with the file name', () => {
+  it('a file that is not protobuf is refused with the file name', async () => {
     const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-')), 'x.onnx');
     fs.writeFileSync(f, 'this is not a model\n');
-    assert.throws(
+    await assert.rejects(
       () => readOnnxMetadata(f),
       (e: Error) => e instanceof OnnxFileError && e.message.includes(f),
     );

@@ -34,6 +34,9 @@ describe('package.json agrees with src/shared/defaults.ts', () => {
     assert.equal(setting('damoe.maxTokens').minimum, D.MIN_MAX_TOKENS);
     assert.equal(setting('damoe.maxTokens').maximum, D.MAX_MAX_TOKENS);
     assert.equal(setting('damoe.highlights.enabled').default, D.DEFAULT_HIGHLIGHTS_ENABLED);
+    assert.equal(setting('damoe.workerTimeoutSeconds').default, D.DEFAULT_WORKER_TIMEOUT_SECONDS);
+    assert.equal(setting('damoe.workerTimeoutSeconds').minimum, 0);
+    assert.equal(setting('damoe.workerTimeoutSeconds').maximum, D.MAX_WORKER_TIMEOUT_SECONDS);
   });
 
   it('spot-check settings: sample size and seed, the same defaults the CLI uses', () => {

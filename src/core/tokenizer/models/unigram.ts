@@ -36,7 +36,8 @@ export class UnigramModel implements Model {
       invalid('Unigram model (unk_id missing or out of range)', ctx);
     }
     this.unkId = c.unk_id;
-    this.unkScore = Math.min(...this.scores) - 10;
+    // reduce, not Math.min(...scores): a 250k-piece vocabulary is more arguments than a call can take.
+    this.unkScore = this.scores.reduce((m, x) => Math.min(m, x), Infinity) - 10;
     this.scores[this.unkId] = this.unkScore;
     this.pieces.forEach((p, id) => {
       let node = this.root;

@@ -139,14 +139,86 @@ describe('runSpotCheck', () => {
     );
   });
 
-  it('other engine errors end the run', async () => {
+  it('a chunk whose worker crashed is run once more and the run goes on; restarts are counted', async () => {
+    let restarts = 0;
+    let failNext = true;
+    const base = fakeEngine();
+    const engine: BatchEngine = {
+      ...base,
+      get workerRestarts() {
+        return restarts;
+      },
+      async routeBatch(reqs, options) {
+        if (failNext && reqs.some((r) => r.text === 'c')) {
+          failNext = false;
+          restarts++;
+          throw new EngineError('worker-crashed', 'The model worker was killed by SIGKILL during the request');
+        }
+        return base.routeBatch(reqs, options);
+      },
+    };
+    const builder = new SpotCheckReportBuilder(MODEL);
+    const retries: string[] = [];
+    const res = await runSpotCheck(engine, recs(['a', 'b', 'c', 'd', 'e']), builder, {
+      chunkSize: 2,
+      onRetry: (r) => retries.push(r.reason),
+    });
+    assert.equal(res.done, 5);
+    assert.equal(res.failed, 0);
+    assert.equal(res.workerRestarts, 1);
+    assert.equal(res.retriedChunks, 1);
+    assert.equal(res.partialReason, null);
+    assert.match(retries[0], /^worker-crashed: The model worker was killed by SIGKILL/);
+    const report = builder.build({ ...context(false, 1), workerRestarts: res.workerRestarts, partialReason: res.partialReason });
+    assert.equal(report.n, 5);
+    assert.equal(report.worker_restarts, 1);
+    assert.equal(report.partial, false);
+  });
+
+  it('a chunk that fails twice is counted under skipped with its reason and lines; the report is marked partial', async () => {
+    const base = fakeEngine();
+    const engine: BatchEngine = {
+      ...base,
+      async routeBatch(reqs, options) {
+        if (reqs.some((r) => r.text === 'c')) throw new EngineError('worker-unresponsive', 'The model worker sent no sign of life');
+        return base.routeBatch(reqs, options);
+      },
+    };
+    const builder = new SpotCheckReportBuilder(MODEL);
+    const res = await runSpotCheck(engine, recs(['a', 'b', 'c', 'd', 'e']), builder, { chunkSize: 2 });
+    assert.equal(res.done, 5);
+    assert.equal(res.failed, 2);
+    assert.equal(res.lostToFailures, 2);
+    assert.match(res.partialReason ?? '', /^2 examples could not be run \(their chunk failed twice: worker-unresponsive/);
+    const report = builder.build({ ...context(false, 1), partialReason: res.partialReason });
+    assert.equal(report.n, 3);
+    assert.equal(report.partial, true);
+    assert.equal(report.skipped.run, 2);
+    assert.deepEqual(
+      report.skipped.first.map((s) => s.line),
+      [4, 5],
+    );
+    assert.match(report.skipped.first[0].reason, /worker-unresponsive: .*\(its chunk of 2 examples failed twice\)/);
+  });
+
+  it('after 3 chunks in a row fail twice the run stops; every example is still counted (analysed + skipped = sample)', async () => {
     const engine: BatchEngine = {
       ...fakeEngine(),
       async routeBatch() {
-        throw new EngineError('worker-crashed', 'The model worker crashed');
+        throw new EngineError('inference-failed', 'Model run failed: bad kernel');
       },
     };
-    await assert.rejects(runSpotCheck(engine, recs(['a']), new SpotCheckReportBuilder(MODEL)), /worker crashed/);
+    const builder = new SpotCheckReportBuilder(MODEL);
+    const res = await runSpotCheck(engine, recs(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']), builder, { chunkSize: 2, pipelineDepth: 1 });
+    assert.equal(res.done, 8);
+    assert.equal(res.failed, 8);
+    assert.match(
+      res.partialReason ?? '',
+      /the run stopped after 3 chunks in a row failed twice \(inference-failed: Model run failed: bad kernel\)/,
+    );
+    const report = builder.build({ ...context(false, 1), partialReason: res.partialReason });
+    assert.equal(report.n + report.skipped.run, 8);
+    assert.match(report.skipped.first[7].reason, /^not run: the run stopped after 3 chunks/);
   });
 });
 

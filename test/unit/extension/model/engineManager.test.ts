@@ -16,13 +16,14 @@ function fakeEngine(options: EngineOptions, disposed: string[]): Engine {
     routeBatch: async () => [],
     startBatchWorkers: async () => 0,
     releaseBatchWorkers: async () => undefined,
+    workerRestarts: 0,
     dispose: async () => void disposed.push(options.modelDir ?? ''),
   };
 }
 
 describe('EngineManager', () => {
   it('creates lazily, once for concurrent callers, and re-creates (disposing the old) when settings change', async () => {
-    let settings: EngineSettings = { modelDir: '/a', executionProvider: 'auto', threads: 0, maxTokens: 512 };
+    let settings: EngineSettings = { modelDir: '/a', executionProvider: 'auto', threads: 0, maxTokens: 512, workerTimeoutSeconds: 20 };
     const created: EngineOptions[] = [];
     const disposed: string[] = [];
     const m = new EngineManager(
@@ -55,7 +56,7 @@ describe('EngineManager', () => {
         if (fail) throw new EngineError('contract-violation', 'bad', ['x']);
         return fakeEngine(o, disposed);
       },
-      () => ({ modelDir: '/b', executionProvider: 'cpu', threads: 0, maxTokens: 512 }),
+      () => ({ modelDir: '/b', executionProvider: 'cpu', threads: 0, maxTokens: 512, workerTimeoutSeconds: 20 }),
       () => {},
     );
     await assert.rejects(m.get(), (e: Error) => (e as EngineError).code === 'contract-violation');
@@ -64,7 +65,7 @@ describe('EngineManager', () => {
     assert.equal(e.model.path, '/b');
   });
   it('matches() tells whether the cached engine was made with the given settings', async () => {
-    const base: EngineSettings = { modelDir: '/a', executionProvider: 'auto', threads: 0, maxTokens: 512 };
+    const base: EngineSettings = { modelDir: '/a', executionProvider: 'auto', threads: 0, maxTokens: 512, workerTimeoutSeconds: 20 };
     const m = new EngineManager(
       async (o) => fakeEngine(o, []),
       () => base,
@@ -82,7 +83,7 @@ describe('EngineManager', () => {
     let n = 0;
     const m = new EngineManager(
       async (o) => (n++, fakeEngine(o, disposed)),
-      () => ({ modelDir: '/c', executionProvider: 'cpu', threads: 0, maxTokens: 512 }),
+      () => ({ modelDir: '/c', executionProvider: 'cpu', threads: 0, maxTokens: 512, workerTimeoutSeconds: 20 }),
       () => {},
     );
     await m.get();
@@ -91,5 +92,25 @@ describe('EngineManager', () => {
     assert.equal(n, 2);
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(disposed, ['/c']);
+  });
+  it('a modelPath that cannot be used (relative, from the user settings) rejects with invalid-option and loads nothing', async () => {
+    let n = 0;
+    const m = new EngineManager(
+      async (o) => (n++, fakeEngine(o, [])),
+      () => ({
+        modelDir: 'models/mine',
+        executionProvider: 'cpu',
+        threads: 0,
+        maxTokens: 512,
+        workerTimeoutSeconds: 20,
+        modelPathProblem: 'damoe.modelPath "models/mine" in your user settings is a relative path: use an absolute path',
+      }),
+      () => {},
+    );
+    await assert.rejects(
+      m.get(),
+      (e: Error) => e instanceof EngineError && e.code === 'invalid-option' && /use an absolute path/.test(e.message),
+    );
+    assert.equal(n, 0);
   });
 });
