@@ -112,7 +112,7 @@ describe('watchdog', () => {
     let stderr = '';
     cli.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     cli.stdout.resume();
-    cli.stdin.end('the movie was incredibly inspiring , but the ending felt rushed . '.repeat(2000));
+    cli.stdin.end('the movie was incredibly inspiring , but the ending felt rushed . '.repeat(20000));
     const exited = new Promise<number | null>((resolve) => cli.on('exit', (code) => resolve(code)));
     // The CLI's model worker: its only child that runs worker.js.
     let worker: number | undefined;
@@ -130,8 +130,9 @@ describe('watchdog', () => {
       }, 20_000),
       'the CLI started no model worker',
     );
-    // Let the model load and the run start, then stop the worker.
-    await new Promise((r) => setTimeout(r, 2500));
+    // Stop the worker while it loads the model or runs the long text: either way the CLI must end with the watchdog's
+    // message, not hang.
+    await new Promise((r) => setTimeout(r, 500));
     process.kill(worker!, 'SIGSTOP');
     const timer = setTimeout(() => cli.kill('SIGKILL'), 120_000);
     const code = await exited;

@@ -69,11 +69,13 @@ const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[@-_]/g;
 
 /** A stderr line as plain text: no ANSI escapes, no other control characters. */
 export function plainLine(line: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are what this removes
-  return line
-    .replace(ANSI, '')
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
-    .trimEnd();
+  return (
+    line
+      .replace(ANSI, '')
+      // eslint-disable-next-line no-control-regex -- control characters are what this removes
+      .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
+      .trimEnd()
+  );
 }
 
 /** Time a new worker process has to send its first heartbeat, when that is longer than the timeout. */

@@ -45,13 +45,16 @@ function processSide(): void {
 
   process.on('message', (message: HostToWorker) => {
     if (message.type !== 'run') return thread.postMessage(message);
-    // The feeds arrive as fresh typed arrays: hand their memory to the thread instead of copying it again.
-    const buffers = [...new Set(Object.values(message.feeds).map((t) => (t.data as ArrayBufferView).buffer))];
-    try {
-      thread.postMessage(message, buffers as ArrayBuffer[]);
-    } catch {
-      thread.postMessage(message);
+    // The IPC deserializer hands out views into its read buffer, which other messages share: copy each feed into
+    // memory of its own (only its bytes) and hand that to the thread instead of copying it again.
+    const feeds: TensorMap = {};
+    const buffers: ArrayBuffer[] = [];
+    for (const [name, t] of Object.entries(message.feeds)) {
+      const data = (t.data as BigInt64Array).slice();
+      buffers.push(data.buffer);
+      feeds[name] = { ...t, data };
     }
+    thread.postMessage({ ...message, feeds }, buffers);
   });
   // The host went away (crashed, or was killed): never linger as an orphan.
   process.on('disconnect', () => process.exit(0));
