@@ -10,7 +10,7 @@ import * as path from 'path';
 import { parse as parseCsv } from 'csv-parse';
 import { resolveColumns } from './columns';
 import { detectFormat } from './detect';
-import { decodeUtf8, readLines, type RawLine } from './lines';
+import { decodeUtf8, MAX_LINE_BYTES, readLines, type RawLine } from './lines';
 import type { DatasetFormat } from '../../shared/dataset';
 import { DatasetError, DatasetOptions, DatasetRecord, ReaderReport, ResolvedColumns } from './types';
 
@@ -41,6 +41,14 @@ export async function openDataset(file: string, options: DatasetOptions = {}): P
     fs.accessSync(abs, fs.constants.R_OK);
   } catch {
     throw new DatasetError('unreadable', `cannot read the dataset file: ${abs}`);
+  }
+  const encoding = unicodeBomEncoding(abs);
+  if (encoding) {
+    throw new DatasetError(
+      'encoding',
+      `${abs} is ${encoding} (it starts with a ${encoding} byte-order mark); datasets are read as UTF-8. Convert it first: ` +
+        `iconv -f ${encoding.replace(/ .*/, '')} -t UTF-8 ${shellQuote(abs)} > ${shellQuote(utf8Name(abs))}`,
+    );
   }
   const detected = options.format ? { format: options.format, source: 'user' as const } : detectFormat(abs);
   const format = detected.format;
@@ -100,11 +108,43 @@ interface RowSink {
   take(record: DatasetRecord): void;
 }
 
+/** The encoding a UTF-16/UTF-32 byte-order mark at the start of `file` announces; null for anything else. */
+export function unicodeBomEncoding(file: string): string | null {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(4);
+    const n = fs.readSync(fd, b as unknown as Uint8Array, 0, 4, 0);
+    if (n >= 4 && b[0] === 0xff && b[1] === 0xfe && b[2] === 0 && b[3] === 0) return 'UTF-32LE';
+    if (n >= 4 && b[0] === 0 && b[1] === 0 && b[2] === 0xfe && b[3] === 0xff) return 'UTF-32BE';
+    if (n >= 2 && b[0] === 0xff && b[1] === 0xfe) return 'UTF-16LE';
+    if (n >= 2 && b[0] === 0xfe && b[1] === 0xff) return 'UTF-16BE';
+    return null;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function shellQuote(s: string): string {
+  return /^[\w./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function utf8Name(file: string): string {
+  const ext = path.extname(file);
+  return `${file.slice(0, file.length - ext.length)}.utf8${ext}`;
+}
+
 /** The header (TSV/CSV) or the first JSON object's keys (JSONL); null for plain text. */
 async function readColumns(file: string, format: DatasetFormat): Promise<string[] | null> {
   if (format === 'text') return null;
   if (format === 'tsv') {
-    for await (const { bytes } of readLines(file)) {
+    for await (const { bytes, overlong } of readLines(file)) {
+      if (overlong) {
+        throw new DatasetError(
+          'no-header',
+          `the first line of ${file} is longer than ${MAX_LINE_BYTES / (1024 * 1024)} MB, so it cannot be a header line of column names; ` +
+            `a TSV file starts with one (is the file TSV, and does it use LF or CRLF line ends?)`,
+        );
+      }
       const header = decodeUtf8(bytes);
       if (header === null) throw new DatasetError('no-header', `the header line of ${file} is not valid UTF-8`);
       if (header.trim() === '')
@@ -191,7 +231,7 @@ async function* tsvRecords(file: string, cols: ResolvedColumns, sink: RowSink): 
 async function* decodedLines(lines: AsyncIterable<RawLine>, sink: RowSink): AsyncGenerator<{ line: number; text: string }> {
   for await (const { line, bytes, overlong } of lines) {
     if (overlong) {
-      sink.skip(line, 'line too long');
+      sink.skip(line, `line longer than ${MAX_LINE_BYTES / (1024 * 1024)} MB (not read)`);
       continue;
     }
     const text = decodeUtf8(bytes);
@@ -227,42 +267,78 @@ function countNewlines(fields: readonly Buffer[]): number {
   return n;
 }
 
+/** Byte offset where line `n` (1-based) starts, counting from `fromByte` (where line `fromLine` starts); null past the end. */
+async function lineOffset(file: string, fromByte: number, fromLine: number, n: number): Promise<number | null> {
+  let line = fromLine;
+  let offset = fromByte;
+  if (line >= n) return offset;
+  const stream = fs.createReadStream(file, { highWaterMark: 256 * 1024, start: fromByte });
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) {
+        if (++line === n) return offset + i + 1;
+      }
+      offset += chunk.length;
+    }
+    return null;
+  } finally {
+    stream.destroy();
+  }
+}
+
 /**
  * csv-parse (streaming) with fields as raw bytes (`encoding: null`), so each field is decoded strictly. Line numbers
  * are counted here: a record spans one line plus the line breaks inside its quoted fields (csv-parse's own count
  * takes a CRLF inside quotes for two lines). The BOM is skipped before parsing, because csv-parse switches to string
- * output when it sees one. Records the parser cannot finish (a quote never closed) go to `onSkip` with their first
- * line; the lines after such a record (rare: only a quote left open at the end of the file) are counted as if it
- * took one line.
+ * output when it sees one. A record the parser cannot finish (a quote opened and never closed, which would swallow
+ * every line after it) goes to `onSkip` with its first line, and parsing starts again at the next line, so the
+ * good rows after it are read. Other malformed records are skipped with their line the same way.
  */
 async function* csvRows(file: string, onSkip: (line: number, reason: string) => void): AsyncGenerator<CsvRow> {
-  let lastEnd = 0;
-  const parser = parseCsv({
-    encoding: null as unknown as undefined,
-    bom: false,
-    relax_column_count: true,
-    relax_quotes: true,
-    skip_records_with_error: true,
-    on_skip: (err) => {
-      onSkip(lastEnd + 1, `malformed CSV${err ? `: ${err.message.replace(/:? ?(at|on) line \d+.*$/, '')}` : ''}`);
-      lastEnd += 1;
-      return undefined;
-    },
-  });
-  const input = fs.createReadStream(file, { highWaterMark: 256 * 1024, start: startsWithBom(file) ? 3 : 0 });
-  input.on('error', (e) => parser.destroy(e));
-  input.pipe(parser);
-  try {
-    for await (const fields of parser as AsyncIterable<(Buffer | string)[]>) {
-      const record = fields.map((f) => (typeof f === 'string' ? Buffer.from(f, 'utf8') : f));
-      const startLine = lastEnd + 1;
-      lastEnd = startLine + countNewlines(record);
-      yield { record, startLine, endLine: lastEnd };
+  let fromByte = startsWithBom(file) ? 3 : 0;
+  /** Lines before fromByte. */
+  let lineBase = 0;
+  for (;;) {
+    let lastEnd = lineBase;
+    let unclosedAt: number | null = null;
+    const parser = parseCsv({
+      encoding: null as unknown as undefined,
+      bom: false,
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_records_with_error: true,
+      on_skip: (err) => {
+        if (err?.code === 'CSV_QUOTE_NOT_CLOSED') {
+          unclosedAt = lastEnd + 1;
+          return undefined;
+        }
+        onSkip(lastEnd + 1, `malformed CSV${err ? `: ${err.message.replace(/:? ?(at|on) line \d+.*$/, '')}` : ''}`);
+        lastEnd += 1;
+        return undefined;
+      },
+    });
+    const input = fs.createReadStream(file, { highWaterMark: 256 * 1024, start: fromByte });
+    input.on('error', (e) => parser.destroy(e));
+    input.pipe(parser);
+    try {
+      for await (const fields of parser as AsyncIterable<(Buffer | string)[]>) {
+        const record = fields.map((f) => (typeof f === 'string' ? Buffer.from(f, 'utf8') : f));
+        const startLine = lastEnd + 1;
+        lastEnd = startLine + countNewlines(record);
+        yield { record, startLine, endLine: lastEnd };
+      }
+    } finally {
+      input.unpipe(parser);
+      input.destroy();
+      parser.destroy();
     }
-  } finally {
-    input.unpipe(parser);
-    input.destroy();
-    parser.destroy();
+    if (unclosedAt === null) return;
+    const bad: number = unclosedAt;
+    onSkip(bad, 'malformed CSV: a quote opened on this line is never closed (the line is skipped; reading goes on at the next line)');
+    const next = await lineOffset(file, fromByte, lineBase + 1, bad + 1);
+    if (next === null) return;
+    fromByte = next;
+    lineBase = bad;
   }
 }
 

@@ -55,7 +55,15 @@ export interface ReaderReport {
   complete: boolean;
 }
 
-export type DatasetErrorCode = 'file-not-found' | 'not-a-file' | 'unreadable' | 'unknown-column' | 'no-header' | 'empty-dataset';
+export type DatasetErrorCode =
+  | 'file-not-found'
+  | 'not-a-file'
+  | 'unreadable'
+  /** The file is not UTF-8 (a UTF-16 or UTF-32 byte-order mark); the message names the encoding and the iconv fix. */
+  | 'encoding'
+  | 'unknown-column'
+  | 'no-header'
+  | 'empty-dataset';
 
 /** A dataset that cannot be read as asked (the whole run fails; bad rows never throw this). */
 export class DatasetError extends Error {

@@ -151,12 +151,17 @@ describe('dataset readers: CSV (csv-parse)', () => {
       { line: 2, text: 'hello, world', label: 'positive' },
       { line: 3, text: 'two\r\nlines "quoted"', label: 'negative' },
       { line: 7, text: 'plain row', label: 'negative' },
+      // After the unclosed quote of line 8 the reader goes on at line 9 (it used to swallow the rest of the file).
+      { line: 9, text: 'swallowed', label: 'negative' },
     ]);
     assert.equal(report.skipped.count, 3);
     assert.deepEqual(report.skipped.first[0], { line: 5, reason: 'expected 2 columns, found 3' });
     assert.deepEqual(report.skipped.first[1], { line: 6, reason: 'invalid UTF-8' });
     assert.equal(report.skipped.first[2].line, 8);
-    assert.match(report.skipped.first[2].reason, /malformed CSV: Quote Not Closed/);
+    assert.match(
+      report.skipped.first[2].reason,
+      /malformed CSV: a quote opened on this line is never closed \(the line is skipped; reading goes on at the next line\)/,
+    );
   });
 
   it('streams a CSV with a label column override and no labels detected otherwise', async () => {
@@ -274,4 +279,105 @@ describe('dataset readers: format detection and errors', () => {
       assert.equal(ds.report.skipped.count, 2);
     }
   });
+});
+
+/** Buffer.concat for this @types/node (its Buffer is not a Uint8Array<ArrayBuffer> to TypeScript 5.9). */
+const cat = (parts: Buffer[]): Buffer => Buffer.concat(parts as unknown as Uint8Array[]);
+
+describe('dataset readers: encodings and long lines (issue 12)', () => {
+  it('a UTF-16 file (with a BOM) is named as UTF-16, with the iconv command that converts it', async () => {
+    const le = tmpFile('u16.tsv', cat([Buffer.from([0xff, 0xfe]), Buffer.from('sentence\tlabel\ngood\t1\n', 'utf16le')]));
+    await rejectsWith(
+      openDataset(le),
+      'encoding',
+      /u16\.tsv is UTF-16LE \(it starts with a UTF-16LE byte-order mark\); datasets are read as UTF-8\. Convert it first: iconv -f UTF-16LE -t UTF-8 .*u16\.tsv > .*u16\.utf8\.tsv/,
+    );
+    const be = tmpFile('u16be.csv', Buffer.from([0xfe, 0xff, 0, 0x61]));
+    await rejectsWith(openDataset(be), 'encoding', /is UTF-16BE/);
+  });
+
+  it('a header line longer than the line limit is reported as too long, not as empty', async () => {
+    const file = tmpFile('long-header.tsv', `${'x'.repeat(17 * 1024 * 1024)}\nfoo\n`);
+    await rejectsWith(openDataset(file), 'no-header', /the first line of .* is longer than 16 MB, so it cannot be a header line/);
+  });
+
+  it('a data line longer than the limit is skipped with its size in the reason, and counted', async () => {
+    const file = tmpFile('long-row.tsv', `sentence\tlabel\ngood\t1\n${'x'.repeat(17 * 1024 * 1024)}\t0\nbad\t0\n`);
+    const { records, report } = await readAll(file);
+    assert.equal(records.length, 2);
+    assert.equal(report.rows, 3);
+    assert.deepEqual(report.skipped.first, [{ line: 3, reason: 'line longer than 16 MB (not read)' }]);
+  });
+});
+
+describe('dataset readers lose nothing uncounted (property, issue 12)', () => {
+  /** A small seeded PRNG (mulberry32), so a failing case can be reproduced from its seed. */
+  const rng = (seed: number) => () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  type Kind = 'good' | 'bad';
+  /** One data row per line of each format: good rows and the broken kinds each reader must skip and count. */
+  const makers: Record<'csv' | 'tsv' | 'jsonl', (i: number, r: () => number, unclosedUsed: { v: boolean }) => [Kind, Buffer]> = {
+    csv: (i, r, unclosed) => {
+      const x = r();
+      if (x < 0.55) return ['good', Buffer.from(`good ${i},${i % 2}`)];
+      if (x < 0.65) return ['bad', Buffer.from(`a,b,c${i}`)];
+      if (x < 0.75) return ['bad', Buffer.from(`,1`)];
+      if (x < 0.85) return ['bad', cat([Buffer.from('bad '), Buffer.from([0xff, 0xfe]), Buffer.from(',1')])];
+      if (!unclosed.v) {
+        unclosed.v = true;
+        return ['bad', Buffer.from(`"never closed ${i},1`)];
+      }
+      return ['good', Buffer.from(`good ${i},0`)];
+    },
+    tsv: (i, r) => {
+      const x = r();
+      if (x < 0.6) return ['good', Buffer.from(`good "${i}"\t${i % 2}`)];
+      if (x < 0.7) return ['bad', Buffer.from(`a\tb\tc`)];
+      if (x < 0.8) return ['bad', Buffer.from(`\t1`)];
+      return ['bad', cat([Buffer.from('bad '), Buffer.from([0xc3, 0x28]), Buffer.from('\t1')])];
+    },
+    jsonl: (i, r) => {
+      const x = i === 0 ? 0 : r(); // the first object names the keys
+      if (x < 0.6) return ['good', Buffer.from(JSON.stringify({ text: `good ${i}`, label: i % 2 }))];
+      if (x < 0.7) return ['bad', Buffer.from(`{"text": "unterminated ${i}`)];
+      if (x < 0.8) return ['bad', Buffer.from(JSON.stringify({ text: '', label: 1 }))];
+      if (x < 0.9) return ['bad', Buffer.from(`[1, 2]`)];
+      return ['bad', Buffer.from(JSON.stringify({ label: 1 }))];
+    },
+  };
+  const headers = { csv: 'text,label', tsv: 'sentence\tlabel', jsonl: null };
+  for (const format of ['csv', 'tsv', 'jsonl'] as const) {
+    it(`${format}: over 60 generated broken files, rows read + rows skipped = data rows, good rows all read with their lines`, async () => {
+      for (let seed = 1; seed <= 60; seed++) {
+        const r = rng(seed);
+        const n = 3 + Math.floor(r() * 40);
+        const unclosed = { v: false };
+        const rows = Array.from({ length: n }, (_, i) => makers[format](i, r, unclosed));
+        const header = headers[format];
+        const lines = [...(header ? [Buffer.from(header)] : []), ...rows.map(([, b]) => b)];
+        const crlf = r() < 0.3;
+        const data = cat(lines.flatMap((b) => [b, Buffer.from(crlf ? '\r\n' : '\n')]));
+        const file = tmpFile(`gen-${seed}.${format}`, data);
+        const { records, report } = await readAll(file);
+        const first = header ? 2 : 1;
+        const goodLines = rows.flatMap(([kind], i) => (kind === 'good' ? [first + i] : []));
+        const where = `seed ${seed} (${file})`;
+        assert.equal(
+          records.length + report.skipped.count,
+          n,
+          `${where}: ${records.length} read + ${report.skipped.count} skipped != ${n}`,
+        );
+        assert.deepEqual(
+          records.map((x) => x.line),
+          goodLines,
+          where,
+        );
+        assert.equal(report.rows, n, `${where}: rows`);
+      }
+    });
+  }
 });
