@@ -36,6 +36,9 @@ interface PreparedInput {
   tokenizeMs: number;
 }
 
+const NO_TOKENS = (what: string): string =>
+  `Nothing to analyze: the ${what} has no characters the tokenizer keeps (only control, zero-width or unpaired surrogate characters).`;
+
 export async function createEngine(options: CreateEngineOptions = {}): Promise<DamoeEngine> {
   validateOptions(options);
   const dir = resolveModelDir(options.modelDir);
@@ -383,6 +386,10 @@ export class DamoeEngine implements Engine {
     }
     const a = await this.tokenizer.tokenizeAsync(request.text, 0, pause);
     const b = request.textPair === undefined ? undefined : await this.tokenizer.tokenizeAsync(request.textPair, 1, pause);
+    // Text of only control, zero-width or lone surrogate characters tokenises to nothing: refused like empty text,
+    // instead of analysing the special tokens alone.
+    if (a.length === 0) throw new EngineError('empty-text', NO_TOKENS('text'));
+    if (b !== undefined && b.length === 0) throw new EngineError('empty-text', NO_TOKENS('pair text'));
     const specials = this.tokenizer.numSpecialTokensToAdd(b !== undefined);
     const budget = this.maxTokens - specials - (b?.length ?? 0);
     if (budget < 1) {

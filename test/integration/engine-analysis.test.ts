@@ -168,3 +168,23 @@ describe('shipped damoe-sst2 model', () => {
     },
   );
 });
+
+describe('text with nothing to analyse (issue 12)', () => {
+  it('lone surrogates, NULs or zero-width characters are refused like empty text, not analysed from [CLS]/[SEP] alone', async () => {
+    const engine = await createEngine({ modelDir: SHIPPED_DAMOE_DIR, executionProvider: 'cpu', threads: 1 });
+    try {
+      for (const text of ['\udfff\ud800', '\u0000\u0000', '\u200b\u200c\u200d\ufeff']) {
+        await assert.rejects(engine.analyze({ text }), (e: Error) => {
+          assert.ok(e instanceof EngineError && e.code === 'empty-text', `${JSON.stringify(text)}: ${String(e)}`);
+          assert.match(e.message, /has no characters the tokenizer keeps/);
+          return true;
+        });
+      }
+      await assert.rejects(engine.analyze({ text: 'fine', textPair: '\u200b' }), (e: Error) =>
+        /pair text has no characters/.test(e.message),
+      );
+    } finally {
+      await engine.dispose();
+    }
+  });
+});

@@ -308,7 +308,9 @@ export const spotCheckCommand: Command = {
           onProgress: (p) => progress.update(p.done, p.total, p.examplesPerSecond),
           onRetry: (r) => {
             progress.end();
-            io.stderr.write(`damoe: ${r.reason.split('\n')[0]}\n  running those ${r.examples} examples again on a restarted worker\n`);
+            // The first sentence says what happened; the rest (what a single request should do) does not apply here.
+            const what = r.reason.split('\n')[0].replace(/(, so the request failed)?\.\s.*$/, '');
+            io.stderr.write(`damoe: a model worker failed (${what}); running its ${r.examples} examples again on a restarted worker\n`);
           },
         });
       } finally {
