@@ -2,7 +2,11 @@
  * A long text never blocks the caller's event loop (issue 12): the engine tokenises, merges and builds the Analysis
  * of a 500k-character text in slices, so the VS Code extension host stays responsive. Measured with
  * perf_hooks.monitorEventLoopDelay during the analysis (the max is printed; the goal is under 200 ms). Before the
- * slicing the max was about 1 s (one synchronous tokenize + buildAnalysis).
+ * slicing the max was about 1 s on a quiet machine (one synchronous tokenize + buildAnalysis).
+ *
+ * What the test asserts is the CPU time this process spent between two turns of its event loop (process.cpuUsage
+ * sampled by a 5 ms timer): the longest slice of work that held the loop. Wall-clock delay also counts the time a
+ * loaded machine does not schedule the process at all, which no code can avoid, so it is printed, not asserted.
  */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -10,11 +14,11 @@ import { monitorEventLoopDelay } from 'perf_hooks';
 import { createEngine } from '../../src/core/engine';
 import { SHIPPED_DAMOE_DIR } from '../unit/core/helpers';
 
-/** The bound the test enforces: above the 200 ms goal, so a loaded test machine's scheduling does not fail it. */
-const MAX_DELAY_MS = 450;
+/** The longest slice of host work between two event-loop turns, in CPU ms (the goal for the delay is 200 ms). */
+const MAX_SLICE_CPU_MS = 200;
 
 describe('event loop during a 500k-character analysis', () => {
-  it(`the host's event-loop delay stays under ${MAX_DELAY_MS} ms (goal: 200 ms)`, async (t) => {
+  it(`no slice of the host's work holds its event loop for ${MAX_SLICE_CPU_MS} ms of CPU`, async (t) => {
     const words = 'the movie was incredibly inspiring , but the ending felt rushed and somewhat predictable .'.split(' ');
     const parts: string[] = [];
     let length = 0;
@@ -27,19 +31,28 @@ describe('event loop during a 500k-character analysis', () => {
     try {
       const h = monitorEventLoopDelay({ resolution: 10 });
       h.enable();
+      let cpu = process.cpuUsage();
+      let maxSliceCpuMs = 0;
+      const sampler = setInterval(() => {
+        const d = process.cpuUsage(cpu);
+        cpu = process.cpuUsage();
+        maxSliceCpuMs = Math.max(maxSliceCpuMs, (d.user + d.system) / 1000);
+      }, 5);
       await new Promise((r) => setTimeout(r, 50));
       const t0 = performance.now();
       const analysis = await engine.analyze({ text });
       const ms = performance.now() - t0;
       await new Promise((r) => setTimeout(r, 20));
+      clearInterval(sampler);
       h.disable();
       const maxMs = h.max / 1e6;
       t.diagnostic(
         `${text.length} characters, ${analysis.tokens.length} tokens, ${analysis.windowing?.windows} windows in ${Math.round(ms)} ms; ` +
-          `event-loop delay max ${maxMs.toFixed(1)} ms, p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, mean ${(h.mean / 1e6).toFixed(1)} ms`,
+          `event-loop delay max ${maxMs.toFixed(1)} ms, p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, mean ${(h.mean / 1e6).toFixed(1)} ms; ` +
+          `longest slice ${maxSliceCpuMs.toFixed(1)} ms of CPU`,
       );
       assert.ok(analysis.tokens.length > 80_000);
-      assert.ok(maxMs < MAX_DELAY_MS, `event-loop delay max ${maxMs.toFixed(1)} ms`);
+      assert.ok(maxSliceCpuMs < MAX_SLICE_CPU_MS, `a slice of ${maxSliceCpuMs.toFixed(1)} ms of CPU held the event loop`);
     } finally {
       await engine.dispose();
     }
