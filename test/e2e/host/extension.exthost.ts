@@ -142,9 +142,15 @@ describe('DA-MoE Inspector extension', function () {
       assert.equal(r.baseOffset, editor.document.getText().indexOf('quick'));
       assert.equal(r.usedCurrentLine, false);
       assert.ok(r.analysis.layers.length > 0);
+      const routingTabs = () =>
+        vscode.window.tabGroups.all
+          .flatMap((g) => g.tabs)
+          .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('damoe.routing'));
+      // The extension host's tab model is updated from the window asynchronously: a fast analysis can return before
+      // the new panel's tab is listed.
+      await waitFor('the routing panel tab', () => routingTabs().length > 0, 10_000);
       const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs);
-      const panels = tabs.filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('damoe.routing'));
-      assert.equal(panels.length, 1, `routing panel tabs: ${tabs.map((t) => t.label).join(', ')}`);
+      assert.equal(routingTabs().length, 1, `routing panel tabs: ${tabs.map((t) => t.label).join(', ')}`);
       // A second analysis reuses the panel.
       okResult(await analyze());
       const again = vscode.window.tabGroups.all
