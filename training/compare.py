@@ -14,21 +14,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from typing import Dict, List
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from damoe.config import ConfigError  # noqa: E402
-from damoe.glue import DataError, read_glue_tsv  # noqa: E402
-from damoe.presets import PRESETS, SHIPPED  # noqa: E402
+from damoe.glue import DataError  # noqa: E402
+from damoe.presets import PRESETS, RUN_NAME, SHIPPED  # noqa: E402
 from damoe.wordpiece import write_atomic  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 DATA = os.path.join(ROOT, "..", "shared", "data", "sst2")
-RUN_NAME = re.compile(r"^(?P<router>[a-z0-9-]+)-s(?P<seed>\d+)$")
 DA_MOE = [r for r, c in PRESETS.items() if c.kind == "da-moe"]
 BASELINES = ["top2", "switch"]
 MEAN_K_RANGE = (1.9, 2.1)
@@ -56,7 +54,7 @@ def paired_bootstrap(correct_a, correct_b, resamples: int, seed: int = 0) -> dic
 
 def evaluate_runs(study: str, valid_file: str, dev_file: str, tokenizer: str) -> Dict[str, List[dict]]:
     from damoe.checkpoint import load_run, run_summary
-    from damoe.evaluation import evaluate
+    from damoe.evaluation import encode_file, evaluate
     from damoe.wordpiece import WordPieceTokenizer
 
     tok = WordPieceTokenizer.from_file(tokenizer)
@@ -71,9 +69,7 @@ def evaluate_runs(study: str, valid_file: str, dev_file: str, tokenizer: str) ->
         label_values = ckpt["train_config"]["label_values"]
         for f in (valid_file, dev_file):
             if f not in cache:
-                rows = read_glue_tsv(f, label_values)
-                cache[f] = ([tok.encode(e.text, e.pair, max_len=model.cfg.max_seq_len) for e in rows],
-                            [e.label for e in rows])
+                cache[f] = encode_file(tok, f, label_values, model.cfg.max_seq_len)
         valid = evaluate(model, *cache[valid_file])
         dev = evaluate(model, *cache[dev_file])
         labels = cache[valid_file][1]
@@ -99,14 +95,12 @@ def threshold_sweep(run: str, valid_file: str, tokenizer: str) -> List[dict]:
     """The shipped DA-MoE's weights evaluated with its threshold s scaled (K = clamp(ceil(s * importance), 1, k_max)):
     what more or less compute would buy, at a train/test mismatch for every row but 1.0."""
     from damoe.checkpoint import load_run
-    from damoe.evaluation import evaluate
+    from damoe.evaluation import encode_file, evaluate
     from damoe.wordpiece import WordPieceTokenizer
 
     tok = WordPieceTokenizer.from_file(tokenizer)
     model, ckpt = load_run(run)
-    rows = read_glue_tsv(valid_file, ckpt["train_config"]["label_values"])
-    seqs = [tok.encode(e.text, e.pair, max_len=model.cfg.max_seq_len) for e in rows]
-    labels = [e.label for e in rows]
+    seqs, labels = encode_file(tok, valid_file, ckpt["train_config"]["label_values"], model.cfg.max_seq_len)
     out = []
     base_scale = model.cfg.router.k_scale
     thresholds = [float(b.k_rule.k_threshold) for b in model.blocks]

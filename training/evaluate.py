@@ -16,7 +16,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from damoe.config import ConfigError  # noqa: E402
-from damoe.glue import DataError, read_glue_tsv  # noqa: E402
+from damoe.glue import DataError  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_DEV = os.path.join(HERE, "..", "..", "shared", "data", "sst2", "sentence-dev.tsv")
@@ -24,15 +24,12 @@ DEFAULT_DEV = os.path.join(HERE, "..", "..", "shared", "data", "sst2", "sentence
 
 def evaluate_run(run_dir: str, dev_file: str, tokenizer_path: str, **router_overrides) -> dict:
     from damoe.checkpoint import load_run
-    from damoe.evaluation import evaluate
+    from damoe.evaluation import encode_file, evaluate
     from damoe.wordpiece import WordPieceTokenizer
 
     model, ckpt = load_run(run_dir, **router_overrides)
     tok = WordPieceTokenizer.from_file(tokenizer_path)
-    label_values = ckpt["train_config"]["label_values"]
-    dev = read_glue_tsv(dev_file, label_values)
-    seqs = [tok.encode(e.text, e.pair, max_len=model.cfg.max_seq_len) for e in dev]
-    return evaluate(model, seqs, [e.label for e in dev])
+    return evaluate(model, *encode_file(tok, dev_file, ckpt["train_config"]["label_values"], model.cfg.max_seq_len))
 
 
 def main(argv=None) -> int:

@@ -48,23 +48,16 @@ def parity_fixture(model, tok, sentences) -> dict:
     return {"source": "training/export.py (PyTorch eager, CPU, fp32)", "torch": torch.__version__, "cases": cases}
 
 
-def labels_values(ckpt) -> list:
-    return ckpt["train_config"]["label_values"]
-
-
 def study_router(run_dir: str):
     """The study router a run directory belongs to (ROUTER-sSEED), or None."""
-    import re
-    m = re.match(r"^(.+)-s\d+$", os.path.basename(os.path.normpath(run_dir)))
-    return m.group(1) if m else None
+    from damoe.presets import RUN_NAME
+    m = RUN_NAME.match(os.path.basename(os.path.normpath(run_dir)))
+    return m.group("router") if m else None
 
 
-def importance_checks(model, tok, valid_file: str, label_values) -> dict:
+def importance_checks(model, tok, seqs) -> dict:
     """Occlusion against importance on 200 validation sentences, and K by word class on all of them."""
-    from damoe.glue import read_glue_tsv
     from damoe.importance_check import k_by_word_class, occlusion
-    rows = read_glue_tsv(valid_file, label_values)
-    seqs = [tok.encode(e.text, e.pair, max_len=model.cfg.max_seq_len) for e in rows]
     id_to_piece = {i: p for p, i in tok.vocab.items()}
     return {"occlusion": occlusion(model, seqs), "k_by_word_class": k_by_word_class(model, seqs, id_to_piece)}
 
@@ -101,13 +94,12 @@ def main(argv=None) -> int:
     from damoe.checkpoint import load_run, run_summary
     from damoe.export_onnx import export
     from damoe.wordpiece import WordPieceTokenizer, write_atomic
-    from evaluate import evaluate_run
+    from damoe.evaluation import encode_file, evaluate
 
     torch.set_num_threads(1)
     # The model ships with the router it was trained with: no overrides (a k_scale changed after training was the
     # train/test mismatch of the first shipped DA-MoE).
-    overrides = {}
-    model, ckpt = load_run(args.run, **overrides)
+    model, ckpt = load_run(args.run)
     if not os.path.exists(args.tokenizer):
         raise ConfigError(f"tokenizer not found: {args.tokenizer}")
     tok = WordPieceTokenizer.from_file(args.tokenizer)
@@ -125,10 +117,13 @@ def main(argv=None) -> int:
     with open(args.tokenizer, "rb") as f:
         write_atomic(os.path.join(args.out, "tokenizer.json"), f.read())
 
-    metrics = evaluate_run(args.run, args.valid_file, args.tokenizer, **overrides)
+    label_values = ckpt["train_config"]["label_values"]
+    valid = encode_file(tok, args.valid_file, label_values, model.cfg.max_seq_len)
+    metrics = evaluate(model, *valid)
     metrics.pop("predictions")
-    metrics["dev_accuracy"] = evaluate_run(args.run, args.dev_file, args.tokenizer, **overrides)["accuracy"]
-    metrics["importance_check"] = importance_checks(model, tok, args.valid_file, labels_values(ckpt))
+    metrics["dev_accuracy"] = evaluate(model, *encode_file(tok, args.dev_file, label_values,
+                                                          model.cfg.max_seq_len))["accuracy"]
+    metrics["importance_check"] = importance_checks(model, tok, valid[0])
     summary = run_summary(args.run)
     n_params = sum(p.numel() for p in model.parameters())
     metrics.update({
@@ -150,7 +145,7 @@ def main(argv=None) -> int:
         "trained_k_scale": ckpt["model_config"]["router"].get("k_scale"),
         # Where the shipped weights came from, so benchmarks can run PyTorch on exactly these weights and settings.
         "run_dir": os.path.relpath(os.path.abspath(args.run), ROOT),
-        "router_overrides": overrides,
+        "router_overrides": {},
     })
     write_atomic(os.path.join(args.out, "metrics.json"), json.dumps(metrics, indent=1).encode("utf-8"))
 

@@ -9,6 +9,13 @@ from .batching import pad_batch, sorted_batches
 from .model import MoEClassifier, expert_flops_per_token
 
 
+def encode_file(tok, path: str, label_values, max_len: int):
+    """The token ids and labels of a GLUE TSV, as evaluate() takes them."""
+    from .glue import read_glue_tsv
+    rows = read_glue_tsv(path, label_values)
+    return [tok.encode(e.text, e.pair, max_len=max_len) for e in rows], [e.label for e in rows]
+
+
 @torch.no_grad()
 def evaluate(model: MoEClassifier, seqs: Sequence[Sequence[int]], labels: Sequence[int],
              batch_size: int = 256) -> dict:

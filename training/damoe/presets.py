@@ -2,7 +2,12 @@
 router differs. The K rules are defined in config.py (RouterConfig) and routing.py."""
 from __future__ import annotations
 
+import re
+
 from .config import ModelConfig, RouterConfig
+
+# A study run's directory name: ROUTER-sSEED (training/train.sh makes them).
+RUN_NAME = re.compile(r"^(?P<router>[a-z0-9-]+)-s(?P<seed>\d+)$")
 
 # k_scale 0.375 puts K = ceil(1.5 * importance): K = 2 for importance in (0.67, 1.33], near top-2's compute when
 # importance averages about 1. Each DA-MoE variant is trained with the rule it is evaluated and shipped with.
