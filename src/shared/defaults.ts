@@ -42,3 +42,17 @@ export const DEFAULT_SPOTCHECK_SEED = 42;
 
 /** `damoe.highlights.enabled`. */
 export const DEFAULT_HIGHLIGHTS_ENABLED = true;
+
+/**
+ * Paired bootstrap of an accuracy difference (`damoe compare`, Compare Models on Dataset): resamples drawn, seeded
+ * with the run's seed (DEFAULT_SPOTCHECK_SEED unless --seed says otherwise). 10,000 as training/compare.py uses.
+ */
+export const DEFAULT_BOOTSTRAP_RESAMPLES = 10_000;
+
+/** Confidence level of every interval shown (accuracy, paired differences). */
+export const CONFIDENCE_LEVEL = 0.95;
+
+/** Expert specialisation: a token is listed for an expert only if the expert received it at least this many times. */
+export const DEFAULT_SPECIALISATION_MIN_COUNT = 5;
+/** Expert specialisation: tokens listed per expert (highest lift first). */
+export const DEFAULT_SPECIALISATION_TOP_TOKENS = 8;
