@@ -5,21 +5,25 @@ import { isProviderChoice, type CreateEngineOptions } from '../core';
 import { DEFAULT_WORKER_TIMEOUT_SECONDS, EXECUTION_PROVIDER_CHOICES, MAX_WORKER_TIMEOUT_SECONDS, MIN_MAX_TOKENS } from '../shared/defaults';
 import { UsageError } from './errors';
 
-export const MODEL_OPTIONS = {
-  model: { type: 'string' },
+/** How every model of a run is executed (`compare` takes these without --model). */
+export const ENGINE_OPTIONS = {
   provider: { type: 'string' },
   threads: { type: 'string' },
   'max-tokens': { type: 'string' },
   'worker-timeout': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
-export const MODEL_OPTIONS_HELP = `Model options:
-  --model DIR          model directory (model.onnx + tokenizer.json); default: the shipped models/damoe-sst2
-  --provider P         execution provider: auto (cuda, then webgpu, then cpu), cpu, webgpu or cuda; default auto
+export const MODEL_OPTIONS = { model: { type: 'string' }, ...ENGINE_OPTIONS } as const satisfies ParseArgsConfig['options'];
+
+export const ENGINE_OPTIONS_HELP = `  --provider P         execution provider: auto (cuda, then webgpu, then cpu), cpu, webgpu or cuda; default auto
   --threads N          onnxruntime intra-op threads; 0 lets onnxruntime choose (default)
   --max-tokens N       longest token sequence per model run; longer text is split into overlapping windows
   --worker-timeout S   a model worker silent (no heartbeat) for S seconds is killed and restarted; its requests
                        fail with worker-unresponsive (default ${DEFAULT_WORKER_TIMEOUT_SECONDS}; 0 turns the watchdog off)`;
+
+export const MODEL_OPTIONS_HELP = `Model options:
+  --model DIR          model directory (model.onnx + tokenizer.json); default: the shipped models/damoe-sst2
+${ENGINE_OPTIONS_HELP}`;
 
 /** util.parseArgs, with its errors turned into usage errors that name the option. */
 export function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {

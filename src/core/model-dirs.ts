@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { MODEL_FILE } from './contract';
+import { EngineError } from './errors';
 import { DEFAULT_MODEL_NAME } from '../shared/defaults';
 
 export const PACKAGE_NAME = 'damoe-inspector';
@@ -49,4 +50,20 @@ export function listShippedModels(from?: string): string[] {
     .map((d) => d.name)
     .sort((a, b) => Number(b === DEFAULT_MODEL_NAME) - Number(a === DEFAULT_MODEL_NAME) || a.localeCompare(b))
     .map((name) => path.join(dir, name));
+}
+
+/**
+ * A model named on the command line (`damoe compare --models damoe-sst2,top2-sst2`): an existing folder (a path),
+ * else a shipped model of that name (models/<name>). Throws 'model-not-found' naming the shipped models.
+ */
+export function modelDirByName(entry: string, cwd: string = process.cwd()): string {
+  const asPath = path.resolve(cwd, entry);
+  if (fs.existsSync(asPath) && fs.statSync(asPath).isDirectory()) return asPath;
+  const shipped = shippedModelsDir();
+  if (shipped && !/[\\/]/.test(entry) && fs.existsSync(path.join(shipped, entry, MODEL_FILE))) return path.join(shipped, entry);
+  const names = listShippedModels().map((d) => path.basename(d));
+  throw new EngineError(
+    'model-not-found',
+    `No model '${entry}': not a folder, nor a shipped model${names.length ? ` (shipped: ${names.join(', ')})` : ''}. Give a shipped model's name or a model folder.`,
+  );
 }

@@ -5,6 +5,7 @@
  */
 import type { SpotCheckExpertLoad, SpotCheckReport, SpotCheckRoutingGroup, TokenImportanceEntry } from '../shared/spotcheck-report';
 import { hexAt, textOn } from '../shared/palette';
+import { formatPercentWithCi, wilsonInterval } from '../shared/stats';
 
 export interface RenderOptions {
   /** Nonce for the inline <style> and <script> (for a host with a nonce-based Content-Security-Policy). */
@@ -30,12 +31,12 @@ function pct(x: number | null): string {
   return x === null || !Number.isFinite(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`;
 }
 
-function int(x: number): string {
+export function int(x: number): string {
   return Math.round(x).toLocaleString('en-US');
 }
 
 /** 5053480960 -> "5.05 G" (FLOPs or expert evaluations). */
-function big(x: number): string {
+export function big(x: number): string {
   const units: [number, string][] = [
     [1e12, 'T'],
     [1e9, 'G'],
@@ -46,7 +47,7 @@ function big(x: number): string {
   return `${Math.round(x)} `;
 }
 
-function baseName(p: string): string {
+export function baseName(p: string): string {
   return p.split(/[\\/]/).pop() ?? p;
 }
 
@@ -299,20 +300,49 @@ td.correct{color:var(--ok)}td.wrong{color:var(--warn);font-weight:600}.sep{color
 ul.skipped{margin:4px 0;padding-left:20px}
 `;
 
-/** The whole report as one HTML document. */
-export function renderSpotCheckHtml(report: SpotCheckReport, options: RenderOptions = {}): string {
-  const r = report;
-  const m = r.model;
+/** "83.9% [67.4, 92.9]": the accuracy with its Wilson interval (computed for a report saved before accuracy_ci95). */
+function accuracyText(r: SpotCheckReport): string {
+  if (r.accuracy === null) return 'n/a';
+  const ci = r.accuracy_ci95 ?? (r.correct === null ? null : wilsonInterval(r.correct, r.labelled));
+  return formatPercentWithCi(r.accuracy, ci);
+}
+
+/**
+ * A self-contained document around `body`: the report style, the Content-Security-Policy that forbids every
+ * external load, and an optional inline script. Shared by every HTML report (spot-check, comparison).
+ */
+export function htmlDocument(title: string, body: string, options: Pick<RenderOptions, 'nonce' | 'csp'> = {}, script = ''): string {
   const nonce = options.nonce ? ` nonce="${e(options.nonce)}"` : '';
-  const title = options.title ?? `Spot-check: ${baseName(r.dataset.path)}`;
   const csp =
     options.csp === false
       ? ''
       : `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${options.nonce ? `'nonce-${e(options.nonce)}'` : "'unsafe-inline'"}; script-src ${options.nonce ? `'nonce-${e(options.nonce)}'` : "'unsafe-inline'"}; img-src data:">`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+${csp}
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${e(title)}</title>
+<style${nonce}>${STYLE}</style>
+</head>
+<body>
+${body}
+${script ? `<script${nonce}>${script}</script>` : ''}
+</body>
+</html>
+`;
+}
+
+/** The whole report as one HTML document. */
+export function renderSpotCheckHtml(report: SpotCheckReport, options: RenderOptions = {}): string {
+  const r = report;
+  const m = r.model;
+  const title = options.title ?? `Spot-check: ${baseName(r.dataset.path)}`;
   const kLabels = r.k_histogram.overall.map((_, k) => `K=${k}`);
   const flops = r.flops;
   const cards: [string, string][] = [
-    ['accuracy', r.accuracy === null ? 'n/a' : pct(r.accuracy)],
+    ['accuracy [95% CI]', accuracyText(r)],
     ['examples analysed', `${int(r.n)}${r.cancelled ? ` of ${int(r.sample.size)}` : ''}`],
     ['mean K', fmt(r.mean_k.overall)],
     ['examples / s', fmt(r.examples_per_second, 1)],
@@ -339,7 +369,7 @@ export function renderSpotCheckHtml(report: SpotCheckReport, options: RenderOpti
         ? `<div class="banner" role="status">Partial: ${int(r.n)} of ${int(r.sample.size)} examples were analysed; ${e(r.partial_reason ?? '')}. The figures cover those only.</div>`
         : '',
     `<section class="cards">${cards.map(([k, v]) => `<div class="card"><div class="v">${e(v)}</div><div class="k">${e(k)}</div></div>`).join('')}</section>`,
-    `<section><h2>Accuracy and confusion</h2><p>Accuracy <strong>${r.accuracy === null ? 'n/a' : pct(r.accuracy)}</strong>` +
+    `<section><h2>Accuracy and confusion</h2><p>Accuracy <strong>${e(accuracyText(r))}</strong>${r.accuracy !== null ? ' (95% Wilson score interval in brackets)' : ''}` +
       `${r.correct !== null ? ` (${int(r.correct)} of ${int(r.labelled)} labelled examples)` : ''}.` +
       `${r.label_mapping.note ? ` <span class="${r.label_mapping.strategy === 'none' ? 'warn' : 'muted'}">${e(r.label_mapping.note)}</span>` : ''}</p>` +
       confusionTable(r) +
@@ -368,19 +398,5 @@ export function renderSpotCheckHtml(report: SpotCheckReport, options: RenderOpti
     `<section><h2>Skipped rows</h2>${skippedList}</section>`,
     `<section><h2>Examples</h2><p class="muted">Click a column to sort; the text filter matches the text and labels. Mean K counts special tokens; importance entropy is over content tokens.</p>${examplesTable(r)}</section>`,
   ];
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-${csp}
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${e(title)}</title>
-<style${nonce}>${STYLE}</style>
-</head>
-<body>
-${sections.join('\n')}
-<script${nonce}>${SCRIPT}</script>
-</body>
-</html>
-`;
+  return htmlDocument(title, sections.join('\n'), options, SCRIPT);
 }

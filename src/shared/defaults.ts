@@ -56,3 +56,9 @@ export const CONFIDENCE_LEVEL = 0.95;
 export const DEFAULT_SPECIALISATION_MIN_COUNT = 5;
 /** Expert specialisation: tokens listed per expert (highest lift first). */
 export const DEFAULT_SPECIALISATION_TOP_TOKENS = 8;
+
+/** `damoe compare` and Compare Models: how many models one comparison takes. */
+export const MIN_COMPARE_MODELS = 2;
+export const MAX_COMPARE_MODELS = 3;
+/** Disagreements listed in a comparison (all are counted in disagreements_total). */
+export const MAX_DISAGREEMENTS_LISTED = 1000;

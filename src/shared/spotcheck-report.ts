@@ -156,6 +156,8 @@ export interface SpotCheckReport {
   skipped: { count: number; reader: number; run: number; first: SkippedRow[] };
   /** Share of labelled examples predicted correctly; null without labels or when labels do not map. */
   accuracy: number | null;
+  /** Wilson score 95% interval of accuracy (src/shared/stats.ts); null when accuracy is. Absent in reports saved before it. */
+  accuracy_ci95?: [number, number] | null;
   /** Analysed examples that have a label. */
   labelled: number;
   correct: number | null;

@@ -7,6 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { DEFAULT_SPOTCHECK_SEED } from '../../src/shared/defaults';
 import type { SpotCheckReport } from '../../src/shared/spotcheck-report';
+import { wilsonInterval } from '../../src/shared/stats';
 import { ROOT, SHIPPED_DAMOE_DIR, TINY_MODEL_DIR } from '../unit/core/helpers';
 
 const BIN = path.join(ROOT, 'bin', 'damoe.js');
@@ -44,7 +45,7 @@ describe('damoe spot-check', () => {
     const html = path.join(tmp, 'report.html');
     const r = damoe(['spot-check', ...M, SST2, '--json', json, '--html', html]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /Accuracy: +\d+\.\d% \(\d+ of 31 labelled\)/);
+    assert.match(r.stdout, /Accuracy: +\d+\.\d% \[\d+\.\d, \d+\.\d\] \(\d+ of 31 labelled; 95% Wilson CI in brackets\)/);
     assert.match(r.stdout, /Labels: +dataset labels mapped by index: 0 → negative, 1 → positive/);
     assert.match(
       r.stdout,
@@ -64,6 +65,7 @@ describe('damoe spot-check', () => {
     assert.equal(rep.cancelled, false);
     assert.deepEqual(rep.skipped, { count: 1, reader: 1, run: 0, first: [{ line: 23, reason: 'expected 2 columns, found 3' }] });
     assert.equal(typeof rep.accuracy, 'number');
+    assert.deepEqual(rep.accuracy_ci95, wilsonInterval(rep.correct!, 31));
     assert.equal(rep.labelled, 31);
     assert.equal(
       rep.confusion!.matrix.flat().reduce((a, b) => a + b, 0),

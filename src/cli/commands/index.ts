@@ -4,7 +4,8 @@
  */
 import type { Command } from '../context';
 import { analyzeCommand } from './analyze';
+import { compareCommand } from './compare';
 import { modelsCommand } from './models';
 import { spotCheckCommand } from './spot-check';
 
-export const COMMANDS: readonly Command[] = [analyzeCommand, modelsCommand, spotCheckCommand];
+export const COMMANDS: readonly Command[] = [analyzeCommand, compareCommand, modelsCommand, spotCheckCommand];

@@ -24,6 +24,7 @@ import {
   type TokenImportanceEntry,
 } from '../../shared/spotcheck-report';
 import type { DatasetRecord } from '../datasets/types';
+import { wilsonInterval } from '../../shared/stats';
 
 export const DEFAULT_MIN_TOKEN_COUNT = 5;
 export const DEFAULT_TOKEN_LIST_LENGTH = 20;
@@ -353,6 +354,7 @@ export class SpotCheckReportBuilder {
         first,
       },
       accuracy: mapped && labelled > 0 ? correctCount / labelled : null,
+      accuracy_ci95: mapped && labelled > 0 ? wilsonInterval(correctCount, labelled) : null,
       labelled,
       correct: mapped && labelled > 0 ? correctCount : null,
       label_mapping: mapping,
