@@ -6,14 +6,17 @@
  * violations at once. Each message names the output or key, what was expected and what was found.
  */
 import * as path from 'path';
-import type { RouterKind } from '../shared/analysis';
+import type { RouterKind, SharedExperts } from '../shared/analysis';
 import { checkRegularFile } from './model-files';
 import { readOnnxMetadata } from './onnx/metadata';
+import { parseRouterMetadata, RouterSpec } from './routers';
 import type { TensorInfo } from './runtime/tensors';
 
 export const CONTRACT_DOC = 'docs/model-contract.md';
 export const CONTRACT_METADATA_KEY = 'moe.contract';
-export const CONTRACT_VERSION = 1;
+/** The newest contract version; every version in SUPPORTED_CONTRACT_VERSIONS still loads. */
+export const CONTRACT_VERSION = 2;
+export const SUPPORTED_CONTRACT_VERSIONS: readonly number[] = [1, 2];
 export const MODEL_FILE = 'model.onnx';
 
 export type GateConvention = 'renormalized-top-k' | 'router-probability';
@@ -36,6 +39,11 @@ export interface ContractMetadata {
   gates: GateConvention | null;
   /** Shown to the user as given. */
   importance: Record<string, unknown> | null;
+  /** How router_logits become experts and gates (the `router` key, or v1's `gates`); unused for contract routing. */
+  router: RouterSpec;
+  sharedExperts: SharedExperts | null;
+  /** Decoder-layer indices of dense (router-less) layers; [] when every decoder layer is an MoE layer. */
+  denseLayers: number[];
   /** The JSON document as stored in the model. */
   raw: Record<string, unknown>;
 }
@@ -112,7 +120,8 @@ export function parseContractMetadata(rawValue: string | undefined): MetadataChe
     return v;
   };
 
-  if (m.contract_version !== CONTRACT_VERSION) bad('contract_version', `${CONTRACT_VERSION}`);
+  const version = SUPPORTED_CONTRACT_VERSIONS.includes(m.contract_version as number) ? (m.contract_version as number) : null;
+  if (version === null) bad('contract_version', SUPPORTED_CONTRACT_VERSIONS.join(' or '));
   const routerKind = m.router_kind === 'da-moe' || m.router_kind === 'top-k' ? m.router_kind : null;
   if (!routerKind) bad('router_kind', '"da-moe" or "top-k"');
   const numLayers = int('num_layers', 1);
@@ -148,12 +157,28 @@ export function parseContractMetadata(rawValue: string | undefined): MetadataChe
       importance = m.importance as Record<string, unknown>;
     } else bad('importance', 'an object describing token_importance');
   }
-  if (violations.length > 0 || !routerKind || !numLayers || !numExperts || !kMax || !maxSequenceLength || !tokenizer) {
+  const routerKeys =
+    numLayers && numExperts && kMax
+      ? parseRouterMetadata(m, numLayers, numExperts, kMax, (key, expected, found) =>
+          violations.push(`metadata key "${key}": expected ${expected}, found ${describe(found)}${see('router-conventions')}`),
+        )
+      : null;
+  if (
+    violations.length > 0 ||
+    !version ||
+    !routerKind ||
+    !numLayers ||
+    !numExperts ||
+    !kMax ||
+    !maxSequenceLength ||
+    !tokenizer ||
+    !routerKeys
+  ) {
     return { metadata: null, violations };
   }
   return {
     metadata: {
-      contractVersion: CONTRACT_VERSION,
+      contractVersion: version,
       routerKind,
       numLayers,
       numExperts,
@@ -165,6 +190,9 @@ export function parseContractMetadata(rawValue: string | undefined): MetadataChe
       expertFlopsPerToken,
       gates,
       importance,
+      router: routerKeys.router,
+      sharedExperts: routerKeys.sharedExperts,
+      denseLayers: routerKeys.denseLayers,
       raw: m,
     },
     violations: [],

@@ -7,7 +7,7 @@ import * as path from 'path';
 import { buildAnalysisAsync, predict } from './analysis/build';
 import { extractSequenceRouting, SequenceRouting } from './analysis/model-outputs';
 import { mergeWindowRouting, RoutedText } from './analysis/routed';
-import type { Analysis, ModelSummary, ProviderReport } from '../shared/analysis';
+import type { Analysis, ModelSummary, ProviderReport, RouterInfo } from '../shared/analysis';
 import { defaultOverlap, mapMergedTokens, planWindows, TokenSource, WindowPlan } from './analysis/windowing';
 import { checkModelDirectory, checkModelIO, CONTRACT_DOC, ContractMetadata, MODEL_FILE, ModelContract } from './contract';
 import { AnalyzeRequest, BatchAnalyzeOptions, Engine, EngineError, EngineOptions } from './engine-api';
@@ -15,6 +15,7 @@ import { defaultModelDir } from './model-dirs';
 import { isProviderChoice } from './runtime/providers';
 import { BucketRunner, runBuckets } from './runtime/batch-dispatch';
 import { ModelRuntime } from './runtime/model-runtime';
+import type { RouterSpec } from './routers';
 import { EncodedToken, Encoding, Tokenizer, TokenizerConfigError } from './tokenizer';
 import { createPause, type Pause } from './pause';
 import { DEFAULT_WORKER_TIMEOUT_SECONDS, EXECUTION_PROVIDER_CHOICES, MAX_WORKER_TIMEOUT_SECONDS, MIN_MAX_TOKENS } from '../shared/defaults';
@@ -159,7 +160,37 @@ export function modelSummary(contract: ModelContract): ModelSummary {
     expertFlopsPerToken: m.expertFlopsPerToken,
     gates: m.gates,
     importanceDefinition: m.importance,
+    ...(contract.routingSource === 'router_logits' ? { router: routerInfo(m.router) } : {}),
+    ...(m.sharedExperts ? { sharedExperts: { ...m.sharedExperts } } : {}),
+    ...(m.denseLayers.length > 0 ? { denseLayers: [...m.denseLayers] } : {}),
   };
+}
+
+/**
+ * The router as the Analysis reports it. `input` is the metadata's, or 'logits' for 'auto' until a run resolves it
+ * (the engine overwrites it with what the first run found).
+ */
+function routerInfo(r: RouterSpec): RouterInfo {
+  return {
+    convention: r.convention,
+    input: r.input === 'probabilities' ? 'probabilities' : 'logits',
+    ...(r.convention === 'sigmoid-group-topk'
+      ? {
+          nGroup: r.nGroup,
+          topkGroup: r.topkGroup,
+          normTopkProb: r.normTopkProb,
+          routedScalingFactor: r.routedScalingFactor,
+          selectionBias: r.eScoreCorrectionBias?.some((row) => row.some((v) => v !== 0)) ?? false,
+        }
+      : {}),
+    ...(r.convention === 'switch-capacity' && r.expertCapacity !== null ? { expertCapacity: r.expertCapacity } : {}),
+  };
+}
+
+/** The summary with the router input a run resolved ('auto' metadata: logits, or rows that were already probabilities). */
+function withRouterInput(model: ModelSummary, input: 'logits' | 'probabilities' | undefined): ModelSummary {
+  if (!model.router || !input || model.router.input === input) return model;
+  return { ...model, router: { ...model.router, input } };
 }
 
 export class DamoeEngine implements Engine {
@@ -209,7 +240,7 @@ export class DamoeEngine implements Engine {
         {
           text: p.request.text,
           textPair: p.request.textPair,
-          model: this.model,
+          model: withRouterInput(this.model, routed[i].routing.routerInput),
           provider: this.provider,
           routed: routed[i],
           unknownId: this.tokenizer.specialTokens.unk?.id,

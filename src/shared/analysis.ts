@@ -6,6 +6,44 @@
 export const ANALYSIS_VERSION = 1;
 
 export type RouterKind = 'da-moe' | 'top-k';
+
+/**
+ * How a router_logits model turns its router's scores into experts and gates (docs/model-contract.md#router-conventions):
+ * softmax -> top-k -> renormalise (Mixtral, OLMoE / Qwen-MoE with norm_topk_prob); softmax -> top-k (Qwen2-MoE's
+ * default); top-k on the logits -> softmax over the k (GPT-OSS, Granite-MoE, JetMoE); sigmoid + correction bias with
+ * group-limited top-k (DeepSeek-V3, GLM-4-MoE); Switch top-1 with an expert capacity (tokens over it are dropped).
+ */
+export type RouterConvention = 'softmax-topk-renorm' | 'softmax-topk' | 'topk-softmax' | 'sigmoid-group-topk' | 'switch-capacity';
+export const ROUTER_CONVENTIONS: readonly RouterConvention[] = [
+  'softmax-topk-renorm',
+  'softmax-topk',
+  'topk-softmax',
+  'sigmoid-group-topk',
+  'switch-capacity',
+];
+
+/** The router of a router_logits model, as the views show it (the parameters that change which experts a token gets). */
+export interface RouterInfo {
+  convention: RouterConvention;
+  /** What the model's router_logits held: raw logits, or scores already through softmax (sigmoid for sigmoid-group-topk). */
+  input: 'logits' | 'probabilities';
+  /** sigmoid-group-topk: groups of experts, groups kept per token, gate normalisation and scale. */
+  nGroup?: number;
+  topkGroup?: number;
+  normTopkProb?: boolean;
+  routedScalingFactor?: number;
+  /** sigmoid-group-topk: whether a non-zero e_score_correction_bias took part in the selection. */
+  selectionBias?: boolean;
+  /** switch-capacity: tokens one expert takes per sequence (per model run); the rest are dropped. */
+  expertCapacity?: number;
+}
+
+/** Experts every token goes through besides the routed ones (Qwen2-MoE's shared_expert, DeepSeek's n_shared_experts). */
+export interface SharedExperts {
+  count: number;
+  /** 'sigmoid': each token's shared output is scaled by a learned sigmoid gate (Qwen2-MoE); 'none': weight 1 (DeepSeek). */
+  gate: 'sigmoid' | 'none';
+}
 export type ExecutionProviderName = 'cpu' | 'webgpu' | 'cuda';
 export type ExecutionProviderChoice = 'auto' | ExecutionProviderName;
 
@@ -34,6 +72,16 @@ export interface ModelSummary {
   gates?: string | null;
   /** The metadata's description of token_importance, shown as given; null when not given. */
   importanceDefinition?: Record<string, unknown> | null;
+  /** router_logits models: the convention the routing was derived by. Absent for contract-routing models. */
+  router?: RouterInfo;
+  /** Always-on experts of every MoE layer; absent or null when the model has none. */
+  sharedExperts?: SharedExperts | null;
+  /**
+   * Decoder layers whose MLP is dense (no router: DeepSeek's first_k_dense_replace, Qwen2-MoE's decoder_sparse_step and
+   * mlp_only_layers), as indices among all decoder layers. `layers` holds the MoE layers only; each says its
+   * decoderLayer. Absent or empty: every layer is an MoE layer.
+   */
+  denseLayers?: number[];
 }
 
 export interface ProviderReport {
@@ -69,8 +117,15 @@ export interface LayerRouting {
   experts: number[][];
   /** Per token: gates matching `experts`. */
   gates: number[][];
-  /** Per token: router softmax over all experts (length numExperts). */
+  /** Per token: router softmax over all experts (length numExperts); sigmoid scores for sigmoid-group-topk routers. */
   routerProbs: number[][];
+  /** Index of this MoE layer among all decoder layers, when the model has dense layers (ModelSummary.denseLayers). */
+  decoderLayer?: number;
+  /**
+   * Tokens (indices into Analysis.tokens) that a capacity-limited router (switch-capacity) dropped in this layer: they
+   * got no expert (k 0, no gates). Absent: none dropped.
+   */
+  dropped?: number[];
 }
 
 export interface Prediction {

@@ -38,7 +38,7 @@ const CASES: [string, RegExp][] = [
   ],
   ['labels-missing', /^metadata key "labels": expected an array of at least 2 strings/],
   ['unknown-router-kind', /^metadata key "router_kind": expected "da-moe" or "top-k", found "hash"/],
-  ['wrong-contract-version', /^metadata key "contract_version": expected 1, found number 2/],
+  ['wrong-contract-version', /^metadata key "contract_version": expected 1 or 2, found number 3/],
   ['topk-without-k', /^metadata key "k": expected an integer in 1\.\.4, found nothing/],
   ['router-logits-da-moe', /^output "router_logits": a model exposing only logits \+ router_logits must declare "router_kind": "top-k"/],
 ];

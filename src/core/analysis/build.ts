@@ -3,6 +3,7 @@ import type { EncodedToken } from '../tokenizer';
 import type { SequenceRouting } from './model-outputs';
 import type { RoutedText, TokenRouting } from './routed';
 import { RoutingStatsAccumulator } from './stats';
+import { moeDecoderLayers } from '../routers';
 import {
   Analysis,
   ANALYSIS_VERSION,
@@ -29,15 +30,26 @@ export function analysisTokens(tokens: readonly EncodedToken[], unknownId?: numb
   }));
 }
 
-/** LayerRouting per layer of flat routing (experts by gate, highest first; ties to the lower expert index). */
-export function routingLayers(r: TokenRouting): LayerRouting[] {
-  const layers = emptyLayers(r.numLayers);
+/**
+ * LayerRouting per layer of flat routing (experts by gate, highest first; ties to the lower expert index).
+ * `decoderLayers`: each MoE layer's index among all decoder layers, when the model has dense layers.
+ */
+export function routingLayers(r: TokenRouting, decoderLayers?: readonly number[]): LayerRouting[] {
+  const layers = emptyLayers(r.numLayers, decoderLayers);
   appendRoutingLayers(r, layers, 0, r.length);
   return layers;
 }
 
-function emptyLayers(L: number): LayerRouting[] {
-  return Array.from({ length: L }, (_, l) => ({ layer: l, importance: [], k: [], experts: [], gates: [], routerProbs: [] }));
+function emptyLayers(L: number, decoderLayers?: readonly number[]): LayerRouting[] {
+  return Array.from({ length: L }, (_, l) => ({
+    layer: l,
+    importance: [],
+    k: [],
+    experts: [],
+    gates: [],
+    routerProbs: [],
+    ...(decoderLayers ? { decoderLayer: decoderLayers[l] } : {}),
+  }));
 }
 
 /** Appends tokens [from, to) of `r` to every layer of `layers` (routingLayers in slices). */
@@ -52,6 +64,7 @@ function appendRoutingLayers(r: TokenRouting, layers: LayerRouting[], from: numb
       const lt = l * T + t;
       const base = lt * E;
       layer.importance.push(r.importance ? r.importance[lt] : Number.NaN);
+      if (r.dropped?.[lt]) (layer.dropped ??= []).push(t);
       layer.k.push(r.count[lt]);
       const probs: number[] = [];
       for (let e = 0; e < E; e++) probs.push(r.probs[base + e]);
@@ -116,6 +129,12 @@ export function predict(windows: readonly SequenceRouting[], labels: readonly st
   return { index, label: labels[index], probabilities };
 }
 
+/** Decoder-layer index of each MoE layer when the model has dense layers; undefined when every layer is MoE. */
+function decoderLayersOf(model: ModelSummary): number[] | undefined {
+  const dense = model.denseLayers ?? [];
+  return dense.length === 0 ? undefined : moeDecoderLayers(model.numLayers, dense);
+}
+
 export interface AnalysisInput {
   text: string;
   textPair?: string;
@@ -130,7 +149,12 @@ export interface AnalysisInput {
 
 export function buildAnalysis(input: AnalysisInput): Analysis {
   const t0 = performance.now();
-  return assemble(input, routingLayers(input.routed.routing), analysisTokens(input.routed.tokens, input.unknownId), t0);
+  return assemble(
+    input,
+    routingLayers(input.routed.routing, decoderLayersOf(input.model)),
+    analysisTokens(input.routed.tokens, input.unknownId),
+    t0,
+  );
 }
 
 /** Tokens per slice of buildAnalysisAsync. */
@@ -143,7 +167,7 @@ const SLICE_TOKENS = 4096;
 export async function buildAnalysisAsync(input: AnalysisInput, pause: () => Promise<void> | undefined): Promise<Analysis> {
   const t0 = performance.now();
   const r = input.routed.routing;
-  const layers = emptyLayers(r.numLayers);
+  const layers = emptyLayers(r.numLayers, decoderLayersOf(input.model));
   const tokens: AnalysisToken[] = [];
   for (let from = 0; from < r.length; from += SLICE_TOKENS) {
     const to = Math.min(r.length, from + SLICE_TOKENS);

@@ -1,11 +1,12 @@
 /**
  * Model output tensors -> the routing of one sequence in contract form. Models that expose only router_logits
- * get their probabilities, top-k choice, gates and counts derived here (docs/model-contract.md, "Models that
- * only expose router_logits"), so everything downstream sees one shape.
+ * get their probabilities, choice, gates and counts derived by their family's convention (core/routers,
+ * docs/model-contract.md#router-conventions), so everything downstream sees one shape.
  */
 import { checkRoutingInvariants, ContractMetadata, CONTRACT_DOC, RoutingSource } from '../contract';
 import { EngineError } from '../errors';
 import type { BatchItemResult } from '../runtime/batch-dispatch';
+import { deriveRouting } from '../routers';
 import type { RawTensor, TensorMap } from '../runtime/tensors';
 
 /** Routing of one sequence's real tokens: [L, T] and [L, T, E] flattened, T = length. */
@@ -19,6 +20,10 @@ export interface SequenceRouting {
   count: Int32Array;
   gates: Float32Array;
   probs: Float32Array;
+  /** [L, T]: 1 where a capacity-limited router dropped the token; null when the router drops nothing. */
+  dropped?: Uint8Array | null;
+  /** router_logits models: whether the rows were logits or already probabilities. */
+  routerInput?: 'logits' | 'probabilities';
 }
 
 export interface OutputSpec {
@@ -91,7 +96,20 @@ export function extractSequenceRouting(item: BatchItemResult, spec: OutputSpec):
     const rl = tensor(outputs, 'router_logits');
     expectDims(rl, 'router_logits', [L, B, paddedLength, E]);
     const raw = sliceRouting(rl, row, length, E, (n) => new Float32Array(n));
-    return { ...deriveFromRouterLogits(raw, L, length, E, metadata.kMax, metadata.gates ?? 'renormalized-top-k'), logits };
+    const d = deriveRouting(raw, L, length, E, metadata.router);
+    const dropped = metadata.router.convention === 'switch-capacity' ? d.dropped : null;
+    return {
+      length,
+      numLayers: L,
+      numExperts: E,
+      logits,
+      importance: null,
+      count: d.count,
+      gates: d.gates,
+      probs: d.probs,
+      dropped,
+      routerInput: d.input,
+    };
   }
 
   const imp = tensor(outputs, 'token_importance');
@@ -178,36 +196,4 @@ function sequenceProblems(item: BatchItemResult, t: ContractTensors, metadata: C
     metadata.kMax,
     metadata.routerKind,
   );
-}
-
-/**
- * softmax over experts, top-k (ties to the lower expert index), gates renormalised (Mixtral) or left as the
- * router probability (Switch), count = k. `logits` is [L, T, E] of real tokens only.
- */
-export function deriveFromRouterLogits(
-  logits: Float32Array,
-  L: number,
-  T: number,
-  E: number,
-  k: number,
-  gateConvention: 'renormalized-top-k' | 'router-probability',
-): Omit<SequenceRouting, 'logits'> {
-  const probs = new Float32Array(L * T * E);
-  const gates = new Float32Array(L * T * E);
-  const count = new Int32Array(L * T).fill(k);
-  for (let lt = 0; lt < L * T; lt++) {
-    const base = lt * E;
-    let max = -Infinity;
-    for (let e = 0; e < E; e++) max = Math.max(max, logits[base + e]);
-    let z = 0;
-    for (let e = 0; e < E; e++) z += Math.exp(logits[base + e] - max);
-    for (let e = 0; e < E; e++) probs[base + e] = Math.exp(logits[base + e] - max) / z;
-    const order = Array.from({ length: E }, (_, e) => e).sort((a, b) => probs[base + b] - probs[base + a] || a - b);
-    const chosen = order.slice(0, k);
-    const mass = chosen.reduce((s, e) => s + probs[base + e], 0);
-    for (const e of chosen) {
-      gates[base + e] = gateConvention === 'renormalized-top-k' ? probs[base + e] / mass : probs[base + e];
-    }
-  }
-  return { length: T, numLayers: L, numExperts: E, importance: null, count, gates, probs };
 }

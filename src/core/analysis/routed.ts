@@ -36,6 +36,7 @@ export function mergeWindowRouting(windows: readonly SequenceRouting[], sources:
   const count = new Int32Array(L * T);
   const gates = new Float32Array(L * T * E);
   const probs = new Float32Array(L * T * E);
+  const dropped = windows.some((w) => w.dropped) ? new Uint8Array(L * T) : null;
   for (let l = 0; l < L; l++) {
     for (let t = 0; t < T; t++) {
       const { window, position } = sources[t];
@@ -46,9 +47,10 @@ export function mergeWindowRouting(windows: readonly SequenceRouting[], sources:
       count[to] = w.count[from];
       gates.set(w.gates.subarray(from * E, from * E + E), to * E);
       probs.set(w.probs.subarray(from * E, from * E + E), to * E);
+      if (dropped && w.dropped) dropped[to] = w.dropped[from];
     }
   }
-  return { length: T, numLayers: L, numExperts: E, importance, count, gates, probs };
+  return { length: T, numLayers: L, numExperts: E, importance, count, gates, probs, dropped, routerInput: windows[0].routerInput };
 }
 
 /** Flat routing from LayerRouting lists (an Analysis' layers): the inverse of routingLayers in build.ts. */
@@ -60,7 +62,9 @@ export function routingFromLayers(layers: readonly LayerRouting[], numExperts: n
   const count = new Int32Array(L * T);
   const gates = new Float32Array(L * T * E);
   const probs = new Float32Array(L * T * E);
+  const dropped = layers.some((layer) => layer.dropped) ? new Uint8Array(L * T) : null;
   layers.forEach((layer, l) => {
+    for (const t of layer.dropped ?? []) if (dropped && t < T) dropped[l * T + t] = 1;
     for (let t = 0; t < T; t++) {
       const lt = l * T + t;
       importance[lt] = layer.importance[t];
@@ -69,5 +73,5 @@ export function routingFromLayers(layers: readonly LayerRouting[], numExperts: n
       layer.routerProbs[t]?.forEach((p, e) => (probs[lt * E + e] = p));
     }
   });
-  return { length: T, numLayers: L, numExperts: E, importance, count, gates, probs };
+  return { length: T, numLayers: L, numExperts: E, importance, count, gates, probs, dropped };
 }

@@ -61,7 +61,7 @@ describe('parseContractMetadata', () => {
     ['missing metadata', undefined, /metadata_props entry "moe\.contract".*found none.*model-contract\.md/],
     ['malformed JSON', '{"a":', /expected a JSON document, found malformed JSON/],
     ['not an object', '[1]', /expected a JSON object, found an array of 1/],
-    ['contract_version', meta({ contract_version: 2 }), /"contract_version": expected 1, found number 2/],
+    ['contract_version', meta({ contract_version: 3 }), /"contract_version": expected 1 or 2, found number 3/],
     ['router_kind', meta({ router_kind: 'hash' }), /"router_kind": expected "da-moe" or "top-k", found "hash"/],
     ['k_max > E', meta({ k_max: 9 }), /"k_max": expected an integer in 1\.\.4, found number 9/],
     ['top-k without k', meta({ router_kind: 'top-k' }), /"k": expected an integer in 1\.\.4, found nothing/],

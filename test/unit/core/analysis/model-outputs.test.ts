@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { predict, routingLayers } from '../../../../src/core/analysis/build';
-import { deriveFromRouterLogits, extractSequenceRouting, SequenceRouting } from '../../../../src/core/analysis/model-outputs';
+import { extractSequenceRouting, SequenceRouting } from '../../../../src/core/analysis/model-outputs';
 import { parseContractMetadata } from '../../../../src/core/contract';
 import { EngineError } from '../../../../src/core/engine-api';
 import { summarizeOrtError } from '../../../../src/core/runtime/providers';
@@ -10,26 +10,6 @@ const close = (a: ArrayLike<number>, b: number[]): void => {
   assert.equal(a.length, b.length);
   b.forEach((x, i) => assert.ok(Math.abs(a[i] - x) < 1e-6, `[${i}] ${a[i]} != ${x}`));
 };
-
-describe('deriveFromRouterLogits', () => {
-  // 1 layer, 1 token, 3 experts; softmax of [ln 1, ln 2, ln 5] = [0.125, 0.25, 0.625]
-  const logits = Float32Array.from([Math.log(1), Math.log(2), Math.log(5)]);
-  it('softmax, top-k and renormalised gates (Mixtral)', () => {
-    const r = deriveFromRouterLogits(logits, 1, 1, 3, 2, 'renormalized-top-k');
-    close(r.probs, [0.125, 0.25, 0.625]);
-    close(r.gates, [0, 0.25 / 0.875, 0.625 / 0.875]);
-    assert.deepEqual(Array.from(r.count), [2]);
-    assert.equal(r.importance, null);
-  });
-  it('router-probability gates (Switch)', () => {
-    const r = deriveFromRouterLogits(logits, 1, 1, 3, 1, 'router-probability');
-    close(r.gates, [0, 0, 0.625]);
-  });
-  it('ties go to the lower expert index', () => {
-    const r = deriveFromRouterLogits(Float32Array.from([0, 0, 0]), 1, 1, 3, 1, 'renormalized-top-k');
-    close(r.gates, [1, 0, 0]);
-  });
-});
 
 describe('extractSequenceRouting', () => {
   const metadata = parseContractMetadata(
