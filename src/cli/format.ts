@@ -1,5 +1,6 @@
 /** Plain-text rendering of an Analysis for the terminal: the token table, then the summary. */
 import type { Analysis, ExpertFlops, ProviderReport } from '../shared/analysis';
+import { denseLayersDescription, DROPPED_TEXT, isDropped, routerDescription, sharedExpertsDescription } from '../shared/router-text';
 import { tokenDescription } from '../shared/token-text';
 
 const TOKEN_WIDTH = 16;
@@ -43,7 +44,9 @@ export function tokenTable(a: Analysis): string {
     cellText(tokenDescription(t, a)),
     a.layers.map((l) => fmtImportance(l.importance[i])).join(' '),
     a.layers.map((l) => String(l.k[i])).join(' '),
-    a.layers.map((l) => l.experts[i].map((e, j) => `${e}:${l.gates[i][j].toFixed(2)}`).join(' ')).join(' | '),
+    a.layers
+      .map((l) => (isDropped(l, i) ? DROPPED_TEXT : l.experts[i].map((e, j) => `${e}:${l.gates[i][j].toFixed(2)}`).join(' ')))
+      .join(' | '),
   ]);
   return renderTable(header, rows, [true, false, false, false, false]);
 }
@@ -69,6 +72,10 @@ function percent(part: number, whole: number): string {
   return whole === 0 ? 'n/a' : `${((100 * part) / whole).toFixed(0)}%`;
 }
 
+function moeLayerList(a: Analysis): string {
+  return `(decoder layers ${a.layers.map((l) => l.decoderLayer ?? l.layer).join(', ')})`;
+}
+
 export function summary(a: Analysis): string {
   const { stats, prediction, model } = a;
   const probs = model.labels.map((label, c) => `${label} ${prediction.probabilities[c].toFixed(3)}`).join(', ');
@@ -83,6 +90,14 @@ export function summary(a: Analysis): string {
     `Expert FLOPs: ${formatFlops(f.spent, f.unit)} spent; fixed top-${model.kMax} would spend ${formatFlops(f.fixedTopKMax, f.unit)} ` +
       `(${percent(f.spent, f.fixedTopKMax)} used), fixed top-2 ${formatFlops(f.fixedTop2, f.unit)} (${percent(f.spent, f.fixedTop2)})`,
   ];
+  const router = routerDescription(model);
+  if (router) lines.push(`Router:      ${router}`);
+  const shared = sharedExpertsDescription(model);
+  if (shared) lines.push(`Shared:      ${shared} in every MoE layer (not in K)`);
+  const dense = denseLayersDescription(model);
+  if (dense) lines.push(`Dense:       ${dense}; the table's L0..L${a.layers.length - 1} are the MoE layers ${moeLayerList(a)}`);
+  const dropped = a.layers.reduce((n, l) => n + (l.dropped?.length ?? 0), 0);
+  if (dropped > 0) lines.push(`Dropped:     ${dropped} token-layers over expert capacity got no expert (K 0)`);
   if (model.importanceAvailable === false) {
     lines.push('Importance:  not available (this model exposes only router_logits)');
   }

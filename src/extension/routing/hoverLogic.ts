@@ -4,6 +4,7 @@
  */
 import type { Analysis } from '../../shared/analysis';
 import { importanceAvailable, meanImportance } from './importance';
+import { denseLayersDescription, DROPPED_TEXT, isDropped, layerLabel, sharedExpertsDescription } from '../../shared/router-text';
 import { tokenDescription } from '../../shared/token-text';
 
 export const STALE_HOVER = '**DA-MoE** · text changed since analysis — re-run **Analyze Routing** to see routing for the current text.';
@@ -42,10 +43,13 @@ export function buildTokenHoverMarkdown(analysis: Analysis, tokenIndex: number, 
       .map((e, i) => `E${e} ${fmt(gates[i], 2)}`)
       .join(' · ');
     const more = experts.length > maxExperts ? ` · +${experts.length - maxExperts}` : '';
+    const routed = isDropped(layer, tokenIndex) ? DROPPED_TEXT : `${shown || '—'}${more}`;
     lines.push(
-      `| ${layer.layer} | ${hasImp ? fmt(layer.importance[tokenIndex]) : '—'} | ${layer.k[tokenIndex] ?? '—'} / ${analysis.model.kMax} | ${shown || '—'}${more} |`,
+      `| ${layerLabel(layer)} | ${hasImp ? fmt(layer.importance[tokenIndex]) : '—'} | ${layer.k[tokenIndex] ?? '—'} / ${analysis.model.kMax} | ${routed} |`,
     );
   }
+  const always = [sharedExpertsDescription(analysis.model), denseLayersDescription(analysis.model)].filter((x) => x !== null);
+  if (always.length > 0) lines.push('', `*${always.map((x) => escapeMarkdown(x)).join(' · ')}*`);
   lines.push('');
   lines.push(
     `*${escapeMarkdown(analysis.model.name)} · ${escapeMarkdown(analysis.prediction.label)} (${fmt(Math.max(...analysis.prediction.probabilities), 2)})*`,

@@ -2,6 +2,7 @@
 import type { Analysis } from '../../../shared/analysis';
 import type { Ctx, View } from '../context';
 import { clear, el, fmtMs, fmtPct } from '../../shared/dom';
+import { denseLayersDescription, routerDescription, sharedExpertsDescription } from '../../../shared/router-text';
 
 function routerText(a: Analysis): string {
   return a.model.routerKind === 'da-moe' ? `DA-MoE · dynamic K ≤ ${a.model.kMax}` : `top-${a.model.kMax}`;
@@ -80,8 +81,18 @@ export class HeaderView implements View {
     ]);
     const title = el('div', { class: 'title-row' }, [
       el('h1', { class: 'model-name', testid: 'model-name', text: a.model.name, attrs: { title: a.model.path } }),
-      el('span', { class: 'chip', testid: 'router-kind', text: routerText(a), attrs: { title: `routing from ${a.model.routingSource}` } }),
+      el('span', {
+        class: 'chip',
+        testid: 'router-kind',
+        text: a.model.router ? `${routerText(a)} · ${a.model.router.convention}` : routerText(a),
+        attrs: { title: routerDescription(a.model) ?? `routing from ${a.model.routingSource}` },
+      }),
     ]);
+    // Experts no router chooses: shared experts every token goes through, layers with a dense MLP.
+    const shared = sharedExpertsDescription(a.model);
+    if (shared) title.append(el('span', { class: 'chip', testid: 'shared-experts', text: shared }));
+    const dense = denseLayersDescription(a.model);
+    if (dense) title.append(el('span', { class: 'chip', testid: 'dense-layers', text: dense }));
     if (a.windowing) {
       const w = a.windowing;
       const details = `${w.windows} windows of ${w.windowTokens} tokens, ${w.overlapTokens} overlapping; predictions merged by ${w.predictionMerge}`;

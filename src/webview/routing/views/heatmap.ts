@@ -8,6 +8,7 @@ import type { Ctx, View } from '../context';
 import { displayToken, el, fmtNum } from '../../shared/dom';
 import { LUT_CSS, gradientCss, lutIndex, textOn } from '../../../shared/palette';
 import type { ThemeTokens } from '../theme';
+import { DROPPED_TEXT, isDropped, layerLabel } from '../../../shared/router-text';
 import { tokenDescription, tokenShownText } from '../../../shared/token-text';
 
 export const ROW_H = 18;
@@ -188,7 +189,8 @@ export class HeatmapView implements View {
     const s = this.ctx.store.get();
     const layer = d.analysis.layers[s.layer];
     const tok = d.analysis.tokens[t];
-    const lines = [`#${t} “${tokenDescription(tok, d.analysis)}”`, `layer ${s.layer} · K = ${layer.k[t]}`];
+    const lines = [`#${t} “${tokenDescription(tok, d.analysis)}”`, `layer ${layerLabel(layer)} · K = ${layer.k[t]}`];
+    if (isDropped(layer, t)) lines.push(DROPPED_TEXT);
     if (col >= 0) {
       const j = layer.experts[t].indexOf(col);
       const gate = j >= 0 ? layer.gates[t][j] : 0;

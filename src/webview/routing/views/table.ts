@@ -7,6 +7,7 @@
  */
 import type { Ctx, View } from '../context';
 import { clear, displayToken, el, fmtNum } from '../../shared/dom';
+import { DROPPED_TEXT, isDropped, layerLabel } from '../../../shared/router-text';
 import { tokenDescription, tokenShownText } from '../../../shared/token-text';
 
 export const PAGE_ROWS = 500;
@@ -112,7 +113,7 @@ export class TableView implements View {
       el('th', { text: 'Token', attrs: { scope: 'col' } }),
       el('th', { class: 'layer-col', text: `Importance (layer ${l})`, attrs: { scope: 'col' } }),
       el('th', { class: 'layer-col', text: `K (layer ${l})`, attrs: { scope: 'col' } }),
-      ...a.layers.map((ly) => el('th', { text: `Layer ${ly.layer}: experts (gate)`, attrs: { scope: 'col' } })),
+      ...a.layers.map((ly) => el('th', { text: `Layer ${layerLabel(ly)}: experts (gate)`, attrs: { scope: 'col' } })),
     ]);
     this.table.append(el('thead', {}, [head]));
     this.rowTokens = d.rows.slice();
@@ -159,7 +160,7 @@ export class TableView implements View {
           el('td', { class: 'num k' }),
         );
         for (const ly of a.layers) {
-          const parts = ly.experts[t].map((e, j) => `E${e} ${fmtNum(ly.gates[t][j])}`);
+          const parts = isDropped(ly, t) ? [DROPPED_TEXT] : ly.experts[t].map((e, j) => `E${e} ${fmtNum(ly.gates[t][j])}`);
           tr.append(el('td', { class: 'experts', text: `K=${ly.k[t]}: ${parts.join(', ')}` }));
         }
         this.rows[r] = tr;

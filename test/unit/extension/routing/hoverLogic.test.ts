@@ -37,3 +37,23 @@ describe('hover markdown', () => {
     assert.match(STALE_HOVER, /text changed since analysis — re-run \*\*Analyze Routing\*\*/);
   });
 });
+
+describe('hover markdown, Hugging Face router families', () => {
+  it('says dropped tokens are dropped, which decoder layer each MoE layer is, and that shared experts are always on', () => {
+    const a = makeAnalysis();
+    a.model.sharedExperts = { count: 1, gate: 'sigmoid' };
+    a.model.denseLayers = [1];
+    a.layers[0].decoderLayer = 0;
+    a.layers[1].decoderLayer = 2;
+    a.layers[1].dropped = [2];
+    a.layers[1].k[2] = 0;
+    a.layers[1].experts[2] = [];
+    a.layers[1].gates[2] = [];
+    const md = buildTokenHoverMarkdown(a, 2)!;
+    assert.match(md, /\| 0 \(decoder 0\) \| 1\.500 \| 3 \/ 4 \| E5 0\.50/);
+    assert.match(md, /\| 1 \(decoder 2\) \| 2\.500 \| 0 \/ 4 \| dropped \(over capacity\) \|/);
+    assert.match(md, /1 shared expert, always on \\\(sigmoid\\-gated per token\\\) · decoder layer 1 dense \\\(no router\\\)/);
+    // A token the layer kept shows its experts.
+    assert.match(buildTokenHoverMarkdown(a, 3)!, /\| 1 \(decoder 2\) \| 1\.000 \| 2 \/ 4 \| E3 0\.60 · E4 0\.40 \|/);
+  });
+});
