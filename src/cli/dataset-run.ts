@@ -29,6 +29,7 @@ export const DATASET_OPTIONS = {
   'text-column': { type: 'string' },
   'pair-column': { type: 'string' },
   'label-column': { type: 'string' },
+  'group-column': { type: 'string' },
   format: { type: 'string' },
   json: { type: 'string' },
   html: { type: 'string' },
@@ -43,6 +44,7 @@ export function datasetOptionsHelp(what: string): string {
   --text-column NAME   column (or JSON key) holding the text; default: detected (sentence, text, sentence1/sentence2...)
   --pair-column NAME   column holding the second text of a pair (encoded as a pair); default: detected
   --label-column NAME  column holding the label; default: detected (label, gold_label, class...)
+  --group-column NAME  column (or JSON key) whose values group the routing statistics (a domain, a source...)
   --format F           tsv, csv, jsonl or text, instead of detecting it
   --json OUT           write the ${what} as JSON to OUT (fields documented in docs/cli.md)
   --html OUT           write a self-contained HTML ${what} to OUT
@@ -62,7 +64,7 @@ export interface DatasetArgs {
   sample: number | 'all';
   seed: number | string;
   format: DatasetFormat | undefined;
-  columns: { textColumn?: string; pairColumn?: string; labelColumn?: string };
+  columns: { textColumn?: string; pairColumn?: string; labelColumn?: string; groupColumn?: string };
   batchSize: number | undefined;
   /** --workers as given; undefined: the default for the model (batchWorkers). */
   workers: number | undefined;
@@ -131,7 +133,12 @@ export function datasetArgs(command: string, values: DatasetValues, positionals:
     sample,
     seed,
     format: values.format as DatasetFormat | undefined,
-    columns: { textColumn: values['text-column'], pairColumn: values['pair-column'], labelColumn: values['label-column'] },
+    columns: {
+      textColumn: values['text-column'],
+      pairColumn: values['pair-column'],
+      labelColumn: values['label-column'],
+      groupColumn: values['group-column'],
+    },
     batchSize,
     workers,
     jsonOut,

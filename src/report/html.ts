@@ -3,9 +3,15 @@
  * filtering the examples table); no network, no external fonts or images. Every string that came from the dataset
  * or the model is HTML-escaped. A pure function of the report, so the VS Code side can reuse it ("Export HTML").
  */
-import type { SpotCheckExpertLoad, SpotCheckReport, SpotCheckRoutingGroup, TokenImportanceEntry } from '../shared/spotcheck-report';
+import type {
+  SpecialisationExpert,
+  SpotCheckExpertLoad,
+  SpotCheckReport,
+  SpotCheckRoutingGroup,
+  TokenImportanceEntry,
+} from '../shared/spotcheck-report';
 import { hexAt, textOn } from '../shared/palette';
-import { formatPercentWithCi, wilsonInterval } from '../shared/stats';
+import { conditionalCoActivation, formatPercentWithCi, wilsonInterval } from '../shared/stats';
 
 export interface RenderOptions {
   /** Nonce for the inline <style> and <script> (for a host with a nonce-based Content-Security-Policy). */
@@ -112,19 +118,32 @@ function loadChart(load: SpotCheckExpertLoad, caption: string): string {
   );
 }
 
-/** Co-activation heatmap of one layer: cell (i, j) = tokens routed to both; colour relative to the layer's largest cell. */
-function heatmap(matrix: readonly number[][], caption: string): string {
-  const E = matrix.length;
-  const cell = Math.max(10, Math.min(28, Math.floor(300 / Math.max(1, E))));
-  const off = 22;
-  const size = off + E * cell + 2;
-  const max = Math.max(1, ...matrix.flat());
-  const cells = matrix
+/**
+ * Co-activation of one layer as P(j | i): row i = the experts chosen with expert i, each cell the share of i's tokens
+ * that also went to j. The diagonal (always 1) is left blank so it cannot swamp the scale; colours run from 0 to the
+ * layer's largest off-diagonal value, shown on the colour bar beside it.
+ */
+function conditionalHeatmap(counts: readonly number[][], caption: string): string {
+  const p = conditionalCoActivation(counts);
+  const E = p.length;
+  const cell = Math.max(12, Math.min(30, Math.floor(300 / Math.max(1, E))));
+  const left = 44;
+  const top = 34;
+  const grid = E * cell;
+  const barX = left + grid + 14;
+  const w = barX + 46;
+  const h = top + grid + 8;
+  const max = Math.max(1e-9, ...p.flat().filter((v): v is number => v !== null));
+  const cells = p
     .map((row, i) =>
       row
         .map((v, j) => {
-          const t = v / max;
-          return `<rect x="${off + j * cell}" y="${off + i * cell}" width="${cell - 1}" height="${cell - 1}" fill="${hexAt(t)}"><title>experts ${i} &amp; ${j}: ${int(v)} tokens</title></rect>`;
+          const x = left + j * cell;
+          const y = top + i * cell;
+          if (v === null) {
+            return `<rect x="${x}" y="${y}" width="${cell - 1}" height="${cell - 1}" class="nodata"><title>${i === j ? `expert ${i} (diagonal left out)` : `expert ${i} got no token`}</title></rect>`;
+          }
+          return `<rect x="${x}" y="${y}" width="${cell - 1}" height="${cell - 1}" fill="${hexAt(v / max)}"><title>P(expert ${j} | expert ${i}) = ${fmt(v, 3)}: ${int(counts[i][j])} of expert ${i}'s ${int(counts[i][i])} tokens</title></rect>`;
         })
         .join(''),
     )
@@ -132,9 +151,42 @@ function heatmap(matrix: readonly number[][], caption: string): string {
   const ticks = Array.from(
     { length: E },
     (_, i) =>
-      `<text x="${off + i * cell + cell / 2}" y="14" class="axis">${i}</text><text x="${off - 4}" y="${off + i * cell + cell / 2 + 4}" class="axis right">${i}</text>`,
+      `<text x="${left + i * cell + cell / 2}" y="${top - 4}" class="axis">${i}</text><text x="${left - 4}" y="${top + i * cell + cell / 2 + 4}" class="axis right">${i}</text>`,
   ).join('');
-  return `<figure class="chart"><svg viewBox="0 0 ${size} ${size}" width="${size}" height="${size}" role="img" aria-label="${e(caption)}">${ticks}${cells}</svg><figcaption>${e(caption)} (max ${int(max)})</figcaption></figure>`;
+  const stops = 24;
+  const bar = Array.from({ length: stops }, (_, k) => {
+    const t = 1 - k / (stops - 1);
+    return `<rect x="${barX}" y="${(top + (grid * k) / stops).toFixed(1)}" width="10" height="${(grid / stops + 0.6).toFixed(1)}" fill="${hexAt(t)}"/>`;
+  }).join('');
+  const titles =
+    `<text x="${left + grid / 2}" y="11" class="axis">expert j (also chosen)</text>` +
+    `<text x="10" y="${top + grid / 2}" class="axis" transform="rotate(-90 10 ${top + grid / 2})">expert i (chosen)</text>`;
+  const scale =
+    `${bar}<text x="${barX + 14}" y="${top + 8}" class="axis left">${fmt(max)}</text>` +
+    `<text x="${barX + 14}" y="${top + grid}" class="axis left">0</text>`;
+  return `<figure class="chart"><svg viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${e(caption)}">${titles}${ticks}${cells}${scale}</svg><figcaption>${e(caption)}: P(j | i), colour 0 to ${fmt(max)}</figcaption></figure>`;
+}
+
+/** Expert specialisation of one layer: each expert's top tokens by lift, with their counts. */
+function specialisationTable(layer: readonly SpecialisationExpert[], l: number, minCount: number): string {
+  const maxN = Math.max(0, ...layer.map((x) => x.tokens.length));
+  if (maxN === 0) return `<p class="muted">Layer ${l}: no token reached ${minCount} assignments to one expert.</p>`;
+  const rows = layer
+    .map(
+      (x) =>
+        `<tr><th scope="row">${x.expert}</th><td>${
+          x.tokens.length
+            ? x.tokens
+                .map(
+                  (t) =>
+                    `<code>${e(t.token)}</code> <span class="lift" title="${e(`${t.count} times; lift ${fmt(t.lift)}`)}">×${fmt(t.lift, 1)}</span> <span class="muted">(${int(t.count)})</span>`,
+                )
+                .join(' · ')
+            : '<span class="muted">–</span>'
+        }</td></tr>`,
+    )
+    .join('');
+  return `<table class="specialisation" data-layer="${l}"><caption>layer ${l}</caption><tr><th scope="col">expert</th><th scope="col">top tokens by lift (count)</th></tr>${rows}</table>`;
 }
 
 function confusionTable(r: SpotCheckReport): string {
@@ -291,6 +343,7 @@ table.confusion td.num{min-width:64px}table.confusion td.diag{font-weight:700}
 .charts{display:flex;flex-wrap:wrap;gap:14px}figure.chart{margin:0}figcaption{font-size:12px;color:var(--muted);max-width:520px}
 svg text{fill:var(--fg);font-size:10px;text-anchor:middle}svg text.left{text-anchor:start}svg text.right{text-anchor:end}svg text.val{font-size:9px;fill:var(--muted)}
 svg .rule{stroke:var(--line)}svg .fair{stroke:var(--fg);stroke-dasharray:4 3;opacity:.6}
+svg rect.nodata{fill:transparent;stroke:var(--line)}.lift{font-variant-numeric:tabular-nums;font-weight:600}table.specialisation td{max-width:520px}
 svg rect.dead{fill:transparent;stroke:var(--dead);stroke-width:1.5;stroke-dasharray:3 2}svg text.deadmark{fill:var(--dead);font-size:12px;font-weight:700}
 .tokens{display:inline-table;margin-right:18px}.bar{display:inline-block;height:10px;min-width:2px;border-radius:2px}
 .controls{display:flex;gap:16px;align-items:center;margin:8px 0;flex-wrap:wrap}input,select{background:var(--bg);color:var(--fg);border:1px solid var(--line);border-radius:4px;padding:4px 6px}
@@ -381,8 +434,15 @@ export function renderSpotCheckHtml(report: SpotCheckReport, options: RenderOpti
       `</div></section>`,
     `<section><h2>Expert load</h2><p class="muted">Utilisation = tokens routed to the expert ÷ the fair share (dashed line = 1). Dead experts (no token in the sample) are outlined and marked ✕.</p>` +
       `<div class="charts">${r.expert_load.map((l) => loadChart(l, `layer ${l.layer}`)).join('')}</div></section>`,
-    `<section><h2>Co-activation</h2><p class="muted">Tokens routed to both experts i and j (diagonal: tokens routed to i); colour relative to the layer's largest cell.</p>` +
-      `<div class="charts">${r.co_activation.map((mx, l) => heatmap(mx, `layer ${l}`)).join('')}</div></section>`,
+    `<section><h2>Co-activation</h2><p class="muted">Row i, column j: of the tokens routed to expert i, the share also routed to expert j, P(j | i). The diagonal (always 1) is left blank; colours run from 0 to the layer's largest share (the bar beside each map).</p>` +
+      `<div class="charts">${r.co_activation.map((mx, l) => conditionalHeatmap(mx, `layer ${l}`)).join('')}</div></section>`,
+    r.expert_specialisation
+      ? `<section id="specialisation"><h2>Expert specialisation</h2><p class="muted">For each expert, the tokens it receives most over chance: lift = the token's share of the expert's assignments ÷ its share of all tokens (×1 = chance), among tokens the expert received at least ${r.expert_specialisation_min_count ?? 0} times; special tokens excluded.</p>` +
+        `<div class="charts">${r.expert_specialisation.map((layer, l) => specialisationTable(layer, l, r.expert_specialisation_min_count ?? 0)).join('')}</div></section>`
+      : '',
+    r.routing_by_group && r.routing_by_group.length > 0
+      ? `<section id="groups"><h2>Routing by ${e(r.dataset.group_column ?? 'group')}</h2>${groupTable(r.routing_by_group, r.dataset.group_column ?? 'group', L)}${groupLoadStrips(r.routing_by_group, r.dataset.group_column ?? 'group')}</section>`
+      : '',
     `<section><h2>Routing per label</h2>` +
       (r.routing_by_label.length
         ? `<h3>By dataset label</h3>${groupTable(r.routing_by_label, 'dataset label', L)}${groupLoadStrips(r.routing_by_label, 'dataset label')}`

@@ -56,6 +56,22 @@ export interface TokenImportanceEntry {
   mean_importance: number;
 }
 
+/** One token an expert receives more often than chance (expert_specialisation). */
+export interface SpecialisationToken {
+  /** The token's vocabulary string. */
+  token: string;
+  /** Times the expert received it in this layer (content tokens; each of a token's K experts counts it once). */
+  count: number;
+  /** (count / the expert's assignments) / (the token's occurrences / all content tokens): 1 = chance, 3 = three times as often. */
+  lift: number;
+}
+
+export interface SpecialisationExpert {
+  expert: number;
+  /** Highest lift first, among tokens the expert received at least expert_specialisation_min_count times. */
+  tokens: SpecialisationToken[];
+}
+
 export interface SpotCheckExample {
   line: number;
   /** The text, cut to a snippet (ending in … when cut). */
@@ -112,6 +128,8 @@ export interface SpotCheckReport {
     text_column: string;
     pair_column: string | null;
     label_column: string | null;
+    /** The --group-column (routing_by_group); null or absent when none. */
+    group_column?: string | null;
     /** Data rows read (good and skipped). */
     rows: number;
     /** Good records (the sampling population). */
@@ -176,6 +194,15 @@ export interface SpotCheckReport {
   routing_by_label: SpotCheckRoutingGroup[];
   /** Routing per predicted label. */
   routing_by_prediction: SpotCheckRoutingGroup[];
+  /**
+   * Routing per value of dataset.group_column (--group-column), values in natural order; examples whose cell is
+   * empty form the group "(empty)". Absent or empty without a group column.
+   */
+  routing_by_group?: SpotCheckRoutingGroup[];
+  /** expert_specialisation[l][e]: the tokens expert e of layer l receives most over chance (content tokens). Absent in older reports. */
+  expert_specialisation?: SpecialisationExpert[][];
+  /** The minimum count of a token in expert_specialisation. */
+  expert_specialisation_min_count?: number;
   token_importance: {
     available: boolean;
     min_count: number;

@@ -186,3 +186,17 @@ export function formatP(p: number): string {
   if (p < 0.001) return 'p < 0.001';
   return `p = ${p < 0.1 ? p.toFixed(3) : p.toFixed(2)}`;
 }
+
+/**
+ * Co-activation as conditional probabilities: p[i][j] = P(expert j also chosen | expert i chosen) = tokens routed to
+ * both / tokens routed to i, from counts co[i][j] (diagonal: tokens routed to i). The diagonal (always 1) is null, so
+ * it cannot dominate a colour scale; a row whose expert got no token is all null.
+ */
+export function conditionalCoActivation(co: readonly (readonly number[])[]): (number | null)[][] {
+  return co.map((row, i) =>
+    row.map((v, j) => {
+      const given = co[i][i];
+      return i === j || !(given > 0) ? null : v / given;
+    }),
+  );
+}

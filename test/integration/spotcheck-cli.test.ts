@@ -107,6 +107,39 @@ describe('damoe spot-check', () => {
     );
   });
 
+  it('--group-column: routing per value of any column, and expert specialisation, in the JSON and the summary', () => {
+    const file = path.join(tmp, 'domains.tsv');
+    const rows = fs
+      .readFileSync(SST2, 'utf8')
+      .split('\n')
+      .slice(1)
+      .filter((l) => l.split('\t').length === 2);
+    fs.writeFileSync(file, ['sentence\tlabel\tdomain', ...rows.map((l, i) => `${l}\t${i % 3 === 0 ? 'film' : 'books'}`)].join('\n') + '\n');
+    const json = path.join(tmp, 'groups.json');
+    const r = damoe(['spot-check', ...M, file, '--group-column', 'domain', '--json', json]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Routing by "domain"/);
+    const rep = readJson(json);
+    assert.equal(rep.dataset.group_column, 'domain');
+    assert.deepEqual(
+      rep.routing_by_group!.map((g) => [g.label, g.n]),
+      [
+        ['books', rows.length - Math.ceil(rows.length / 3)],
+        ['film', Math.ceil(rows.length / 3)],
+      ],
+    );
+    assert.equal(
+      rep.routing_by_group!.reduce((t, g) => t + g.tokens, 0),
+      rep.tokens,
+    );
+    assert.equal(rep.expert_specialisation!.length, rep.model.num_layers);
+    assert.ok(rep.expert_specialisation!.every((layer) => layer.length === rep.model.num_experts));
+    assert.ok(rep.expert_specialisation!.flat().some((x) => x.tokens.length > 0));
+    const bad = damoe(['spot-check', ...M, file, '--group-column', 'nope']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown --group-column 'nope'/);
+  });
+
   it('pairs (RTE): encoded as pairs; labels that do not map give accuracy null and a note', () => {
     const json = path.join(tmp, 'rte.json');
     const r = damoe(['spot-check', ...M, RTE, '--json', json]);

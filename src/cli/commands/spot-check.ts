@@ -74,6 +74,33 @@ export function spotCheckSummary(r: SpotCheckReport): string {
   if (r.routing_by_label.length > 0) {
     lines.push(`Mean K by label: ${r.routing_by_label.map((g) => `${g.label} ${g.mean_k.overall.toFixed(2)} (n ${g.n})`).join(', ')}`);
   }
+  if (r.routing_by_group && r.routing_by_group.length > 0) {
+    lines.push(`Routing by "${r.dataset.group_column}" (mean K per layer; expert utilisation CV per layer):`);
+    lines.push(
+      table(
+        ['group', 'n', 'tokens', 'mean K', ...r.mean_k.per_layer.map((_, l) => `K L${l}`), 'CV per layer'],
+        r.routing_by_group.map((g) => [
+          g.label,
+          String(g.n),
+          String(g.tokens),
+          g.mean_k.overall.toFixed(2),
+          ...g.mean_k.per_layer.map((k) => k.toFixed(2)),
+          g.expert_load.map((l) => l.cv.toFixed(2)).join(' '),
+        ]),
+      ),
+    );
+  }
+  if (r.expert_specialisation && r.expert_specialisation.length > 0) {
+    lines.push(
+      `Expert specialisation (top tokens by lift, seen at least ${r.expert_specialisation_min_count} times by the expert; --json has all layers):`,
+    );
+    // The most dynamic view fits a terminal: the last layer, three tokens per expert.
+    const l = r.expert_specialisation.length - 1;
+    for (const x of r.expert_specialisation[l]) {
+      const top = x.tokens.slice(0, 3).map((t) => `${JSON.stringify(t.token)} ×${t.lift.toFixed(1)} (${t.count})`);
+      lines.push(`  layer ${l} expert ${x.expert}: ${top.length ? top.join(', ') : '–'}`);
+    }
+  }
   const f = r.flops;
   lines.push(
     `Expert FLOPs: ${formatFlops(f.spent, f.unit)} spent; fixed top-${m.k_max} ${formatFlops(f.fixed_top_k_max, f.unit)}, fixed top-2 ${formatFlops(f.fixed_top_2, f.unit)}`,

@@ -43,6 +43,7 @@ export function resolveColumns(columns: readonly string[] | null, options: Datas
       ['textColumn', '--text-column'],
       ['pairColumn', '--pair-column'],
       ['labelColumn', '--label-column'],
+      ['groupColumn', '--group-column'],
     ] as const) {
       if (options[key] !== undefined) {
         throw new DatasetError(
@@ -124,5 +125,16 @@ export function resolveColumns(columns: readonly string[] | null, options: Datas
   if (label !== undefined && (label === text || label === pair)) {
     throw new DatasetError('unknown-column', `the label column '${label}' is also the text or pair column`);
   }
-  return { text, pair: pair ?? null, label: label ?? null, source: { text: textSource, pair: pairSource, label: labelSource } };
+  // Any column may group, the label's included (the routing per label is then shown twice); never the text.
+  const group = options.groupColumn === undefined ? null : userColumn(columns, options.groupColumn, flag('--group-column'), format);
+  if (group !== null && (group === text || group === pair)) {
+    throw new DatasetError('unknown-column', `the group column '${group}' is the text or pair column; group by a column of categories`);
+  }
+  return {
+    text,
+    pair: pair ?? null,
+    label: label ?? null,
+    group,
+    source: { text: textSource, pair: pairSource, label: labelSource },
+  };
 }

@@ -211,6 +211,10 @@ function fieldsToRecord(
     const label = at(cols.label).trim();
     if (label !== '') record.label = label;
   }
+  if (cols.group) {
+    const group = at(cols.group).trim();
+    if (group !== '') record.group = group;
+  }
   sink.take(record);
   return record;
 }
@@ -417,6 +421,11 @@ async function* jsonlRecords(file: string, cols: ResolvedColumns, sink: RowSink)
         continue;
       }
       if (label !== undefined && label.trim() !== '') record.label = label.trim();
+    }
+    if (cols.group) {
+      // A group that is not a string, number or boolean (an object...) is left out of the groups, not a bad row.
+      const group = jsonString(obj[cols.group]);
+      if (group !== null && group !== undefined && group.trim() !== '') record.group = group.trim();
     }
     sink.take(record);
     yield record;

@@ -11,6 +11,8 @@ export interface DatasetRecord {
   pair?: string;
   /** The label as written in the file (a string even when the file has numbers); absent when the row has none. */
   label?: string;
+  /** The value of the group column (`--group-column`) as written, trimmed; absent when the row's cell is empty. */
+  group?: string;
 }
 
 export interface DatasetOptions {
@@ -22,6 +24,8 @@ export interface DatasetOptions {
   pairColumn?: string;
   /** Column or key holding the label. */
   labelColumn?: string;
+  /** Column or key whose values group the routing statistics (a domain, a source...); no default. */
+  groupColumn?: string;
   /** Skipped rows listed in the report (all are counted). Default 20. */
   maxSkippedListed?: number;
 }
@@ -31,6 +35,8 @@ export interface ResolvedColumns {
   text: string;
   pair: string | null;
   label: string | null;
+  /** The group column (given by the user only); null when none. */
+  group?: string | null;
   /** How they were chosen: given by the user, or detected from the header. */
   source: { text: 'user' | 'detected'; pair: 'user' | 'detected' | 'none'; label: 'user' | 'detected' | 'none' };
 }

@@ -76,7 +76,7 @@ export async function runDatasetSample(
   options: SpotCheckOptions = {},
 ): Promise<SpotCheckReport> {
   const reader = dataset.report;
-  const builder = new SpotCheckReportBuilder(engine.model, options);
+  const builder = new SpotCheckReportBuilder(engine.model, options, dataset.resolved.group ?? null);
   const workers = options.workers ?? defaultSpotCheckWorkers(options.threads ?? 0, undefined, workerMemoryFor(engine.model.path));
   // The pool's start-up (a model load per worker) is a fixed cost, kept out of the run's examples/s.
   if (workers > 1) await engine.startBatchWorkers?.(workers);
@@ -89,6 +89,7 @@ export async function runDatasetSample(
       text_column: dataset.resolved.text,
       pair_column: dataset.resolved.pair,
       label_column: dataset.resolved.label,
+      group_column: dataset.resolved.group ?? null,
       rows: reader.rows,
       records: reader.records,
     },

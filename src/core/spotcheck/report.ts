@@ -21,15 +21,20 @@ import {
   type SpotCheckExpertLoad,
   type SpotCheckReport,
   type SpotCheckRoutingGroup,
+  type SpecialisationExpert,
+  type SpecialisationToken,
   type TokenImportanceEntry,
 } from '../../shared/spotcheck-report';
+import { DEFAULT_SPECIALISATION_MIN_COUNT, DEFAULT_SPECIALISATION_TOP_TOKENS } from '../../shared/defaults';
 import type { DatasetRecord } from '../datasets/types';
-import { wilsonInterval } from '../../shared/stats';
+import { lift, wilsonInterval } from '../../shared/stats';
 
 export const DEFAULT_MIN_TOKEN_COUNT = 5;
 export const DEFAULT_TOKEN_LIST_LENGTH = 20;
 export const DEFAULT_SNIPPET_CHARS = 300;
 export const MAX_SKIPPED_LISTED = 20;
+/** The routing_by_group entry of examples whose group cell is empty. */
+export const EMPTY_GROUP = '(empty)';
 
 /** What the caller knows about the run besides the analyses. */
 export interface SpotCheckContext {
@@ -52,6 +57,10 @@ export interface SpotCheckContext {
 
 export interface ReportBuilderOptions {
   minTokenCount?: number;
+  /** Expert specialisation: least times an expert must receive a token to list it (DEFAULT_SPECIALISATION_MIN_COUNT). */
+  specialisationMinCount?: number;
+  /** Expert specialisation: tokens listed per expert (DEFAULT_SPECIALISATION_TOP_TOKENS). */
+  specialisationTopTokens?: number;
   tokenListLength?: number;
   snippetChars?: number;
 }
@@ -156,6 +165,12 @@ export class SpotCheckReportBuilder {
   private readonly overall: RoutingStatsAccumulator;
   private readonly byLabel = new Map<string, { n: number; acc: RoutingStatsAccumulator }>();
   private readonly byPrediction = new Map<number, { n: number; acc: RoutingStatsAccumulator }>();
+  private readonly byGroup = new Map<string, { n: number; acc: RoutingStatsAccumulator }>();
+  /** Expert specialisation: per token text, (layer * E + expert) -> times routed there; and its occurrences. */
+  private readonly tokenExperts = new Map<string, { occurrences: number; cells: Map<number, number> }>();
+  /** Content tokens routed to each (layer * E + expert), and content tokens seen. */
+  private readonly expertAssignments: Float64Array;
+  private contentTokens = 0;
   private readonly tokenImportance = new Map<string, { sum: number; count: number }>();
   private readonly rows: Row[] = [];
   private readonly runSkipped: SkippedRow[] = [];
@@ -165,10 +180,15 @@ export class SpotCheckReportBuilder {
   constructor(
     readonly model: ModelSummary,
     options: ReportBuilderOptions = {},
+    /** The dataset's group column (records carry its value as `group`); null when none. */
+    private readonly groupColumn: string | null = null,
   ) {
     this.overall = this.accumulator(true);
+    this.expertAssignments = new Float64Array(model.numLayers * model.numExperts);
     this.opts = {
       minTokenCount: options.minTokenCount ?? DEFAULT_MIN_TOKEN_COUNT,
+      specialisationMinCount: options.specialisationMinCount ?? DEFAULT_SPECIALISATION_MIN_COUNT,
+      specialisationTopTokens: options.specialisationTopTokens ?? DEFAULT_SPECIALISATION_TOP_TOKENS,
       tokenListLength: options.tokenListLength ?? DEFAULT_TOKEN_LIST_LENGTH,
       snippetChars: options.snippetChars ?? DEFAULT_SNIPPET_CHARS,
     };
@@ -212,6 +232,13 @@ export class SpotCheckReportBuilder {
       g.n++;
       g.acc.addTally(tally);
     }
+    if (this.groupColumn) {
+      const key = record.group ?? EMPTY_GROUP;
+      let g = this.byGroup.get(key);
+      if (!g) this.byGroup.set(key, (g = { n: 0, acc: this.accumulator() }));
+      g.n++;
+      g.acc.addTally(tally);
+    }
     let p = this.byPrediction.get(prediction.index);
     if (!p) this.byPrediction.set(prediction.index, (p = { n: 0, acc: this.accumulator() }));
     p.n++;
@@ -220,10 +247,25 @@ export class SpotCheckReportBuilder {
     // Text-level views: content tokens only. A token's importance is its mean over the layers.
     const L = r.numLayers;
     const T = r.length;
+    const E = r.numExperts;
     const weights: number[] = [];
     for (let t = 0; t < T; t++) {
       const tok = tokens[t];
       if (tok.special) continue;
+      // Expert specialisation: which experts each token text goes to, layer by layer.
+      let te = this.tokenExperts.get(tok.text);
+      if (!te) this.tokenExperts.set(tok.text, (te = { occurrences: 0, cells: new Map() }));
+      te.occurrences++;
+      this.contentTokens++;
+      for (let l = 0; l < L; l++) {
+        const base = (l * T + t) * E;
+        for (let e = 0; e < E; e++) {
+          if (r.gates[base + e] === 0) continue;
+          const cell = l * E + e;
+          te.cells.set(cell, (te.cells.get(cell) ?? 0) + 1);
+          this.expertAssignments[cell]++;
+        }
+      }
       let imp = Number.NaN;
       if (r.importance && L > 0) {
         let s = 0;
@@ -258,6 +300,27 @@ export class SpotCheckReportBuilder {
   skip(line: number, reason: string): void {
     this.runSkippedCount++;
     if (this.runSkipped.length < MAX_SKIPPED_LISTED) this.runSkipped.push({ line, reason });
+  }
+
+  /** Per layer and expert, the tokens with the highest lift among those it received at least the minimum count. */
+  private specialisation(): SpecialisationExpert[][] {
+    const { numLayers: L, numExperts: E } = this.model;
+    const perCell: SpecialisationToken[][] = Array.from({ length: L * E }, () => []);
+    for (const [token, te] of this.tokenExperts) {
+      for (const [cell, count] of te.cells) {
+        if (count < this.opts.specialisationMinCount) continue;
+        const value = lift(count, this.expertAssignments[cell], te.occurrences, this.contentTokens);
+        if (value !== null) perCell[cell].push({ token, count, lift: value });
+      }
+    }
+    const order = (a: SpecialisationToken, b: SpecialisationToken): number =>
+      b.lift - a.lift || b.count - a.count || (a.token < b.token ? -1 : a.token > b.token ? 1 : 0);
+    return Array.from({ length: L }, (_, l) =>
+      Array.from({ length: E }, (_, e) => ({
+        expert: e,
+        tokens: perCell[l * E + e].sort(order).slice(0, this.opts.specialisationTopTokens),
+      })),
+    );
   }
 
   build(ctx: SpotCheckContext): SpotCheckReport {
@@ -375,6 +438,11 @@ export class SpotCheckReportBuilder {
       routing_by_label: [...this.byLabel.entries()]
         .sort(([a], [b]) => naturalCompare(a, b))
         .map(([label, g]) => group(label, mapped ? (toModel.get(label) ?? null) : null, g.n, g.acc.result())),
+      routing_by_group: [...this.byGroup.entries()]
+        .sort(([a], [b]) => naturalCompare(a, b))
+        .map(([label, g]) => group(label, null, g.n, g.acc.result())),
+      expert_specialisation: this.specialisation(),
+      expert_specialisation_min_count: this.opts.specialisationMinCount,
       routing_by_prediction: [...this.byPrediction.entries()]
         .sort(([a], [b]) => a - b)
         .map(([i, g]) => group(labels[i] ?? String(i), labels[i] ?? null, g.n, g.acc.result())),

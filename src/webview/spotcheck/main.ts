@@ -30,6 +30,7 @@ import {
   HeaderSection,
   KHistogramSection,
   LabelRoutingSection,
+  SpecialisationSection,
   TokensSection,
   type SectionCtx,
 } from './sections';
@@ -91,6 +92,7 @@ function main(): void {
   const hist = new KHistogramSection(ctx);
   const load = new ExpertLoadSection(ctx);
   const coact = new CoActivationSection(ctx);
+  const specialisation = new SpecialisationSection(ctx);
   const byLabel = new LabelRoutingSection(ctx);
   const tokens = new TokensSection(ctx);
   const examples = new ExamplesSection({
@@ -115,10 +117,10 @@ function main(): void {
     header.error.textContent = text ?? '';
   };
   const renderLayerViews = (): void => {
-    for (const v of [hist, load, coact, byLabel]) safe(() => v.render());
+    for (const v of [hist, load, coact, specialisation, byLabel]) safe(() => v.render());
   };
   const renderAll = (): void => {
-    for (const v of [header, confusion, hist, load, coact, byLabel, tokens, examples]) safe(() => v.render());
+    for (const v of [header, confusion, hist, load, coact, specialisation, byLabel, tokens, examples]) safe(() => v.render());
   };
 
   client.on('spotcheck/show', ({ report, linking }) => {
@@ -161,6 +163,7 @@ function main(): void {
     el('div', { class: 'sc-grid' }, [confusion.root, tokens.root]),
     hist.root,
     el('div', { class: 'sc-grid' }, [load.root, coact.root]),
+    specialisation.root,
     byLabel.root,
     examples.root,
   );

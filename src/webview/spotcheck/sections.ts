@@ -7,6 +7,7 @@ import type { SpotCheckExpertLoad, SpotCheckReport, SpotCheckRoutingGroup, Token
 import type { SpotCheckLinking } from '../../shared/protocol/spotcheck';
 import { clear, displayToken, el, fmtMs, fmtNum, fmtPct, svg } from '../shared/dom';
 import { colourAt, gradientCss, textOn } from '../../shared/palette';
+import { conditionalCoActivation, wilsonInterval } from '../../shared/stats';
 import { figure, kHistogramSvg, loadSvg } from '../shared/charts';
 
 export interface SectionCtx {
@@ -137,9 +138,21 @@ export class HeaderSection {
       ]),
     );
     this.accuracy.dataset.value = r.accuracy === null ? '' : String(r.accuracy);
+    // Reports saved before accuracy_ci95 get it computed here (the same Wilson interval).
+    const ci = r.accuracy === null || r.correct === null ? null : (r.accuracy_ci95 ?? wilsonInterval(r.correct, r.labelled));
     this.accuracy.append(
       el('span', { class: 'fact-label', text: 'accuracy' }),
       el('span', { class: 'sc-accuracy-value', text: r.accuracy === null ? 'n/a' : fmtPct(r.accuracy) }),
+      ...(ci
+        ? [
+            el('span', {
+              class: 'sc-accuracy-ci small',
+              testid: 'spotcheck-accuracy-ci',
+              text: `95% CI [${(100 * ci[0]).toFixed(1)}, ${(100 * ci[1]).toFixed(1)}]`,
+              attrs: { title: 'Wilson score interval of the accuracy over the labelled examples' },
+            }),
+          ]
+        : []),
       el('span', {
         class: 'muted small',
         text:
@@ -432,39 +445,55 @@ export class CoActivationSection {
     const layer = Math.min(this.ctx.layer(), Math.max(0, L - 1));
     this.select.value = String(layer);
     const m = r.co_activation[layer] ?? [];
+    const p = conditionalCoActivation(m);
     const E = m.length;
     let max = 0;
-    for (let i = 0; i < E; i++) for (let j = 0; j < E; j++) if (i !== j) max = Math.max(max, m[i][j]);
+    for (const row of p) for (const v of row) if (v !== null) max = Math.max(max, v);
     const cell = Math.max(10, Math.min(26, Math.floor(360 / Math.max(1, E))));
-    const pad = 26;
-    const size = pad + E * cell;
+    const left = 44;
+    const top = 36;
+    const w = left + E * cell + 4;
+    const h = top + E * cell + 4;
     const root = svg('svg', {
       class: 'chart coact',
-      width: size + 4,
-      height: size + 4,
-      viewBox: `0 0 ${size + 4} ${size + 4}`,
+      width: w,
+      height: h,
+      viewBox: `0 0 ${w} ${h}`,
       role: 'img',
-      'aria-label': `Layer ${layer} co-activation of ${E} experts: tokens routed to both experts`,
+      'aria-label': `Layer ${layer} co-activation of ${E} experts: P(expert j also chosen | expert i chosen)`,
     });
+    root.append(svg('text', { class: 'axis-title', x: left + (E * cell) / 2, y: 11, 'text-anchor': 'middle' }, ['expert j (also chosen)']));
+    const mid = top + (E * cell) / 2;
+    root.append(
+      svg('text', { class: 'axis-title', x: 11, y: mid, 'text-anchor': 'middle', transform: `rotate(-90 11 ${mid})` }, [
+        'expert i (chosen)',
+      ]),
+    );
     for (let i = 0; i < E; i++) {
-      root.append(svg('text', { class: 'tick', x: pad - 4, y: pad + i * cell + cell / 2 + 3, 'text-anchor': 'end' }, [String(i)]));
-      root.append(svg('text', { class: 'tick', x: pad + i * cell + cell / 2, y: pad - 6, 'text-anchor': 'middle' }, [String(i)]));
+      root.append(svg('text', { class: 'tick', x: left - 4, y: top + i * cell + cell / 2 + 3, 'text-anchor': 'end' }, [String(i)]));
+      root.append(svg('text', { class: 'tick', x: left + i * cell + cell / 2, y: top - 6, 'text-anchor': 'middle' }, [String(i)]));
       for (let j = 0; j < E; j++) {
-        const v = m[i][j];
-        const diag = i === j;
+        const v = p[i][j];
         const rect = svg('rect', {
-          class: diag ? 'coact-cell diag' : 'coact-cell',
-          x: pad + j * cell,
-          y: pad + i * cell,
+          class: v === null ? 'coact-cell diag' : 'coact-cell',
+          x: left + j * cell,
+          y: top + i * cell,
           width: cell - 1,
           height: cell - 1,
           'data-i': i,
           'data-j': j,
-          'data-count': v,
+          'data-count': m[i][j],
+          'data-p': v === null ? '' : v.toFixed(6),
         });
-        if (!diag) rect.style.fill = colourAt(max > 0 ? v / max : 0);
+        if (v !== null) rect.style.fill = colourAt(max > 0 ? v / max : 0);
         rect.append(
-          svg('title', {}, [diag ? `expert ${i}: ${v} tokens routed to it` : `experts ${i} and ${j}: ${v} tokens routed to both`]),
+          svg('title', {}, [
+            i === j
+              ? `expert ${i}: ${m[i][i]} tokens routed to it (the diagonal, always 1, is left out)`
+              : v === null
+                ? `expert ${i} got no token`
+                : `P(expert ${j} | expert ${i}) = ${fmtNum(v, 3)}: ${m[i][j]} of expert ${i}'s ${m[i][i]} tokens`,
+          ]),
         );
         root.append(rect);
       }
@@ -472,12 +501,86 @@ export class CoActivationSection {
     const legend = el('div', { class: 'legend' }, [
       el('span', { class: 'muted', text: '0' }),
       el('span', { class: 'legend-ramp' }),
-      el('span', { class: 'muted', text: String(max) }),
-      el('span', { class: 'muted', text: 'tokens routed to both (diagonal: outlined)' }),
+      el('span', { class: 'muted', text: fmtNum(max) }),
+      el('span', { class: 'muted', text: "P(j | i): share of expert i's tokens also routed to j; diagonal left out" }),
     ]);
     (legend.children[1] as HTMLElement).style.backgroundImage = gradientCss();
-    const f = figure('spotcheck-coactivation', [legend], root, { 'data-layer': layer, 'data-experts': E });
+    const f = figure('spotcheck-coactivation', [legend], root, { 'data-layer': layer, 'data-experts': E, 'data-max': max.toFixed(6) });
     this.s.body.append(f);
+  }
+}
+
+// ---- expert specialisation -------------------------------------------------------------------------------------
+
+/** The selected layer's experts with the tokens each receives most over chance (lift), as a table. */
+export class SpecialisationSection {
+  private readonly s = section('spotcheck-specialisation', 'Expert specialisation');
+  readonly root = this.s.root;
+
+  constructor(private readonly ctx: SectionCtx) {}
+
+  render(): void {
+    const r = this.s.reset(this.ctx.report());
+    if (!r) return;
+    const sp = r.expert_specialisation;
+    if (!sp || sp.length === 0) {
+      this.s.body.append(el('p', { class: 'muted', text: 'Not in this report (made before expert specialisation was computed).' }));
+      return;
+    }
+    const layer = Math.min(this.ctx.layer(), sp.length - 1);
+    const min = r.expert_specialisation_min_count ?? 0;
+    this.s.body.append(
+      el('p', {
+        class: 'muted small',
+        text:
+          `Layer ${layer} (the layer chosen under Co-activation). Lift = the token's share of the expert's assignments ÷ its share ` +
+          `of all tokens (×1 = chance), among tokens the expert received at least ${min} times; special tokens excluded.`,
+      }),
+    );
+    const table = el('table', {
+      class: 'routing-table sc-specialisation',
+      testid: 'spotcheck-specialisation-table',
+      attrs: { 'data-layer': String(layer) },
+    });
+    table.append(
+      el('thead', {}, [
+        el(
+          'tr',
+          {},
+          ['expert', 'top tokens by lift (count)'].map((t) => el('th', { attrs: { scope: 'col' }, text: t })),
+        ),
+      ]),
+    );
+    const tbody = el('tbody');
+    for (const x of sp[layer]) {
+      const cell = el('td', { class: 'sc-spec-tokens' });
+      if (x.tokens.length === 0) cell.append(el('span', { class: 'muted', text: '–' }));
+      x.tokens.forEach((t, i) => {
+        if (i > 0) cell.append(' · ');
+        cell.append(
+          el(
+            'span',
+            {
+              class: 'sc-spec-token',
+              attrs: { 'data-token': t.token, 'data-lift': t.lift.toFixed(4), title: `${t.count} times; lift ${fmtNum(t.lift, 3)}` },
+            },
+            [
+              el('code', { text: displayToken(t.token) }),
+              el('span', { class: 'sc-lift', text: ` ×${fmtNum(t.lift, 1)}` }),
+              el('span', { class: 'muted', text: ` (${t.count})` }),
+            ],
+          ),
+        );
+      });
+      tbody.append(
+        el('tr', { testid: 'spotcheck-specialisation-row', attrs: { 'data-expert': String(x.expert) } }, [
+          el('th', { attrs: { scope: 'row' }, text: String(x.expert) }),
+          cell,
+        ]),
+      );
+    }
+    table.append(tbody);
+    this.s.body.append(table);
   }
 }
 
@@ -489,7 +592,7 @@ export class LabelRoutingSection {
 
   constructor(private readonly ctx: SectionCtx) {}
 
-  private table(groups: SpotCheckRoutingGroup[], what: string, layer: number, maxTokens: number): HTMLElement {
+  private table(groups: SpotCheckRoutingGroup[], what: string, layer: number, maxTokens: number, column = 'label'): HTMLElement {
     const table = el('table', { class: 'routing-table sc-groups' });
     table.append(el('caption', { text: what }));
     table.append(
@@ -497,7 +600,7 @@ export class LabelRoutingSection {
         el(
           'tr',
           {},
-          ['label', 'examples', 'tokens', 'mean K', 'mean K per layer', `expert load (layer ${layer})`].map((t) =>
+          [column, 'examples', 'tokens', 'mean K', 'mean K per layer', `expert load (layer ${layer})`].map((t) =>
             el('th', { attrs: { scope: 'col' }, text: t }),
           ),
         ),
@@ -541,8 +644,15 @@ export class LabelRoutingSection {
     const r = this.s.reset(this.ctx.report());
     if (!r) return;
     const layer = Math.min(this.ctx.layer(), Math.max(0, r.model.num_layers - 1));
-    const all = [...r.routing_by_label, ...r.routing_by_prediction];
+    const groups = r.routing_by_group ?? [];
+    const all = [...r.routing_by_label, ...r.routing_by_prediction, ...groups];
     const maxTokens = all.reduce((m, g) => Math.max(m, ...(g.expert_load[layer]?.tokens ?? [0])), 0);
+    if (groups.length > 0) {
+      const col = r.dataset.group_column ?? 'group';
+      const t = this.table(groups, `By "${col}"`, layer, maxTokens, col);
+      t.dataset.testid = 'spotcheck-by-group';
+      this.s.body.append(t);
+    }
     if (r.routing_by_label.length > 0) this.s.body.append(this.table(r.routing_by_label, 'By dataset label', layer, maxTokens));
     this.s.body.append(this.table(r.routing_by_prediction, 'By predicted label', layer, maxTokens));
   }

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import {
   averageRanks,
+  conditionalCoActivation,
   formatAccuracy,
   formatP,
   formatPointsWithCi,
@@ -177,5 +178,26 @@ describe('formatting', () => {
     assert.equal(formatP(0.0312), 'p = 0.031');
     assert.equal(formatP(0.62), 'p = 0.62');
     assert.equal(formatP(0.00001), 'p < 0.001');
+  });
+});
+
+describe('co-activation as P(j | i)', () => {
+  it('divides each row by its diagonal and leaves the diagonal out', () => {
+    // Expert 0 chose 10 tokens, 4 of them also with expert 1; expert 1 chose 8, 4 with expert 0, 2 with expert 2;
+    // expert 2 chose 2, both with expert 1. P(1|0) = 4/10, P(0|1) = 4/8, P(2|1) = 2/8, P(1|2) = 2/2.
+    assert.deepEqual(
+      conditionalCoActivation([
+        [10, 4, 0],
+        [4, 8, 2],
+        [0, 2, 2],
+      ]),
+      [
+        [null, 0.4, 0],
+        [0.5, null, 0.25],
+        [0, 1, null],
+      ],
+    );
+    // An expert that chose nothing has no conditional row.
+    assert.deepEqual(conditionalCoActivation([[0]]), [[null]]);
   });
 });

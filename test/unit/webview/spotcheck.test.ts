@@ -79,6 +79,22 @@ describe('spot-check webview (headless Chromium)', { skip: skip ?? false, timeou
       assert.equal(await loads.first().getAttribute('data-dead'), String(report.model.num_experts - 1), 'dead expert marked');
       assert.equal(await loads.first().locator('g.dead').count(), 1);
       assert.equal(await p.page.getByTestId('spotcheck-coactivation').locator('rect.coact-cell').count(), report.model.num_experts ** 2);
+      // Co-activation as P(j | i): the diagonal is blank, an off-diagonal cell is its count over the row's diagonal.
+      const co = report.co_activation[0];
+      const cellP = async (i: number, j: number) =>
+        p.page.locator(`[data-testid=spotcheck-coactivation] rect[data-i="${i}"][data-j="${j}"]`).getAttribute('data-p');
+      assert.equal(await cellP(0, 0), '');
+      assert.equal(Number(await cellP(0, 1)), Number((co[0][1] / co[0][0]).toFixed(6)));
+      assert.match(await p.page.getByTestId('spotcheck-coactivation').innerText(), /P\(j \| i\)/);
+      // The accuracy's Wilson interval, and the specialisation table (one row per expert of the selected layer).
+      assert.match(await p.page.getByTestId('spotcheck-accuracy-ci').innerText(), /^95% CI \[\d+\.\d, \d+\.\d\]$/);
+      assert.equal(await p.page.getByTestId('spotcheck-specialisation-row').count(), report.model.num_experts);
+      const specTokens = await p.page.locator('[data-testid=spotcheck-specialisation-row] .sc-spec-token').count();
+      assert.ok(specTokens > 0);
+      assert.equal(
+        specTokens,
+        report.expert_specialisation![0].reduce((n, x) => n + x.tokens.length, 0),
+      );
       assert.equal(
         await p.page.getByTestId('spotcheck-label-row').count(),
         report.routing_by_label.length + report.routing_by_prediction.length,

@@ -381,3 +381,37 @@ describe('dataset readers lose nothing uncounted (property, issue 12)', () => {
     });
   }
 });
+
+describe('dataset readers: --group-column', () => {
+  it('TSV, CSV and JSONL carry the group value (trimmed; empty cells and objects give none)', async () => {
+    const tsv = tmpFile('g.tsv', 'sentence\tlabel\tdomain\ngood\t1\t news \nbad\t0\t\n');
+    const t = await readAll(tsv, { groupColumn: 'Domain' });
+    assert.equal(t.report.resolved.group, 'domain');
+    assert.deepEqual(
+      t.records.map((r) => r.group),
+      ['news', undefined],
+    );
+    const csv = tmpFile('g.csv', 'text,label,src\n"a, b",1,web\n');
+    assert.equal((await readAll(csv, { groupColumn: 'src' })).records[0].group, 'web');
+    const jsonl = tmpFile('g.jsonl', '{"text":"a","d":3}\n{"text":"b","d":{"x":1}}\n{"text":"c"}\n');
+    assert.deepEqual(
+      (await readAll(jsonl, { groupColumn: 'd' })).records.map((r) => r.group),
+      ['3', undefined, undefined],
+    );
+  });
+  it('an unknown group column, the text column, or plain text: a clear error', async () => {
+    const tsv = tmpFile('g.tsv', 'sentence\tlabel\nx\t1\n');
+    await rejectsWith(openDataset(tsv, { groupColumn: 'domain' }), 'unknown-column', /unknown --group-column 'domain'/);
+    await rejectsWith(
+      openDataset(tsv, { groupColumn: 'sentence' }),
+      'unknown-column',
+      /the group column 'sentence' is the text or pair column/,
+    );
+    const txt = tmpFile('g.txt', 'one\ntwo\n');
+    await rejectsWith(
+      openDataset(txt, { groupColumn: 'x' }),
+      'unknown-column',
+      /--group-column 'x' cannot be used: a plain-text dataset has no columns/,
+    );
+  });
+});

@@ -265,3 +265,81 @@ describe('SpotCheckReport statistics (hand-computed)', () => {
     assert.equal(entropyBits([1, NaN]), null);
   });
 });
+
+describe('expert specialisation (lift) and routing per group', () => {
+  // Content tokens of threeExamples (special tokens are left out): good, bad, film (line 3), bad (line 5): N = 4;
+  // occurrences good 1, bad 2, film 1. Layer 0 sends K tokens to [0, 1][:K], layer 1 to [1, 0][:K]:
+  //   layer 0: good K2 {0,1}, bad K2 {0,1}, film K2 {0,1}, bad K1 {0}  -> expert 0 gets 4 assignments, expert 1 gets 3
+  //   layer 1: good K1 {1},   bad K1 {1},   film K1 {1},   bad K2 {1,0} -> expert 1 gets 4, expert 0 gets 1 (bad)
+  // lift = (count / expert's assignments) / (occurrences / N):
+  //   layer 0 expert 1: good (1/3)/(1/4) = 4/3, film 4/3, bad (1/3)/(2/4) = 2/3
+  //   layer 0 expert 0: every token (c/4)/(c/4) = 1
+  //   layer 1 expert 0: bad (1/1)/(2/4) = 2
+  function built(specialisationMinCount: number, groupColumn: string | null = null, groups: (string | undefined)[] = []) {
+    const b = new SpotCheckReportBuilder(MODEL, { minTokenCount: 1, specialisationMinCount }, groupColumn);
+    threeExamples().forEach(({ record, analysis }, i) =>
+      b.add(groups[i] === undefined ? record : { ...record, group: groups[i] }, analysis),
+    );
+    return b.build(context());
+  }
+
+  it('lists the tokens of each expert by lift, ties by count then text', () => {
+    const r = built(1);
+    const sp = r.expert_specialisation!;
+    assert.equal(sp.length, 2);
+    assert.deepEqual(
+      sp[0].map((x) => x.expert),
+      [0, 1, 2],
+    );
+    const l0e1 = sp[0][1].tokens;
+    assert.deepEqual(
+      l0e1.map((t) => t.token),
+      ['film', 'good', 'bad'],
+    );
+    near(l0e1[0].lift, 4 / 3);
+    near(l0e1[2].lift, 2 / 3);
+    assert.deepEqual(
+      sp[0][0].tokens.map((t) => [t.token, t.count, t.lift]),
+      [
+        ['bad', 2, 1],
+        ['film', 1, 1],
+        ['good', 1, 1],
+      ],
+    );
+    assert.deepEqual(sp[1][0].tokens, [{ token: 'bad', count: 1, lift: 2 }]);
+    // Expert 2 is never chosen: no tokens. [CLS]/[SEP] never appear.
+    assert.deepEqual(sp[1][2].tokens, []);
+    assert.ok(sp.flat().every((x) => x.tokens.every((t) => !t.token.startsWith('['))));
+    assert.equal(r.expert_specialisation_min_count, 1);
+  });
+
+  it('the minimum count drops tokens an expert saw too rarely', () => {
+    const r = built(2);
+    // Only "bad" reaches 2 in an expert: layer 0 expert 0 (2 of its 4) and layer 1 expert 1 (2 of 4).
+    assert.deepEqual(
+      r.expert_specialisation!.flatMap((layer, l) => layer.flatMap((x) => x.tokens.map((t) => `${l}/${x.expert}/${t.token}/${t.count}`))),
+      ['0/0/bad/2', '1/1/bad/2'],
+    );
+  });
+
+  it('--group-column: routing statistics per value, empty cells in "(empty)"', () => {
+    const r = built(1, 'domain', ['news', 'reviews', undefined]);
+    const g = r.routing_by_group!;
+    assert.deepEqual(
+      g.map((x) => [x.label, x.n, x.tokens]),
+      [
+        ['(empty)', 1, 3],
+        ['news', 1, 3],
+        ['reviews', 1, 4],
+      ],
+    );
+    // news = line 2: K L0 1,2,1 and L1 1,1,1 -> mean K (4 + 3) / 6; per layer 4/3 and 1.
+    near(g[1].mean_k.overall, 7 / 6);
+    assert.deepEqual(
+      g[1].mean_k.per_layer.map((x) => +x.toFixed(6)),
+      [1.333333, 1],
+    );
+    assert.deepEqual(g[1].expert_load[0].tokens, [3, 1, 0]);
+    assert.deepEqual(built(1).routing_by_group, []);
+  });
+});
