@@ -33,6 +33,8 @@ const ENTRIES = [
     external: ['vscode', 'onnxruntime-node'],
   },
   { name: 'worker', entry: 'src/core/runtime/worker.ts', outfile: 'dist/worker.js', ...node, external: ['onnxruntime-node'] },
+  // The `damoe` CLI of the npm package (bin/damoe.js runs it when out/ is absent); it starts dist/worker.js.
+  { name: 'cli', entry: 'src/cli/main.ts', outfile: 'dist/cli.js', ...node, external: ['onnxruntime-node'] },
   { name: 'webview-routing', entry: 'src/webview/routing/main.ts', outfile: 'dist/webview/routing.js', ...webview },
   { name: 'webview-spotcheck', entry: 'src/webview/spotcheck/main.ts', outfile: 'dist/webview/spotcheck.js', ...webview },
 ];

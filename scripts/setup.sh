@@ -21,7 +21,11 @@ if [ -n "$missing" ]; then
 fi
 
 phase "npm ci"
-npm ci --no-audit --no-fund
+# onnxruntime-node's postinstall downloads its CUDA libraries from api.nuget.org (linux-x64), which npm ci must not
+# need. The skip is an environment variable of this command, not a key in .npmrc, where npm warns about it on every
+# npx. npm 11.19's default (dependency install scripts blocked) skips it too; npm 10, Node 20's, needs the variable.
+# A CUDA user sets ONNXRUNTIME_NODE_INSTALL=cuda12 instead (README, GPU).
+ONNXRUNTIME_NODE_INSTALL="${ONNXRUNTIME_NODE_INSTALL:-skip}" npm ci --no-audit --no-fund
 
 phase "end-to-end tools (Node 24, code-server; cached under .cache/)"
 bash test/e2e/tools.sh
