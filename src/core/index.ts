@@ -8,6 +8,7 @@ export type { CreateEngineOptions } from './engine';
 export { EngineError } from './engine-api';
 export type { AnalyzeRequest, BatchAnalyzeOptions, Engine, EngineErrorCode, EngineOptions } from './engine-api';
 export { checkModelDirectory, CONTRACT_DOC } from './contract';
+export { describeModel, providerSupport } from './model-listing';
 export { defaultModelDir, listShippedModels, modelDirByName, packageRoot, shippedModelsDir } from './model-dirs';
 export { isProviderChoice } from './runtime/providers';
 export { openDataset, DatasetError } from './datasets';

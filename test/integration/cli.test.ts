@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { MODEL_LISTING_VERSION, type ModelListing } from '../../src/shared/model-listing';
 import { contractFixtureDir, ROOT, TINY_MODEL_DIR } from '../unit/core/helpers';
 
 const BIN = path.join(ROOT, 'bin', 'damoe.js');
@@ -99,12 +100,60 @@ describe('damoe CLI', () => {
     assert.match(r.stdout, /models\s+list the shipped models/);
   });
 
-  it('models --json --model DIR describes a directory', () => {
+  it('models --json --model DIR describes a directory: router rule, task, sizes, providers', () => {
     const r = damoe(['models', '--json', '--model', TINY_MODEL_DIR]);
     assert.equal(r.code, 0, r.stderr);
-    const [m] = JSON.parse(r.stdout) as { name: string; ok: boolean; metadata: { k_max: number } }[];
+    const [m] = JSON.parse(r.stdout) as ModelListing[];
+    assert.equal(m.version, MODEL_LISTING_VERSION);
     assert.equal(m.name, 'tiny-damoe');
     assert.equal(m.ok, true);
-    assert.equal(m.metadata.k_max, 3);
+    assert.equal((m.metadata as { k_max: number }).k_max, 3);
+    assert.equal(m.task, 'sequence-classification');
+    assert.deepEqual(
+      { kind: m.router?.kind, k: m.router?.k, k_max: m.router?.k_max, k_scale: m.router?.k_scale, gates: m.router?.gates },
+      { kind: 'da-moe', k: null, k_max: 3, k_scale: 0.5, gates: 'renormalized-top-k' },
+    );
+    assert.match(m.router?.rule ?? '', /^K = clamp\(ceil\(k_scale \* k_max \* importance\), 1, k_max\)/);
+    assert.equal(m.metrics, null, 'the fixture has no metrics.json');
+    assert.equal(m.size.model_bytes, fs.statSync(path.join(TINY_MODEL_DIR, 'model.onnx')).size);
+    assert.equal(m.size.tokenizer_bytes, fs.statSync(path.join(TINY_MODEL_DIR, 'tokenizer.json')).size);
+    assert.deepEqual(
+      m.providers.map((p) => p.provider),
+      ['cpu', 'webgpu', 'cuda'],
+    );
+    assert.equal(m.providers[0].status, 'available');
+  });
+
+  it('models lists the shipped models with the K rule, k_scale, accuracy from metrics.json and size', () => {
+    const r = damoe(['models']);
+    assert.equal(r.code, 0, r.stderr);
+    const metrics = JSON.parse(fs.readFileSync(path.join(ROOT, 'models', 'damoe-sst2', 'metrics.json'), 'utf8')) as { accuracy: number };
+    const damoeBlock = r.stdout.split('\n\n').find((b) => b.startsWith('damoe-sst2 '));
+    assert.ok(damoeBlock, r.stdout);
+    assert.match(
+      damoeBlock,
+      /router +da-moe, K per token from its importance: K = clamp\(ceil\(k_scale \* k_max \* importance\), 1, k_max\).*k_max 4, k_scale 0\.375/,
+    );
+    assert.match(damoeBlock, /task +sequence-classification, labels negative, positive/);
+    assert.match(damoeBlock, new RegExp(`accuracy +${(100 * metrics.accuracy).toFixed(1)}% on sentence-dev\\.tsv \\(\\d+ examples\\)`));
+    assert.match(damoeBlock, /size +model 13\.\d MiB, tokenizer \d+ KiB, 3\.\d\dM parameters/);
+    assert.match(r.stdout, /switch-sst2 .*\n.*\n +router +top-k, fixed K = 1 \(Switch\)/);
+    assert.match(r.stdout, /Execution providers of this installation .*\n +cpu +yes: .*\n +webgpu .*\n +cuda /);
+  });
+
+  it('--version prints the package and onnxruntime-node versions; help COMMAND prints its help', () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const v = damoe(['--version']);
+    assert.equal(v.code, 0, v.stderr);
+    assert.match(
+      v.stdout,
+      new RegExp(`^damoe-inspector ${manifest.version.replace(/\./g, '\\.')} \\(onnxruntime-node 1\\.\\d+\\.\\d+, Node v\\d+`),
+    );
+    const h = damoe(['help', 'spot-check']);
+    assert.equal(h.code, 0, h.stderr);
+    assert.match(h.stdout, /^Usage: damoe spot-check \[options\] FILE/);
+    const bad = damoe(['help', 'nope']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /no help for 'nope': unknown command \(commands: .*\bspot-check\b/);
   });
 });
