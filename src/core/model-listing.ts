@@ -38,7 +38,7 @@ export function routerRule(md: Record<string, unknown>): ModelRouterRule | null 
   const importance = isObject(md.importance) ? md.importance : {};
   const k = kind === 'top-k' ? num(md.k) : null;
   const calibration = isObject(importance.k_calibration) ? importance.k_calibration : isObject(md.k_calibration) ? md.k_calibration : null;
-  // Contract v2 (issue 15) names the Hugging Face router family; accept it as a string or as { convention }.
+  // Contract v2 names the Hugging Face router family in router.convention (docs/model-contract.md#router-conventions).
   const convention = str(md.router) ?? (isObject(md.router) ? str(md.router.convention) : null);
   return {
     kind,
@@ -49,6 +49,8 @@ export function routerRule(md: Record<string, unknown>): ModelRouterRule | null 
     k_calibration: calibration,
     gates: str(md.gates),
     convention,
+    shared_experts: isObject(md.shared_experts) ? md.shared_experts : null,
+    dense_layers: Array.isArray(md.dense_layers) ? md.dense_layers.filter((x): x is number => typeof x === 'number') : [],
     num_layers: layers,
     num_experts: experts,
   };

@@ -42,8 +42,12 @@ export interface ModelRouterRule {
   k_calibration: Record<string, unknown> | null;
   /** `gates` convention (renormalized-top-k, router-probability); null when not given. */
   gates: string | null;
-  /** The metadata's router convention (a Hugging Face family), when it names one; null otherwise. */
+  /** The metadata's router convention (contract v2 `router.convention`, a Hugging Face family); null otherwise. */
   convention: string | null;
+  /** Contract v2 `shared_experts`, as given (always-on experts); null when none. */
+  shared_experts: Record<string, unknown> | null;
+  /** Contract v2 `dense_layers`: decoder layers without a router; [] when none. */
+  dense_layers: number[];
   num_layers: number;
   num_experts: number;
 }

@@ -32,6 +32,8 @@ function routerLine(m: ModelListing): string {
   if (r.k_calibration) params.push(`k_calibration ${JSON.stringify(r.k_calibration)}`);
   if (r.gates) params.push(`gates ${r.gates}`);
   if (r.convention) params.push(`convention ${r.convention}`);
+  if (r.shared_experts) params.push(`shared experts ${JSON.stringify(r.shared_experts)}`);
+  if (r.dense_layers.length > 0) params.push(`dense decoder layers ${r.dense_layers.join(', ')}`);
   return `${parts.join(': ')}; ${params.join(', ')}`;
 }
 
