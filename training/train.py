@@ -120,21 +120,13 @@ def main(argv=None) -> int:
         model.load_state_dict(start.state_dict())
     steps_per_epoch = math.ceil(len(train_seqs) / tc.batch_size)
 
+    from damoe.optim import adamw_schedule, update as optim_update
+
     def optimizer(total_steps: int, warmup: int):
-        """AdamW with linear warm-up then linear decay to 0 over `total_steps`; a fresh one per stage."""
-        decay = [p for n, p in model.named_parameters() if p.dim() > 1 and "emb" not in n]
-        no_decay = [p for n, p in model.named_parameters() if not (p.dim() > 1 and "emb" not in n)]
-        o = torch.optim.AdamW([{"params": decay, "weight_decay": tc.weight_decay},
-                               {"params": no_decay, "weight_decay": 0.0}], lr=tc.lr)
-        return o, torch.optim.lr_scheduler.LambdaLR(
-            o, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, 1 - s / max(total_steps, 1)))
+        return adamw_schedule(model, tc.lr, tc.weight_decay, total_steps, warmup)
 
     def update(o, sched, loss):
-        o.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        o.step()
-        sched.step()
+        optim_update(model, o, sched, loss)
 
     total = tc.epochs * steps_per_epoch if tc.max_steps is None else min(tc.max_steps, tc.epochs * steps_per_epoch)
     mlm_seconds = 0.0

@@ -15,6 +15,9 @@ ROUTER_KINDS = ("da-moe", "top-k")
 IMPORTANCE_NORMS = ("max", "mean", "sum", "corpus")
 IMPORTANCE_HEADS = ("mean", "max")
 K_CALIBRATIONS = ("none", "mean-k")
+TASKS = ("sequence-classification", "causal-lm")
+# How attention received under a causal mask is corrected for how many queries can see each key (routing.py).
+RECEIVED_CORRECTIONS = ("none", "visible-queries", "uniform-causal")
 
 
 @dataclass
@@ -51,6 +54,16 @@ class RouterConfig:
     renormalize_gates: bool = True
     # Weight of the Switch-style load-balancing loss, summed over layers.
     balance_loss_weight: float = 0.01
+    # Under a causal mask key j is seen only by queries j..T-1, so the raw sum of received attention favours early
+    # tokens whatever the model attends to. The correction divides it, per head, before the heads are reduced:
+    #   "none": the raw sum (right for bidirectional attention, where every query sees every key);
+    #   "visible-queries": by the number of real queries that can see the key (T_real - j): the mean over those
+    #     queries. Under uniform attention this still favours early keys (by H_T, ~3.1 at T = 12), because early
+    #     queries spread their attention over fewer keys;
+    #   "uniform-causal": by what the key would receive if every query attended uniformly to the keys it can see
+    #     (sum over q >= j of 1 / (q + 1)): importance is then a multiple of uniform causal attention, as it is a
+    #     multiple of uniform attention for bidirectional models. Under uniform attention every token gets 1.
+    received_correction: str = "none"
 
     @property
     def max_experts_per_token(self) -> int:
@@ -69,6 +82,9 @@ class ModelConfig:
     num_labels: int = 2
     dropout: float = 0.1
     pad_id: int = 0
+    # "sequence-classification": bidirectional encoder + pooled class head; "causal-lm": causal mask and a
+    # next-token head tied to the input embedding.
+    task: str = "sequence-classification"
     router: RouterConfig = field(default_factory=RouterConfig)
 
     def validate(self) -> "ModelConfig":
@@ -99,7 +115,12 @@ class ModelConfig:
             raise ConfigError(f"router.k_scale must be positive, got {r.k_scale}")
         if not 0 <= self.dropout < 1:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
-        if self.num_labels < 2:
+        if self.task not in TASKS:
+            raise ConfigError(f"task must be one of {TASKS}, got {self.task!r}")
+        if r.received_correction not in RECEIVED_CORRECTIONS:
+            raise ConfigError(f"router.received_correction must be one of {RECEIVED_CORRECTIONS}, "
+                              f"got {r.received_correction!r}")
+        if self.task == "sequence-classification" and self.num_labels < 2:
             raise ConfigError(f"num_labels must be at least 2, got {self.num_labels}")
         return self
 

@@ -10,7 +10,16 @@ import torch
 from .model import MoEClassifier, expert_flops_per_token
 
 CONTRACT_VERSION = 1
-OUTPUT_NAMES = ["logits", "token_importance", "expert_count", "expert_gates", "router_probs"]
+# Causal LMs (task "causal-lm") are contract version 2.
+CAUSAL_CONTRACT_VERSION = 2
+ROUTING_OUTPUTS = ["token_importance", "expert_count", "expert_gates", "router_probs"]
+OUTPUT_NAMES = ["logits"] + ROUTING_OUTPUTS
+# A causal LM's in-graph next-token outputs: [B, T, V] logits never leave the graph.
+NEXT_TOKEN_OUTPUTS = ["token_loss", "next_token_topk_ids", "next_token_topk_logprobs"]
+CAUSAL_OUTPUT_NAMES = NEXT_TOKEN_OUTPUTS + ROUTING_OUTPUTS
+# Full-logits variant (small vocabularies; the inspector's worker reduces them): logits [B, T, V].
+CAUSAL_LOGITS_OUTPUT_NAMES = ["logits"] + ROUTING_OUTPUTS
+NEXT_TOKEN_TOP_K = 5
 OPSET = 17
 
 
@@ -41,6 +50,46 @@ class _ContractOutputs(torch.nn.Module):
         return o.logits, o.importance, o.expert_count, o.expert_gates, o.router_probs
 
 
+class _CausalLmOutputs(torch.nn.Module):
+    """token_loss [B, T] (column t: -log p(x_t | x_<t), column 0 and pads 0), the top-k next-token ids and
+    log-probabilities [B, T, k] at every position, and the routing outputs."""
+
+    def __init__(self, model: MoEClassifier, k: int = NEXT_TOKEN_TOP_K):
+        super().__init__()
+        self.model, self.k = model, k
+
+    def forward(self, input_ids, attention_mask):
+        from .lm import token_losses
+        o = self.model(input_ids, attention_mask)
+        logp = torch.log_softmax(o.logits, dim=-1)
+        top = logp.topk(self.k, dim=-1)
+        loss = token_losses(o.logits, input_ids, attention_mask)
+        return loss, top.indices, top.values, o.importance, o.expert_count, o.expert_gates, o.router_probs
+
+
+class _CausalLogitsOutputs(torch.nn.Module):
+    def __init__(self, model: MoEClassifier):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask):
+        o = self.model(input_ids, attention_mask)
+        return o.logits, o.importance, o.expert_count, o.expert_gates, o.router_probs
+
+
+def _received_definition(r) -> str:
+    if r.received_correction == "uniform-causal":
+        return ("attention received under the causal mask: per head, the sum over the sentence's non-pad query "
+                "rows (only queries at or after the token see it) divided by what the token would receive if every "
+                "query attended uniformly to the tokens it can see (sum over q >= j of 1/(q+1)), so 1 is uniform "
+                "causal attention and early tokens are not favoured for being visible to more queries")
+    if r.received_correction == "visible-queries":
+        return ("attention received under the causal mask: per head, the mean over the real query rows that can see "
+                "the token (the sum divided by T_real - j)")
+    return ("attention received: per head, the sum over the sentence's non-pad query rows of the same block's "
+            "self-attention probabilities (a multiple of uniform attention)")
+
+
 def importance_metadata(model: MoEClassifier) -> dict:
     """How token_importance and K were made, with the constants of this model (shown to the user as given).
 
@@ -54,12 +103,12 @@ def importance_metadata(model: MoEClassifier) -> dict:
         "corpus": "divided by its running mean over the training corpus (corpus_mean, one per layer)",
     }
     info = {
-        "definition": "attention received: per head, the sum over the sentence's non-pad query rows of the same "
-                      f"block's self-attention probabilities (a multiple of uniform attention); {heads}; "
-                      + norms[r.importance_norm],
+        "definition": f"{_received_definition(r)}; {heads}; " + norms[r.importance_norm],
         "normalization": r.importance_norm,
         "heads": r.importance_heads,
     }
+    if r.received_correction != "none":
+        info["received_correction"] = r.received_correction
     if r.importance_norm == "corpus":
         info["corpus_mean"] = [round(float(b.k_rule.corpus_mean), 6) for b in model.blocks]
     if r.kind != "da-moe":
@@ -80,16 +129,21 @@ def importance_metadata(model: MoEClassifier) -> dict:
 def contract_metadata(model: MoEClassifier, labels, tokenizer_file: str = "tokenizer.json") -> dict:
     cfg, r = model.cfg, model.cfg.router
     meta = {
-        "contract_version": CONTRACT_VERSION,
+        "contract_version": CAUSAL_CONTRACT_VERSION if model.causal else CONTRACT_VERSION,
         "router_kind": r.kind,
         "num_layers": cfg.num_layers,
         "num_experts": cfg.num_experts,
-        "labels": list(labels),
+    }
+    if model.causal:
+        meta["task"] = "causal-lm"
+    else:
+        meta["labels"] = list(labels)
+    meta.update({
         "tokenizer": tokenizer_file,
         "max_sequence_length": cfg.max_seq_len,
         "expert_flops_per_token": expert_flops_per_token(cfg),
         "gates": "renormalized-top-k" if r.renormalize_gates else "router-probability",
-    }
+    })
     meta["importance"] = importance_metadata(model)
     if r.kind == "da-moe":
         meta["k_max"] = r.k_max
@@ -98,13 +152,21 @@ def contract_metadata(model: MoEClassifier, labels, tokenizer_file: str = "token
     return meta
 
 
-def export(model: MoEClassifier, path: str, labels, pad_id: int = 0) -> dict:
-    """Exports the sparse-dispatch graph with dynamic batch and sequence axes; writes atomically."""
+def export(model: MoEClassifier, path: str, labels=(), pad_id: int = 0, full_logits: bool = False) -> dict:
+    """Exports the sparse-dispatch graph with dynamic batch and sequence axes; writes atomically.
+
+    A causal LM exports token_loss and the top-5 next-token outputs in-graph, or with `full_logits` its [B, T, V]
+    logits instead (fine for small vocabularies: the inspector's worker reduces them)."""
     import onnx
 
     # The exporter restores the wrapper's own training flag afterwards, recursively; a wrapper left in training
     # mode would switch dropout back on in `model` for everything that runs after the export.
-    wrapper = _ContractOutputs(model).eval()
+    if not model.causal:
+        wrapper, names = _ContractOutputs(model).eval(), OUTPUT_NAMES
+    elif full_logits:
+        wrapper, names = _CausalLogitsOutputs(model).eval(), CAUSAL_LOGITS_OUTPUT_NAMES
+    else:
+        wrapper, names = _CausalLmOutputs(model).eval(), CAUSAL_OUTPUT_NAMES
     ids = torch.tensor([[2, 10, 11, 12, 3], [2, 13, 3, pad_id, pad_id]], dtype=torch.int64)
     mask = (ids != pad_id).to(torch.int64)
     directory = os.path.dirname(os.path.abspath(path))
@@ -112,14 +174,14 @@ def export(model: MoEClassifier, path: str, labels, pad_id: int = 0) -> dict:
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".onnx")
     os.close(fd)
     try:
-        dyn = {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
-               "logits": {0: "batch"}}
-        for name in OUTPUT_NAMES[1:]:
-            dyn[name] = {1: "batch", 2: "sequence"}
+        dyn = {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"}}
+        for name in names:
+            dyn[name] = {1: "batch", 2: "sequence"} if name in ROUTING_OUTPUTS else (
+                {0: "batch", 1: "sequence"} if model.causal else {0: "batch"})
         torch.onnx.register_custom_op_symbolic("aten::index_add", _index_add, OPSET)
         with torch.no_grad():
             torch.onnx.export(wrapper, (ids, mask), tmp, input_names=["input_ids", "attention_mask"],
-                              output_names=OUTPUT_NAMES, dynamic_axes=dyn, opset_version=OPSET,
+                              output_names=names, dynamic_axes=dyn, opset_version=OPSET,
                               do_constant_folding=True)
         proto = onnx.load(tmp)
         meta = contract_metadata(model, labels)

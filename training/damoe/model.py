@@ -1,4 +1,5 @@
-"""Transformer encoder classifier whose FFN sublayers are MoE layers with sparse dispatch."""
+"""Transformer whose FFN sublayers are MoE layers with sparse dispatch: an encoder classifier, or (task
+"causal-lm") a causal next-token LM with the same blocks and routers."""
 from __future__ import annotations
 
 import math
@@ -120,7 +121,7 @@ class Block(nn.Module):
 
 
 class Output(NamedTuple):
-    logits: torch.Tensor                # [B, C]
+    logits: torch.Tensor                # [B, C]; causal LMs: [B, T, V], position t predicting token t + 1
     importance: torch.Tensor            # [L, B, T]
     expert_count: torch.Tensor          # [L, B, T] int64
     expert_gates: torch.Tensor          # [L, B, T, E]
@@ -138,7 +139,12 @@ class MoEClassifier(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.num_layers))
         self.ln = nn.LayerNorm(cfg.d_model)
-        self.head = nn.Linear(cfg.d_model, cfg.num_labels)
+        if not self.causal:
+            self.head = nn.Linear(cfg.d_model, cfg.num_labels)
+
+    @property
+    def causal(self) -> bool:
+        return self.cfg.task == "causal-lm"
 
     def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, dense: bool = False,
                position_shift: Optional[torch.Tensor] = None):
@@ -153,6 +159,9 @@ class MoEClassifier(nn.Module):
             positions = (positions + position_shift.unsqueeze(1)).clamp(max=self.cfg.max_seq_len - 1)
         x = self.drop(self.tok(input_ids) + self.pos(positions)).reshape(-1, self.cfg.d_model)  # [b*t, d]
         key_bias = ((1.0 - mask) * -1e9).view(b, 1, 1, t)
+        if self.causal:
+            pos = torch.arange(t, device=input_ids.device)
+            key_bias = key_bias + (pos.view(1, t) > pos.view(t, 1)).to(torch.float32).view(1, 1, t, t) * -1e9
         imps: List[torch.Tensor] = []
         routes: List[Routing] = []
         for block in self.blocks:
@@ -166,8 +175,11 @@ class MoEClassifier(nn.Module):
         b, t = input_ids.shape
         h, imps, routes = self.encode(input_ids, attention_mask, dense, position_shift)
         mask = attention_mask.to(torch.float32)
-        pooled = (h * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
-        logits = self.head(self.drop(pooled))
+        if self.causal:
+            logits = self.vocabulary_logits(self.drop(h))  # [B, T, V]: position t predicts token t + 1
+        else:
+            pooled = (h * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
+            logits = self.head(self.drop(pooled))
         e = self.cfg.num_experts
         flat_valid = mask.reshape(b * t)
         valid = flat_valid.unsqueeze(1)
@@ -180,16 +192,19 @@ class MoEClassifier(nn.Module):
             aux_loss=aux_loss(routes, flat_valid),
         )
 
+    def vocabulary_logits(self, h: torch.Tensor) -> torch.Tensor:
+        """Logits over the vocabulary of final states h [..., d], through the input embedding (tied). Scaled by
+        1/sqrt(d): the embeddings start at unit variance per dimension, so unscaled dot products would start as
+        logits of standard deviation sqrt(d) (an initial loss near 25 instead of ln(vocab))."""
+        return h @ self.tok.weight.t() / math.sqrt(self.cfg.d_model)
+
     def masked_lm(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, positions: torch.Tensor):
         """Masked-LM pre-training: vocabulary logits at the flat `positions` (indices into B*T), through the input
         embedding (tied, so pre-training adds no parameters and the classifier loads its checkpoint as it is), and
         the load-balancing loss."""
         h, _, routes = self.encode(input_ids, attention_mask)
         chosen = h.reshape(-1, self.cfg.d_model).index_select(0, positions)
-        # Scaled by 1/sqrt(d): the embeddings start at unit variance per dimension, so unscaled dot products would
-        # start as logits of standard deviation sqrt(d) (an initial loss near 25 instead of ln(vocab)).
-        logits = chosen @ self.tok.weight.t() / math.sqrt(self.cfg.d_model)
-        return logits, aux_loss(routes, attention_mask.to(torch.float32).reshape(-1))
+        return self.vocabulary_logits(chosen), aux_loss(routes, attention_mask.to(torch.float32).reshape(-1))
 
 
 def aux_loss(routes: List[Routing], flat_valid: torch.Tensor) -> torch.Tensor:

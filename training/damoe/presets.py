@@ -24,16 +24,30 @@ PRESETS = {
     "switch": RouterConfig(kind="top-k", k=1, renormalize_gates=False),
 }
 
+# Causal LMs (task "causal-lm"): the same blocks under a causal mask. Received attention is corrected by the
+# uniform-causal baseline (RouterConfig.received_correction), normalised by its sentence mean, and the threshold is
+# calibrated to mean K = 2.0 so the DA-MoE LM spends top-2's expert compute by construction.
+LM_PRESETS = {
+    "damoe-lm": RouterConfig(kind="da-moe", k_max=4, importance_norm="mean", k_scale=0.375, k_calibration="mean-k",
+                             target_mean_k=2.0, received_correction="uniform-causal"),
+    "top2-lm": RouterConfig(kind="top-k", k=2, renormalize_gates=True, importance_norm="mean",
+                            received_correction="uniform-causal"),
+}
+
 # Shipped model folder -> the study routers it may come from (the DA-MoE one is chosen by training/compare.py).
 SHIPPED = {
     "damoe-sst2": ["damoe-mean", "damoe-corpus", "damoe-calibrated"],
     "top2-sst2": ["top2"],
     "switch-sst2": ["switch"],
 }
+# Shipped causal LMs -> the LM preset each is trained with (training/train_lm.py, not part of the router study).
+SHIPPED_LM = {"damoe-lm-sst2": "damoe-lm"}
 
 
 def preset_model_config(name: str, vocab_size: int, **router_overrides) -> ModelConfig:
-    if name not in PRESETS:
-        raise KeyError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
-    router = RouterConfig(**{**PRESETS[name].__dict__, **router_overrides})
-    return ModelConfig(vocab_size=vocab_size, router=router).validate()
+    presets = {**PRESETS, **LM_PRESETS}
+    if name not in presets:
+        raise KeyError(f"unknown preset {name!r}; choose one of {sorted(presets)}")
+    router = RouterConfig(**{**presets[name].__dict__, **router_overrides})
+    task = "causal-lm" if name in LM_PRESETS else "sequence-classification"
+    return ModelConfig(vocab_size=vocab_size, router=router, task=task).validate()

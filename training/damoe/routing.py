@@ -15,16 +15,39 @@ import torch
 from .config import RouterConfig
 
 
-def received_attention(attn: torch.Tensor, mask: torch.Tensor, heads: str = "mean") -> torch.Tensor:
+def causal_received_baseline(mask: torch.Tensor, correction: str) -> torch.Tensor:
+    """What each key [B, T] is divided by under a causal mask (RouterConfig.received_correction).
+
+    "visible-queries": the number of real queries that can see the key (T_real - j when right-padded);
+    "uniform-causal": the attention the key would receive if every real query attended uniformly to the keys it can
+    see (sum over real q >= j of 1 / (q + 1)). 1 on pads (they are zeroed afterwards)."""
+    m = mask.to(torch.float32)
+    t = m.shape[1]
+    pos = torch.arange(t, device=mask.device)
+    visible = (pos.view(1, t) <= pos.view(t, 1)).to(m.dtype)              # [q, j]: query q sees key j
+    visible = visible.unsqueeze(0) * m.unsqueeze(2) * m.unsqueeze(1)       # real queries and keys only
+    if correction == "uniform-causal":
+        visible = visible / visible.sum(dim=2, keepdim=True).clamp(min=1.0)  # each query row sums to 1
+    elif correction != "visible-queries":
+        raise ValueError(f"unknown received_correction {correction!r}")
+    return visible.sum(dim=1) + (1.0 - m)
+
+
+def received_attention(attn: torch.Tensor, mask: torch.Tensor, heads: str = "mean",
+                       correction: str = "none") -> torch.Tensor:
     """Attention each token receives from the real query rows, as a multiple of uniform attention.
 
     attn: [B, H, T, T] softmax probabilities (query, key); mask: [B, T] with 1 for real tokens.
     Per head, sum over real queries of attn[q, t] (= T_real * the mean over queries; 1.0 is what a token gets when
-    every query attends uniformly), then reduced over heads by `heads` ("mean" or "max"). Returns [B, T], 0 on pads.
+    every query attends uniformly), divided by `causal_received_baseline` unless `correction` is "none" (causal
+    models: see RouterConfig.received_correction), then reduced over heads by `heads` ("mean" or "max").
+    Returns [B, T], 0 on pads.
     """
     m = mask.to(attn.dtype)
     b, h, t, _ = attn.shape
     per_head = (m.view(b, 1, 1, t) @ attn).squeeze(2)  # [B, H, T]: one batched vector-matrix product
+    if correction != "none":
+        per_head = per_head / causal_received_baseline(mask, correction).to(attn.dtype).unsqueeze(1)
     per_head = per_head * m.unsqueeze(1)
     return per_head.amax(dim=1) if heads == "max" else per_head.mean(dim=1)
 
@@ -145,7 +168,7 @@ class KRule(torch.nn.Module):
     def forward(self, attn: torch.Tensor, mask: torch.Tensor):
         """attn [B, H, T, T] (detached), mask [B, T] -> importance [B, T], K [B, T] int64."""
         cfg = self.cfg
-        received = received_attention(attn, mask, cfg.importance_heads)
+        received = received_attention(attn, mask, cfg.importance_heads, cfg.received_correction)
         valid = mask.bool()
         learning = self.training and bool(valid.any())
         if learning and cfg.importance_norm == "corpus":

@@ -14,11 +14,11 @@ from damoe.model import MoEClassifier  # noqa: E402
 torch.set_num_threads(1)
 
 
-def tiny_model(kind="da-moe", seed=0, **router):
+def tiny_model(kind="da-moe", seed=0, task="sequence-classification", **router):
     torch.manual_seed(seed)
     r = RouterConfig(kind=kind, **router)
     cfg = ModelConfig(vocab_size=64, d_model=16, num_heads=2, num_layers=2, num_experts=4, expert_hidden=32,
-                      max_seq_len=64, dropout=0.0, router=r)
+                      max_seq_len=64, dropout=0.0, router=r, task=task)
     return MoEClassifier(cfg).eval()
 
 
