@@ -108,7 +108,7 @@ async function main(): Promise<void> {
         row.endToEnd.push(performance.now() - t0);
         row.inference.push(a.timings.inferenceMs);
         row.windowed = a.windowing !== null;
-        row.probabilities = a.prediction.probabilities;
+        row.probabilities = a.prediction?.probabilities ?? [];
         row.k = a.layers.map((l) => l.k);
       }
       rows.push(row);

@@ -54,7 +54,7 @@ async function measure(provider: ExecutionProviderName, modelDir: string, iters:
     const parity = { probabilities: [] as number[][], k: [] as number[][][] };
     for (const text of texts) {
       const a = await engine.analyze({ text });
-      parity.probabilities.push(a.prediction.probabilities);
+      parity.probabilities.push(a.prediction?.probabilities ?? []);
       parity.k.push(a.layers.map((l) => l.k));
     }
     await engine.routeBatch(

@@ -35,20 +35,59 @@ function fmtImportance(x: number): string {
   return Number.isNaN(x) ? 'n/a' : x.toFixed(2);
 }
 
-/** tokens x (importance per layer, K per layer, chosen experts with gates per layer). */
+/** Predictions shown per token in the table (the JSON has all the model gave, up to 5). */
+const TABLE_PREDICTIONS = 3;
+
+/**
+ * tokens x (importance per layer, K per layer, chosen experts with gates per layer); causal LMs add each token's
+ * loss and the top predictions for the token after it.
+ */
 export function tokenTable(a: Analysis): string {
   const L = a.layers.length;
-  const header = ['#', 'token', `importance L0..L${L - 1}`, 'K per layer', 'experts:gate per layer (L0 | L1 | ...)'];
-  const rows = a.tokens.map((t, i) => [
-    String(i),
-    cellText(tokenDescription(t, a)),
-    a.layers.map((l) => fmtImportance(l.importance[i])).join(' '),
-    a.layers.map((l) => String(l.k[i])).join(' '),
-    a.layers
-      .map((l) => (isDropped(l, i) ? DROPPED_TEXT : l.experts[i].map((e, j) => `${e}:${l.gates[i][j].toFixed(2)}`).join(' ')))
-      .join(' | '),
-  ]);
-  return renderTable(header, rows, [true, false, false, false, false]);
+  const causal = a.task === 'causal-lm';
+  const header = ['#', 'token'];
+  if (causal) header.push('loss', `next: top ${TABLE_PREDICTIONS} (p)`);
+  header.push(`importance L0..L${L - 1}`, 'K per layer', 'experts:gate per layer (L0 | L1 | ...)');
+  const rows = a.tokens.map((t, i) => {
+    const row = [String(i), cellText(tokenDescription(t, a))];
+    if (causal) {
+      row.push(t.loss === undefined ? '—' : t.loss.toFixed(2));
+      row.push(
+        (t.predictions ?? [])
+          .slice(0, TABLE_PREDICTIONS)
+          .map((p) => `${cellText(p.token)} ${p.probability.toFixed(2)}`)
+          .join(' · '),
+      );
+    }
+    row.push(
+      a.layers.map((l) => fmtImportance(l.importance[i])).join(' '),
+      a.layers.map((l) => String(l.k[i])).join(' '),
+      a.layers
+        .map((l) => (isDropped(l, i) ? DROPPED_TEXT : l.experts[i].map((e, j) => `${e}:${l.gates[i][j].toFixed(2)}`).join(' ')))
+        .join(' | '),
+    );
+    return row;
+  });
+  return renderTable(
+    header,
+    rows,
+    header.map((_, c) => c === 0 || (causal && c === 2)),
+  );
+}
+
+/** The summary's prediction line: the class, or a causal LM's perplexity. */
+function predictionLine(a: Analysis): string {
+  if (a.prediction) {
+    const p = a.prediction;
+    const probs = a.model.labels.map((label, c) => `${label} ${p.probabilities[c].toFixed(3)}`).join(', ');
+    return `Prediction:  ${p.label} (${probs})`;
+  }
+  const lm = a.languageModel;
+  if (!lm) return 'Prediction:  none (the model gives no class and no next-token predictions)';
+  return (
+    `Perplexity:  ${lm.perplexity.toFixed(2)} (mean loss ${lm.meanLoss.toFixed(3)} nats over ${lm.scoredTokens} tokens after the first; ` +
+    `next token top-1 ${(100 * lm.top1Accuracy).toFixed(0)}%, top-${lm.predictionsPerToken} ${(100 * lm.topKAccuracy).toFixed(0)}%)`
+  );
 }
 
 export function formatFlops(x: number, unit: ExpertFlops['unit']): string {
@@ -77,13 +116,12 @@ function moeLayerList(a: Analysis): string {
 }
 
 export function summary(a: Analysis): string {
-  const { stats, prediction, model } = a;
-  const probs = model.labels.map((label, c) => `${label} ${prediction.probabilities[c].toFixed(3)}`).join(', ');
+  const { stats, model } = a;
   const hist = stats.kHistogram.overall.map((n, k) => `K=${k}: ${n}`).join('  ');
   const f = stats.flops;
   const lines = [
     `Model:       ${model.name} (${model.routerKind}, ${model.numLayers} layers x ${model.numExperts} experts, K max ${model.kMax})`,
-    `Prediction:  ${prediction.label} (${probs})`,
+    predictionLine(a),
     `Tokens:      ${stats.tokens} (special tokens included in all figures)`,
     `K histogram: ${hist}  (all layers)`,
     `Mean K:      ${stats.meanK.overall.toFixed(2)} (per layer: ${stats.meanK.perLayer.map((k) => k.toFixed(2)).join(' ')})`,
@@ -104,7 +142,10 @@ export function summary(a: Analysis): string {
   if (a.windowing) {
     const w = a.windowing;
     lines.push(
-      `Windowing:   ${w.windows} windows of ${w.windowTokens} tokens, ${w.overlapTokens} shared; prediction = mean of window probabilities`,
+      `Windowing:   ${w.windows} windows of ${w.windowTokens} tokens, ${w.overlapTokens} shared; ` +
+        (w.tokenSource === 'longest-context'
+          ? 'each token is scored in the first window that holds it (context column of --json)'
+          : 'prediction = mean of window probabilities'),
     );
   }
   lines.push(`Provider:    ${providerLine(a.provider)}`);

@@ -6,7 +6,7 @@
  * violations at once. Each message names the output or key, what was expected and what was found.
  */
 import * as path from 'path';
-import type { RouterKind, SharedExperts } from '../shared/analysis';
+import type { ModelTask, RouterKind, SharedExperts } from '../shared/analysis';
 import { checkRegularFile } from './model-files';
 import { readOnnxMetadata } from './onnx/metadata';
 import { parseRouterMetadata, RouterSpec } from './routers';
@@ -21,10 +21,19 @@ export const MODEL_FILE = 'model.onnx';
 
 export type GateConvention = 'renormalized-top-k' | 'router-probability';
 export type RoutingSource = 'contract' | 'router_logits';
+/**
+ * Where a causal LM's per-token loss and next-token predictions come from: its in-graph outputs (token_loss,
+ * next_token_topk_ids, next_token_topk_logprobs), or full logits [B, T, V] that the model worker reduces to the
+ * same three tensors (src/core/runtime/next-token.ts) so that V-sized tensors never cross the process boundary.
+ */
+export type NextTokenSource = 'in-graph' | 'logits';
+export const NEXT_TOKEN_OUTPUTS = ['token_loss', 'next_token_topk_ids', 'next_token_topk_logprobs'] as const;
 
 /** The `moe.contract` metadata, validated and in camelCase. */
 export interface ContractMetadata {
   contractVersion: number;
+  /** 'sequence-classification' when the metadata does not say. */
+  task: ModelTask;
   routerKind: RouterKind;
   numLayers: number;
   numExperts: number;
@@ -32,6 +41,7 @@ export interface ContractMetadata {
   kMax: number;
   /** The fixed K of a top-k router; null for da-moe. */
   k: number | null;
+  /** Class names in logit order; empty for causal LMs. */
   labels: string[];
   tokenizer: string;
   maxSequenceLength: number;
@@ -55,6 +65,8 @@ export interface ModelContract {
   tokenizerPath: string;
   metadata: ContractMetadata;
   routingSource: RoutingSource;
+  /** Causal LMs only; null for classifiers. */
+  nextTokenSource: NextTokenSource | null;
 }
 
 export const CONTRACT_OUTPUTS = ['logits', 'token_importance', 'expert_count', 'expert_gates', 'router_probs'] as const;
@@ -122,6 +134,16 @@ export function parseContractMetadata(rawValue: string | undefined): MetadataChe
 
   const version = SUPPORTED_CONTRACT_VERSIONS.includes(m.contract_version as number) ? (m.contract_version as number) : null;
   if (version === null) bad('contract_version', SUPPORTED_CONTRACT_VERSIONS.join(' or '));
+  let task: ModelTask = 'sequence-classification';
+  let taskKnown = true;
+  if (m.task !== undefined) {
+    if (m.task === 'sequence-classification' || m.task === 'causal-lm') task = m.task;
+    else {
+      bad('task', '"sequence-classification" or "causal-lm"');
+      taskKnown = false;
+    }
+  }
+  if (task === 'causal-lm' && version === 1) bad('contract_version', '2 for "task": "causal-lm" (causal LMs are contract version 2)');
   const routerKind = m.router_kind === 'da-moe' || m.router_kind === 'top-k' ? m.router_kind : null;
   if (!routerKind) bad('router_kind', '"da-moe" or "top-k"');
   const numLayers = int('num_layers', 1);
@@ -132,7 +154,9 @@ export function parseContractMetadata(rawValue: string | undefined): MetadataChe
   if (routerKind === 'da-moe') kMax = int('k_max', 1, kRange);
   if (routerKind === 'top-k') k = kMax = int('k', 1, kRange);
   const labels = m.labels;
-  const labelsOk = Array.isArray(labels) && labels.length >= 2 && labels.every((l) => typeof l === 'string');
+  // A causal LM has no classes: its labels are not read (an exporter may still write them).
+  const labelsOk =
+    task === 'causal-lm' || !taskKnown || (Array.isArray(labels) && labels.length >= 2 && labels.every((l) => typeof l === 'string'));
   if (!labelsOk) bad('labels', 'an array of at least 2 strings (class names in logit order)');
   const tokenizer = typeof m.tokenizer === 'string' && m.tokenizer.trim() !== '' ? m.tokenizer : null;
   if (!tokenizer) bad('tokenizer', 'the tokenizer file name, relative to the model directory');
@@ -179,12 +203,13 @@ export function parseContractMetadata(rawValue: string | undefined): MetadataChe
   return {
     metadata: {
       contractVersion: version,
+      task,
       routerKind,
       numLayers,
       numExperts,
       kMax,
       k,
-      labels: labels as string[],
+      labels: task === 'causal-lm' ? [] : (labels as string[]),
       tokenizer,
       maxSequenceLength,
       expertFlopsPerToken,
@@ -208,12 +233,28 @@ interface ExpectedTensor {
   dims: string[];
 }
 
-function expectedOutputs(source: RoutingSource): ExpectedTensor[] {
-  const routing4 = ['L', 'B', 'T', 'E'];
-  const logits: ExpectedTensor = { name: 'logits', type: 'float32', dims: ['B', 'C'] };
-  if (source === 'router_logits') return [logits, { name: 'router_logits', type: 'float32', dims: routing4 }];
+/** What carries the model's prediction: class logits [B, C], or a causal LM's next-token outputs. */
+function predictionOutputs(task: ModelTask, nextToken: NextTokenSource | null): ExpectedTensor[] {
+  if (task !== 'causal-lm') return [{ name: 'logits', type: 'float32', dims: ['B', 'C'] }];
+  if (nextToken === 'logits') return [{ name: 'logits', type: 'float32', dims: ['B', 'T', 'V'] }];
   return [
-    logits,
+    { name: 'token_loss', type: 'float32', dims: ['B', 'T'] },
+    { name: 'next_token_topk_ids', type: 'int64', dims: ['B', 'T', 'K'] },
+    { name: 'next_token_topk_logprobs', type: 'float32', dims: ['B', 'T', 'K'] },
+  ];
+}
+
+/** A causal LM's next-token source: its in-graph outputs when it has any of them, else full logits. */
+export function nextTokenSourceOf(outputs: readonly TensorInfo[]): NextTokenSource {
+  const names = new Set(outputs.map((o) => o.name));
+  return NEXT_TOKEN_OUTPUTS.some((n) => names.has(n)) || !names.has('logits') ? 'in-graph' : 'logits';
+}
+
+function expectedOutputs(source: RoutingSource, prediction: ExpectedTensor[]): ExpectedTensor[] {
+  const routing4 = ['L', 'B', 'T', 'E'];
+  if (source === 'router_logits') return [...prediction, { name: 'router_logits', type: 'float32', dims: routing4 }];
+  return [
+    ...prediction,
     { name: 'token_importance', type: 'float32', dims: ['L', 'B', 'T'] },
     { name: 'expert_count', type: 'int64', dims: ['L', 'B', 'T'] },
     { name: 'expert_gates', type: 'float32', dims: routing4 },
@@ -230,6 +271,8 @@ export function routingSourceOf(outputs: readonly TensorInfo[]): RoutingSource {
 
 export interface IOCheck {
   routingSource: RoutingSource;
+  /** Causal LMs only; null for classifiers (and when the metadata is unreadable). */
+  nextTokenSource: NextTokenSource | null;
   violations: string[];
 }
 
@@ -269,9 +312,16 @@ export function checkModelIO(inputs: readonly TensorInfo[], outputs: readonly Te
     C: metadata?.labels.length,
   };
   const sizeKey: Record<string, string> = { L: 'num_layers', E: 'num_experts', C: 'labels (count)' };
-  for (const exp of expectedOutputs(routingSource)) {
+  const task = metadata?.task ?? 'sequence-classification';
+  const nextTokenSource = task === 'causal-lm' ? nextTokenSourceOf(outputs) : null;
+  for (const exp of expectedOutputs(routingSource, predictionOutputs(task, nextTokenSource))) {
     const t = outputs.find((o) => o.name === exp.name);
-    const section = routingSource === 'router_logits' ? 'models-that-only-expose-router_logits' : 'outputs';
+    const section =
+      task === 'causal-lm' && exp.dims[0] === 'B'
+        ? 'causal-language-models'
+        : routingSource === 'router_logits'
+          ? 'models-that-only-expose-router_logits'
+          : 'outputs';
     if (!t) {
       violations.push(
         `output "${exp.name}": expected ${exp.type} [${exp.dims.join(', ')}], found no output of that name (outputs: ${outputs.map((o) => o.name).join(', ') || 'none'})${see(section)}`,
@@ -296,7 +346,7 @@ export function checkModelIO(inputs: readonly TensorInfo[], outputs: readonly Te
       }
     });
   }
-  return { routingSource, violations };
+  return { routingSource, nextTokenSource, violations };
 }
 
 function isFixed(dim: number | string | undefined): dim is number {

@@ -89,6 +89,7 @@ export async function createEngine(options: CreateEngineOptions = {}): Promise<D
     tokenizerPath: check.tokenizerPath,
     metadata: check.metadata,
     routingSource: io.routingSource,
+    nextTokenSource: io.nextTokenSource,
   };
   return new DamoeEngine(contract, tokenizer, runtime, options);
 }
@@ -150,6 +151,7 @@ export function modelSummary(contract: ModelContract): ModelSummary {
     name: path.basename(contract.dir),
     path: contract.dir,
     routerKind: m.routerKind,
+    task: m.task,
     numLayers: m.numLayers,
     numExperts: m.numExperts,
     kMax: m.kMax,
@@ -214,6 +216,11 @@ export class DamoeEngine implements Engine {
     this.maxTokens = Math.min(contract.metadata.maxSequenceLength, options.maxTokens ?? Infinity);
   }
 
+  /** A causal LM: per-token loss and predictions instead of a class, windows read by longest context. */
+  private get causal(): boolean {
+    return this.contract.metadata.task === 'causal-lm';
+  }
+
   get provider(): ProviderReport {
     return this.runtime.provider;
   }
@@ -244,14 +251,15 @@ export class DamoeEngine implements Engine {
           provider: this.provider,
           routed: routed[i],
           unknownId: this.tokenizer.specialTokens.unk?.id,
+          idToToken: (id) => this.tokenizer.idToToken(id),
           windowing:
             plan.windows.length > 1
               ? {
                   windows: plan.windows.length,
                   windowTokens: plan.windowTokens,
                   overlapTokens: plan.overlapTokens,
-                  predictionMerge: 'mean-probabilities',
-                  tokenSource: 'most-central',
+                  predictionMerge: this.causal ? 'per-token' : 'mean-probabilities',
+                  tokenSource: this.causal ? 'longest-context' : 'most-central',
                 }
               : null,
           // In a batch, an item's total is its own tokenisation, its share of the model runs and its analysis.
@@ -314,7 +322,7 @@ export class DamoeEngine implements Engine {
       routed.push({
         tokens: p.tokens,
         routing: mergeWindowRouting(windows, p.sources),
-        prediction: predict(windows, this.model.labels),
+        prediction: this.causal ? null : predict(windows, this.model.labels),
         windows: windows.length,
       });
       await pause();
@@ -412,6 +420,12 @@ export class DamoeEngine implements Engine {
     if (typeof request.text !== 'string' || request.text.trim() === '') {
       throw new EngineError('empty-text', 'Nothing to analyze: the text is empty.');
     }
+    if (request.textPair !== undefined && this.causal) {
+      throw new EngineError(
+        'invalid-option',
+        `${this.model.name} is a causal language model: it reads one text, not a text pair. Analyze the texts one at a time, or join them into one text.`,
+      );
+    }
     if (request.textPair !== undefined && request.textPair.trim() === '') {
       throw new EngineError('empty-text', 'Nothing to analyze: the pair text is empty.');
     }
@@ -453,6 +467,7 @@ export class DamoeEngine implements Engine {
       merged.tokens,
       windowEncodings.map((e) => e.tokens),
       plan,
+      this.causal ? 'longest-context' : 'most-central',
     );
     return {
       request,

@@ -44,6 +44,9 @@ export interface SharedExperts {
   /** 'sigmoid': each token's shared output is scaled by a learned sigmoid gate (Qwen2-MoE); 'none': weight 1 (DeepSeek). */
   gate: 'sigmoid' | 'none';
 }
+
+/** What the model predicts: a class per text, or (causal LMs) the next token at every position. */
+export type ModelTask = 'sequence-classification' | 'causal-lm';
 export type ExecutionProviderName = 'cpu' | 'webgpu' | 'cuda';
 export type ExecutionProviderChoice = 'auto' | ExecutionProviderName;
 
@@ -53,10 +56,13 @@ export interface ModelSummary {
   /** Absolute path of the model directory. */
   path: string;
   routerKind: RouterKind;
+  /** Absent means 'sequence-classification' (written before this field). */
+  task?: ModelTask;
   numLayers: number;
   numExperts: number;
   /** Largest number of experts one token can use: k_max for da-moe, k for top-k. */
   kMax: number;
+  /** Class names in logit order; empty for causal LMs. */
   labels: string[];
   maxSequenceLength: number;
   /** Where the routing tensors came from: the full contract outputs, or derived from router_logits + k. */
@@ -106,6 +112,45 @@ export interface AnalysisToken {
    * start..end of the input (see src/shared/token-text.ts). Absent otherwise.
    */
   unknown?: true;
+  /**
+   * Causal LMs: the loss of this token, -ln p(token i | tokens 0..i-1) in nats. Absent for the first token (nothing
+   * predicts it) and for classifiers.
+   */
+  loss?: number;
+  /**
+   * Causal LMs: the model's most probable tokens for the NEXT position (i + 1) given tokens 0..i, most probable
+   * first (up to 5). The same distribution tokens[i + 1].loss is read from: when token i + 1 is among them,
+   * tokens[i + 1].loss = -ln(its probability).
+   */
+  predictions?: TokenPrediction[];
+  /**
+   * Causal LMs: how many tokens before this one the model saw when it scored it (its position in the window it
+   * was read from, special tokens included). Equal to `index` unless the text was split into windows.
+   */
+  context?: number;
+}
+
+export interface TokenPrediction {
+  id: number;
+  /** The vocabulary string of `id` (as AnalysisToken.text shows a token, e.g. "##ing"). */
+  token: string;
+  probability: number;
+}
+
+/** Causal LMs: the text's next-token figures, over every token that has a loss (all but the first). */
+export interface LanguageModelScore {
+  /** exp(meanLoss). */
+  perplexity: number;
+  /** Mean of tokens[i].loss, nats. */
+  meanLoss: number;
+  /** Tokens with a loss. */
+  scoredTokens: number;
+  /** Share of scored tokens that were the previous position's most probable prediction. */
+  top1Accuracy: number;
+  /** Share of scored tokens among the previous position's predictions (top-k, k = predictionsPerToken). */
+  topKAccuracy: number;
+  /** Predictions kept per token (the model's k, at most 5). */
+  predictionsPerToken: number;
 }
 
 export interface LayerRouting {
@@ -140,10 +185,14 @@ export interface WindowingInfo {
   windowTokens: number;
   /** Content tokens shared by neighbouring windows. */
   overlapTokens: number;
-  /** How the per-window predictions were combined. */
-  predictionMerge: 'mean-probabilities';
-  /** How each token's routing was chosen among the windows that contain it. Absent: 'most-central'. */
-  tokenSource?: 'most-central';
+  /** How the per-window predictions were combined ('per-token' for causal LMs: each token is read from one window). */
+  predictionMerge: 'mean-probabilities' | 'per-token';
+  /**
+   * How each token's routing was chosen among the windows that contain it. Absent: 'most-central'. Causal LMs use
+   * 'longest-context': every token (its loss, predictions and routing) is read from the first window that holds
+   * it, where it has the most tokens before it; `tokens[i].context` says how many.
+   */
+  tokenSource?: 'most-central' | 'longest-context';
 }
 
 export interface KHistogram {
@@ -206,9 +255,14 @@ export interface Analysis {
   textPair?: string;
   model: ModelSummary;
   provider: ProviderReport;
+  /** Absent means 'sequence-classification' (written before this field). */
+  task?: ModelTask;
   tokens: AnalysisToken[];
   layers: LayerRouting[];
-  prediction: Prediction;
+  /** The class prediction; null for causal LMs (see languageModel). */
+  prediction: Prediction | null;
+  /** Causal LMs: perplexity and accuracy of the next-token predictions. Absent for classifiers. */
+  languageModel?: LanguageModelScore;
   windowing: WindowingInfo | null;
   stats: RoutingStats;
   timings: Timings;

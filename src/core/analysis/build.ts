@@ -4,6 +4,7 @@ import type { SequenceRouting } from './model-outputs';
 import type { RoutedText, TokenRouting } from './routed';
 import { RoutingStatsAccumulator } from './stats';
 import { moeDecoderLayers } from '../routers';
+import { annotateTokens, IdToToken, languageModelScore } from './next-token';
 import {
   Analysis,
   ANALYSIS_VERSION,
@@ -143,6 +144,8 @@ export interface AnalysisInput {
   routed: RoutedText;
   /** The tokenizer's unknown-token id, if it has one. */
   unknownId?: number;
+  /** Vocabulary strings of predicted ids (causal LMs). */
+  idToToken?: IdToToken;
   windowing: WindowingInfo | null;
   timings: Omit<Timings, 'analysisMs' | 'totalMs'> & { startedAt: number };
 }
@@ -195,15 +198,26 @@ function assemble(input: AnalysisInput, layers: LayerRouting[], tokens: Analysis
     flopsPerExpertToken: model.expertFlopsPerToken ?? null,
   });
   stats.addRouting(routed.routing);
+  const next = routed.routing.nextToken;
+  if (next) annotateTokens(tokens, next, input.idToToken ?? (() => undefined));
   const analysis: Analysis = {
     version: ANALYSIS_VERSION,
     text: input.text,
     ...(input.textPair !== undefined ? { textPair: input.textPair } : {}),
     model,
     provider: input.provider,
+    task: model.task ?? 'sequence-classification',
     tokens,
     layers,
     prediction: routed.prediction,
+    ...(next
+      ? {
+          languageModel: languageModelScore(
+            next,
+            routed.tokens.map((t) => t.id),
+          ),
+        }
+      : {}),
     windowing: input.windowing,
     stats: stats.result(),
     timings: { tokenizeMs: 0, inferenceMs: 0, analysisMs: 0, totalMs: 0 },

@@ -3,18 +3,22 @@
  * get their probabilities, choice, gates and counts derived by their family's convention (core/routers,
  * docs/model-contract.md#router-conventions), so everything downstream sees one shape.
  */
-import { checkRoutingInvariants, ContractMetadata, CONTRACT_DOC, RoutingSource } from '../contract';
-import { EngineError } from '../errors';
+import { checkRoutingInvariants, ContractMetadata, RoutingSource } from '../contract';
+import { expectDims, tensor, violation } from './output-checks';
 import type { BatchItemResult } from '../runtime/batch-dispatch';
 import { deriveRouting } from '../routers';
 import type { RawTensor, TensorMap } from '../runtime/tensors';
+import { extractNextTokenRows, NextTokenRows } from './next-token';
 
 /** Routing of one sequence's real tokens: [L, T] and [L, T, E] flattened, T = length. */
 export interface SequenceRouting {
   length: number;
   numLayers: number;
   numExperts: number;
+  /** Class logits [C]; empty for causal LMs. */
   logits: Float32Array;
+  /** Causal LMs: per-token loss and next-token predictions; null for classifiers. */
+  nextToken: NextTokenRows | null;
   /** null when the model has no token_importance. */
   importance: Float32Array | null;
   count: Int32Array;
@@ -29,28 +33,6 @@ export interface SequenceRouting {
 export interface OutputSpec {
   metadata: ContractMetadata;
   routingSource: RoutingSource;
-}
-
-function tensor(outputs: TensorMap, name: string): RawTensor {
-  const t = outputs[name];
-  if (!t) throw violation([`output "${name}": expected it in the run's results, found none`]);
-  return t;
-}
-
-function violation(messages: string[]): EngineError {
-  return new EngineError(
-    'contract-violation',
-    `The model's outputs break the model contract (${messages.length} problem${messages.length === 1 ? '' : 's'}; see ${CONTRACT_DOC}): ${messages[0]}`,
-    messages,
-  );
-}
-
-function expectDims(t: RawTensor, name: string, want: (number | null)[]): void {
-  const ok = t.dims.length === want.length && want.every((w, i) => w === null || t.dims[i] === w);
-  if (!ok) {
-    const shown = want.map((w) => (w === null ? '?' : String(w))).join(', ');
-    throw violation([`output "${name}": expected shape [${shown}], found [${t.dims.join(', ')}]`]);
-  }
 }
 
 /** Copies row `row` of a [L, B, Tp, (E)] tensor, positions 0..T-1 (or all Tp when `all`), into [L, T, (E)]. */
@@ -86,11 +68,19 @@ export function extractSequenceRouting(item: BatchItemResult, spec: OutputSpec):
   const { outputs, row, length, paddedLength } = item;
   const L = metadata.numLayers;
   const E = metadata.numExperts;
-  const logitsT = tensor(outputs, 'logits');
-  const B = logitsT.dims[0];
-  expectDims(logitsT, 'logits', [B, metadata.labels.length]);
-  const C = metadata.labels.length;
-  const logits = Float32Array.from(logitsT.data.slice(row * C, row * C + C) as Float32Array);
+  let logits = new Float32Array(0);
+  let nextToken: NextTokenRows | null = null;
+  let B: number;
+  if (metadata.task === 'causal-lm') {
+    nextToken = extractNextTokenRows(outputs, row, length, paddedLength);
+    B = outputs.token_loss.dims[0];
+  } else {
+    const logitsT = tensor(outputs, 'logits');
+    B = logitsT.dims[0];
+    expectDims(logitsT, 'logits', [B, metadata.labels.length]);
+    const C = metadata.labels.length;
+    logits = Float32Array.from(logitsT.data.slice(row * C, row * C + C) as Float32Array);
+  }
 
   if (spec.routingSource === 'router_logits') {
     const rl = tensor(outputs, 'router_logits');
@@ -109,6 +99,7 @@ export function extractSequenceRouting(item: BatchItemResult, spec: OutputSpec):
       probs: d.probs,
       dropped,
       routerInput: d.input,
+      nextToken,
     };
   }
 
@@ -129,6 +120,7 @@ export function extractSequenceRouting(item: BatchItemResult, spec: OutputSpec):
     numLayers: L,
     numExperts: E,
     logits,
+    nextToken,
     importance: sliceRouting(imp, row, length, 1, (n) => new Float32Array(n)),
     count: sliceRouting(cnt, row, length, 1, (n) => new Int32Array(n)),
     gates: sliceRouting(gts, row, length, E, (n) => new Float32Array(n)),

@@ -7,6 +7,7 @@ import type { EncodedToken } from '../tokenizer';
 import type { SequenceRouting } from './model-outputs';
 import type { LayerRouting, Prediction } from '../../shared/analysis';
 import type { TokenSource } from './windowing';
+import { mergeNextTokenRows } from './next-token';
 
 /** Routing of T tokens: importance and count [L, T], gates and probs [L, T, E], flattened. */
 export type TokenRouting = Omit<SequenceRouting, 'logits'>;
@@ -15,7 +16,8 @@ export interface RoutedText {
   tokens: readonly EncodedToken[];
   /** Routing of `tokens` (length = tokens.length). */
   routing: TokenRouting;
-  prediction: Prediction;
+  /** The class prediction; null for causal LMs (their figures are in routing.nextToken). */
+  prediction: Prediction | null;
   /** Model runs (windows) the input needed. */
   windows: number;
 }
@@ -50,7 +52,21 @@ export function mergeWindowRouting(windows: readonly SequenceRouting[], sources:
       if (dropped && w.dropped) dropped[to] = w.dropped[from];
     }
   }
-  return { length: T, numLayers: L, numExperts: E, importance, count, gates, probs, dropped, routerInput: windows[0].routerInput };
+  return {
+    length: T,
+    numLayers: L,
+    numExperts: E,
+    importance,
+    count,
+    gates,
+    probs,
+    dropped,
+    routerInput: windows[0].routerInput,
+    nextToken: mergeNextTokenRows(
+      windows.map((w) => w.nextToken),
+      sources,
+    ),
+  };
 }
 
 /** Flat routing from LayerRouting lists (an Analysis' layers): the inverse of routingLayers in build.ts. */
@@ -73,5 +89,5 @@ export function routingFromLayers(layers: readonly LayerRouting[], numExperts: n
       layer.routerProbs[t]?.forEach((p, e) => (probs[lt * E + e] = p));
     }
   });
-  return { length: T, numLayers: L, numExperts: E, importance, count, gates, probs, dropped };
+  return { length: T, numLayers: L, numExperts: E, importance, count, gates, probs, dropped, nextToken: null };
 }

@@ -57,6 +57,20 @@ export function mostCentralWindow(plan: WindowPlan, index: number): number {
   return best;
 }
 
+/** The first window that holds content token `index`: where a causal LM sees the most tokens before it. */
+export function longestContextWindow(plan: WindowPlan, index: number): number {
+  const w = plan.windows.findIndex((w) => index >= w.start && index < w.end);
+  if (w < 0) throw new RangeError(`content token ${index} is in no window`);
+  return w;
+}
+
+/**
+ * How a token is read when several windows hold it: 'most-central' (farthest from an edge: bidirectional models),
+ * or 'longest-context' (the first window that holds it: causal LMs, whose prediction at a token depends only on
+ * what comes before it).
+ */
+export type TokenSourceRule = 'most-central' | 'longest-context';
+
 /** Where one merged token's routing comes from. */
 export interface TokenSource {
   window: number;
@@ -65,14 +79,16 @@ export interface TokenSource {
 
 /**
  * For each token of `merged` (the whole input, post-processed once), the window and position to read it from.
- * Content tokens of the first text: their most central window. Specials before the first text: the first window;
+ * Content tokens of the first text: their window by `rule` (most central unless given). Specials before the first text: the first window;
  * specials after it: the last window. Tokens of the pair text (repeated in every window): the first window.
  */
 export function mapMergedTokens(
   merged: readonly EncodedToken[],
   windows: readonly (readonly EncodedToken[])[],
   plan: WindowPlan,
+  rule: TokenSourceRule = 'most-central',
 ): TokenSource[] {
+  const choose = rule === 'longest-context' ? longestContextWindow : mostCentralWindow;
   const index = windows.map((tokens) => {
     const a: number[] = [];
     const b: number[] = [];
@@ -90,7 +106,7 @@ export function mapMergedTokens(
       return { window, position: index[window].special[specialIndex++] };
     }
     if (t.sequenceIndex === 1) return { window: 0, position: index[0].b[pairIndex++] };
-    const window = mostCentralWindow(plan, contentIndex);
+    const window = choose(plan, contentIndex);
     const position = index[window].a[contentIndex - plan.windows[window].start];
     contentIndex++;
     return { window, position };

@@ -13,6 +13,7 @@
 import { isMainThread, parentPort, Worker } from 'worker_threads';
 import type * as Ort from 'onnxruntime-node';
 import type { ExecutionProviderName, ProviderReport } from '../../shared/analysis';
+import { reduceCausalLogits } from './next-token';
 import type { HostToWorker, LoadMessage, RunMessage, WorkerToHost } from './protocol';
 import { PROVIDER_HINTS, providerOrder, summarizeOrtError } from './providers';
 import { softwareAdapterReason } from './software-adapter';
@@ -158,8 +159,10 @@ async function threadSide(): Promise<void> {
         feeds[name] = new ort.Tensor(t.type as 'int64', t.data as BigInt64Array, t.dims);
       }
       const result = await session.run(feeds);
-      const outputs: TensorMap = {};
-      for (const [name, t] of Object.entries(result)) outputs[name] = toRaw(t);
+      const raw: TensorMap = {};
+      for (const [name, t] of Object.entries(result)) raw[name] = toRaw(t);
+      // A causal LM's [B, T, V] logits are reduced here, so only [B, T, k] tensors go back over IPC.
+      const outputs = msg.feeds.input_ids ? reduceCausalLogits(raw, msg.feeds.input_ids) : raw;
       send({ type: 'result', id: msg.id, outputs, ms: Date.now() - started });
     } catch (e) {
       send({ type: 'run-error', id: msg.id, message: summarizeOrtError(e instanceof Error ? e.message : String(e)) });

@@ -224,6 +224,7 @@ export class SpotCheckReportBuilder {
   /** Adds one example from the engine's flat routing (DamoeEngine.routeBatch): the spot-check's fast path. */
   addRouted(record: DatasetRecord, routed: RoutedExample): void {
     const { routing: r, tokens, prediction } = routed;
+    if (!prediction) throw new Error('a spot-check example needs a class prediction; this model gave none (a causal LM)');
     // Routing statistics: every routed token, special tokens included (the engine's convention).
     const tally = this.overall.addRouting(r);
     if (record.label !== undefined) {

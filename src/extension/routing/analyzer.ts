@@ -202,7 +202,11 @@ export class RoutingAnalyzer implements vscode.Disposable {
       this.deps.log.info(
         `Analysed ${analysis.tokens.length} tokens of ${document ? document.uri.toString(true) : 'a text without editor link'} in ${Math.round(analysis.timings.totalMs)} ms` +
           (analysis.windowing ? ` (${analysis.windowing.windows} windows)` : '') +
-          `: ${analysis.prediction.label}.`,
+          (analysis.prediction
+            ? `: ${analysis.prediction.label}.`
+            : analysis.languageModel
+              ? `: perplexity ${analysis.languageModel.perplexity.toFixed(2)}.`
+              : '.'),
       );
       if (editor) this.editors.updateCursorToken(editor);
       return {

@@ -51,8 +51,12 @@ export function buildTokenHoverMarkdown(analysis: Analysis, tokenIndex: number, 
   const always = [sharedExpertsDescription(analysis.model), denseLayersDescription(analysis.model)].filter((x) => x !== null);
   if (always.length > 0) lines.push('', `*${always.map((x) => escapeMarkdown(x)).join(' · ')}*`);
   lines.push('');
-  lines.push(
-    `*${escapeMarkdown(analysis.model.name)} · ${escapeMarkdown(analysis.prediction.label)} (${fmt(Math.max(...analysis.prediction.probabilities), 2)})*`,
-  );
+  const p = analysis.prediction;
+  const verdict = p
+    ? ` · ${escapeMarkdown(p.label)} (${fmt(Math.max(...p.probabilities), 2)})`
+    : analysis.languageModel
+      ? ` · perplexity ${fmt(analysis.languageModel.perplexity, 2)}`
+      : '';
+  lines.push(`*${escapeMarkdown(analysis.model.name)}${verdict}*`);
   return lines.join('\n');
 }

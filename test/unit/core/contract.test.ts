@@ -96,7 +96,7 @@ describe('checkModelIO', () => {
     { name: 'router_probs', type: 'float32', shape: [2, 'batch', 'sequence', 4] },
   ];
   it('accepts conforming inputs and outputs', () => {
-    assert.deepEqual(checkModelIO(inputs, outputs, ok), { routingSource: 'contract', violations: [] });
+    assert.deepEqual(checkModelIO(inputs, outputs, ok), { routingSource: 'contract', nextTokenSource: null, violations: [] });
   });
   it('fixed axes, wrong label count and extra inputs are each reported', () => {
     const v = checkModelIO(

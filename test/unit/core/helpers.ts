@@ -14,6 +14,10 @@ export const ROOT = (() => {
 })();
 
 export const TINY_MODEL_DIR = path.join(ROOT, 'test', 'fixtures', 'models', 'tiny-damoe');
+/** Tiny causal DA-MoE LMs (make-tiny-damoe.py): in-graph next-token outputs, and the same weights with full logits. */
+export const TINY_LM_DIR = path.join(ROOT, 'test', 'fixtures', 'models', 'tiny-damoe-lm');
+export const TINY_LM_LOGITS_DIR = path.join(ROOT, 'test', 'fixtures', 'models', 'tiny-damoe-lm-logits');
+export const SHIPPED_LM_DIR = path.join(ROOT, 'models', 'damoe-lm-sst2');
 export const CONTRACT_FIXTURES = path.join(ROOT, 'test', 'fixtures', 'models', 'contract');
 export const WORDPIECE_TOKENIZER = path.join(ROOT, 'test', 'fixtures', 'tokenizers', 'wordpiece.tokenizer.json');
 export const SHIPPED_DAMOE_DIR = path.join(ROOT, 'models', 'damoe-sst2');

@@ -87,7 +87,7 @@ describe('routing webview (headless Chromium)', { skip: skip ?? false, timeout: 
       const provider = p.page.getByTestId('provider');
       assert.match((await provider.textContent())!, /^cpu/);
       assert.match((await provider.getAttribute('title'))!, /cuda skipped: libcudart/);
-      assert.equal(await p.page.getByTestId('prediction-label').textContent(), a.prediction.label);
+      assert.equal(await p.page.getByTestId('prediction-label').textContent(), a.prediction!.label);
       assert.equal(await p.page.getByTestId('prediction-row').count(), a.model.labels.length);
       assert.equal(await p.page.getByTestId('windowed-badge').isVisible(), true);
       assert.equal(await p.page.getByTestId('token-strip').locator('.tok').count(), a.tokens.length);

@@ -55,6 +55,27 @@ export class HeaderView implements View {
     }
   }
 
+  /** A causal LM has no class: its perplexity over the text, and how often the next token was predicted. */
+  private renderLanguageModel(a: Analysis): void {
+    const lm = a.languageModel;
+    this.prediction.append(
+      el('div', { class: 'prediction-title' }, [
+        el('span', { class: 'fact-label', text: 'perplexity' }),
+        el('strong', { testid: 'perplexity', text: lm ? lm.perplexity.toFixed(2) : 'n/a' }),
+      ]),
+    );
+    if (!lm) return;
+    this.prediction.append(
+      el('div', {
+        class: 'muted small',
+        testid: 'lm-summary',
+        text:
+          `mean loss ${lm.meanLoss.toFixed(3)} nats over ${lm.scoredTokens} tokens · next token in top-1 ` +
+          `${(100 * lm.top1Accuracy).toFixed(0)}%, top-${lm.predictionsPerToken} ${(100 * lm.topKAccuracy).toFixed(0)}%`,
+      }),
+    );
+  }
+
   private renderAnalysis(a: Analysis | null): void {
     clear(this.facts);
     clear(this.prediction);
@@ -127,16 +148,21 @@ export class HeaderView implements View {
       ]),
     );
 
-    const probs = a.prediction.probabilities;
+    if (!a.prediction) {
+      this.renderLanguageModel(a);
+      return;
+    }
+    const predicted = a.prediction;
+    const probs = predicted.probabilities;
     this.prediction.append(
       el('div', { class: 'prediction-title' }, [
         el('span', { class: 'fact-label', text: 'prediction' }),
-        el('strong', { testid: 'prediction-label', text: a.prediction.label }),
+        el('strong', { testid: 'prediction-label', text: predicted.label }),
       ]),
     );
     a.model.labels.forEach((label, i) => {
       const p = probs[i] ?? 0;
-      const fill = el('div', { class: 'pbar-fill' + (i === a.prediction.index ? ' predicted' : '') });
+      const fill = el('div', { class: 'pbar-fill' + (i === predicted.index ? ' predicted' : '') });
       fill.style.width = `${Math.max(0, Math.min(1, p)) * 100}%`;
       this.prediction.append(
         el('div', { class: 'pbar-row', testid: 'prediction-row', attrs: { 'data-label': label } }, [

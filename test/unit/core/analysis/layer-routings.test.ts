@@ -25,6 +25,7 @@ function routing(rows: number[][], E: number): SequenceRouting {
     count: Int32Array.from(rows.map((r) => r.filter((g) => g !== 0).length)),
     gates,
     probs,
+    nextToken: null,
   };
 }
 

@@ -65,6 +65,7 @@ describe('routingLayers and predict', () => {
     count: Int32Array.from([2, 1]),
     gates: Float32Array.from([0.2, 0, 0.8, 0, 1, 0]),
     probs: Float32Array.from([0.2, 0.1, 0.7, 0.1, 0.8, 0.1]),
+    nextToken: null,
   };
   it('experts sorted by gate, highest first; importance NaN when unavailable', () => {
     const [l] = routingLayers(w);

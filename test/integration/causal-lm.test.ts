@@ -1,0 +1,104 @@
+/**
+ * Causal LMs through the real onnxruntime: the tiny fixture LM against PyTorch's losses and top-5
+ * (test/fixtures/models/tiny-damoe-lm/reference.json, written by make-tiny-damoe.py from the same weights), the
+ * full-logits export of the same weights (reduced in the worker) against the in-graph outputs, and long texts.
+ */
+import { describe, it, before, after } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Analysis } from '../../src/shared/analysis';
+import { createEngine, DamoeEngine } from '../../src/core/engine';
+import { EngineError } from '../../src/core/engine-api';
+import { TINY_LM_DIR, TINY_LM_LOGITS_DIR } from '../unit/core/helpers';
+
+interface ReferenceCase {
+  text: string;
+  input_ids: number[];
+  token_loss: number[];
+  top5_ids: number[][];
+  top5_logprobs: number[][];
+  expert_count: number[][];
+}
+const reference = JSON.parse(fs.readFileSync(path.join(TINY_LM_DIR, 'reference.json'), 'utf8')) as { cases: ReferenceCase[] };
+
+/** What every causal-LM Analysis keeps: a loss on all tokens but the first, k predictions each, consistent. */
+function checkCausal(a: Analysis, k: number): void {
+  assert.equal(a.task, 'causal-lm');
+  assert.equal(a.prediction, null);
+  a.tokens.forEach((t, i) => {
+    if (i === 0) assert.equal(t.loss, undefined);
+    else assert.ok(Number.isFinite(t.loss) && t.loss! >= 0, `loss at ${i}`);
+    assert.equal(t.predictions!.length, k);
+    for (let j = 1; j < k; j++) assert.ok(t.predictions![j - 1].probability >= t.predictions![j].probability);
+    // tokens[i].predictions is the distribution tokens[i + 1].loss was read from.
+    const next = a.tokens[i + 1];
+    const hit = next && t.predictions!.find((p) => p.id === next.id);
+    if (hit) assert.ok(Math.abs(-Math.log(hit.probability) - next.loss!) < 1e-4, `token ${i + 1}: loss vs its predicted probability`);
+  });
+  const losses = a.tokens.slice(1).map((t) => t.loss!);
+  const mean = losses.reduce((s, x) => s + x, 0) / losses.length;
+  assert.ok(Math.abs(a.languageModel!.meanLoss - mean) < 1e-9);
+  assert.ok(Math.abs(a.languageModel!.perplexity - Math.exp(mean)) < 1e-6 * Math.exp(mean));
+}
+
+describe('causal LM (tiny fixture) against PyTorch', () => {
+  let inGraph: DamoeEngine;
+  let logits: DamoeEngine;
+  before(async () => {
+    [inGraph, logits] = await Promise.all([
+      createEngine({ modelDir: TINY_LM_DIR, threads: 1 }),
+      createEngine({ modelDir: TINY_LM_LOGITS_DIR, threads: 1 }),
+    ]);
+  });
+  after(async () => {
+    await Promise.all([inGraph?.dispose(), logits?.dispose()]);
+  });
+
+  it('loss, predictions and K equal the reference (in-graph outputs and worker-reduced logits)', async () => {
+    for (const engine of [inGraph, logits]) {
+      assert.equal(engine.contract.nextTokenSource, engine === inGraph ? 'in-graph' : 'logits');
+      for (const c of reference.cases) {
+        const a = await engine.analyze({ text: c.text });
+        checkCausal(a, 5);
+        assert.deepEqual(
+          a.tokens.map((t) => t.id),
+          c.input_ids,
+        );
+        a.tokens.forEach((t, i) => {
+          if (i > 0) assert.ok(Math.abs(t.loss! - c.token_loss[i]) < 1e-4, `${c.text} token ${i}: ${t.loss} vs ${c.token_loss[i]}`);
+          assert.deepEqual(
+            t.predictions!.map((p) => p.id),
+            c.top5_ids[i],
+          );
+          t.predictions!.forEach((p, j) => assert.ok(Math.abs(Math.log(p.probability) - c.top5_logprobs[i][j]) < 1e-4));
+        });
+        assert.deepEqual(
+          a.layers.map((l) => l.k),
+          c.expert_count,
+        );
+      }
+    }
+  });
+
+  it('a long text is scored window by window, each token in the window where it has the most context', async () => {
+    const text = Array.from({ length: 40 }, (_, i) => `the movie ${i % 2 ? 'was' : 'is'} not bad at all`).join(' ');
+    const a = await inGraph.analyze({ text });
+    assert.ok(a.windowing && a.windowing.windows > 1);
+    assert.equal(a.windowing.tokenSource, 'longest-context');
+    assert.equal(a.windowing.predictionMerge, 'per-token');
+    checkCausal(a, 5);
+    const window = a.windowing.windowTokens;
+    a.tokens.forEach((t, i) => {
+      if (i <= window) assert.equal(t.context, i, 'the first window reads every token with all of its prefix');
+      else assert.ok(t.context! >= a.windowing!.overlapTokens && t.context! <= window + 1, `context ${t.context} at ${i}`);
+    });
+  });
+
+  it('a text pair is refused: a causal LM reads one text', async () => {
+    await assert.rejects(
+      inGraph.analyze({ text: 'a', textPair: 'b' }),
+      (e: unknown) => e instanceof EngineError && /causal language model: it reads one text/.test(e.message),
+    );
+  });
+});
