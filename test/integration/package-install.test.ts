@@ -121,7 +121,7 @@ describe('the packed CLI, installed offline', () => {
     ) as Analysis;
     assert.equal(analysis.model.name, 'damoe-sst2');
     assert.equal(analysis.model.path, path.join(fs.realpathSync(installed), 'models', 'damoe-sst2'));
-    assert.equal(analysis.prediction.label, 'positive');
+    assert.equal(analysis.prediction?.label, 'positive');
 
     const models = JSON.parse(timed('damoe models', () => damoe(['models', '--json']))) as { name: string; ok: boolean }[];
     assert.deepEqual(
