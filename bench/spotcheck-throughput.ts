@@ -269,7 +269,7 @@ async function main(): Promise<void> {
       readerSkipped: dataset.report.skipped,
     });
     accuracy = report.accuracy;
-    onnxPredictions = report.examples.map((x) => x.predicted);
+    onnxPredictions = report.examples.map((x) => x.predicted ?? '');
   } finally {
     await engine.dispose();
   }

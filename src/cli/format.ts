@@ -40,16 +40,24 @@ const TABLE_PREDICTIONS = 3;
 
 /**
  * tokens x (importance per layer, K per layer, chosen experts with gates per layer); causal LMs add each token's
- * loss and the top predictions for the token after it.
+ * loss and the top predictions for the token after it. A routing trace has no gates and no importance: its columns
+ * say "not recorded" instead of a zero or n/a per cell, generated tokens are marked `+`, and a token the engine
+ * recorded no routing for shows "not recorded".
  */
 export function tokenTable(a: Analysis): string {
   const L = a.layers.length;
   const causal = a.task === 'causal-lm';
+  const gates = a.model.gatesAvailable !== false;
+  const trace = a.model.routingSource === 'trace';
   const header = ['#', 'token'];
   if (causal) header.push('loss', `next: top ${TABLE_PREDICTIONS} (p)`);
-  header.push(`importance L0..L${L - 1}`, 'K per layer', 'experts:gate per layer (L0 | L1 | ...)');
+  header.push(
+    trace ? 'importance' : `importance L0..L${L - 1}`,
+    'K per layer',
+    gates ? 'experts:gate per layer (L0 | L1 | ...)' : 'experts per layer (L0 | L1 | ...; gates not recorded)',
+  );
   const rows = a.tokens.map((t, i) => {
-    const row = [String(i), cellText(tokenDescription(t, a))];
+    const row = [String(i), (t.generated ? '+' : '') + cellText(tokenDescription(t, a))];
     if (causal) {
       row.push(t.loss === undefined ? '—' : t.loss.toFixed(2));
       row.push(
@@ -59,12 +67,12 @@ export function tokenTable(a: Analysis): string {
           .join(' · '),
       );
     }
+    const expertsOf = (l: Analysis['layers'][number]): string =>
+      isDropped(l, i) ? DROPPED_TEXT : l.experts[i].map((e, j) => (gates ? `${e}:${l.gates[i][j].toFixed(2)}` : String(e))).join(' ');
     row.push(
-      a.layers.map((l) => fmtImportance(l.importance[i])).join(' '),
-      a.layers.map((l) => String(l.k[i])).join(' '),
-      a.layers
-        .map((l) => (isDropped(l, i) ? DROPPED_TEXT : l.experts[i].map((e, j) => `${e}:${l.gates[i][j].toFixed(2)}`).join(' ')))
-        .join(' | '),
+      trace ? 'not recorded' : a.layers.map((l) => fmtImportance(l.importance[i])).join(' '),
+      t.recorded === false ? '-' : a.layers.map((l) => String(l.k[i])).join(' '),
+      t.recorded === false ? 'not recorded' : a.layers.map(expertsOf).join(' | '),
     );
     return row;
   });
@@ -83,6 +91,7 @@ function predictionLine(a: Analysis): string {
     return `Prediction:  ${p.label} (${probs})`;
   }
   const lm = a.languageModel;
+  if (!lm && a.model.routingSource === 'trace') return 'Prediction:  none (a routing trace has no classifier output)';
   if (!lm) return 'Prediction:  none (the model gives no class and no next-token predictions)';
   return (
     `Perplexity:  ${lm.perplexity.toFixed(2)} (mean loss ${lm.meanLoss.toFixed(3)} nats over ${lm.scoredTokens} tokens after the first; ` +
@@ -136,7 +145,15 @@ export function summary(a: Analysis): string {
   if (dense) lines.push(`Dense:       ${dense}; the table's L0..L${a.layers.length - 1} are the MoE layers ${moeLayerList(a)}`);
   const dropped = a.layers.reduce((n, l) => n + (l.dropped?.length ?? 0), 0);
   if (dropped > 0) lines.push(`Dropped:     ${dropped} token-layers over expert capacity got no expert (K 0)`);
-  if (model.importanceAvailable === false) {
+  if (model.trace) {
+    const t = model.trace;
+    lines.push(
+      `Trace:       ${t.format} from ${t.source}${t.engineModel ? ` (engine model ${t.engineModel})` : ''}: ` +
+        `${t.promptTokens} prompt + ${t.generatedTokens} generated tokens (generated marked +), top_k ${t.topK}` +
+        (t.unrecordedTokens > 0 ? `; ${t.unrecordedTokens} token(s) without recorded routing, left out of the figures` : ''),
+    );
+    lines.push('Gates:       not recorded (the engine returns expert ids only); importance not recorded');
+  } else if (model.importanceAvailable === false) {
     lines.push('Importance:  not available (this model exposes only router_logits)');
   }
   if (a.windowing) {
@@ -148,7 +165,7 @@ export function summary(a: Analysis): string {
           : 'prediction = mean of window probabilities'),
     );
   }
-  lines.push(`Provider:    ${providerLine(a.provider)}`);
+  if (a.provider) lines.push(`Provider:    ${providerLine(a.provider)}`);
   const t = a.timings;
   lines.push(
     `Latency:     ${t.totalMs.toFixed(1)} ms (tokenize ${t.tokenizeMs.toFixed(1)}, inference ${t.inferenceMs.toFixed(1)}, analysis ${t.analysisMs.toFixed(1)})`,

@@ -19,7 +19,13 @@ export type EngineErrorCode =
   /** The pair text alone (plus specials) does not fit the model's window; only the first text is windowed. */
   | 'input-too-long'
   /** An engine option is out of range (threads, maxTokens). */
-  | 'invalid-option';
+  | 'invalid-option'
+  /** A routing trace (docs/routing-traces.md) is malformed: the message names the field, expected and found shape. */
+  | 'bad-trace'
+  /** A serving engine answered without routing: the message names the server flag or request field to add. */
+  | 'trace-no-routing'
+  /** A request to a remote serving engine failed (HTTP status, connection, timeout, not JSON). */
+  | 'remote-failed';
 
 export class EngineError extends Error {
   constructor(

@@ -17,3 +17,5 @@ export { defaultSpotCheckWorkers, runDatasetSample, sampleDataset, spotCheckData
 export type { DatasetSample, SpotCheckOptions } from './spotcheck';
 export { buildCompareReport, compareOnSample } from './compare';
 export type { CompareModelSource, CompareOptions, FullText } from './compare';
+export { analyseTrace, detectTraceFormat, openTraceReader, readTraceFile, traceAnalysis, traceSpotCheck, ROUTING_FLAG } from './traces';
+export type { TraceFile, TraceReader, TraceReaderOptions } from './traces';

@@ -281,9 +281,9 @@ function examplesTable(r: SpotCheckReport): string {
       const state = x.correct === null ? 'unlabelled' : x.correct ? 'correct' : 'wrong';
       const text = x.pair === null ? e(x.text) : `${e(x.text)} <span class="sep">‖</span> ${e(x.pair)}`;
       return (
-        `<tr data-state="${state}" data-line="${x.line}" data-conf="${x.confidence}" data-k="${x.mean_k}" data-h="${x.importance_entropy ?? -1}" data-tokens="${x.tokens}">` +
+        `<tr data-state="${state}" data-line="${x.line}" data-conf="${x.confidence ?? -1}" data-k="${x.mean_k}" data-h="${x.importance_entropy ?? -1}" data-tokens="${x.tokens}">` +
         `<td class="num">${x.line}</td><td class="text">${text}</td><td>${x.label === null ? '<span class="muted">–</span>' : e(x.label)}</td>` +
-        `<td>${e(x.predicted)}</td><td class="num">${fmt(x.confidence, 3)}</td>` +
+        `<td>${x.predicted === null ? '<span class="muted">–</span>' : e(x.predicted)}</td><td class="num">${fmt(x.confidence, 3)}</td>` +
         `<td class="${state}">${state === 'correct' ? '✓ correct' : state === 'wrong' ? '✗ wrong' : '–'}</td>` +
         `<td class="num">${fmt(x.mean_k)}</td><td class="num">${fmt(x.importance_entropy)}</td><td class="num">${x.tokens}</td></tr>`
       );
@@ -413,7 +413,10 @@ export function renderSpotCheckHtml(report: SpotCheckReport, options: RenderOpti
       `<p class="muted">Dataset <code>${e(r.dataset.path)}</code> (${e(r.dataset.format)}; text <code>${e(r.dataset.text_column)}</code>` +
       `${r.dataset.pair_column ? `, pair <code>${e(r.dataset.pair_column)}</code>` : ''}${r.dataset.label_column ? `, label <code>${e(r.dataset.label_column)}</code>` : ', no labels'}) · ` +
       `model <strong>${e(m.name)}</strong> (${e(m.router_kind)}, ${L} layers × ${m.num_experts} experts, K max ${m.k_max}, labels ${e(m.labels.join(', '))}) · ` +
-      `provider ${e(r.execution_provider.used)} (requested ${e(r.execution_provider.requested)})${r.threads !== null ? `, ${r.threads === 0 ? 'default' : r.threads} thread${r.threads === 1 ? '' : 's'}` : ''}${r.workers > 1 ? `, ${r.workers} workers` : ''} · ${e(r.created_at)}</p>` +
+      (r.execution_provider
+        ? `provider ${e(r.execution_provider.used)} (requested ${e(r.execution_provider.requested)})`
+        : 'routing traces recorded by a serving engine') +
+      `${r.threads !== null ? `, ${r.threads === 0 ? 'default' : r.threads} thread${r.threads === 1 ? '' : 's'}` : ''}${r.workers > 1 ? `, ${r.workers} workers` : ''} · ${e(r.created_at)}</p>` +
       `<p class="muted">Sample: ${int(r.sample.size)} of ${int(r.dataset.records)} examples (requested ${e(r.sample.requested)}, seed ${e(r.sample.seed)}, ` +
       `${r.sample.stratified ? 'stratified by label' : 'not stratified'}${r.sample.note ? ` — ${e(r.sample.note)}` : ''}). ${e(strata)}</p></header>`,
     r.cancelled

@@ -65,13 +65,23 @@ export interface ModelSummary {
   /** Class names in logit order; empty for causal LMs. */
   labels: string[];
   maxSequenceLength: number;
-  /** Where the routing tensors came from: the full contract outputs, or derived from router_logits + k. */
-  routingSource: 'contract' | 'router_logits';
+  /**
+   * Where the routing came from: the full contract outputs, derived from router_logits + k, or a trace of expert ids
+   * recorded by a serving engine (vLLM, SGLang; see docs/routing-traces.md), which has no gates and no importance.
+   */
+  routingSource: 'contract' | 'router_logits' | 'trace';
   /**
    * False when the model has no token_importance (router_logits models): every importance value is then NaN in
    * memory and null in JSON, and views say "not available". Absent means available (written before this field).
    */
   importanceAvailable?: boolean;
+  /**
+   * False when no gates were recorded (routing traces: expert ids only): every gate is NaN in memory and null in
+   * JSON, routerProbs[t] is [], expert gate mass is NaN/null, and views say "not recorded". Absent means available.
+   */
+  gatesAvailable?: boolean;
+  /** Where a routing trace came from; absent for an Analysis made by running a model. */
+  trace?: TraceInfo;
   /** FLOPs of one expert on one token from the metadata; null when the model does not say. */
   expertFlopsPerToken?: number | null;
   /** How gates were made ("renormalized-top-k" | "router-probability"), from the metadata; null when not given. */
@@ -88,6 +98,29 @@ export interface ModelSummary {
    * decoderLayer. Absent or empty: every layer is an MoE layer.
    */
   denseLayers?: number[];
+}
+
+export type TraceEngine = 'vllm' | 'sglang' | 'hf-hooks';
+export type TraceFormat =
+  'vllm-completions' | 'vllm-chat-completions' | 'sglang-generate' | 'sglang-completions' | 'sglang-chat-completions' | 'hf-hooks';
+
+export interface TraceInfo {
+  engine: TraceEngine;
+  /** The response format read (docs/routing-traces.md lists each, with the engine version it comes from). */
+  format: TraceFormat;
+  /** The trace file, or the server URL for a live request. */
+  source: string;
+  /** The engine's `model` field, when the response has one. */
+  engineModel: string | null;
+  /** Experts per token the engine recorded (top_k). */
+  topK: number;
+  /** Prompt tokens, then generated tokens (tokens[promptTokens..] are marked generated). */
+  promptTokens: number;
+  generatedTokens: number;
+  /** Tokens the engine recorded no routing for (tokens[].recorded === false). */
+  unrecordedTokens: number;
+  /** What the reader noticed and the views should say (several choices, generated ids missing...). */
+  notes: string[];
 }
 
 export interface ProviderReport {
@@ -128,6 +161,13 @@ export interface AnalysisToken {
    * was read from, special tokens included). Equal to `index` unless the text was split into windows.
    */
   context?: number;
+  /** Produced by the engine after the prompt (routing traces). Absent for prompt tokens. */
+  generated?: true;
+  /**
+   * False when the engine recorded no routing for this token (a routing trace's prefix-cached prompt rows, or the
+   * last generated token, which was never fed back): experts [] and k 0 in every layer, left out of the statistics.
+   */
+  recorded?: false;
 }
 
 export interface TokenPrediction {
@@ -158,11 +198,17 @@ export interface LayerRouting {
   /** Per token (same order as Analysis.tokens). */
   importance: number[];
   k: number[];
-  /** Per token: chosen experts, ordered by gate, highest first. Empty for pads. */
+  /**
+   * Per token: chosen experts, ordered by gate, highest first (a routing trace: in the order the engine recorded
+   * them, its top-k order). Empty for pads and unrecorded tokens.
+   */
   experts: number[][];
-  /** Per token: gates matching `experts`. */
+  /** Per token: gates matching `experts` (NaN each when model.gatesAvailable is false). */
   gates: number[][];
-  /** Per token: router softmax over all experts (length numExperts); sigmoid scores for sigmoid-group-topk routers. */
+  /**
+   * Per token: router softmax over all experts (length numExperts); sigmoid scores for sigmoid-group-topk routers;
+   * [] when model.gatesAvailable is false (a routing trace).
+   */
   routerProbs: number[][];
   /** Index of this MoE layer among all decoder layers, when the model has dense layers (ModelSummary.denseLayers). */
   decoderLayer?: number;
@@ -254,12 +300,13 @@ export interface Analysis {
   /** Second segment for pair inputs; token ranges with sequence 1 index into it. */
   textPair?: string;
   model: ModelSummary;
-  provider: ProviderReport;
+  /** Where the model ran; null for a routing trace (the serving engine ran it, elsewhere). */
+  provider: ProviderReport | null;
   /** Absent means 'sequence-classification' (written before this field). */
   task?: ModelTask;
   tokens: AnalysisToken[];
   layers: LayerRouting[];
-  /** The class prediction; null for causal LMs (see languageModel). */
+  /** The class prediction; null for causal LMs (see languageModel) and for routing traces. */
   prediction: Prediction | null;
   /** Causal LMs: perplexity and accuracy of the next-token predictions. Absent for classifiers. */
   languageModel?: LanguageModelScore;

@@ -81,9 +81,10 @@ export interface SpotCheckExample {
   label: string | null;
   /** The model label the dataset label maps to; null when it has none or does not map. */
   gold: string | null;
-  predicted: string;
-  /** Probability of the predicted class. */
-  confidence: number;
+  /** The predicted label; null when there is no classifier output (routing traces, docs/routing-traces.md). */
+  predicted: string | null;
+  /** Probability of the predicted class; null with `predicted`. */
+  confidence: number | null;
   /** null when there is no mapped label. */
   correct: boolean | null;
   /** Mean K over all tokens and layers (special tokens included). */
@@ -155,7 +156,8 @@ export interface SpotCheckReport {
     max_sequence_length: number;
     importance_available: boolean;
   };
-  execution_provider: { requested: string; used: string; skipped: { provider: string; reason: string }[] };
+  /** null for routing traces (docs/routing-traces.md): the serving engine ran the model, elsewhere. */
+  execution_provider: { requested: string; used: string; skipped: { provider: string; reason: string }[] } | null;
   threads: number | null;
   /** Model worker processes the run was spread over (single-threaded each when more than 1). */
   workers: number;

@@ -37,7 +37,7 @@ function checkConsistency(a: Analysis): void {
   assert.ok(a.prediction, 'a classifier has a class prediction');
   const p = a.prediction.probabilities;
   assert.ok(Math.abs(p.reduce((x, y) => x + y, 0) - 1) < 1e-6);
-  assert.equal(a.prediction.label, a.model.labels[p.indexOf(Math.max(...p))]);
+  assert.equal(a.prediction!.label, a.model.labels[p.indexOf(Math.max(...p))]);
 }
 
 describe('engine on the tiny fixture model', () => {

@@ -82,7 +82,7 @@ describe('damoe spot-check', () => {
     assert.ok(rep.examples_per_second > 0);
     assert.equal(rep.model.name, 'tiny-damoe');
     assert.deepEqual(rep.model.labels, ['negative', 'positive']);
-    assert.equal(rep.execution_provider.used, 'cpu');
+    assert.equal(rep.execution_provider!.used, 'cpu');
     assert.equal(rep.dataset.format, 'tsv');
     assert.equal(rep.dataset.text_column, 'sentence');
     // The default seed is VS Code's default too (src/shared/defaults.ts): the same file gives the same sample in both.

@@ -7,5 +7,6 @@ import { analyzeCommand } from './analyze';
 import { compareCommand } from './compare';
 import { modelsCommand } from './models';
 import { spotCheckCommand } from './spot-check';
+import { traceCommand } from './trace';
 
-export const COMMANDS: readonly Command[] = [analyzeCommand, compareCommand, modelsCommand, spotCheckCommand];
+export const COMMANDS: readonly Command[] = [analyzeCommand, compareCommand, modelsCommand, spotCheckCommand, traceCommand];

@@ -105,8 +105,11 @@ export function spotCheckSummary(r: SpotCheckReport): string {
   lines.push(
     `Expert FLOPs: ${formatFlops(f.spent, f.unit)} spent; fixed top-${m.k_max} ${formatFlops(f.fixed_top_k_max, f.unit)}, fixed top-2 ${formatFlops(f.fixed_top_2, f.unit)}`,
   );
+  const ep = r.execution_provider;
   lines.push(
-    `Provider:    ${providerLine({ requested: r.execution_provider.requested as never, used: r.execution_provider.used as never, skipped: r.execution_provider.skipped as never })}`,
+    ep
+      ? `Provider:    ${providerLine({ requested: ep.requested as never, used: ep.used as never, skipped: ep.skipped as never })}`
+      : 'Provider:    none (routing traces recorded by a serving engine)',
   );
   lines.push(
     `Throughput:  ${r.examples_per_second.toFixed(1)} examples/s (${(r.elapsed_ms / 1000).toFixed(1)} s${r.threads !== null ? `, ${r.threads === 0 ? "onnxruntime's default" : r.threads} thread${r.threads === 1 ? '' : 's'}` : ''}${r.workers > 1 ? `, ${r.workers} workers` : ''})`,

@@ -16,7 +16,7 @@ export interface RoutedText {
   tokens: readonly EncodedToken[];
   /** Routing of `tokens` (length = tokens.length). */
   routing: TokenRouting;
-  /** The class prediction; null for causal LMs (their figures are in routing.nextToken). */
+  /** The class prediction; null for causal LMs (their figures are in routing.nextToken) and routing traces. */
   prediction: Prediction | null;
   /** Model runs (windows) the input needed. */
   windows: number;

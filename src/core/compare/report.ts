@@ -128,7 +128,8 @@ export function buildCompareReport(
       text: full?.text ?? first.text,
       pair: full ? full.pair : first.pair,
       label: first.label,
-      predictions: byLine.map((m) => m.get(line)!.predicted),
+      // A comparison runs classifiers: `predicted` is null only in routing-trace reports, which are never compared.
+      predictions: byLine.map((m) => m.get(line)!.predicted ?? ''),
       correct: byLine.map((m) => m.get(line)!.correct),
     };
   });

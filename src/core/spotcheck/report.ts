@@ -40,7 +40,8 @@ export const EMPTY_GROUP = '(empty)';
 export interface SpotCheckContext {
   dataset: SpotCheckReport['dataset'];
   sample: Omit<SpotCheckReport['sample'], 'size'> & { size: number };
-  provider: ProviderReport;
+  /** null for routing traces. */
+  provider: ProviderReport | null;
   threads?: number | null;
   /** Model worker processes the run used (default 1). */
   workers?: number;
@@ -70,8 +71,9 @@ interface Row {
   text: string;
   pair: string | null;
   label: string | null;
-  predictedIndex: number;
-  confidence: number;
+  /** null when the example has no prediction (a routing trace). */
+  predictedIndex: number | null;
+  confidence: number | null;
   meanK: number;
   entropy: number | null;
   tokens: number;
@@ -158,7 +160,10 @@ function group(label: string, modelLabel: string | null, n: number, s: RoutingSt
 }
 
 /** What the report needs of one example: RoutedText, with tokens reduced to their text and kind. */
-export type RoutedExample = Omit<RoutedText, 'tokens'> & { tokens: readonly { text: string; special: boolean }[] };
+export type RoutedExample = Omit<RoutedText, 'tokens'> & {
+  /** `recorded: false`: a routing trace has no routing for the token (docs/routing-traces.md); it is not counted. */
+  tokens: readonly { text: string; special: boolean; recorded?: false }[];
+};
 
 /** Adds analysed examples one by one (memory: one row per example plus fixed-size statistics), then builds the report. */
 export class SpotCheckReportBuilder {
@@ -224,9 +229,14 @@ export class SpotCheckReportBuilder {
   /** Adds one example from the engine's flat routing (DamoeEngine.routeBatch): the spot-check's fast path. */
   addRouted(record: DatasetRecord, routed: RoutedExample): void {
     const { routing: r, tokens, prediction } = routed;
-    if (!prediction) throw new Error('a spot-check example needs a class prediction; this model gave none (a causal LM)');
-    // Routing statistics: every routed token, special tokens included (the engine's convention).
-    const tally = this.overall.addRouting(r);
+    // A causal LM has no class prediction to spot-check; a routing trace has none either, and is read without one.
+    if (!prediction && this.model.routingSource !== 'trace') {
+      throw new Error('a spot-check example needs a class prediction; this model gave none (a causal LM)');
+    }
+    // Routing statistics: every routed token, special tokens included (the engine's convention); a trace's tokens
+    // without recorded routing are left out.
+    const include = tokens.some((t) => t.recorded === false) ? (t: number) => tokens[t]?.recorded !== false : undefined;
+    const tally = this.overall.addRouting(r, include);
     if (record.label !== undefined) {
       let g = this.byLabel.get(record.label);
       if (!g) this.byLabel.set(record.label, (g = { n: 0, acc: this.accumulator() }));
@@ -240,10 +250,12 @@ export class SpotCheckReportBuilder {
       g.n++;
       g.acc.addTally(tally);
     }
-    let p = this.byPrediction.get(prediction.index);
-    if (!p) this.byPrediction.set(prediction.index, (p = { n: 0, acc: this.accumulator() }));
-    p.n++;
-    p.acc.addTally(tally);
+    if (prediction) {
+      let p = this.byPrediction.get(prediction.index);
+      if (!p) this.byPrediction.set(prediction.index, (p = { n: 0, acc: this.accumulator() }));
+      p.n++;
+      p.acc.addTally(tally);
+    }
 
     // Text-level views: content tokens only. A token's importance is its mean over the layers.
     const L = r.numLayers;
@@ -252,7 +264,7 @@ export class SpotCheckReportBuilder {
     const weights: number[] = [];
     for (let t = 0; t < T; t++) {
       const tok = tokens[t];
-      if (tok.special) continue;
+      if (tok.special || tok.recorded === false) continue;
       // Expert specialisation: which experts each token text goes to, layer by layer.
       let te = this.tokenExperts.get(tok.text);
       if (!te) this.tokenExperts.set(tok.text, (te = { occurrences: 0, cells: new Map() }));
@@ -282,15 +294,20 @@ export class SpotCheckReportBuilder {
       } else this.tokenImportance.set(tok.text, { sum: imp, count: 1 });
     }
     let kSum = 0;
-    for (let i = 0; i < L * T; i++) kSum += r.count[i];
+    let counted = 0;
+    for (let t = 0; t < T; t++) {
+      if (include && !include(t)) continue;
+      counted++;
+      for (let l = 0; l < L; l++) kSum += r.count[l * T + t];
+    }
     this.rows.push({
       line: record.line,
       text: snippet(record.text, this.opts.snippetChars),
       pair: record.pair === undefined ? null : snippet(record.pair, this.opts.snippetChars),
       label: record.label ?? null,
-      predictedIndex: prediction.index,
-      confidence: prediction.probabilities[prediction.index] ?? 0,
-      meanK: L * T === 0 ? 0 : kSum / (L * T),
+      predictedIndex: prediction ? prediction.index : null,
+      confidence: prediction ? (prediction.probabilities[prediction.index] ?? 0) : null,
+      meanK: L * counted === 0 ? 0 : kSum / (L * counted),
       entropy: this.model.importanceAvailable === false ? null : entropyBits(weights),
       tokens: T,
       windows: routed.windows,
@@ -334,8 +351,8 @@ export class SpotCheckReportBuilder {
     let correctCount = 0;
     const examples: SpotCheckExample[] = this.rows.map((r) => {
       const gold = r.label === null ? null : (toModel.get(r.label) ?? null);
-      const predicted = labels[r.predictedIndex] ?? String(r.predictedIndex);
-      const correct = mapped && gold !== null ? gold === predicted : null;
+      const predicted = r.predictedIndex === null ? null : (labels[r.predictedIndex] ?? String(r.predictedIndex));
+      const correct = mapped && gold !== null && predicted !== null ? gold === predicted : null;
       if (correct) correctCount++;
       return {
         line: r.line,
@@ -358,7 +375,7 @@ export class SpotCheckReportBuilder {
       const rowNames = mapped ? [...labels] : [...new Set(labelValues)].sort(naturalCompare);
       const matrix = rowNames.map(() => new Array<number>(labels.length).fill(0));
       for (const r of this.rows) {
-        if (r.label === null) continue;
+        if (r.label === null || r.predictedIndex === null) continue;
         const rowName = mapped ? toModel.get(r.label)! : r.label;
         matrix[rowNames.indexOf(rowName)][r.predictedIndex]++;
       }
@@ -399,7 +416,7 @@ export class SpotCheckReportBuilder {
         max_sequence_length: m.maxSequenceLength,
         importance_available: importanceAvailable,
       },
-      execution_provider: {
+      execution_provider: ctx.provider && {
         requested: ctx.provider.requested,
         used: ctx.provider.used,
         skipped: ctx.provider.skipped.map((x) => ({ ...x })),

@@ -58,6 +58,7 @@ export class Tokenizer {
   private readonly rawSplitter: AddedTokenSplitter;
   private readonly normSplitter: AddedTokenSplitter;
   private readonly addedByContent = new Map<string, AddedToken>();
+  private readonly specialIdSet = new Set<number>();
 
   private constructor(
     private readonly normalizer: Normalizer | null,
@@ -75,6 +76,7 @@ export class Tokenizer {
       model.vocab.set(t.content, t.id);
       this.idToTokenTable[t.id] = t.content;
       this.addedByContent.set(t.content, t);
+      if (t.special) this.specialIdSet.add(t.id);
       if (t.normalized && normalizer) {
         const n = normalizer(NormalizedString.fromOriginal(t.content)).text;
         this.addedByContent.set(n, t);
@@ -150,6 +152,41 @@ export class Tokenizer {
 
   idToToken(id: number): string | undefined {
     return this.idToTokenTable[id];
+  }
+
+  /** True for the ids of added tokens marked special ([CLS], <|im_start|>...): what a decoder may skip. */
+  isSpecialId(id: number): boolean {
+    return this.specialIdSet.has(id);
+  }
+
+  /**
+   * The text of each id once decoded, in order, so that their concatenation is the decoded text and each id's
+   * [start, end) is known: token i is decoded after token i-1, and its piece is what it adds (the WordPiece and
+   * Metaspace decoders treat a first token differently; a ByteLevel character split over two ids is U+FFFD in each).
+   * Linear in the number of ids. Special ids give an empty piece: they are shown by their token string instead.
+   */
+  decodePieces(ids: readonly number[]): string[] {
+    const out: string[] = [];
+    let prev: string | null = null;
+    for (const id of ids) {
+      if (this.isSpecialId(id)) {
+        out.push('');
+        prev = null;
+        continue;
+      }
+      const tok = this.idToToken(id) ?? '';
+      if (!this.decoder) {
+        out.push(prev === null ? tok : ' ' + tok);
+      } else if (prev === null) {
+        out.push(this.decoder([tok]).join(''));
+      } else {
+        const alone = this.decoder([prev]).join('');
+        const both = this.decoder([prev, tok]).join('');
+        out.push(both.startsWith(alone) ? both.slice(alone.length) : this.decoder([tok]).join(''));
+      }
+      prev = tok;
+    }
+    return out;
   }
 
   /** The normaliser alone, on a plain string (mainly for tests and diagnostics). */

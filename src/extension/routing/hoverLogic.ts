@@ -26,21 +26,32 @@ export function buildTokenHoverMarkdown(analysis: Analysis, tokenIndex: number, 
   const token = analysis.tokens[tokenIndex];
   if (!token) return null;
   const hasImp = importanceAvailable(analysis);
+  const trace = analysis.model.routingSource === 'trace';
+  const hasGates = analysis.model.gatesAvailable !== false;
   const mean = meanImportance(analysis, tokenIndex);
   const lines: string[] = [];
   lines.push(
     `**DA-MoE** · token ${tokenIndex} \`${tokenDescription(token, analysis).replace(/`/g, 'ˋ').replace(/\n/g, '↵')}\` (id ${token.id})` +
-      (hasImp ? ` · importance ${fmt(mean ?? undefined)} (mean over layers)` : ' · importance not available for this model'),
+      (hasImp
+        ? ` · importance ${fmt(mean ?? undefined)} (mean over layers)`
+        : trace
+          ? ' · importance and gates not recorded (routing trace)'
+          : ' · importance not available for this model') +
+      (token.generated ? ' · generated' : ''),
   );
   lines.push('');
-  lines.push('| layer | importance | K | top experts (gate) |');
+  if (token.recorded === false) {
+    lines.push('*The engine recorded no routing for this token.*');
+    lines.push('');
+  }
+  lines.push(hasGates ? '| layer | importance | K | top experts (gate) |' : '| layer | importance | K | experts (gates not recorded) |');
   lines.push('| ---: | ---: | ---: | :--- |');
   for (const layer of analysis.layers) {
     const experts = layer.experts[tokenIndex] ?? [];
     const gates = layer.gates[tokenIndex] ?? [];
     const shown = experts
       .slice(0, maxExperts)
-      .map((e, i) => `E${e} ${fmt(gates[i], 2)}`)
+      .map((e, i) => (hasGates ? `E${e} ${fmt(gates[i], 2)}` : `E${e}`))
       .join(' · ');
     const more = experts.length > maxExperts ? ` · +${experts.length - maxExperts}` : '';
     const routed = isDropped(layer, tokenIndex) ? DROPPED_TEXT : `${shown || '—'}${more}`;
@@ -56,7 +67,9 @@ export function buildTokenHoverMarkdown(analysis: Analysis, tokenIndex: number, 
     ? ` · ${escapeMarkdown(p.label)} (${fmt(Math.max(...p.probabilities), 2)})`
     : analysis.languageModel
       ? ` · perplexity ${fmt(analysis.languageModel.perplexity, 2)}`
-      : '';
+      : trace
+        ? ' · routing trace'
+        : '';
   lines.push(`*${escapeMarkdown(analysis.model.name)}${verdict}*`);
   return lines.join('\n');
 }

@@ -9,9 +9,12 @@ export function meanImportance(analysis: Analysis, tokenIndex: number): number |
   return sum / analysis.layers.length;
 }
 
-/** router_logits-only models have no importance (docs/model-contract.md): say so instead of showing zeros. */
+/**
+ * router_logits-only models have no importance (docs/model-contract.md), nor do routing traces
+ * (docs/routing-traces.md): say so instead of showing zeros.
+ */
 export function importanceAvailable(analysis: Analysis): boolean {
-  return analysis.model.importanceAvailable !== false && analysis.model.routingSource !== 'router_logits';
+  return analysis.model.importanceAvailable !== false && analysis.model.routingSource === 'contract';
 }
 
 export const IMPORTANCE_BUCKETS = 5;

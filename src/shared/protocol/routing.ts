@@ -182,8 +182,9 @@ export function looksLikeAnalysis(a: unknown): boolean {
   const model = a.model;
   if (!isPlainObject(model) || typeof model.name !== 'string' || !Array.isArray(model.labels)) return false;
   if (!Number.isInteger(model.numExperts) || !Number.isInteger(model.numLayers) || !Number.isInteger(model.kMax)) return false;
-  if (!Array.isArray(a.tokens) || !Array.isArray(a.layers) || !isPlainObject(a.stats) || !isPlainObject(a.prediction)) return false;
-  if (!isPlainObject(a.provider) || !isPlainObject(a.timings)) return false;
+  if (!Array.isArray(a.tokens) || !Array.isArray(a.layers) || !isPlainObject(a.stats)) return false;
+  if (a.prediction !== null && !isPlainObject(a.prediction)) return false;
+  if ((a.provider !== null && !isPlainObject(a.provider)) || !isPlainObject(a.timings)) return false;
   const n = a.tokens.length;
   for (const t of a.tokens) if (!isPlainObject(t) || typeof t.text !== 'string') return false;
   for (const l of a.layers) {

@@ -169,7 +169,13 @@ export function looksLikeSpotCheckReport(r: unknown): boolean {
   if (!Array.isArray(ti.most) || !Array.isArray(ti.least)) return false;
   if (!Array.isArray(r.examples)) return false;
   for (const e of r.examples) {
-    if (!isPlainObject(e) || !Number.isInteger(e.line) || typeof e.text !== 'string' || typeof e.predicted !== 'string') return false;
+    if (
+      !isPlainObject(e) ||
+      !Number.isInteger(e.line) ||
+      typeof e.text !== 'string' ||
+      (typeof e.predicted !== 'string' && e.predicted !== null)
+    )
+      return false;
   }
   return true;
 }

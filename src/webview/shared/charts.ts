@@ -114,7 +114,7 @@ export function loadSvg(o: LoadOptions): SVGSVGElement {
   o.tokens.forEach((t, e) => {
     const bh = (t / max) * h;
     const x = padL + e * slot + (slot - bw) / 2;
-    const tip = `expert ${e}: ${t} tokens, utilisation ${fmtNum(o.utilisation[e] ?? 0)}, gate mass ${fmtNum(o.gateMass[e] ?? 0, 1)}${dead.has(e) ? ' — dead' : ''}`;
+    const tip = `expert ${e}: ${t} tokens, utilisation ${fmtNum(o.utilisation[e] ?? 0)}, gate mass ${Number.isNaN(o.gateMass[e]) || o.gateMass[e] === null ? 'not recorded' : fmtNum(o.gateMass[e] ?? 0, 1)}${dead.has(e) ? ' — dead' : ''}`;
     if (dead.has(e)) {
       const g = svg('g', { class: 'dead', 'data-expert': e });
       g.append(svg('title', {}, [tip]));

@@ -187,8 +187,8 @@ export class ExamplesSection {
             el('td', { class: 'num', text: String(e.line) }),
             textCell,
             el('td', { text: labelText }),
-            el('td', { text: e.predicted }),
-            el('td', { class: 'num', text: fmtPct(e.confidence) }),
+            el('td', { text: e.predicted ?? '–' }),
+            el('td', { class: 'num', text: e.confidence === null ? '–' : fmtPct(e.confidence) }),
             el('td', { class: 'num', text: fmtNum(e.mean_k) }),
             el('td', { class: 'num', text: e.importance_entropy === null ? '–' : fmtNum(e.importance_entropy) }),
             el('td', {

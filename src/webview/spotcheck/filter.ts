@@ -13,7 +13,7 @@ function sortValue(e: SpotCheckExample, key: SpotCheckSortKey): number {
     case 'line':
       return e.line;
     case 'confidence':
-      return e.confidence;
+      return e.confidence ?? Number.NaN;
     case 'mean_k':
       return e.mean_k;
     case 'importance_entropy':
@@ -34,7 +34,7 @@ export function filterAndSort(examples: readonly SpotCheckExample[], v: ExampleV
     if (v.filter === 'correct' && e.correct !== true) return false;
     if (v.filter === 'wrong' && e.correct !== false) return false;
     if (words.length === 0) return true;
-    const hay = `${e.text}\n${e.pair ?? ''}\n${e.label ?? ''}\n${e.predicted}`.toLowerCase();
+    const hay = `${e.text}\n${e.pair ?? ''}\n${e.label ?? ''}\n${e.predicted ?? ''}`.toLowerCase();
     return words.every((w) => hay.includes(w));
   });
   const dir = v.sort.descending ? -1 : 1;

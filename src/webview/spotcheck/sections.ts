@@ -127,12 +127,14 @@ export class HeaderSection {
           undefined,
           `text: ${r.dataset.text_column}\npair: ${r.dataset.pair_column ?? 'none'}\nlabel: ${r.dataset.label_column ?? 'none'}`,
         ),
-        fact(
-          'provider',
-          ep.used,
-          'spotcheck-provider',
-          [`requested: ${ep.requested}`, ...ep.skipped.map((s) => `${s.provider} skipped: ${s.reason}`)].join('\n'),
-        ),
+        ep
+          ? fact(
+              'provider',
+              ep.used,
+              'spotcheck-provider',
+              [`requested: ${ep.requested}`, ...ep.skipped.map((s) => `${s.provider} skipped: ${s.reason}`)].join('\n'),
+            )
+          : fact('source', 'routing traces', 'spotcheck-provider', 'recorded by a serving engine (docs/routing-traces.md)'),
         fact('throughput', `${fmtNum(r.examples_per_second, 1)} ex/s`, undefined, `${fmtMs(r.elapsed_ms)} in all`),
         fact('mean K', fmtNum(r.mean_k.overall), 'spotcheck-mean-k', `${r.tokens} tokens (special tokens included)`),
       ]),

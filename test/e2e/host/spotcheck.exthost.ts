@@ -98,7 +98,7 @@ describe('DA-MoE spot-check command', function () {
     for (const [l, counts] of report.k_histogram.per_layer.entries()) assert.equal(sum(counts), report.tokens, `layer ${l}`);
     assert.equal(sum(report.k_histogram.overall), report.tokens * report.model.num_layers);
     assert.equal(report.examples.length, report.n);
-    assert.equal(report.execution_provider.used, 'cpu');
+    assert.equal(report.execution_provider!.used, 'cpu');
     const t = (await extension().activate()) as TestApi;
     assert.ok(t.spotCheckPanelExists(), 'the report panel exists');
     await waitFor('the spot-check panel to post ready', () => t.spotCheckPanelReady());

@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     let info: ModelSummary;
     try {
       const a = await engine.analyze({ text: cases[0].text });
-      engineProvider = { used: a.provider.used, skipped: a.provider.skipped };
+      engineProvider = { used: a.provider!.used, skipped: a.provider!.skipped };
       engineK = a.layers.map((l) => l.k);
       info = a.model;
     } finally {

@@ -131,13 +131,13 @@ describe('spot-check webview (headless Chromium)', { skip: skip ?? false, timeou
       await p.page.getByTestId('spotcheck-filter-all').click();
 
       await p.page.getByTestId('spotcheck-sort-confidence').click();
-      const byConfDesc = [...report.examples].sort((a, b) => b.confidence - a.confidence || a.line - b.line).map((e) => e.line);
+      const byConfDesc = [...report.examples].sort((a, b) => b.confidence! - a.confidence! || a.line - b.line).map((e) => e.line);
       assert.deepEqual(await rowLines(p), byConfDesc);
       assert.equal(await p.page.locator('th[aria-sort=descending]').count(), 1);
       await p.page.getByTestId('spotcheck-sort-confidence').click();
       assert.deepEqual(
         await rowLines(p),
-        [...report.examples].sort((a, b) => a.confidence - b.confidence || a.line - b.line).map((e) => e.line),
+        [...report.examples].sort((a, b) => a.confidence! - b.confidence! || a.line - b.line).map((e) => e.line),
       );
 
       const word = report.examples[5].text.split(' ')[0];

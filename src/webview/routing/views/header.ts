@@ -86,8 +86,11 @@ export class HeaderView implements View {
       );
       return;
     }
-    const skipped = a.provider.skipped.map((s) => `${s.provider} skipped: ${s.reason}`);
-    const providerTitle = [`requested: ${a.provider.requested}`, `used: ${a.provider.used}`, ...skipped].join('\n');
+    const pr = a.provider;
+    const skipped = pr ? pr.skipped.map((s) => `${s.provider} skipped: ${s.reason}`) : [];
+    const providerTitle = pr
+      ? [`requested: ${pr.requested}`, `used: ${pr.used}`, ...skipped].join('\n')
+      : 'a routing trace: the serving engine ran the model';
     const tokens = a.tokens.length;
     const content = a.tokens.filter((t) => !t.special).length;
     const fact = (label: string, value: Node | string, testid?: string, title?: string): HTMLElement =>
@@ -97,8 +100,8 @@ export class HeaderView implements View {
       ]);
 
     const providerValue = el('span', { class: 'provider', testid: 'provider', attrs: { title: providerTitle } }, [
-      a.provider.used,
-      a.provider.skipped.length > 0 ? el('span', { class: 'muted', text: ` (${a.provider.skipped.length} skipped)` }) : null,
+      pr ? pr.used : (a.model.trace?.engine ?? 'engine'),
+      pr && pr.skipped.length > 0 ? el('span', { class: 'muted', text: ` (${pr.skipped.length} skipped)` }) : null,
     ]);
     const title = el('div', { class: 'title-row' }, [
       el('h1', { class: 'model-name', testid: 'model-name', text: a.model.name, attrs: { title: a.model.path } }),
@@ -149,7 +152,8 @@ export class HeaderView implements View {
     );
 
     if (!a.prediction) {
-      this.renderLanguageModel(a);
+      if (a.model.routingSource === 'trace') this.renderTrace(a);
+      else this.renderLanguageModel(a);
       return;
     }
     const predicted = a.prediction;
@@ -185,5 +189,36 @@ export class HeaderView implements View {
         ]),
       );
     });
+  }
+
+  /** A routing trace has no prediction: where it came from, and that gates and importance were not recorded. */
+  private renderTrace(a: Analysis): void {
+    const t = a.model.trace;
+    this.prediction.setAttribute('aria-label', 'Routing trace');
+    this.prediction.append(
+      el('div', { class: 'prediction-title' }, [
+        el('span', { class: 'fact-label', text: 'routing trace' }),
+        el('strong', { testid: 'trace-format', text: t ? t.format : a.model.routingSource }),
+      ]),
+    );
+    if (t) {
+      this.prediction.append(
+        el('div', { class: 'muted small', testid: 'trace-source', text: t.source, attrs: { title: t.engineModel ?? '' } }),
+        el('div', {
+          class: 'small',
+          testid: 'trace-tokens',
+          text:
+            `${t.promptTokens} prompt + ${t.generatedTokens} generated tokens, top_k ${t.topK}` +
+            (t.unrecordedTokens > 0 ? `, ${t.unrecordedTokens} without recorded routing` : ''),
+        }),
+      );
+    }
+    this.prediction.append(
+      el('div', {
+        class: 'small',
+        testid: 'not-recorded',
+        text: 'gates and importance: not recorded (the engine returns expert ids only)',
+      }),
+    );
   }
 }

@@ -86,7 +86,8 @@ export class SmallMultiplesView implements View {
 
   private paint(d: Derived): void {
     const a = d.analysis;
-    const probs = this.ctx.store.get().heatmapValue === 'routerProbs';
+    const noGates = a.model.gatesAvailable === false;
+    const probs = this.ctx.store.get().heatmapValue === 'routerProbs' && !noGates;
     const E = d.numExperts;
     const n = d.rows.length;
     const cols = Math.max(1, Math.min(MAX_COLS, n));
@@ -109,7 +110,8 @@ export class SmallMultiplesView implements View {
         } else {
           const ex = layer.experts[t];
           const g = layer.gates[t];
-          for (let j = 0; j < ex.length; j++) sums[col * E + ex[j]] += g[j];
+          // No gates recorded (a routing trace): each chosen expert counts 1, so cells show routing frequency.
+          for (let j = 0; j < ex.length; j++) sums[col * E + ex[j]] += noGates ? 1 : g[j];
         }
       }
       let max = 0;

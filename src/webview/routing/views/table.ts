@@ -159,9 +159,14 @@ export class TableView implements View {
           el('td', { class: 'num imp' }),
           el('td', { class: 'num k' }),
         );
+        // A routing trace records expert ids only: its cells list the experts, without a gate per expert.
+        const gates = a.model.gatesAvailable !== false;
         for (const ly of a.layers) {
-          const parts = isDropped(ly, t) ? [DROPPED_TEXT] : ly.experts[t].map((e, j) => `E${e} ${fmtNum(ly.gates[t][j])}`);
-          tr.append(el('td', { class: 'experts', text: `K=${ly.k[t]}: ${parts.join(', ')}` }));
+          const parts = isDropped(ly, t)
+            ? [DROPPED_TEXT]
+            : ly.experts[t].map((e, j) => (gates ? `E${e} ${fmtNum(ly.gates[t][j])}` : `E${e}`));
+          const text = a.tokens[t].recorded === false ? 'not recorded' : `K=${ly.k[t]}: ${parts.join(', ')}`;
+          tr.append(el('td', { class: 'experts', text }));
         }
         this.rows[r] = tr;
         frag.append(tr);
@@ -195,7 +200,8 @@ export class TableView implements View {
     this.rows.forEach((tr, r) => {
       if (!tr) return;
       const t = this.rowTokens[r];
-      (tr.children[2] as HTMLElement).textContent = fmtNum(layer.importance[t], 3);
+      (tr.children[2] as HTMLElement).textContent =
+        d.analysis.model.routingSource === 'trace' ? 'not recorded' : fmtNum(layer.importance[t], 3);
       (tr.children[3] as HTMLElement).textContent = String(layer.k[t]);
     });
     this.builtLayer = l;

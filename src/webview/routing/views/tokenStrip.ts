@@ -80,16 +80,23 @@ export class TokenStripView implements View {
     this.title.textContent = `Tokens · importance in layer ${l}`;
     const tokens = d.analysis.tokens;
     const imp = d.analysis.layers[l]?.importance ?? [];
+    const trace = d.analysis.model.routingSource === 'trace';
+    if (trace) this.title.textContent = 'Tokens · importance not recorded (routing trace)';
+    const impText = (i: number): string => (trace ? 'importance not recorded' : `importance ${(imp[i] ?? 0).toFixed(3)}`);
     for (let i = 0; i < this.spans.length; i++) {
       const span = this.spans[i];
       if (tokens[i].special) {
-        span.title = `${tokens[i].text} (special token) · importance ${(imp[i] ?? 0).toFixed(3)}`;
+        span.title = `${tokens[i].text} (special token) · ${impText(i)}`;
         continue;
       }
       const r = relImportance(d, l, i);
       span.style.backgroundColor = colourAt(r);
       span.style.color = textOn(r);
-      span.title = `#${i} ${tokenDescription(tokens[i], d.analysis)} · importance ${(imp[i] ?? 0).toFixed(3)}`;
+      span.title =
+        `#${i} ${tokenDescription(tokens[i], d.analysis)} · ${impText(i)}` +
+        (tokens[i].generated ? ' · generated' : '') +
+        (tokens[i].recorded === false ? ' · routing not recorded' : '');
+      span.classList.toggle('generated', tokens[i].generated === true);
     }
   }
 

@@ -103,7 +103,7 @@ describe('SpotCheckReport statistics (hand-computed)', () => {
         [5, '0', 'negative', 'negative', true, 3],
       ],
     );
-    near(r.examples[0].confidence, 0.8);
+    near(r.examples[0].confidence!, 0.8);
     near(r.examples[0].mean_k, 7 / 6);
     near(r.examples[1].mean_k, 1.5);
     near(r.examples[2].mean_k, 1.5);

@@ -10,7 +10,7 @@ function fakeEngine(options: EngineOptions, disposed: string[]): Engine {
   const a = makeAnalysis();
   return {
     model: { ...a.model, path: options.modelDir ?? '' },
-    provider: a.provider,
+    provider: a.provider!,
     analyze: async () => a,
     analyzeBatch: async (requests) => requests.map(() => a),
     routeBatch: async () => [],
