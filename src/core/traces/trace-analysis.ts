@@ -37,6 +37,8 @@ interface Rows {
   ids: Int32Array;
   layers: number;
   topK: number;
+  /** Decoder layer of each layer, when dense layers were left out (SGLang). */
+  decoderLayers?: number[];
 }
 
 const NOT_RECORDED = -1;
@@ -211,7 +213,7 @@ function withoutDenseLayers(rows: Rows, trace: RecordedTrace): Rows {
     `decoder layer${dense.length > 1 ? 's' : ''} ${dense.join(', ')} recorded no experts (all zeros: dense MLP layers) and ${dense.length > 1 ? 'are' : 'is'} left out; ` +
       `layers 0..${kept.length - 1} here are decoder layers ${kept.join(', ')}`,
   );
-  return { ids: out, layers: kept.length, topK: K };
+  return { ids: out, layers: kept.length, topK: K, decoderLayers: kept };
 }
 
 /** Refuses ids out of range, partly recorded rows and repeated experts; true per token when its row was recorded. */
@@ -298,6 +300,7 @@ function analysisOfTrace(trace: RecordedTrace, opts: TraceAnalysisOptions, t0: n
   const { layers: L, topK: K, ids } = rows;
   const layers: LayerRouting[] = Array.from({ length: L }, (_, l) => ({
     layer: l,
+    ...(rows.decoderLayers ? { decoderLayer: rows.decoderLayers[l] } : {}),
     importance: [],
     k: [],
     experts: [],

@@ -274,6 +274,10 @@ describe('routing traces: SGLang dense layers', () => {
     const a = analyse(sglangGenerate({ ...spec, routing }));
     assert.equal(a.model.numLayers, L - 1);
     assert.deepEqual(a.layers[0].experts[1], spec.routing[1][1]);
+    assert.deepEqual(
+      a.layers.map((l) => l.decoderLayer),
+      [1, 2],
+    );
     assert.match(a.model.trace!.notes.join('\n'), /decoder layer 0 recorded no experts .* decoder layers 1, 2/);
   });
 });
