@@ -84,6 +84,8 @@ describe('damoe trace', () => {
     assert.equal(rep.expert_load.length, L);
     assert.equal(rep.co_activation[0].length, E);
     assert.equal(rep.examples[0].predicted, null);
+    // Specialisation by token (lift), from the same builder as a dataset spot-check.
+    assert.equal(rep.expert_specialisation.length, L);
     assert.ok(fs.readFileSync(html, 'utf8').includes('routing traces recorded by a serving engine'));
   });
 
