@@ -99,7 +99,7 @@ function realOrResolved(p: string): string {
 }
 
 /** Checks an output path before the run: never the dataset itself, its folder must exist, not a directory. */
-function checkOutput(option: string, out: string, input: string): string {
+export function checkOutput(option: string, out: string, input: string): string {
   const abs = path.resolve(out);
   if (realOrResolved(abs) === realOrResolved(input)) {
     throw new UsageError(`${option} ${out} is the dataset file itself; refusing to overwrite it`);

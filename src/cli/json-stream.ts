@@ -54,10 +54,10 @@ function drained(out: NodeJS.WritableStream): Promise<void> {
   });
 }
 
-/** Writes `value` as indented JSON and a newline to `out`, in bounded memory. */
-export async function writeJson(out: NodeJS.WritableStream, value: unknown): Promise<void> {
+/** Writes `pieces` to `out` in CHUNK_CHARS writes, waiting for 'drain' when the stream is full. */
+async function writePieces(out: NodeJS.WritableStream, pieces: Iterable<string>): Promise<void> {
   let buffer = '';
-  for (const piece of jsonPieces(value)) {
+  for (const piece of pieces) {
     buffer += piece;
     if (buffer.length >= CHUNK_CHARS) {
       const ok = out.write(buffer);
@@ -65,5 +65,26 @@ export async function writeJson(out: NodeJS.WritableStream, value: unknown): Pro
       if (!ok) await drained(out);
     }
   }
-  if (!out.write(`${buffer}\n`)) await drained(out);
+  if (buffer !== '' && !out.write(buffer)) await drained(out);
+}
+
+/** Writes `value` as indented JSON and a newline to `out`, in bounded memory. */
+export async function writeJson(out: NodeJS.WritableStream, value: unknown): Promise<void> {
+  await writePieces(
+    out,
+    (function* () {
+      yield* jsonPieces(value);
+      yield '\n';
+    })(),
+  );
+}
+
+/** Writes each item as one line of compact JSON (JSON Lines), in bounded memory. */
+export async function writeJsonLines(out: NodeJS.WritableStream, items: Iterable<unknown>): Promise<void> {
+  await writePieces(
+    out,
+    (function* () {
+      for (const item of items) yield `${JSON.stringify(item)}\n`;
+    })(),
+  );
 }

@@ -134,7 +134,14 @@ describe('the packed CLI, installed offline', () => {
     );
 
     const report = path.join(work, 'report.json');
-    timed('damoe spot-check', () => damoe(['spot-check', SST2, '--sample', '12', '--workers', '1', '--provider', 'cpu', '--json', report]));
+    const routing = path.join(work, 'routing.parquet');
+    timed('damoe spot-check', () =>
+      damoe(['spot-check', SST2, '--sample', '12', '--workers', '1', '--provider', 'cpu', '--json', report, '--routing', routing]),
+    );
+    // The bundled Parquet writer ran: a Parquet file (magic PAR1 at both ends); its contents: routing-out.test.ts.
+    const bytes = fs.readFileSync(routing);
+    assert.equal(bytes.subarray(0, 4).toString('latin1'), 'PAR1');
+    assert.equal(bytes.subarray(-4).toString('latin1'), 'PAR1');
     const r = JSON.parse(fs.readFileSync(report, 'utf8')) as SpotCheckReport;
     assert.equal(r.n, 12);
     assert.equal(r.model.name, 'damoe-sst2');

@@ -1,11 +1,20 @@
 /** damoe spot-check FILE: run the model over a (sampled) dataset and report accuracy and routing statistics. */
-import { createEngine, runDatasetSample } from '../../core';
+import { createEngine, RoutingTableWriter, runDatasetSample, type RoutingTableSummary } from '../../core';
 import type { SpotCheckReport } from '../../shared/spotcheck-report';
 import { formatPercentWithCi, wilsonInterval } from '../../shared/stats';
 import { renderSpotCheckHtml } from '../../report/html';
 import type { Command } from '../context';
-import { batchWorkers, DATASET_OPTIONS, datasetArgs, datasetOptionsHelp, table, withDatasetSample, writeAtomic } from '../dataset-run';
-import { EXIT_FAILURE } from '../errors';
+import {
+  batchWorkers,
+  checkOutput,
+  DATASET_OPTIONS,
+  datasetArgs,
+  datasetOptionsHelp,
+  table,
+  withDatasetSample,
+  writeAtomic,
+} from '../dataset-run';
+import { EXIT_FAILURE, UsageError } from '../errors';
 import { formatFlops, providerLine } from '../format';
 import { engineOptions, MODEL_OPTIONS, MODEL_OPTIONS_HELP, parse } from '../options';
 
@@ -19,6 +28,8 @@ Ctrl-C stops the run and still writes the reports for the examples done ("cancel
 
 Options:
 ${datasetOptionsHelp('report')}
+  --routing OUT        write the per-token routing as Parquet to OUT: one row per (example, token, layer) with
+                       K, importance, experts and gates (lists), router entropy, label and prediction (docs/cli.md)
 ${MODEL_OPTIONS_HELP}
   -h, --help           show this help`;
 
@@ -130,25 +141,45 @@ export const spotCheckCommand: Command = {
   summary: 'run the model over a dataset sample: accuracy, routing statistics, JSON/HTML report',
   help: HELP,
   async run(args, io) {
-    const { values, positionals } = parse(args, { ...MODEL_OPTIONS, ...DATASET_OPTIONS, help: { type: 'boolean', short: 'h' } });
+    const { values, positionals } = parse(args, {
+      ...MODEL_OPTIONS,
+      ...DATASET_OPTIONS,
+      routing: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    });
     if (values.help) {
       io.stdout.write(`${HELP}\n`);
       return 0;
     }
     const run = datasetArgs('spot-check', values, positionals);
+    const routingOut = values.routing !== undefined ? checkOutput('--routing', values.routing, run.input) : undefined;
+    if (routingOut !== undefined && (routingOut === run.jsonOut || routingOut === run.htmlOut)) {
+      throw new UsageError(`--routing and --${routingOut === run.jsonOut ? 'json' : 'html'} name the same file`);
+    }
     const options = engineOptions(values);
     const workers = batchWorkers(run.workers, options.threads, options.modelDir);
     if (workers > 1) options.threads = 1;
 
+    let routingSummary: RoutingTableSummary | undefined;
     const report = await withDatasetSample(run, io, async ({ dataset, drawn, callbacks }) => {
       const engine = await createEngine(options);
+      // Rows are written as the examples come back: the table of a large sample never sits in memory.
+      const table = routingOut
+        ? new RoutingTableWriter(routingOut, engine.model, { 'damoe.dataset': dataset.path, 'damoe.seed': String(run.seed) })
+        : undefined;
       try {
-        return await runDatasetSample(engine, dataset, drawn, {
+        const result = await runDatasetSample(engine, dataset, drawn, {
           ...callbacks,
           batchSize: run.batchSize,
           workers,
           threads: options.threads ?? 0,
+          onExample: table ? (record, routed) => table.add(record, routed) : undefined,
         });
+        routingSummary = table?.finish();
+        return result;
+      } catch (e) {
+        table?.abort();
+        throw e;
       } finally {
         await engine.dispose();
       }
@@ -159,6 +190,12 @@ export const spotCheckCommand: Command = {
     io.stdout.write(`${spotCheckSummary(report)}\n`);
     if (run.jsonOut) io.stderr.write(`wrote ${run.jsonOut}\n`);
     if (run.htmlOut) io.stderr.write(`wrote ${run.htmlOut}\n`);
+    if (routingSummary) {
+      const s = routingSummary;
+      io.stderr.write(
+        `wrote ${s.file} (${s.rows} rows: the tokens x layers of ${s.examples} examples, ${s.rowGroups} row group${s.rowGroups === 1 ? '' : 's'}, ${(s.bytes / 2 ** 20).toFixed(1)} MiB)\n`,
+      );
+    }
     if (report.cancelled) return 130;
     if (report.partial) {
       io.stderr.write(`damoe: the report is partial: ${report.partial_reason}\n`);

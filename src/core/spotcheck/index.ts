@@ -12,6 +12,7 @@ import { DEFAULT_SPOTCHECK_SAMPLE_SIZE, DEFAULT_SPOTCHECK_SEED } from '../../sha
 
 export * from './report';
 export * from './run';
+export * from './routing-table';
 export * from './sample';
 export { createRng } from './rng';
 

@@ -58,6 +58,8 @@ export interface RunOptions {
   onProgress?: (progress: SpotCheckProgress) => void;
   /** A chunk failed for a reason other than its input and is being run once more. */
   onRetry?: (retry: { firstLine: number; examples: number; reason: string }) => void;
+  /** Each analysed example, in sample order, as it is folded into the report (e.g. the routing table's rows). */
+  onExample?: (record: DatasetRecord, routed: RoutedExample) => void;
 }
 
 export interface RunResult {
@@ -293,7 +295,9 @@ export async function runSpotCheck(
         }
       }
       analyses.forEach((a, i) => {
-        if (a) builder.addRouted(head.chunk[i], a);
+        if (!a) return;
+        builder.addRouted(head.chunk[i], a);
+        options.onExample?.(head.chunk[i], a);
       });
       done += analyses.length;
       progress(done);
