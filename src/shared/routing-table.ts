@@ -37,9 +37,15 @@ export const ROUTING_TABLE_COLUMNS = [
     nullable: true,
     meaning: "Shannon entropy in bits of the router's probabilities over all experts; null when they are all zero",
   },
+  {
+    name: 'loss',
+    type: 'float',
+    nullable: true,
+    meaning: 'causal LMs: the loss (nats) of predicting this token from its prefix; null for the first token and for classifiers',
+  },
   { name: 'label', type: 'string', nullable: true, meaning: 'the dataset label as written; null without one' },
-  { name: 'predicted', type: 'string', nullable: false, meaning: 'the predicted model label of the example' },
-  { name: 'confidence', type: 'float', nullable: false, meaning: 'the probability of the predicted label' },
+  { name: 'predicted', type: 'string', nullable: true, meaning: 'the predicted model label of the example; null for causal LMs' },
+  { name: 'confidence', type: 'float', nullable: true, meaning: 'the probability of the predicted label; null for causal LMs' },
 ] as const satisfies readonly RoutingColumn[];
 
 export type RoutingColumnName = (typeof ROUTING_TABLE_COLUMNS)[number]['name'];

@@ -141,6 +141,19 @@ describe('damoe spot-check --routing OUT.parquet', () => {
   });
 });
 
+describe('the routing table in docs/cli.md', () => {
+  it('lists exactly the columns of src/shared/routing-table.ts, in file order, with their types', () => {
+    const doc = fs.readFileSync(path.join(ROOT, 'docs', 'cli.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('#### `--routing OUT.parquet`'));
+    const table = section.slice(0, section.indexOf('\n\n', section.indexOf('| column |')));
+    const rows = [...table.matchAll(/^\| `([a-z_]+)` \| ([a-z<>0-9]+)( \(nullable\))? \|/gm)];
+    assert.deepEqual(
+      rows.map((m) => [m[1], m[2], m[3] !== undefined]),
+      ROUTING_TABLE_COLUMNS.map((col) => [col.name, col.type, col.nullable]),
+    );
+  });
+});
+
 describe('RoutingTableWriter', () => {
   it('streams row groups of whole examples and renames the file into place only when finished', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'damoe-routing-writer-'));
@@ -159,7 +172,26 @@ describe('RoutingTableWriter', () => {
           { line: i + 2, text: `example ${i}`, label: i % 2 ? 'yes' : undefined },
           {
             tokens: Array.from({ length: T }, (_, t) => ({ text: `t${t}`, special: t === 0 })),
-            routing: { length: T, numLayers: L, numExperts: E, importance: null, count, gates, probs },
+            routing: {
+              length: T,
+              numLayers: L,
+              numExperts: E,
+              importance: null,
+              count,
+              gates,
+              probs,
+              // A causal LM's token losses on odd examples (loss[0] is not a loss and must not be written).
+              nextToken:
+                i % 2
+                  ? {
+                      k: 1,
+                      loss: Float32Array.from({ length: T }, (_, t) => t + 0.5),
+                      topIds: new Int32Array(T),
+                      topLogprobs: new Float32Array(T),
+                      context: new Int32Array(T),
+                    }
+                  : null,
+            },
             prediction: { index: i % 2, label: i % 2 ? 'yes' : 'no', probabilities: [0.25, 0.75] },
             windows: 1,
           },
@@ -183,6 +215,12 @@ describe('RoutingTableWriter', () => {
         { n: 40, with_importance: 0, labelled: 16 },
       );
       near(agg.h, Math.log2(E), 1e-6, 'entropy of a uniform router');
+      const losses = await query(c, `select line, token_index, any_value(loss) as loss from '${file}' group by all order by all`);
+      assert.equal(losses.length, 20);
+      for (const r of losses) {
+        const expected = Number(r.line) % 2 === 1 && Number(r.token_index) > 0 ? Number(r.token_index) + 0.5 : null;
+        assert.equal(r.loss, expected, `line ${String(r.line)} token ${String(r.token_index)}`);
+      }
       c.closeSync();
       db.closeSync();
     } finally {

@@ -124,8 +124,9 @@ export class RoutingTableWriter {
     const { routing: r, tokens, prediction } = routed;
     const { length: T, numLayers: L, numExperts: E } = r;
     const c = this.columns;
-    const predicted = this.model.labels[prediction.index] ?? String(prediction.index);
-    const confidence = prediction.probabilities[prediction.index] ?? 0;
+    const predicted = prediction ? (this.model.labels[prediction.index] ?? String(prediction.index)) : null;
+    const confidence = prediction ? (prediction.probabilities[prediction.index] ?? 0) : null;
+    const loss = r.nextToken?.loss;
     const label = record.label ?? null;
     for (let t = 0; t < T; t++) {
       for (let l = 0; l < L; l++) {
@@ -144,6 +145,7 @@ export class RoutingTableWriter {
         c.experts.push(experts);
         c.gates.push(experts.map((e) => r.gates[lt * E + e]));
         c.router_entropy.push(routerEntropyBits(r.probs, lt * E, E));
+        c.loss.push(loss && t > 0 && Number.isFinite(loss[t]) ? loss[t] : null);
         c.label.push(label);
         c.predicted.push(predicted);
         c.confidence.push(confidence);
