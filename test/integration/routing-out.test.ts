@@ -111,6 +111,7 @@ describe('damoe spot-check --routing OUT.parquet', () => {
       near(r.mean_k, e.mean_k, 1e-9, `line ${e.line} mean K`);
       assert.equal(r.label, e.label);
       assert.equal(r.predicted, e.predicted);
+      assert.ok(e.confidence !== null, 'a classifier has a confidence');
       near(r.confidence, e.confidence, 1e-6, `line ${e.line} confidence`);
       assert.equal(r.lists_have_k, true);
     });
