@@ -1,6 +1,7 @@
 /** Plain-text rendering of an Analysis for the terminal: the token table, then the summary. */
 import type { Analysis, ExpertFlops, ProviderReport } from '../shared/analysis';
 import { denseLayersDescription, DROPPED_TEXT, isDropped, routerDescription, sharedExpertsDescription } from '../shared/router-text';
+import { placementText, type ProviderFields } from '../shared/provider-text';
 import { tokenDescription } from '../shared/token-text';
 
 const TOKEN_WIDTH = 16;
@@ -111,9 +112,12 @@ export function formatFlops(x: number, unit: ExpertFlops['unit']): string {
   return `${x} FLOP`;
 }
 
-export function providerLine(p: ProviderReport): string {
-  const skipped = p.skipped.map((s) => `${s.provider} skipped: ${s.reason}`);
-  return `${p.used} (requested ${p.requested})${skipped.length ? `\n  ${skipped.join('\n  ')}` : ''}`;
+export function providerLine(p: ProviderFields | ProviderReport): string {
+  const details = p.skipped.map((s) => `${s.provider} skipped: ${s.reason}`);
+  if (p.placement) details.push(`placement: ${placementText(p.placement)}`);
+  if (p.placementProblem) details.push(`placement not known: ${p.placementProblem}`);
+  const file = p.modelFile && p.modelFile !== 'model.onnx' ? `, graph ${p.modelFile}` : '';
+  return `${p.used} (requested ${p.requested}${file})${details.length ? `\n  ${details.join('\n  ')}` : ''}`;
 }
 
 function percent(part: number, whole: number): string {

@@ -12,6 +12,7 @@ import type {
 } from '../shared/spotcheck-report';
 import { hexAt, textOn } from '../shared/palette';
 import { conditionalCoActivation, formatPercentWithCi, wilsonInterval } from '../shared/stats';
+import { placementText } from '../shared/provider-text';
 
 export interface RenderOptions {
   /** Nonce for the inline <style> and <script> (for a host with a nonce-based Content-Security-Policy). */
@@ -414,9 +415,14 @@ export function renderSpotCheckHtml(report: SpotCheckReport, options: RenderOpti
       `${r.dataset.pair_column ? `, pair <code>${e(r.dataset.pair_column)}</code>` : ''}${r.dataset.label_column ? `, label <code>${e(r.dataset.label_column)}</code>` : ', no labels'}) · ` +
       `model <strong>${e(m.name)}</strong> (${e(m.router_kind)}, ${L} layers × ${m.num_experts} experts, K max ${m.k_max}, labels ${e(m.labels.join(', '))}) · ` +
       (r.execution_provider
-        ? `provider ${e(r.execution_provider.used)} (requested ${e(r.execution_provider.requested)})`
+        ? `provider ${e(r.execution_provider.used)} (requested ${e(r.execution_provider.requested)}${r.execution_provider.model_file && r.execution_provider.model_file !== 'model.onnx' ? `, graph ${e(r.execution_provider.model_file)}` : ''})`
         : 'routing traces recorded by a serving engine') +
       `${r.threads !== null ? `, ${r.threads === 0 ? 'default' : r.threads} thread${r.threads === 1 ? '' : 's'}` : ''}${r.workers > 1 ? `, ${r.workers} workers` : ''} · ${e(r.created_at)}</p>` +
+      (r.execution_provider?.placement
+        ? `<p class="muted placement">Node placement (${e(r.execution_provider.placement.gpu_provider)}, from onnxruntime's profile): ${e(placementText(r.execution_provider.placement))}</p>`
+        : r.execution_provider?.placement_problem
+          ? `<p class="muted placement">Node placement not known: ${e(r.execution_provider.placement_problem)}</p>`
+          : '') +
       `<p class="muted">Sample: ${int(r.sample.size)} of ${int(r.dataset.records)} examples (requested ${e(r.sample.requested)}, seed ${e(r.sample.seed)}, ` +
       `${r.sample.stratified ? 'stratified by label' : 'not stratified'}${r.sample.note ? ` — ${e(r.sample.note)}` : ''}). ${e(strata)}</p></header>`,
     r.cancelled

@@ -128,6 +128,37 @@ export interface ProviderReport {
   used: ExecutionProviderName;
   /** Providers tried before `used` and why each was skipped. */
   skipped: { provider: ExecutionProviderName; reason: string }[];
+  /**
+   * Where onnxruntime ran the graph's nodes, read from its own profile of the warm-up run (once per session).
+   * GPU providers only: absent on cpu, where every node runs on the CPU, and when the profile could not be read
+   * (then `placementProblem` says why). docs/cli.md documents it.
+   */
+  placement?: NodePlacement;
+  /** Why `placement` is absent on a GPU provider (profiling failed, or the model has no contract inputs to warm up). */
+  placementProblem?: string;
+  /** The graph file that ran, relative to the model directory: model.onnx, or model.gpu.onnx on GPU providers. Absent: model.onnx. */
+  modelFile?: string;
+}
+
+/**
+ * Node placement of the optimised graph (after onnxruntime's fusions and constant folding), counted over the nodes
+ * its profiler saw run. Field names are snake_case as in the CLI JSON's other ORT figures.
+ */
+export interface NodePlacement {
+  /** Nodes run by the GPU provider, its memory-copy nodes not counted. */
+  gpu_nodes: number;
+  /** Nodes run by the CPU provider (the GPU provider has no kernel for them, or ORT keeps shape arithmetic on CPU). */
+  cpu_nodes: number;
+  /** Op types of the CPU nodes, most frequent first (ties by name). */
+  cpu_ops: string[];
+  /** How many nodes of each op type in `cpu_ops` ran on CPU. */
+  cpu_op_counts: Record<string, number>;
+  /** MemcpyToHost / MemcpyFromHost nodes ORT inserted between GPU and CPU nodes: one tensor copy each per run. */
+  memcpy_nodes: number;
+  /** The GPU provider's name in onnxruntime (WebGpuExecutionProvider, CUDAExecutionProvider). */
+  gpu_provider: string;
+  /** Where the figures come from. */
+  source: 'onnxruntime-profile';
 }
 
 export interface AnalysisToken {

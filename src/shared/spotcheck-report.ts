@@ -10,6 +10,7 @@
  * - token lists (most/least important tokens) and the importance entropy are about the text: special tokens are
  *   left out.
  */
+import type { NodePlacement } from './analysis';
 import type { DatasetFormat, SkippedRow } from './dataset';
 
 export const SPOT_CHECK_REPORT_VERSION = 1;
@@ -157,7 +158,17 @@ export interface SpotCheckReport {
     importance_available: boolean;
   };
   /** null for routing traces (docs/routing-traces.md): the serving engine ran the model, elsewhere. */
-  execution_provider: { requested: string; used: string; skipped: { provider: string; reason: string }[] } | null;
+  execution_provider: {
+    requested: string;
+    used: string;
+    skipped: { provider: string; reason: string }[];
+    /** Node placement of the main worker's session (GPU providers; see Analysis.provider.placement in docs/cli.md). */
+    placement?: NodePlacement;
+    /** Why placement is absent on a GPU provider. */
+    placement_problem?: string;
+    /** The graph file that ran (model.onnx or model.gpu.onnx). Absent: model.onnx. */
+    model_file?: string;
+  } | null;
   threads: number | null;
   /** Model worker processes the run was spread over (single-threaded each when more than 1). */
   workers: number;

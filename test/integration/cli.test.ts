@@ -38,6 +38,8 @@ describe('damoe CLI', () => {
       assert.ok(key in a, key);
     }
     assert.equal(a.text, 'good');
+    // On cpu every node runs on the CPU: no placement is reported (docs/cli.md).
+    assert.equal((a.provider as { placement?: unknown }).placement, undefined);
   });
 
   it("reads standard input with '-' and when piped without TEXT", () => {

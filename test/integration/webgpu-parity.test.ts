@@ -19,6 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildModel } from './helpers/webgpu-parity-child';
+import { placementText } from '../../src/shared/provider-text';
 
 /** Parity sentences per model: all 30 of the fixtures (about 35 s per model with SwiftShader on a 2-core machine). */
 const SENTENCES = 30;
@@ -77,6 +78,15 @@ test(
         'webgpu',
         `${m.name}: the engine ran on ${m.engineProvider.used}, not WebGPU: ${JSON.stringify(m.engineProvider.skipped)}`,
       );
+      const placement = m.engineProvider.placement;
+      assert.ok(placement, `${m.name}: no node placement on WebGPU: ${m.engineProvider.placementProblem}`);
+      t.diagnostic(`${m.name}: placement on WebGPU: ${placementText(placement)}`);
+      assert.equal(placement.gpu_provider, 'WebGpuExecutionProvider');
+      assert.ok(placement.gpu_nodes > 0 && placement.cpu_nodes > 0, JSON.stringify(placement));
+      // The sparse dispatch's NonZero has no WebGPU kernel, so it runs on CPU and its inputs cross over.
+      assert.ok(placement.cpu_ops.includes('NonZero'), `${m.name}: NonZero not among the CPU ops: ${placement.cpu_ops}`);
+      assert.equal(placement.cpu_op_counts.NonZero, m.numLayers, `${m.name}: one NonZero per MoE layer`);
+      assert.ok(placement.memcpy_nodes > 0, `${m.name}: CPU nodes inside a GPU graph need copies`);
       const scales = kScales(m);
       const e = m.numExperts;
       let worstLogit = 0;

@@ -15,6 +15,7 @@ import {
   writeAtomic,
 } from '../dataset-run';
 import { EXIT_FAILURE, UsageError } from '../errors';
+import { providerFields } from '../../shared/provider-text';
 import { formatFlops, providerLine } from '../format';
 import { engineOptions, MODEL_OPTIONS, MODEL_OPTIONS_HELP, parse } from '../options';
 
@@ -117,11 +118,7 @@ export function spotCheckSummary(r: SpotCheckReport): string {
     `Expert FLOPs: ${formatFlops(f.spent, f.unit)} spent; fixed top-${m.k_max} ${formatFlops(f.fixed_top_k_max, f.unit)}, fixed top-2 ${formatFlops(f.fixed_top_2, f.unit)}`,
   );
   const ep = r.execution_provider;
-  lines.push(
-    ep
-      ? `Provider:    ${providerLine({ requested: ep.requested as never, used: ep.used as never, skipped: ep.skipped as never })}`
-      : 'Provider:    none (routing traces recorded by a serving engine)',
-  );
+  lines.push(ep ? `Provider:    ${providerLine(providerFields(ep))}` : 'Provider:    none (routing traces recorded by a serving engine)');
   lines.push(
     `Throughput:  ${r.examples_per_second.toFixed(1)} examples/s (${(r.elapsed_ms / 1000).toFixed(1)} s${r.threads !== null ? `, ${r.threads === 0 ? "onnxruntime's default" : r.threads} thread${r.threads === 1 ? '' : 's'}` : ''}${r.workers > 1 ? `, ${r.workers} workers` : ''})`,
   );

@@ -10,10 +10,14 @@
  * Entry point only: started by ModelRuntime with child_process.fork (from out/src/core/runtime/worker.js, or
  * from dist/worker.js in the bundled extension). It serves one request at a time, in order.
  */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { isMainThread, parentPort, Worker } from 'worker_threads';
 import type * as Ort from 'onnxruntime-node';
-import type { ExecutionProviderName, ProviderReport } from '../../shared/analysis';
+import type { ExecutionProviderName, NodePlacement, ProviderReport } from '../../shared/analysis';
 import { reduceCausalLogits } from './next-token';
+import { placementFromProfile } from './placement';
 import type { HostToWorker, LoadMessage, RunMessage, WorkerToHost } from './protocol';
 import { PROVIDER_HINTS, providerOrder, summarizeOrtError } from './providers';
 import { softwareAdapterReason } from './software-adapter';
@@ -63,6 +67,17 @@ function processSide(): void {
   process.on('SIGINT', () => {});
 }
 
+/** The placement in the one profile file onnxruntime wrote into `dir`, or why it cannot be read. */
+function readPlacement(dir: string): { placement?: NodePlacement; placementProblem?: string } {
+  try {
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
+    if (files.length !== 1) return { placementProblem: `onnxruntime wrote ${files.length} profile files, expected 1` };
+    return { placement: placementFromProfile(JSON.parse(fs.readFileSync(path.join(dir, files[0]), 'utf8'))) };
+  } catch (e) {
+    return { placementProblem: `cannot read onnxruntime's profile: ${(e as Error).message}` };
+  }
+}
+
 // ---- the session thread: onnxruntime --------------------------------------------------------------------------
 
 async function threadSide(): Promise<void> {
@@ -87,22 +102,43 @@ async function threadSide(): Promise<void> {
     return feeds;
   };
 
-  const tryProvider = async (msg: LoadMessage, provider: ExecutionProviderName): Promise<Ort.InferenceSession> => {
+  /** A session and, on a GPU provider, where its nodes ran (from the profile of the warm-up run). */
+  interface Loaded {
+    session: Ort.InferenceSession;
+    placement?: NodePlacement;
+    placementProblem?: string;
+  }
+
+  const tryProvider = async (msg: LoadMessage, provider: ExecutionProviderName): Promise<Loaded> => {
     const options: Ort.InferenceSession.SessionOptions = {
       executionProviders: [provider],
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
     };
     if (msg.threads > 0) options.intraOpNumThreads = msg.threads;
-    const s = await ort.InferenceSession.create(msg.modelPath, options);
+    // On a GPU provider the warm-up run is profiled, once, to learn which nodes fell back to CPU; endProfiling
+    // switches the profiler off again, so later runs pay nothing for it.
+    const profileDir = provider === 'cpu' ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'damoe-placement-'));
+    if (profileDir) {
+      options.enableProfiling = true;
+      options.profileFilePrefix = path.join(profileDir, 'ort');
+    }
     try {
-      // A provider can create a session and still fail on the first real run (missing kernels, driver errors).
-      const feeds = warmupFeeds(s, msg.warmupLength);
-      if (feeds) await s.run(feeds);
-      return s;
-    } catch (e) {
-      await s.release().catch(() => undefined);
-      throw e;
+      const s = await ort.InferenceSession.create(msg.modelPath, options);
+      try {
+        // A provider can create a session and still fail on the first real run (missing kernels, driver errors).
+        const feeds = warmupFeeds(s, msg.warmupLength);
+        if (feeds) await s.run(feeds);
+        if (!profileDir) return { session: s };
+        s.endProfiling();
+        if (!feeds) return { session: s, placementProblem: 'the model has no int64 contract inputs to profile a warm-up run with' };
+        return { session: s, ...readPlacement(profileDir) };
+      } catch (e) {
+        await s.release().catch(() => undefined);
+        throw e;
+      }
+    } finally {
+      if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
     }
   };
 
@@ -116,10 +152,13 @@ async function threadSide(): Promise<void> {
         continue;
       }
       try {
-        session = await tryProvider(msg, provider);
+        const loaded = await tryProvider(msg, provider);
+        session = loaded.session;
+        const placement = loaded.placement ? { placement: loaded.placement } : {};
+        const problem = loaded.placementProblem ? { placementProblem: loaded.placementProblem } : {};
         send({
           type: 'loaded',
-          provider: { requested: msg.provider, used: provider, skipped },
+          provider: { requested: msg.provider, used: provider, skipped, ...placement, ...problem },
           io: { inputs: session.inputMetadata.map(tensorInfo), outputs: session.outputMetadata.map(tensorInfo) },
           warmupMs: Date.now() - started,
         });

@@ -8,6 +8,7 @@ import type { SpotCheckLinking } from '../../shared/protocol/spotcheck';
 import { clear, displayToken, el, fmtMs, fmtNum, fmtPct, svg } from '../shared/dom';
 import { colourAt, gradientCss, textOn } from '../../shared/palette';
 import { conditionalCoActivation, wilsonInterval } from '../../shared/stats';
+import { placementBrief, providerDetails, providerFields } from '../../shared/provider-text';
 import { figure, kHistogramSvg, loadSvg } from '../shared/charts';
 
 export interface SectionCtx {
@@ -130,9 +131,9 @@ export class HeaderSection {
         ep
           ? fact(
               'provider',
-              ep.used,
+              ep.placement ? `${ep.used} · ${placementBrief(ep.placement)}` : ep.used,
               'spotcheck-provider',
-              [`requested: ${ep.requested}`, ...ep.skipped.map((s) => `${s.provider} skipped: ${s.reason}`)].join('\n'),
+              providerDetails(providerFields(ep)).join('\n'),
             )
           : fact('source', 'routing traces', 'spotcheck-provider', 'recorded by a serving engine (docs/routing-traces.md)'),
         fact('throughput', `${fmtNum(r.examples_per_second, 1)} ex/s`, undefined, `${fmtMs(r.elapsed_ms)} in all`),

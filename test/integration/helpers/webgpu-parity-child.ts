@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { createEngine } from '../../../src/core/engine';
-import type { ModelSummary } from '../../../src/shared/analysis';
+import type { ModelSummary, ProviderReport } from '../../../src/shared/analysis';
 
 export interface ProviderOutputs {
   logits: number[];
@@ -29,7 +29,7 @@ export interface ChildCase {
 
 export interface ChildModel {
   name: string;
-  engineProvider: { used: string; skipped: { provider: string; reason: string }[] };
+  engineProvider: ProviderReport;
   engineK: number[][];
   kMax: number;
   routerKind: string;
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     let info: ModelSummary;
     try {
       const a = await engine.analyze({ text: cases[0].text });
-      engineProvider = { used: a.provider!.used, skipped: a.provider!.skipped };
+      engineProvider = a.provider!;
       engineK = a.layers.map((l) => l.k);
       info = a.model;
     } finally {

@@ -3,11 +3,22 @@ import * as assert from 'node:assert/strict';
 import { SpotCheckReportBuilder } from '../../../src/core/spotcheck/report';
 import { escapeHtml, renderSpotCheckHtml } from '../../../src/report/html';
 import { hexAt } from '../../../src/shared/palette';
+import type { NodePlacement, ProviderReport } from '../../../src/shared/analysis';
 import { fakeAnalysis, MODEL, threeExamples } from '../core/spotcheck/fake';
 
 const XSS = '<img src=x onerror=alert(1)>';
+const CPU_AFTER_CUDA: ProviderReport = { requested: 'auto', used: 'cpu', skipped: [{ provider: 'cuda', reason: '<no cuda>' }] };
+const PLACEMENT: NodePlacement = {
+  gpu_nodes: 382,
+  cpu_nodes: 93,
+  cpu_ops: ['Unsqueeze', 'NonZero'],
+  cpu_op_counts: { Unsqueeze: 89, NonZero: 4 },
+  memcpy_nodes: 39,
+  gpu_provider: 'WebGpuExecutionProvider',
+  source: 'onnxruntime-profile',
+};
 
-function report(cancelled = false, xssLabel = '1') {
+function report(cancelled = false, xssLabel = '1', provider: ProviderReport = CPU_AFTER_CUDA) {
   const b = new SpotCheckReportBuilder(MODEL, { minTokenCount: 1 });
   for (const { record, analysis } of threeExamples()) b.add(record, analysis);
   b.add(
@@ -26,7 +37,7 @@ function report(cancelled = false, xssLabel = '1') {
       records: 4,
     },
     sample: { requested: 500, seed: 0, size: 4, stratified: false, strata: [{ label: '<b>1</b>', seen: 1, taken: 1 }], note: null },
-    provider: { requested: 'auto', used: 'cpu', skipped: [{ provider: 'cuda', reason: '<no cuda>' }] },
+    provider,
     threads: 1,
     cancelled,
     elapsedMs: 100,
@@ -48,6 +59,21 @@ describe('renderSpotCheckHtml', () => {
     assert.match(html, /&lt;img src=x onerror=alert\(1\)&gt; &quot;q&quot; &amp; &#39;a&#39;/);
     assert.match(html, /&lt;\/script&gt;&lt;script&gt;alert\(2\)&lt;\/script&gt;/);
     assert.equal((html.match(/<script/g) ?? []).length, 1, "only the report's own inline script");
+  });
+
+  it('shows the node placement of a GPU provider, and the graph file that ran; nothing of the kind on cpu', () => {
+    const r = report(false, '1', { requested: 'webgpu', used: 'webgpu', skipped: [], placement: PLACEMENT, modelFile: 'model.gpu.onnx' });
+    assert.deepEqual(r.execution_provider?.placement, PLACEMENT);
+    assert.equal(r.execution_provider?.model_file, 'model.gpu.onnx');
+    const gpuHtml = renderSpotCheckHtml(r);
+    assert.match(gpuHtml, /provider webgpu \(requested webgpu, graph model\.gpu\.onnx\)/);
+    assert.match(
+      gpuHtml,
+      /Node placement \(WebGpuExecutionProvider, from onnxruntime's profile\): 382 nodes on GPU, 93 on CPU \(Unsqueeze ×89, NonZero ×4\), 39 GPU↔CPU copies/,
+    );
+    assert.doesNotMatch(html, /Node placement/);
+    const unknown = report(false, '1', { requested: 'webgpu', used: 'webgpu', skipped: [], placementProblem: 'no <profile>' });
+    assert.match(renderSpotCheckHtml(unknown), /Node placement not known: no &lt;profile&gt;/);
   });
 
   it('is self-contained: no external resources, no network', () => {

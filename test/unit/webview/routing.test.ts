@@ -87,6 +87,27 @@ describe('routing webview (headless Chromium)', { skip: skip ?? false, timeout: 
       const provider = p.page.getByTestId('provider');
       assert.match((await provider.textContent())!, /^cpu/);
       assert.match((await provider.getAttribute('title'))!, /cuda skipped: libcudart/);
+      assert.equal(await p.page.getByTestId('provider-placement').count(), 0, 'no placement on cpu');
+      // A GPU provider: the placement beside its name, the whole of it and the graph file in the title.
+      const placement = {
+        gpu_nodes: 502,
+        cpu_nodes: 40,
+        cpu_ops: ['Unsqueeze', 'Gather'],
+        cpu_op_counts: { Unsqueeze: 30, Gather: 10 },
+        memcpy_nodes: 11,
+        gpu_provider: 'WebGpuExecutionProvider',
+        source: 'onnxruntime-profile' as const,
+      };
+      const gpu = {
+        ...a,
+        provider: { requested: 'webgpu' as const, used: 'webgpu' as const, skipped: [], placement, modelFile: 'model.gpu.onnx' },
+      };
+      await p.send(hostNotification('analysis/show', { analysis: gpu, stale: false }));
+      assert.equal(await p.page.getByTestId('provider-placement').textContent(), ' · 40 of 542 nodes on CPU');
+      const gpuTitle = (await p.page.getByTestId('provider').getAttribute('title'))!;
+      assert.match(gpuTitle, /graph: model\.gpu\.onnx/);
+      assert.match(gpuTitle, /placement: 502 nodes on GPU, 40 on CPU \(Unsqueeze ×30, Gather ×10\), 11 GPU↔CPU copies/);
+      await p.send(hostNotification('analysis/show', { analysis: a, stale: false }));
       assert.equal(await p.page.getByTestId('prediction-label').textContent(), a.prediction!.label);
       assert.equal(await p.page.getByTestId('prediction-row').count(), a.model.labels.length);
       assert.equal(await p.page.getByTestId('windowed-badge').isVisible(), true);

@@ -1,5 +1,6 @@
 /** Model, router, provider, latency, token count, prediction bars, windowing badge and the banners. */
 import type { Analysis } from '../../../shared/analysis';
+import { placementBrief, providerDetails } from '../../../shared/provider-text';
 import type { Ctx, View } from '../context';
 import { clear, el, fmtMs, fmtPct } from '../../shared/dom';
 import { denseLayersDescription, routerDescription, sharedExpertsDescription } from '../../../shared/router-text';
@@ -87,10 +88,7 @@ export class HeaderView implements View {
       return;
     }
     const pr = a.provider;
-    const skipped = pr ? pr.skipped.map((s) => `${s.provider} skipped: ${s.reason}`) : [];
-    const providerTitle = pr
-      ? [`requested: ${pr.requested}`, `used: ${pr.used}`, ...skipped].join('\n')
-      : 'a routing trace: the serving engine ran the model';
+    const providerTitle = pr ? providerDetails(pr).join('\n') : 'a routing trace: the serving engine ran the model';
     const tokens = a.tokens.length;
     const content = a.tokens.filter((t) => !t.special).length;
     const fact = (label: string, value: Node | string, testid?: string, title?: string): HTMLElement =>
@@ -102,6 +100,7 @@ export class HeaderView implements View {
     const providerValue = el('span', { class: 'provider', testid: 'provider', attrs: { title: providerTitle } }, [
       pr ? pr.used : (a.model.trace?.engine ?? 'engine'),
       pr && pr.skipped.length > 0 ? el('span', { class: 'muted', text: ` (${pr.skipped.length} skipped)` }) : null,
+      pr?.placement ? el('span', { class: 'muted', testid: 'provider-placement', text: ` · ${placementBrief(pr.placement)}` }) : null,
     ]);
     const title = el('div', { class: 'title-row' }, [
       el('h1', { class: 'model-name', testid: 'model-name', text: a.model.name, attrs: { title: a.model.path } }),
