@@ -20,3 +20,5 @@ export { buildCompareReport, compareOnSample } from './compare';
 export type { CompareModelSource, CompareOptions, FullText } from './compare';
 export { analyseTrace, detectTraceFormat, openTraceReader, readTraceFile, traceAnalysis, traceSpotCheck, ROUTING_FLAG } from './traces';
 export type { TraceFile, TraceReader, TraceReaderOptions } from './traces';
+export { remoteAnalysis, remoteRequest } from './remote';
+export type { RemoteOptions } from './remote';

@@ -65,3 +65,13 @@ export const MAX_DISAGREEMENTS_LISTED = 1000;
 
 /** The largest routing trace file `damoe trace` and Open Routing Trace read (JSON is parsed whole). */
 export const MAX_TRACE_FILE_BYTES = 512 * 1024 * 1024;
+
+/** `--remote-kind`: the serving engine behind `--remote URL` (docs/routing-traces.md, "Live source"). */
+export const REMOTE_KINDS = ['vllm', 'sglang'] as const;
+export type RemoteKind = (typeof REMOTE_KINDS)[number];
+export const DEFAULT_REMOTE_KIND: RemoteKind = 'vllm';
+/** `--remote-timeout`: a request with no complete answer by then is aborted. */
+export const DEFAULT_REMOTE_TIMEOUT_SECONDS = 60;
+export const MAX_REMOTE_TIMEOUT_SECONDS = 3600;
+/** The CLI reads the remote server's API key from this environment variable (VS Code: SecretStorage). */
+export const REMOTE_API_KEY_ENV = 'DAMOE_REMOTE_API_KEY';

@@ -4,13 +4,26 @@
  */
 import { describe, it, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Tokenizer } from '../../src/core/tokenizer';
 import { ROOT, SHIPPED_DAMOE_DIR } from '../unit/core/helpers';
 import { sglangGenerate, syntheticRouting, vllm021Completion, type TraceSpec } from '../fixtures/traces/engine-responses';
+import { startEngineServer } from '../fixtures/traces/engine-server';
+
+/** The CLI without blocking this process (the loopback server it talks to runs here). */
+function damoeAsync(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (c) => (stdout += c));
+    p.stderr.on('data', (c) => (stderr += c));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 const BIN = path.join(ROOT, 'bin', 'damoe.js');
 const damoe = (args: string[]) => {
@@ -106,5 +119,24 @@ describe('damoe trace', () => {
     const r = damoe(['trace', path.join(dir, 'vllm.json')]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--tokenizer DIR/);
+  });
+
+  it('analyze --remote sends the text to a (loopback) vLLM server with the key from DAMOE_REMOTE_API_KEY', async () => {
+    const server = await startEngineServer({ kind: 'vllm', tokenizer, layers: L, topK: K, numExperts: E, behaviour: 'key', apiKey: 'k1' });
+    try {
+      const text = 'A gorgeous film.';
+      const r = await damoeAsync(['analyze', '--remote', server.url, '--tokenizer', modelDir, '--json', text], {
+        DAMOE_REMOTE_API_KEY: 'k1',
+      });
+      assert.equal(r.code, 0, r.stderr);
+      const a = JSON.parse(r.stdout);
+      assert.equal(a.text, text);
+      assert.deepEqual(a.layers[1].experts[2], server.lastRouting![2][1]);
+      const denied = await damoeAsync(['analyze', '--remote', server.url, '--tokenizer', modelDir, text], { DAMOE_REMOTE_API_KEY: '' });
+      assert.equal(denied.code, 1);
+      assert.match(denied.stderr, /HTTP 401/);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -29,6 +29,8 @@ export interface TraceAnalysisOptions {
   /** When the work started (performance.now()), for timings; and how long the request took, for a live trace. */
   startedAt?: number;
   requestMs?: number;
+  /** Show the prompt tokens only (the live source: its one generated token is not part of the selection). */
+  promptOnly?: boolean;
 }
 
 /** The token row of the recorded ids, -1 where the engine recorded nothing. */
@@ -284,7 +286,8 @@ function analysisOfTrace(trace: RecordedTrace, opts: TraceAnalysisOptions, t0: n
     );
   }
   const recorded = checkIds(rows, P + G, P, E, trace, cfg.source.numExperts ?? 'config.json');
-  const shownT = generatedKnown ? P + G : P;
+  const showGenerated = generatedKnown && !opts.promptOnly;
+  const shownT = showGenerated ? P + G : P;
 
   // Generated tokens continue the text; their pieces are decoded after the prompt's last id.
   const gen = rebuiltTokens(
@@ -294,7 +297,7 @@ function analysisOfTrace(trace: RecordedTrace, opts: TraceAnalysisOptions, t0: n
     P,
     promptTokens.slice(-1).map((t) => t.id),
   );
-  const tokens: AnalysisToken[] = [...promptTokens, ...gen.tokens.map((t) => ({ ...t, generated: true as const }))];
+  const tokens: AnalysisToken[] = [...promptTokens, ...(showGenerated ? gen.tokens.map((t) => ({ ...t, generated: true as const })) : [])];
   for (let t = 0; t < shownT; t++) if (!recorded[t]) tokens[t].recorded = false;
 
   const { layers: L, topK: K, ids } = rows;
@@ -348,7 +351,7 @@ function analysisOfTrace(trace: RecordedTrace, opts: TraceAnalysisOptions, t0: n
       engineModel: trace.engineModel,
       topK: K,
       promptTokens: P,
-      generatedTokens: generatedKnown ? G : 0,
+      generatedTokens: showGenerated ? G : 0,
       unrecordedTokens: unrecorded,
       notes: trace.notes,
     },
@@ -358,7 +361,7 @@ function analysisOfTrace(trace: RecordedTrace, opts: TraceAnalysisOptions, t0: n
   const now = performance.now();
   return {
     version: ANALYSIS_VERSION,
-    text: gen.text,
+    text: showGenerated ? gen.text : promptText,
     model,
     provider: null,
     tokens,
