@@ -5,12 +5,15 @@
  *
  * The rules (settings, options argument, quick-pick items, cell location, export names) are in spotCheckLogic.ts.
  */
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import {
   DatasetError,
   defaultSpotCheckWorkers,
   openDataset,
+  RoutingTableWriter,
   runDatasetSample,
   sampleDataset,
   workerMemoryFor,
@@ -21,7 +24,7 @@ import {
 } from '../../core';
 import type { SpotCheckReport } from '../../shared/spotcheck-report';
 import { renderSpotCheckHtml } from '../../report/html';
-import type { SpotCheckLinking } from '../../shared/protocol/spotcheck';
+import type { SpotCheckExportFormat, SpotCheckLinking } from '../../shared/protocol/spotcheck';
 import { describeError, isCancellation, type UserError } from '../errorsLogic';
 import type { AnalyzeResult } from '../routing/analyzer';
 import { SpotCheckPanel } from './spotCheckPanel';
@@ -86,10 +89,20 @@ function datasetOptions(s: SpotCheckSettings): DatasetOptions {
   return { textColumn: s.textColumn, pairColumn: s.pairColumn, labelColumn: s.labelColumn };
 }
 
+/** Runs whose routing table is kept for export (the latest; a table of 500 SST-2 examples is about 0.6 MB). */
+const ROUTING_TABLES_KEPT = 5;
+
 export class SpotChecker implements vscode.Disposable {
   readonly panel: SpotCheckPanel;
   private running: AbortController | null = null;
   private readonly disposables: vscode.Disposable[] = [];
+  /**
+   * Each run's routing table (Parquet, one row per example × token × layer), written to a temporary file as the run
+   * goes so that "Export routing" needs no second run; keyed by the report's created_at. Only the latest
+   * ROUTING_TABLES_KEPT are kept; all are deleted when the extension stops.
+   */
+  private readonly routingTables = new Map<string, string>();
+  private routingDir: string | null = null;
 
   constructor(
     extensionUri: vscode.Uri,
@@ -263,10 +276,12 @@ export class SpotChecker implements vscode.Disposable {
           const threads = this.host.threads();
           const workers = defaultSpotCheckWorkers(threads, undefined, workerMemoryFor(engine.model.path));
           if (workers > 1) progress.report({ message: `starting ${workers} model workers…` });
+          const table = this.startRoutingTable(engine, dataset.path, settings.seed);
           const report = await runDatasetSample(engine, dataset, sample, {
             threads,
             workers,
             signal: controller.signal,
+            onExample: table ? (record, routed) => table.add(record, routed) : undefined,
             onProgress: (p) => {
               const now = total > 0 ? (100 * p.done) / total : 100;
               progress.report({ message: progressMessage(p.done, p.total, p.examplesPerSecond), increment: Math.max(0, now - pct) });
@@ -283,7 +298,13 @@ export class SpotChecker implements vscode.Disposable {
                 });
               }
             },
-          }).finally(() => void engine.releaseBatchWorkers());
+          })
+            .catch((e: unknown) => {
+              table?.abort();
+              throw e;
+            })
+            .finally(() => void engine.releaseBatchWorkers());
+          if (table) this.keepRoutingTable(report, table);
           this.showReport(report);
           return { status: 'ok', report, cancelled: report.cancelled } as const;
         },
@@ -374,15 +395,49 @@ export class SpotChecker implements vscode.Disposable {
     return this.host.analyzeText(request, cell ? { editor, range } : null);
   }
 
-  async exportReport(report: SpotCheckReport, format: 'json' | 'html'): Promise<string | null> {
+  /** A writer for this run's routing table in the session's temporary folder; null (and logged) if it cannot be made. */
+  private startRoutingTable(engine: Engine, datasetPath: string, seed: number | string): RoutingTableWriter | null {
+    try {
+      this.routingDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'damoe-routing-'));
+      const file = path.join(this.routingDir, `run-${Date.now()}-${this.routingTables.size}.parquet`);
+      return new RoutingTableWriter(file, engine.model, { 'damoe.dataset': datasetPath, 'damoe.seed': String(seed) });
+    } catch (e) {
+      this.host.log.warn(`Spot-check: the routing table will not be kept for export (${e instanceof Error ? e.message : String(e)}).`);
+      return null;
+    }
+  }
+
+  private keepRoutingTable(report: SpotCheckReport, table: RoutingTableWriter): void {
+    try {
+      const s = table.finish();
+      this.routingTables.set(report.created_at, s.file);
+      this.host.log.info(`  routing table: ${s.rows} rows (${(s.bytes / 2 ** 20).toFixed(1)} MiB), kept for Export routing.`);
+    } catch (e) {
+      this.host.log.warn(`Spot-check: the routing table could not be written (${e instanceof Error ? e.message : String(e)}).`);
+      return;
+    }
+    for (const [key, file] of [...this.routingTables].slice(0, Math.max(0, this.routingTables.size - ROUTING_TABLES_KEPT))) {
+      fs.rmSync(file, { force: true });
+      this.routingTables.delete(key);
+    }
+  }
+
+  async exportReport(report: SpotCheckReport, format: SpotCheckExportFormat): Promise<string | null> {
+    const routing = format === 'parquet' ? this.routingTables.get(report.created_at) : undefined;
+    if (format === 'parquet' && (!routing || !fs.existsSync(routing))) {
+      void vscode.window.showWarningMessage(
+        'DA-MoE: the routing of this report is not kept any more (only the latest runs of this window keep it); run the spot-check again to export its routing.',
+      );
+      return null;
+    }
     const dir = vscode.Uri.file(path.dirname(report.dataset.path));
     for (;;) {
       // The save dialog asks before replacing an existing file; nothing is written unless the user chooses a path.
       const target = await vscode.window.showSaveDialog({
-        title: `Export the spot-check report as ${format.toUpperCase()}`,
+        title: format === 'parquet' ? 'Export the routing table (Parquet)' : `Export the spot-check report as ${format.toUpperCase()}`,
         saveLabel: 'Export',
         defaultUri: vscode.Uri.joinPath(dir, exportFileName(report, format)),
-        filters: format === 'json' ? { JSON: ['json'] } : { HTML: ['html', 'htm'] },
+        filters: format === 'json' ? { JSON: ['json'] } : format === 'html' ? { HTML: ['html', 'htm'] } : { Parquet: ['parquet'] },
       });
       if (!target) return null;
       if (target.scheme === 'file' && isSameFile(target.fsPath, report.dataset.path)) {
@@ -391,8 +446,12 @@ export class SpotChecker implements vscode.Disposable {
         });
         continue;
       }
-      const body = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderSpotCheckHtml(report);
-      await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(body));
+      if (routing) {
+        await vscode.workspace.fs.copy(vscode.Uri.file(routing), target, { overwrite: true });
+      } else {
+        const body = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderSpotCheckHtml(report);
+        await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(body));
+      }
       const shown = target.scheme === 'file' ? target.fsPath : target.toString(true);
       this.host.log.info(`Exported the spot-check report to ${shown}.`);
       vscode.window.setStatusBarMessage(`DA-MoE: spot-check report saved to ${shown}`, 5000);
@@ -402,6 +461,7 @@ export class SpotChecker implements vscode.Disposable {
 
   dispose(): void {
     this.running?.abort();
+    if (this.routingDir) fs.rmSync(this.routingDir, { recursive: true, force: true });
     for (const d of this.disposables.splice(0).reverse()) d.dispose();
   }
 }

@@ -8,6 +8,7 @@ import type { ResolvedColumns } from '../../core';
 import { DATASET_EXTENSIONS, type DatasetFormat } from '../../shared/dataset';
 import { DEFAULT_SPOTCHECK_SAMPLE_SIZE, DEFAULT_SPOTCHECK_SEED, MAX_SPOTCHECK_SAMPLE_SIZE } from '../../shared/defaults';
 import type { SpotCheckReport } from '../../shared/spotcheck-report';
+import type { SpotCheckExportFormat } from '../../shared/protocol/spotcheck';
 
 /** File extensions the command offers (open dialog; package.json's menus list the same, checked by a test). */
 export const DATASET_FILE_EXTENSIONS: readonly string[] = Object.keys(DATASET_EXTENSIONS);
@@ -288,7 +289,11 @@ export function linkingNote(format: DatasetFormat, pair: string | null): string 
 // ---- export ------------------------------------------------------------------------------------------------------
 
 /** `spotcheck-<dataset>-<model>-<yyyy-mm-dd-hh-mm-ss>.<ext>`, safe for every file system. */
-export function exportFileName(report: Pick<SpotCheckReport, 'dataset' | 'model'>, format: 'json' | 'html', now = new Date()): string {
+export function exportFileName(
+  report: Pick<SpotCheckReport, 'dataset' | 'model'>,
+  format: SpotCheckExportFormat,
+  now = new Date(),
+): string {
   const stamp = now.toISOString().replace(/[:T]/g, '-').slice(0, 19);
   const base = path.basename(report.dataset.path).replace(/\.[^.]*$/, '');
   return `spotcheck-${base}-${report.model.name}-${stamp}.${format}`.replace(/[^A-Za-z0-9._-]/g, '_');

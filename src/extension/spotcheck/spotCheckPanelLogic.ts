@@ -6,6 +6,7 @@
  */
 import type { NotificationMessage } from '../../shared/protocol/envelope';
 import type {
+  SpotCheckExportFormat,
   SpotCheckHostNotifications,
   SpotCheckLinking,
   SpotCheckParseContext,
@@ -21,7 +22,7 @@ export interface SpotCheckPanelHandlers {
   /** Open the dataset at this example's line and analyse it (`line` already checked against the report). */
   openExample(report: SpotCheckReport, line: number): void | PromiseLike<void>;
   /** Save the report; resolves to the saved path, or null when the user cancelled. */
-  exportReport(report: SpotCheckReport, format: 'json' | 'html'): PromiseLike<string | null>;
+  exportReport(report: SpotCheckReport, format: SpotCheckExportFormat): PromiseLike<string | null>;
   log: PanelLog;
 }
 

@@ -26,6 +26,10 @@ import {
   type ParseResultOf,
 } from './validation';
 
+/** What the panel exports: the report (JSON, HTML), or the run's per-token routing table (Parquet, docs/cli.md). */
+export const SPOTCHECK_EXPORT_FORMATS = ['json', 'html', 'parquet'] as const;
+export type SpotCheckExportFormat = (typeof SPOTCHECK_EXPORT_FORMATS)[number];
+
 /** How clicking an example is wired up (shown in the report so the user knows what a click does). */
 export interface SpotCheckLinking {
   /** The dataset file can be opened at an example's line. */
@@ -63,7 +67,7 @@ export interface SpotCheckWebviewNotifications {
 
 export interface SpotCheckWebviewRequests {
   /** Save the report through a save dialog. Result: the saved path, or null when the user cancelled. */
-  'spotcheck/export': { format: 'json' | 'html' };
+  'spotcheck/export': { format: SpotCheckExportFormat };
 }
 
 export type SpotCheckWebviewNotificationMethod = keyof SpotCheckWebviewNotifications;
@@ -113,8 +117,10 @@ const notificationValidators: ParamsValidators<SpotCheckWebviewNotifications, Sp
 const requestValidators: ParamsValidators<SpotCheckWebviewRequests, SpotCheckParseContext> = {
   'spotcheck/export': (p) => {
     expectKeys(p, 'params', ['format']);
-    if (p.format !== 'json' && p.format !== 'html') fail(`params.format: expected "json" or "html", got ${describe(p.format)}`);
-    return { format: p.format };
+    if (!(SPOTCHECK_EXPORT_FORMATS as readonly unknown[]).includes(p.format)) {
+      fail(`params.format: expected one of ${SPOTCHECK_EXPORT_FORMATS.map((f) => `"${f}"`).join(', ')}, got ${describe(p.format)}`);
+    }
+    return { format: p.format as SpotCheckExportFormat };
   },
 };
 

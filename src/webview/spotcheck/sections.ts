@@ -4,7 +4,7 @@
  * loadSvg, figure), the DOM helpers (text only through text nodes) and the viridis palette.
  */
 import type { SpotCheckExpertLoad, SpotCheckReport, SpotCheckRoutingGroup, TokenImportanceEntry } from '../../shared/spotcheck-report';
-import type { SpotCheckLinking } from '../../shared/protocol/spotcheck';
+import type { SpotCheckExportFormat, SpotCheckLinking } from '../../shared/protocol/spotcheck';
 import { clear, displayToken, el, fmtMs, fmtNum, fmtPct, svg } from '../shared/dom';
 import { colourAt, gradientCss, textOn } from '../../shared/palette';
 import { conditionalCoActivation, wilsonInterval } from '../../shared/stats';
@@ -16,7 +16,7 @@ export interface SectionCtx {
   linking(): SpotCheckLinking;
   layer(): number;
   selectLayer(layer: number): void;
-  exportReport(format: 'json' | 'html'): void;
+  exportReport(format: SpotCheckExportFormat): void;
 }
 
 const base = (p: string): string => p.split(/[\\/]/).pop() ?? p;
@@ -73,14 +73,23 @@ export class HeaderSection {
     text: 'Export HTML',
     attrs: { secondary: true, title: 'Save the report as one self-contained HTML file' },
   });
+  private readonly exportParquet = el('vscode-button', {
+    testid: 'spotcheck-export-parquet',
+    text: 'Export routing',
+    attrs: { secondary: true, title: 'Save the per-token routing of this run as Parquet: one row per example, token and layer' },
+  });
 
   constructor(private readonly ctx: SectionCtx) {
     this.exportJson.addEventListener('click', () => ctx.exportReport('json'));
     this.exportHtml.addEventListener('click', () => ctx.exportReport('html'));
+    this.exportParquet.addEventListener('click', () => ctx.exportReport('parquet'));
     this.root.append(
       el('div', { class: 'header-main' }, [
         this.facts,
-        el('div', { class: 'sc-side' }, [this.accuracy, el('div', { class: 'sc-export' }, [this.exportJson, this.exportHtml])]),
+        el('div', { class: 'sc-side' }, [
+          this.accuracy,
+          el('div', { class: 'sc-export' }, [this.exportJson, this.exportHtml, this.exportParquet]),
+        ]),
       ]),
       el('div', { class: 'banners' }, [this.cancelled, this.progress, this.error, this.notice]),
       this.notes,
@@ -92,7 +101,7 @@ export class HeaderSection {
     clear(this.facts);
     clear(this.accuracy);
     clear(this.notes);
-    this.exportJson.hidden = this.exportHtml.hidden = !r;
+    this.exportJson.hidden = this.exportHtml.hidden = this.exportParquet.hidden = !r;
     this.accuracy.hidden = !r;
     if (!r) {
       this.facts.append(

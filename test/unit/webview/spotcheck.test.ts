@@ -188,6 +188,8 @@ describe('spot-check webview (headless Chromium)', { skip: skip ?? false, timeou
       assert.equal(await p.page.getByTestId('spotcheck-notice').textContent(), 'Saved to /tmp/report.html');
       await p.page.getByTestId('spotcheck-export-json').click();
       assert.deepEqual((await p.posted()).at(-1)!.params, { format: 'json' });
+      await p.page.getByTestId('spotcheck-export-parquet').click();
+      assert.deepEqual((await p.posted()).at(-1)!.params, { format: 'parquet' });
       await expectClean(p);
     } finally {
       await p.close();

@@ -31,7 +31,7 @@ describe('parseSpotCheckMessage', () => {
   it('accepts ready, example/open and spotcheck/export exactly as documented', () => {
     assert.deepEqual(parseSpotCheckMessage(n('ready', { protocolVersion: 1 })), { ok: true, message: n('ready', { protocolVersion: 1 }) });
     assert.deepEqual(parseSpotCheckMessage(n('example/open', { line: 7 })), { ok: true, message: n('example/open', { line: 7 }) });
-    for (const format of ['json', 'html']) {
+    for (const format of ['json', 'html', 'parquet']) {
       assert.deepEqual(parseSpotCheckMessage(rq(3, 'spotcheck/export', { format })), {
         ok: true,
         message: rq(3, 'spotcheck/export', { format }),
