@@ -122,3 +122,95 @@ step time on {m['machine']}, with another run training on the other core.
 
 Reproduce: `{m['reproduce']}` (the whole study; this model is `training/runs/study/{m.get('study_router')}-s{m.get('seed')}`).
 """
+
+
+def _lm_row(m: dict, label: str) -> str:
+    return (f"| {label} | {m['perplexity']:.1f} | {m['prefix']['perplexity']:.1f} | {m['top1_accuracy']:.1%} | "
+            f"{m['top5_accuracy']:.1%} | {m['mean_k']:.3f} | {(m.get('train_seconds') or 0) / 60:.1f} |")
+
+
+def lm_model_card(model: MoEClassifier, m: dict) -> str:
+    """The card of a causal LM (training/export_lm.py)."""
+    cfg = model.cfg
+    k_cols = " · ".join(f"K={k}" for k in range(1, len(m["k_histogram_per_layer"][0])))
+    layers = "\n".join(
+        f"| {i} | {k:.3f} | {' · '.join(str(c) for c in hist[1:])} | "
+        f"{' · '.join('—' if v is None else f'{v:.2f}' for v in loss[1:])} | {m['dead_experts_per_layer'][i] or '—'} |"
+        for i, (k, hist, loss) in enumerate(zip(m["mean_k_per_layer"], m["k_histogram_per_layer"],
+                                                m["mean_loss_by_k_per_layer"])))
+    compare = m.get("compare")
+    rows = [_lm_row(m, f"**{m['model']}** ({m['router']})")]
+    verdict = ""
+    if compare:
+        rows.append(_lm_row(compare, f"fixed top-{compare['contract_k'] if 'contract_k' in compare else 2} "
+                                     f"({compare['router']}, `{compare['run_dir']}`)"))
+        d = m["perplexity"] - compare["perplexity"]
+        dp = m["prefix"]["perplexity"] - compare["prefix"]["perplexity"]
+        verdict = (f"\nAt about the same expert compute (mean K {m['mean_k']:.2f} against 2), DA-MoE's perplexity is "
+                   f"{d:+.1f} against the fixed top-2 LM (teacher-forced) and {dp:+.1f} prefix-only: "
+                   + ("**no gain from DA-MoE routing** on this data (one seed each; a negative result)."
+                      if d >= 0 else "lower, from one seed each (not a tested difference).") + "\n")
+    leak = m["prefix"]["perplexity"] - m["perplexity"]
+    minutes = (m.get("train_seconds") or 0) / 60
+    return f"""# {m['model']}
+
+A causal (next-token) DA-MoE language model over the text of GLUE SST-2, trained from scratch by `training/` in this
+repository with the same blocks, routers (`training/damoe/routing.py`, `KRule`) and schedule as the shipped
+classifiers. It follows contract v2 (`docs/model-contract.md#causal-language-models`): `model.onnx` gives
+`token_loss` and the top-5 next-token predictions in-graph, so the inspector never moves [B, T, V] logits.
+
+## Architecture
+- {cfg.num_layers} pre-LayerNorm decoder blocks under a causal mask, d_model {cfg.d_model}, {cfg.num_heads} heads,
+  learned positions (max {cfg.max_seq_len}), vocabulary {cfg.vocab_size} (the WordPiece of `models/damoe-sst2`,
+  lower-cased; `[CLS]` opens and `[SEP]` ends each text).
+- Each FFN is an MoE layer of {cfg.num_experts} experts ({cfg.d_model}→{cfg.expert_hidden}→{cfg.d_model}, GELU), sparse dispatch.
+- Next-token head tied to the input embedding (scaled by 1/√d).
+- {m['parameters']:,} parameters; `model.onnx` {m['model_onnx_bytes'] / 2**20:.1f} MiB (fp32, opset 17).
+
+## Router
+{_router_rule(model, m['contract'] | {'study_router': m.get('router')})}
+Received attention is corrected for the causal mask: `received_correction = "{cfg.router.received_correction}"`
+(`training/damoe/config.py`): without it the first tokens, seen by every later query, would get the most experts
+whatever the model attends to (`training/tests/test_causal_lm.py` shows the bias on constructed attention and its
+absence with the correction). Load balancing: Switch-style loss, weight {cfg.router.balance_loss_weight}.
+
+**K reads later tokens.** A token's K comes from the attention it *receives*, i.e. from the tokens after it, so in
+one teacher-forced pass (what the inspector runs, and `token_loss`) the prediction of token t can depend on token t
+itself through the K of the tokens before it. The prefix-only perplexity runs every prefix on its own (what
+generation would see); the gap, {leak:+.1f}, measures that leak.
+
+## Data
+Trained on the sentences of `../shared/data/sst2/train-minus-sentence-dev.tsv` (54,129 rows, labels unused; none
+is a phrase of a validation sentence); checkpoint chosen and figures given on `sentence-dev.tsv` ({m['examples']}
+whole sentences, {m['scored_tokens']} scored tokens: every token after `[CLS]`, `[SEP]` included).
+
+## Results on sentence-dev
+- perplexity: **{m['perplexity']:.1f}** teacher-forced (mean loss {m['mean_loss']:.3f} nats); prefix-only
+  {m['prefix']['perplexity']:.1f}
+- next token is the first prediction {m['top1_accuracy']:.1%} of the time, among the top 5 {m['top5_accuracy']:.1%}
+- mean active experts per token: **{m['mean_k']:.3f}** (calibrated to 2.0 on training batches)
+
+| layer | mean K | tokens at {k_cols} | mean loss (nats) at {k_cols} | dead experts |
+| --- | --- | --- | --- | --- |
+{layers}
+
+"Mean loss at K" pairs each scored token's loss with that token's own K in the layer. A token's K does not enter
+its own loss (that is computed at the position before it), so the columns say whether the router spends experts on
+the tokens that are hard to predict, not what the experts bought.
+
+## Against a fixed top-2 LM trained the same way
+
+| model | perplexity | prefix-only | top-1 | top-5 | mean K | training (min) |
+| --- | --- | --- | --- | --- | --- | --- |
+{chr(10).join(rows)}
+{verdict}
+## Training
+{m.get('epochs')} epochs ({m.get('train_steps')} steps, batch 64) of AdamW (lr 1e-3, warm-up 300 steps then linear decay to 0),
+positions started at a random offset in [0, 64], dropout {cfg.dropout}, weight decay 0.01, seed {m.get('seed')},
+{m.get('train_threads')} torch thread; sentence-dev perplexity every 400 steps, the best checkpoint kept (step
+{m.get('best_step')}). {minutes:.1f} minutes of training step time on {m['machine']}, beside the top-2 run and
+other work on a 2-core machine.
+
+Reproduce: `{m.get('command')}`, then `/usr/bin/python3 training/export_lm.py --run {m['run_dir']} --out models/{m['model']}`
+{'`--compare ' + compare['run_dir'] + '`' if compare else ''}.
+"""

@@ -196,7 +196,10 @@ class MoEClassifier(nn.Module):
         """Logits over the vocabulary of final states h [..., d], through the input embedding (tied). Scaled by
         1/sqrt(d): the embeddings start at unit variance per dimension, so unscaled dot products would start as
         logits of standard deviation sqrt(d) (an initial loss near 25 instead of ln(vocab))."""
-        return h @ self.tok.weight.t() / math.sqrt(self.cfg.d_model)
+        # weight @ h^T, transposed back: the export multiplies by the embedding itself. `h @ weight.t()` exports a
+        # MatMul with a transposed weight that constant folding stores a second time (+4 MB in model.onnx).
+        flat = (self.tok.weight @ h.reshape(-1, h.shape[-1]).t()).t() / math.sqrt(self.cfg.d_model)
+        return flat.reshape(*h.shape[:-1], -1)
 
     def masked_lm(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, positions: torch.Tensor):
         """Masked-LM pre-training: vocabulary logits at the flat `positions` (indices into B*T), through the input
