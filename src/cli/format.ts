@@ -3,6 +3,7 @@ import type { Analysis, ExpertFlops, ProviderReport } from '../shared/analysis';
 import { denseLayersDescription, DROPPED_TEXT, isDropped, routerDescription, sharedExpertsDescription } from '../shared/router-text';
 import { placementText, type ProviderFields } from '../shared/provider-text';
 import { tokenDescription } from '../shared/token-text';
+import { predictionsText } from '../shared/next-token-text';
 
 const TOKEN_WIDTH = 16;
 
@@ -61,12 +62,7 @@ export function tokenTable(a: Analysis): string {
     const row = [String(i), (t.generated ? '+' : '') + cellText(tokenDescription(t, a))];
     if (causal) {
       row.push(t.loss === undefined ? '—' : t.loss.toFixed(2));
-      row.push(
-        (t.predictions ?? [])
-          .slice(0, TABLE_PREDICTIONS)
-          .map((p) => `${cellText(p.token)} ${p.probability.toFixed(2)}`)
-          .join(' · '),
-      );
+      row.push(predictionsText(t.predictions ?? [], TABLE_PREDICTIONS, cellText));
     }
     const expertsOf = (l: Analysis['layers'][number]): string =>
       isDropped(l, i) ? DROPPED_TEXT : l.experts[i].map((e, j) => (gates ? `${e}:${l.gates[i][j].toFixed(2)}` : String(e))).join(' ');

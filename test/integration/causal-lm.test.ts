@@ -10,7 +10,8 @@ import * as path from 'path';
 import type { Analysis } from '../../src/shared/analysis';
 import { createEngine, DamoeEngine } from '../../src/core/engine';
 import { EngineError } from '../../src/core/engine-api';
-import { TINY_LM_DIR, TINY_LM_LOGITS_DIR } from '../unit/core/helpers';
+import { spawnSync } from 'child_process';
+import { ROOT, SHIPPED_LM_DIR, TINY_LM_DIR, TINY_LM_LOGITS_DIR } from '../unit/core/helpers';
 
 interface ReferenceCase {
   text: string;
@@ -99,6 +100,39 @@ describe('causal LM (tiny fixture) against PyTorch', () => {
     await assert.rejects(
       inGraph.analyze({ text: 'a', textPair: 'b' }),
       (e: unknown) => e instanceof EngineError && /causal language model: it reads one text/.test(e.message),
+    );
+  });
+});
+
+describe('damoe analyze on the shipped causal LM (models/damoe-lm-sst2)', () => {
+  const text = 'the movie was incredibly inspiring .';
+  it('gives task causal-lm, a loss on every token but the first equal to PyTorch, and 5 predictions per token', () => {
+    const r = spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'bin', 'damoe.js'), 'analyze', '--model', SHIPPED_LM_DIR, '--provider', 'cpu', '--threads', '1', '--json', text],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const a = JSON.parse(r.stdout) as Analysis;
+    checkCausal(a, 5);
+    assert.equal(a.model.task, 'causal-lm');
+    // The reference: PyTorch's -log p(actual next token) from the full model (training/export_lm.py's parity fixture).
+    const parity = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'parity', 'damoe-lm-sst2.json'), 'utf8')) as {
+      cases: ReferenceCase[];
+    };
+    const ref = parity.cases.find((c) => c.text === text)!;
+    assert.deepEqual(
+      a.tokens.map((t) => t.id),
+      ref.input_ids,
+    );
+    a.tokens.forEach((t, i) => {
+      if (i > 0)
+        assert.ok(Math.abs(t.loss! - ref.token_loss[i]) < 1e-4, `token ${i} (${t.text}): loss ${t.loss} vs PyTorch ${ref.token_loss[i]}`);
+      t.predictions!.forEach((p, j) => assert.ok(Math.abs(Math.log(p.probability) - ref.top5_logprobs[i][j]) < 1e-4));
+    });
+    assert.deepEqual(
+      a.layers.map((l) => l.k),
+      ref.expert_count,
     );
   });
 });

@@ -6,6 +6,7 @@ import type { Analysis } from '../../shared/analysis';
 import { importanceAvailable, meanImportance } from './importance';
 import { denseLayersDescription, DROPPED_TEXT, isDropped, layerLabel, sharedExpertsDescription } from '../../shared/router-text';
 import { tokenDescription } from '../../shared/token-text';
+import { lossText, predictionsText, rankAmongExpected } from '../../shared/next-token-text';
 
 export const STALE_HOVER = '**DA-MoE** · text changed since analysis — re-run **Analyze Routing** to see routing for the current text.';
 
@@ -20,6 +21,29 @@ export function escapeMarkdown(text: string): string {
 
 function fmt(x: number | undefined, digits = 3): string {
   return typeof x === 'number' && Number.isFinite(x) ? x.toFixed(digits) : '—';
+}
+
+/** Predictions shown in the hover. */
+const HOVER_PREDICTIONS = 5;
+
+/** A causal LM's token: its loss, what the model expected at its position, and what it predicts next. */
+function causalLines(analysis: Analysis, i: number): string[] {
+  const tokens = analysis.tokens;
+  const token = tokens[i];
+  const show = (t: string): string => `\`${t.replace(/`/g, 'ˋ')}\``;
+  const out: string[] = [];
+  if (token.loss === undefined) out.push('loss: — (the first token: nothing predicts it)');
+  else {
+    const rank = rankAmongExpected(tokens, i);
+    const context =
+      token.context !== undefined && token.context !== i ? ` · scored with ${token.context} tokens of context (windowed)` : '';
+    out.push(`loss **${lossText(token.loss)}** · ${rank ? `the model's choice #${rank}` : 'not in its top predictions'}${context}`);
+    const expected = tokens[i - 1]?.predictions;
+    if (expected?.length) out.push(`expected here: ${predictionsText(expected, HOVER_PREDICTIONS, show)}`);
+  }
+  if (token.predictions?.length) out.push(`predicts next: ${predictionsText(token.predictions, HOVER_PREDICTIONS, show)}`);
+  // Markdown joins lines of one paragraph; a trailing double space keeps them apart.
+  return out.map((l, j) => (j < out.length - 1 ? `${l}  ` : l));
 }
 
 export function buildTokenHoverMarkdown(analysis: Analysis, tokenIndex: number, maxExperts = 4): string | null {
@@ -39,6 +63,7 @@ export function buildTokenHoverMarkdown(analysis: Analysis, tokenIndex: number, 
           : ' · importance not available for this model') +
       (token.generated ? ' · generated' : ''),
   );
+  if (analysis.task === 'causal-lm') lines.push('', ...causalLines(analysis, tokenIndex));
   lines.push('');
   if (token.recorded === false) {
     lines.push('*The engine recorded no routing for this token.*');

@@ -56,4 +56,18 @@ describe('hover markdown, Hugging Face router families', () => {
     // A token the layer kept shows its experts.
     assert.match(buildTokenHoverMarkdown(a, 3)!, /\| 1 \(decoder 2\) \| 1\.000 \| 2 \/ 4 \| E3 0\.60 · E4 0\.40 \|/);
   });
+  it('causal LMs: the loss, where the token stood among what was expected, and the next-token predictions', () => {
+    const a = makeAnalysis({ task: 'causal-lm', prediction: null });
+    const pred = (token: string, id: number, probability: number) => ({ token, id, probability });
+    a.tokens[1] = { ...a.tokens[1], loss: 1.0, predictions: [pred('quick', a.tokens[2].id, 0.5), pred('`x`', 99, 0.2)] };
+    a.tokens[2] = { ...a.tokens[2], loss: -Math.log(0.5), context: 2, predictions: [pred('fox', 7, 0.3)] };
+    a.languageModel = { perplexity: 2, meanLoss: Math.log(2), scoredTokens: 3, top1Accuracy: 1, topKAccuracy: 1, predictionsPerToken: 5 };
+    const md = buildTokenHoverMarkdown(a, 2)!;
+    assert.match(md, /loss \*\*0\.69 nats \(p 0\.50\)\*\* · the model's choice #1/);
+    assert.match(md, /expected here: `quick` 0\.50 · `ˋxˋ` 0\.20/);
+    assert.match(md, /predicts next: `fox` 0\.30/);
+    assert.match(md, /perplexity 2\.00/);
+    const first = buildTokenHoverMarkdown({ ...a, tokens: a.tokens.map((t, i) => (i === 0 ? { ...t, loss: undefined } : t)) }, 0)!;
+    assert.match(first, /loss: — \(the first token: nothing predicts it\)/);
+  });
 });
