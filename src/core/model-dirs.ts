@@ -9,7 +9,7 @@ import { EngineError } from './errors';
 import { DEFAULT_MODEL_NAME } from '../shared/defaults';
 
 export const PACKAGE_NAME = 'damoe-inspector';
-export const SHIPPED_MODEL_NAMES = ['damoe-sst2', 'switch-sst2', 'top2-sst2'] as const;
+export const SHIPPED_MODEL_NAMES = ['damoe-sst2', 'damoe-lm-sst2', 'switch-sst2', 'top2-sst2'] as const;
 
 /** The directory of the damoe-inspector package.json above `from`; null when there is none. */
 export function packageRoot(from: string = __dirname): string | null {

@@ -70,6 +70,7 @@ export function readMetrics(dir: string): { metrics: ModelMetrics | null; proble
   return {
     metrics: {
       accuracy: num(j.accuracy),
+      perplexity: num(j.perplexity),
       evaluated_on: str(j.valid_file),
       examples: num(j.examples),
       mean_k: num(j.mean_k),

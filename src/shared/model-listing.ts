@@ -53,8 +53,10 @@ export interface ModelRouterRule {
 }
 
 export interface ModelMetrics {
-  /** Accuracy on `evaluated_on`; null when metrics.json has none. */
+  /** Accuracy on `evaluated_on`; null when metrics.json has none (causal LMs). */
   accuracy: number | null;
+  /** Causal LMs: teacher-forced perplexity on `evaluated_on`; absent or null otherwise. */
+  perplexity?: number | null;
   /** The file the accuracy was measured on, as metrics.json names it (valid_file). */
   evaluated_on: string | null;
   examples: number | null;

@@ -128,6 +128,7 @@ describe('the packed CLI, installed offline', () => {
       models.map((m) => [m.name, m.ok]),
       [
         ['damoe-sst2', true],
+        ['damoe-lm-sst2', true],
         ['switch-sst2', true],
         ['top2-sst2', true],
       ],

@@ -60,10 +60,15 @@ export function modelText(m: ModelListing): string {
   }
   const x = m.metrics;
   if (x) {
-    const acc = x.accuracy === null ? 'not in metrics.json' : `${(100 * x.accuracy).toFixed(1)}%`;
+    const lm = typeof x.perplexity === 'number' && x.accuracy === null;
+    const acc = lm
+      ? (x.perplexity as number).toFixed(1)
+      : x.accuracy === null
+        ? 'not in metrics.json'
+        : `${(100 * x.accuracy).toFixed(1)}%`;
     const on = x.evaluated_on ? ` on ${x.evaluated_on.split('/').pop()}` : '';
     const n = x.examples !== null ? ` (${x.examples} examples)` : '';
-    row('accuracy', `${acc}${on}${n}${x.mean_k !== null ? `, mean K ${x.mean_k.toFixed(2)}` : ''} (metrics.json)`);
+    row(lm ? 'perplexity' : 'accuracy', `${acc}${on}${n}${x.mean_k !== null ? `, mean K ${x.mean_k.toFixed(2)}` : ''} (metrics.json)`);
   } else row('accuracy', 'no metrics.json');
   const s = m.size;
   row(
