@@ -13,7 +13,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { createEngine } from '../core';
 import { ErrorReporter } from './errors';
-import { highlightsEnabled, modelDisplayName, readEngineSettings } from './model/config';
+import { highlightColorBy, highlightsEnabled, modelDisplayName, readEngineSettings } from './model/config';
 import { EngineManager } from './model/engineManager';
 import { ModelController } from './model/modelController';
 import { RoutingStatusBar } from './model/statusBar';
@@ -53,7 +53,7 @@ export function activate(context: vscode.ExtensionContext): InspectorTestApi {
   const status = new RoutingStatusBar();
   status.resetModel(modelDisplayName(readEngineSettings(extensionPath).modelDir));
   const session = new AnalysisSession();
-  const highlights = new Highlights(session, highlightsEnabled());
+  const highlights = new Highlights(session, highlightsEnabled(), highlightColorBy());
   const routing = new RoutingAnalyzer({ context, log, engines: engineManager, status, errors, session, highlights });
   const spotChecker = new SpotChecker(context.extensionUri, {
     log,
@@ -62,7 +62,7 @@ export function activate(context: vscode.ExtensionContext): InspectorTestApi {
     threads: () => readEngineSettings(extensionPath).threads,
     report: (ue) => errors.report(ue),
     dropEngine: () => engineManager.invalidate(),
-    analyzeText: (request, link) => routing.analyzeText(request, link),
+    analyzeText: (request, link, column) => routing.analyzeText(request, link, column),
   });
   const models = new ModelController({ extensionPath, engines: engineManager, status, errors, cancelRuns: () => routing.cancel() });
 
@@ -76,6 +76,8 @@ export function activate(context: vscode.ExtensionContext): InspectorTestApi {
     models,
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('damoe.highlights.enabled')) highlights.setEnabled(highlightsEnabled());
+      if (e.affectsConfiguration('damoe.highlights.colorBy')) highlights.setMode(highlightColorBy());
+      if (e.affectsConfiguration('damoe.highlights')) routing.showHighlightMode();
     }),
     vscode.commands.registerCommand('damoe.analyzeRouting', () => routing.analyzeRouting()),
     vscode.commands.registerCommand('damoe.selectModel', () => models.selectModel()),

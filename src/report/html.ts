@@ -341,14 +341,14 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 10px;border-bot
 table{border-collapse:collapse;margin:6px 0}th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}th{background:var(--card);font-weight:600}
 td.num{text-align:right;font-variant-numeric:tabular-nums}caption{text-align:left;font-weight:600;padding:4px 0}
 table.confusion td.num{min-width:64px}table.confusion td.diag{font-weight:700}
-.charts{display:flex;flex-wrap:wrap;gap:14px}figure.chart{margin:0}figcaption{font-size:12px;color:var(--muted);max-width:520px}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:14px 20px}figure.chart{margin:0;min-width:0}figure.chart svg{display:block;width:100%;height:auto;max-height:420px}figcaption{font-size:12px;color:var(--muted)}
 svg text{fill:var(--fg);font-size:10px;text-anchor:middle}svg text.left{text-anchor:start}svg text.right{text-anchor:end}svg text.val{font-size:9px;fill:var(--muted)}
 svg .rule{stroke:var(--line)}svg .fair{stroke:var(--fg);stroke-dasharray:4 3;opacity:.6}
 svg rect.nodata{fill:transparent;stroke:var(--line)}.lift{font-variant-numeric:tabular-nums;font-weight:600}table.specialisation td{max-width:520px}
 svg rect.dead{fill:transparent;stroke:var(--dead);stroke-width:1.5;stroke-dasharray:3 2}svg text.deadmark{fill:var(--dead);font-size:12px;font-weight:700}
 .tokens{display:inline-table;margin-right:18px}.bar{display:inline-block;height:10px;min-width:2px;border-radius:2px}
 .controls{display:flex;gap:16px;align-items:center;margin:8px 0;flex-wrap:wrap}input,select{background:var(--bg);color:var(--fg);border:1px solid var(--line);border-radius:4px;padding:4px 6px}
-table.examples{width:100%}table.examples td.text{max-width:640px;word-break:break-word}table.examples th button{all:unset;cursor:pointer;font-weight:600}
+table.examples{width:100%}table.examples td.text{word-break:break-word}table.examples th button{all:unset;cursor:pointer;font-weight:600}
 table.examples th button::after{content:" ⇅";color:var(--muted)}th[aria-sort=ascending] button::after{content:" ▲"}th[aria-sort=descending] button::after{content:" ▼"}
 td.correct{color:var(--ok)}td.wrong{color:var(--warn);font-weight:600}.sep{color:var(--muted)}code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 ul.skipped{margin:4px 0;padding-left:20px}
@@ -393,14 +393,23 @@ export function renderSpotCheckHtml(report: SpotCheckReport, options: RenderOpti
   const r = report;
   const m = r.model;
   const title = options.title ?? `Spot-check: ${baseName(r.dataset.path)}`;
-  const kLabels = r.k_histogram.overall.map((_, k) => `K=${k}`);
+  // K = 0 is padding, which a spot-check never routes: the charts start at K = 1 (the JSON keeps the 0 bin).
+  const fromK1 = (counts: readonly number[]): number[] => (counts.length > 1 ? counts.slice(1) : [...counts]);
+  const kLabels = fromK1(r.k_histogram.overall).map((_, i) => `K=${i + 1}`);
   const flops = r.flops;
   const cards: [string, string][] = [
     ['accuracy [95% CI]', accuracyText(r)],
     ['examples analysed', `${int(r.n)}${r.cancelled ? ` of ${int(r.sample.size)}` : ''}`],
     ['mean K', fmt(r.mean_k.overall)],
     ['examples / s', fmt(r.examples_per_second, 1)],
-    ['expert compute vs top-' + m.k_max, flops.fixed_top_k_max > 0 ? pct(flops.spent / flops.fixed_top_k_max) : 'n/a'],
+    // Against the shipped fixed-K baseline (top-2) first: that is what dynamic K is compared with.
+    ['expert compute vs fixed top-2', flops.fixed_top_2 > 0 ? pct(flops.spent / flops.fixed_top_2) : 'n/a'],
+    ...(m.k_max !== 2
+      ? ([['expert compute vs fixed top-' + m.k_max, flops.fixed_top_k_max > 0 ? pct(flops.spent / flops.fixed_top_k_max) : 'n/a']] as [
+          string,
+          string,
+        ][])
+      : []),
     ['skipped rows', int(r.skipped.count)],
     ['worker restarts', int(r.worker_restarts ?? 0)],
   ];
@@ -438,8 +447,10 @@ export function renderSpotCheckHtml(report: SpotCheckReport, options: RenderOpti
       `<p class="muted">Predicted: ${r.predicted_counts.map((p) => `${e(p.label)} ${int(p.count)}`).join(' · ')}</p></section>`,
     `<section><h2>K per token (histograms)</h2><p class="muted">${int(r.tokens)} tokens, special tokens included (they are routed like any token). ` +
       `Expert compute: ${big(flops.spent)}${flops.unit === 'flops' ? 'FLOP' : 'expert evaluations'} spent; a fixed top-${m.k_max} router would spend ${big(flops.fixed_top_k_max)}${flops.unit === 'flops' ? 'FLOP' : ''}, top-2 ${big(flops.fixed_top_2)}${flops.unit === 'flops' ? 'FLOP' : ''}.</p>` +
-      `<div class="charts">${barChart(r.k_histogram.overall, kLabels, `all layers · mean K ${fmt(r.mean_k.overall)}`)}` +
-      r.k_histogram.per_layer.map((row, l) => barChart(row, kLabels, `layer ${l} · mean K ${fmt(r.mean_k.per_layer[l])}`)).join('') +
+      `<div class="charts">${barChart(fromK1(r.k_histogram.overall), kLabels, `all layers · mean K ${fmt(r.mean_k.overall)}`)}` +
+      r.k_histogram.per_layer
+        .map((row, l) => barChart(fromK1(row), kLabels, `layer ${l} · mean K ${fmt(r.mean_k.per_layer[l])}`))
+        .join('') +
       `</div></section>`,
     `<section><h2>Expert load</h2><p class="muted">Utilisation = tokens routed to the expert ÷ the fair share (dashed line = 1). Dead experts (no token in the sample) are outlined and marked ✕.</p>` +
       `<div class="charts">${r.expert_load.map((l) => loadChart(l, `layer ${l.layer}`)).join('')}</div></section>`,

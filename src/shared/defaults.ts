@@ -75,3 +75,7 @@ export const DEFAULT_REMOTE_TIMEOUT_SECONDS = 60;
 export const MAX_REMOTE_TIMEOUT_SECONDS = 3600;
 /** The CLI reads the remote server's API key from this environment variable (VS Code: SecretStorage). */
 export const REMOTE_API_KEY_ENV = 'DAMOE_REMOTE_API_KEY';
+
+/** `damoe.highlights.colorBy`: what the editor highlights show in the panel's selected layer (the panel can switch it). */
+export const HIGHLIGHT_COLOR_BY_CHOICES = ['importance', 'k', 'expert'] as const;
+export const DEFAULT_HIGHLIGHT_COLOR_BY: (typeof HIGHLIGHT_COLOR_BY_CHOICES)[number] = 'importance';

@@ -7,6 +7,9 @@
  */
 const STOPS = ['#440154', '#482878', '#3e4989', '#31688e', '#26828e', '#1f9e89', '#35b779', '#6ece58', '#b5de2b', '#fde725'];
 
+/** The reference stops as CSS colours (SVG gradients of legends). */
+export const STOPS_CSS: readonly string[] = STOPS;
+
 const hex = (h: string): [number, number, number] => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)) as [number, number, number];
 
 export const LUT_SIZE = 256;
@@ -63,4 +66,15 @@ export function textOn(t: number): '#000000' | '#ffffff' {
 /** A CSS linear-gradient of the palette, for legends. */
 export function gradientCss(direction = 'to right'): string {
   return `linear-gradient(${direction}, ${STOPS.join(', ')})`;
+}
+
+/**
+ * Where K sits on the palette: K = 1 .. kMax spread over [0.15, 1] (the darkest end is left out so K = 1 stays
+ * visible on dark backgrounds); K = 0 (padding) is -1, drawn as empty. The K grid, the K pips and the editor's
+ * colour-by-K share it.
+ */
+export function kPosition(k: number, kMax: number): number {
+  if (!(k >= 1)) return -1;
+  if (kMax <= 1) return 1;
+  return 0.15 + (0.85 * (Math.min(k, kMax) - 1)) / (kMax - 1);
 }

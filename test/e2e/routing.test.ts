@@ -79,6 +79,39 @@ describe('DA-MoE Inspector in VS Code: routing panel', { timeout: 900_000 }, () 
       );
       // The status bar names the model and provider too.
       assert.match(await s.statusText(page()), /damoe-sst2 · cpu|damoe-sst2 · \w+/);
+
+      // K first: the K grid is the first chart, the panel opens on the most dynamic layer, the strip carries each
+      // token's K there, and the importance axis marks where the shipped rule steps K (0.667, 1.333, 2.000).
+      const k = await s.readKFacts(page());
+      assert.equal(k.firstSection, 'k-grid');
+      assert.equal(k.grid.length, exp.content.length, 'one K grid row per text token');
+      assert.ok(
+        k.grid.every((r) => r.length === model.numLayers && r.every((x) => x >= 1 && x <= model.kMax)),
+        `K grid ${k.grid}`,
+      );
+      assert.equal(k.layer, s.mostDynamicLayer(k.grid), 'opens on the layer whose K varies most');
+      assert.deepEqual(
+        k.stripK.filter((_, i) => !exp.tokens[i].special),
+        k.grid.map((r) => r[k.layer]),
+        "the strip's K pips are the grid's selected column",
+      );
+      assert.deepEqual(
+        k.thresholds,
+        [0.667, 1.333, 2].filter((t) => t < k.legendMax),
+      );
+      assert.match(k.rule, /K=1 up to 0\.667, K=2 up to 1\.333, K=3 up to 2\.000, K=4 above 2\.000/);
+      const meanSel = s.meanOfCounts(p.layerHistograms[k.layer]);
+      assert.ok(k.selectText.includes(`Layer ${k.layer} (mean K ${meanSel.toFixed(2)})`), `layer select shows "${k.selectText}"`);
+      const f0 = s.routing(page());
+      assert.equal(await f0.locator('[data-testid=heatmap]').getAttribute('data-value'), 'gateK', 'heatmap default: compute share');
+      // K histograms: no K=0 bar, no reference line through a label, the mean label in the text colour.
+      assert.equal(await f0.locator('[data-testid=k-histograms] rect.bar[data-k="0"]').count(), 0, 'no K=0 bin');
+      assert.deepEqual(await s.refLineCrossings(page()), []);
+      const colours = await f0.locator('#app').evaluate((app) => ({
+        mean: getComputedStyle(app.querySelector('.ref-mean-label')!).fill,
+        fg: getComputedStyle(document.body).color,
+      }));
+      assert.equal(colours.mean, colours.fg, 'the mean-K label is drawn in the text colour');
       await s.screenshotBothThemes(page(), 'routing-analyze');
     }),
   );
@@ -97,7 +130,11 @@ describe('DA-MoE Inspector in VS Code: routing panel', { timeout: 900_000 }, () 
       for (const r of rows) assert.equal(Number(r[4]), model.kMax);
       const meanImp = rows.reduce((x, r) => x + Number(r[2]), 0) / rows.length;
       assert.ok(Math.abs(meanImp - Number(imp[1])) < 0.002 * rows.length, `mean of per-layer importance ${meanImp} vs ${imp[1]}`);
-      await s.screenshotBothThemes(page(), 'routing-hover');
+      // The "hover" pictures show the hover: hovered again after each theme switch, and checked before each shot.
+      await s.screenshotBothThemes(page(), 'routing-hover', async () => {
+        await h.hoverEditorText(page(), 'moving');
+        assert.ok(await page().locator('.monaco-editor .monaco-hover:not(.hidden)').first().isVisible(), 'a hover is on screen');
+      });
 
       // Cross-check against the panel's table view (K of every layer, importance of the selected layer).
       const f = s.routing(page());
@@ -105,12 +142,27 @@ describe('DA-MoE Inspector in VS Code: routing panel', { timeout: 900_000 }, () 
       const row = f.locator(`[data-testid=table-row][data-token="${idx}"]`);
       await row.waitFor({ timeout: 15_000 });
       const cells = await row.locator('td, th').allInnerTexts();
-      // # | token | importance (layer 0) | K (layer 0) | per layer: "K=k: experts"
+      // # | token | importance (selected layer) | K (selected layer, digit + pips) | per layer: "K=k: experts"
       assert.equal(cells[1].trim(), 'moving');
       const tableK = cells.slice(4).map((c) => Number(/^K=(\d+)/.exec(c.trim())?.[1]));
       assert.deepEqual(tableK, hoverK, `K per layer: table ${cells.slice(4)} vs hover ${hoverK}`);
-      assert.equal(Number(cells[3]), hoverK[0]);
-      assert.equal(cells[2].trim(), rows[0][2], 'layer-0 importance: table vs hover');
+      const shownLayer = Number(await f.locator('[data-testid=k-grid]').getAttribute('data-layer'));
+      assert.equal(Number(cells[3].trim()), hoverK[shownLayer], 'the K column is the selected layer');
+      assert.equal(cells[2].trim(), rows[shownLayer][2], 'importance of the selected layer: table vs hover');
+      // Nothing of the table is cut: the caption wraps above it, and the columns fit the panel.
+      const fit = await f.locator('[data-testid=table-view]').evaluate((sec) => {
+        const scroller = sec.querySelector<HTMLElement>('.table-scroll')!;
+        const intro = sec.querySelector<HTMLElement>('[data-testid=table-intro]')!;
+        return {
+          scroll: scroller.scrollWidth,
+          client: scroller.clientWidth,
+          intro: intro.scrollWidth,
+          introClient: intro.clientWidth,
+          introText: intro.textContent,
+        };
+      });
+      assert.ok(fit.scroll <= fit.client + 1, `table columns fit the panel: ${fit.scroll} > ${fit.client}`);
+      assert.ok(fit.intro <= fit.introClient + 1 && /tokens/.test(fit.introText ?? ''), `caption fits: ${JSON.stringify(fit)}`);
       await s.screenshotBothThemes(page(), 'routing-table');
       await f.locator('[data-testid=view-mode-chart]').click();
       await f.locator('[data-testid=token-strip]').waitFor({ state: 'visible', timeout: 15_000 });
@@ -170,6 +222,49 @@ describe('DA-MoE Inspector in VS Code: routing panel', { timeout: 900_000 }, () 
       await page().mouse.move(2, 500);
       for (let end = Date.now() + 10_000; Date.now() < end && (await s.borderedDecorations(page())).length > 0;) await s.sleep(100);
       assert.deepEqual(await s.borderedDecorations(page()), [], 'outline removed when the pointer leaves the panel');
+    }),
+  );
+
+  it('a chart saves as PNG from the panel: a real PNG of the whole K grid, through the save dialog', T, () =>
+    s.scenario('figure export', async () => {
+      const exp = s.expectedEncoding(LINES[0]);
+      const dir = s.tmpDir('damoe-e2e-fig-');
+      tmp.push(dir);
+      const out = path.join(dir, 'k-grid.png');
+      const f = s.routing(page());
+      await f.locator('[data-testid=figure-tools-k-grid] [data-testid=figure-save-png]').click();
+      // code-server's save dialog is VS Code's simple dialog (a quick input holding the path). It writes its default
+      // path in after it opens: wait for that, then type ours.
+      const input = page().locator('.quick-input-widget input').first();
+      try {
+        await input.waitFor({ state: 'visible', timeout: 15_000 });
+        await page().waitForFunction(
+          () => (document.querySelector<HTMLInputElement>('.quick-input-widget input')?.value ?? '').includes('k-grid.png'),
+          null,
+          { timeout: 15_000 },
+        );
+        await input.fill(out);
+        await page().waitForFunction((v) => document.querySelector<HTMLInputElement>('.quick-input-widget input')?.value === v, out, {
+          timeout: 5_000,
+        });
+        await page().keyboard.press('Enter');
+        for (let end = Date.now() + 20_000; Date.now() < end && !fs.existsSync(out);) await s.sleep(200);
+        if (!fs.existsSync(out)) await h.screenshot(page(), 'routing-figure-export-failed');
+      } finally {
+        if (await input.isVisible().catch(() => false)) await page().keyboard.press('Escape');
+      }
+      assert.ok(fs.existsSync(out), `saved ${out}`);
+      const png = fs.readFileSync(out);
+      assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
+      assert.equal(png.subarray(12, 16).toString('latin1'), 'IHDR');
+      const width = png.readUInt32BE(16);
+      const height = png.readUInt32BE(20);
+      // 2× of: title 24 + header 20 + 18 per token row + legend 22 + 6 (src/webview/shared/figure.ts).
+      assert.equal(height, 2 * (24 + 20 + 18 * exp.content.length + 22 + 6), `every row of the grid is in the ${width}×${height} PNG`);
+      assert.ok(width >= 2 * 4 * 28, `four layer columns wide: ${width}`);
+      const notice = f.locator('[data-testid=notice]');
+      await notice.waitFor({ state: 'visible', timeout: 10_000 });
+      assert.ok((await notice.innerText()).includes(out), await notice.innerText());
     }),
   );
 
@@ -243,10 +338,15 @@ describe('DA-MoE Inspector in VS Code: routing panel', { timeout: 900_000 }, () 
       );
       // Re-linked to the editor (the text is unchanged): importance highlights are back, the stale banner is not shown.
       await s.focusFile(page(), 'reviews.txt');
+      // VS Code draws touching ranges of one decoration type as one element ("cast" + "."), so the count lies between
+      // the words (never touching) and the tokens.
+      const words = LINES[0].trim().split(/\s+/).length;
       let n = 0;
-      for (let end = Date.now() + 20_000; Date.now() < end && (n = await s.importanceDecorationCount(page())) < exp.content.length;)
-        await s.sleep(200);
-      assert.equal(n, exp.content.length, 'importance highlights after the reload (one per token)');
+      for (let end = Date.now() + 20_000; Date.now() < end && (n = await s.importanceDecorationCount(page())) < words;) await s.sleep(200);
+      assert.ok(
+        n >= words && n <= exp.content.length,
+        `importance highlights after the reload: ${n} elements for ${words} words, ${exp.content.length} tokens`,
+      );
       assert.ok(await s.routing(page()).locator('[data-testid=stale-banner]').isHidden(), 'stale banner after reload');
       await s.screenshotBothThemes(page(), 'routing-reload');
     }),
@@ -260,14 +360,21 @@ describe('DA-MoE Inspector in VS Code: routing panel', { timeout: 900_000 }, () 
       await s.setSettingInSettingsUI(page(), cs!.userDataDir, 'damoe.modelPath', broken);
       await s.waitForStatus(page(), /broken-model/); // the configuration change reached the extension
       await s.analyzeLine(page(), 2);
-      const msg = await h.waitForNotification(page(), /does not follow the model contract/, 120_000);
-      assert.ok(msg.includes(broken), `the notification names the model folder: ${msg}`);
-      assert.match(msg, /router_probs/, `the notification names the missing output: ${msg}`);
-      const toast = (await h.notifications(page())).find((n) => n.message.includes('model contract'));
-      assert.equal(toast?.severity, 'error');
+      // Shown once: in the panel's banner (with the notification's buttons), not also as a toast.
       const banner = s.routing(page()).locator('[data-testid=error-banner]');
-      await banner.waitFor({ state: 'visible', timeout: 15_000 });
-      assert.match(await banner.innerText(), /does not follow the model contract/);
+      await banner.waitFor({ state: 'visible', timeout: 120_000 });
+      const msg = await banner.innerText();
+      assert.match(msg, /does not follow the model contract/);
+      assert.ok(msg.includes(broken), `the banner names the model folder: ${msg}`);
+      assert.match(msg, /router_probs/, `the banner names the missing output: ${msg}`);
+      assert.deepEqual(await banner.locator('[data-testid=error-action]').allInnerTexts(), ['Select Model', 'Show Output']);
+      await s.sleep(1500);
+      assert.deepEqual(
+        (await h.notifications(page())).filter((n) => n.message.includes('model contract')),
+        [],
+        'no toast as well as the banner',
+      );
+      assert.equal(await s.routing(page()).locator('#app.under-error').count(), 1, 'the previous analysis is dimmed under the error');
       await s.screenshotBothThemes(page(), 'routing-broken-model');
 
       // The extension keeps working: clear the setting, analyse again.
@@ -281,6 +388,11 @@ describe('DA-MoE Inspector in VS Code: routing panel', { timeout: 900_000 }, () 
       assert.equal(p.modelName, 'damoe-sst2');
       assert.ok(model.labels.includes(p.prediction));
       assert.ok(await banner.isHidden(), 'error banner gone after a good analysis');
+      assert.equal(await s.routing(page()).locator('#app.under-error').count(), 0, 'not dimmed after a good analysis');
+      // The layer select names this analysis's mean K, not the previous one's.
+      const k = await s.readKFacts(page());
+      const meanSel = s.meanOfCounts(p.layerHistograms[k.layer]);
+      assert.ok(k.selectText.includes(`Layer ${k.layer} (mean K ${meanSel.toFixed(2)})`), `layer select shows "${k.selectText}"`);
       assert.deepEqual(
         (await h.notifications(page())).filter((n) => n.severity === 'error'),
         [],

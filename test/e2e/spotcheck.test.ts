@@ -117,6 +117,28 @@ describe('DA-MoE Inspector in VS Code: dataset spot-check', { timeout: 900_000 }
       assert.ok(sums[0] > SAMPLE * 2 && sums.every((x) => x === sums[0]), `every layer counts every token once: ${sums}`);
       assert.equal(await f.locator('[data-testid=spotcheck-cancelled]').isVisible(), false);
       assert.equal(await f.locator('[data-testid=spotcheck-expert-load-layer]').count(), model.numLayers);
+      // Issue 14's defects, where they were seen: no K=0 bar; compute against top-2 as well as top-K max; the most
+      // and least important tokens are different tokens; the status bar summary is not cut off.
+      assert.equal(await f.locator('[data-testid=spotcheck-k-histogram] rect.bar[data-k="0"]').count(), 0, 'no K=0 bin');
+      assert.match(await f.locator('[data-testid=spotcheck-compute]').innerText(), /\d+\.\d% of top-2, \d+\.\d% of top-4/);
+      const listed = async (id: string) => (await f.locator(`[data-testid=${id}] .tok`).allInnerTexts()).map((t) => t.trim());
+      const most = await listed('spotcheck-tokens-most');
+      const least = await listed('spotcheck-tokens-least');
+      assert.ok(most.length > 0, 'most important tokens listed');
+      assert.deepEqual(
+        most.filter((t) => least.includes(t)),
+        [],
+        `most ${most} / least ${least}`,
+      );
+      const summary = await page().evaluate(() => {
+        const item = [...document.querySelectorAll<HTMLElement>('.statusbar-item')].find((e) =>
+          /DA-MoE: [\d.]+% on \d+/.test(e.textContent ?? ''),
+        );
+        const label = item?.querySelector<HTMLElement>('.statusbar-item-label') ?? item;
+        return label ? { text: label.textContent, scroll: label.scrollWidth, client: label.clientWidth } : null;
+      });
+      assert.ok(summary, 'the spot-check summary is in the status bar');
+      assert.ok(summary.scroll <= summary.client + 1, `status bar summary not cut off: ${JSON.stringify(summary)}`);
       await s.screenshotBothThemes(page(), 'spotcheck-report');
     }),
   );
@@ -152,6 +174,15 @@ describe('DA-MoE Inspector in VS Code: dataset spot-check', { timeout: 900_000 }
         if (shown === want) break;
       }
       assert.equal(shown, want, 'the routing panel shows the clicked example');
+      // Beside the report, not as a tab over it: both panels are visible, in different editor groups.
+      const tabs = await page().evaluate(() =>
+        [...document.querySelectorAll<HTMLElement>('.editor-group-container')].map((g) => ({
+          active: [...g.querySelectorAll<HTMLElement>('.tabs-container .tab.active')].map((t) => t.innerText.trim()),
+        })),
+      );
+      const groupOf = (title: RegExp) => tabs.findIndex((g) => g.active.some((t) => title.test(t)));
+      assert.ok(groupOf(/DA-MoE Spot-Check/) >= 0 && groupOf(/DA-MoE Routing/) >= 0, `both panels visible: ${JSON.stringify(tabs)}`);
+      assert.notEqual(groupOf(/DA-MoE Spot-Check/), groupOf(/DA-MoE Routing/), `separate groups: ${JSON.stringify(tabs)}`);
       await s.screenshotBothThemes(page(), 'spotcheck-open-example');
     }),
   );

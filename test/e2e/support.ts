@@ -234,14 +234,116 @@ export const reloadNoise = [
  * Screenshots in both themes: the current one first, then switches to the other (so scenarios alternate and each
  * pays one theme switch). Names: `<name>-light.png`, `<name>-dark.png` under test-results/e2e/.
  */
-export async function screenshotBothThemes(page: Page, name: string): Promise<string[]> {
-  await page.mouse.move(2, 500); // no hover widgets in the picture
+/**
+ * A screenshot in the current theme, then one in the other. Without `prepare` the pointer is moved away first (no
+ * hover widgets in the picture); with it, `prepare` runs before each shot (e.g. hovering again: a theme switch
+ * closes the editor's hover, and the "hover" pictures must show one).
+ */
+export async function screenshotBothThemes(page: Page, name: string, prepare?: () => Promise<unknown>): Promise<string[]> {
+  const ready = async (): Promise<void> => {
+    if (prepare) await prepare();
+    else await page.mouse.move(2, 500);
+  };
   const dark = await page.evaluate(() => document.querySelector('.monaco-workbench')?.classList.contains('vs-dark') ?? false);
   const files: string[] = [];
+  await ready();
   files.push(await h.screenshot(page, `${name}-${dark ? 'dark' : 'light'}`));
   await setThemeAndRepaint(page, dark ? 'Light Modern' : 'Dark Modern');
+  await ready();
   files.push(await h.screenshot(page, `${name}-${dark ? 'light' : 'dark'}`));
   return files;
+}
+
+/** Reference lines of the big K histograms that cross a bar count or a line label (expected: none). */
+export async function refLineCrossings(page: Page): Promise<string[]> {
+  return routing(page)
+    .locator('#app')
+    .evaluate((app) => {
+      const out: string[] = [];
+      for (const chart of app.querySelectorAll<SVGSVGElement>('svg.khist:not(.compact)')) {
+        const texts = [...chart.querySelectorAll<SVGTextElement>('text.count, text.ref-label')].map((t) => ({
+          t: t.textContent,
+          b: t.getBBox(),
+        }));
+        for (const line of chart.querySelectorAll<SVGLineElement>('line.ref')) {
+          const x = line.x1.baseVal.value;
+          const y1 = Math.min(line.y1.baseVal.value, line.y2.baseVal.value);
+          const y2 = Math.max(line.y1.baseVal.value, line.y2.baseVal.value);
+          for (const { t, b } of texts)
+            if (x > b.x && x < b.x + b.width && y2 > b.y + 1 && y1 < b.y + b.height - 1)
+              out.push(`line at x=${x.toFixed(1)} crosses "${t}"`);
+        }
+      }
+      return out;
+    });
+}
+
+/** Mean K of a histogram's counts (counts[k] tokens at K = k). */
+export const meanOfCounts = (counts: number[]): number =>
+  counts.reduce((a, c, k) => a + c * k, 0) /
+  Math.max(
+    1,
+    counts.reduce((a, c) => a + c, 0),
+  );
+
+/** The layer whose K varies most over the rows of a K grid (the first on ties). */
+export function mostDynamicLayer(grid: number[][]): number {
+  const L = grid[0]?.length ?? 0;
+  let best = 0;
+  let bestVar = -1;
+  for (let l = 0; l < L; l++) {
+    const ks = grid.map((r) => r[l]);
+    const m = ks.reduce((a, b) => a + b, 0) / ks.length;
+    const v = ks.reduce((a, b) => a + (b - m) ** 2, 0) / ks.length;
+    if (v > bestVar + 1e-12) {
+      bestVar = v;
+      best = l;
+    }
+  }
+  return best;
+}
+
+/** What the K grid, the token strip, the K rule and the layer select show (the K-first views). */
+export interface KFacts {
+  /** Per content token, its K in each layer (from the K grid). */
+  grid: number[][];
+  layer: number;
+  /** K of every strip chip (specials included) in the selected layer. */
+  stripK: number[];
+  thresholds: number[];
+  legendMax: number;
+  rule: string;
+  /** The layer select's visible text. */
+  selectText: string;
+  /** The grid is the first section of the panel. */
+  firstSection: string;
+}
+
+export async function readKFacts(page: Page): Promise<KFacts> {
+  const f = routing(page);
+  return f.locator('#app').evaluate((app) => {
+    const grid = app.querySelector<HTMLElement>('[data-testid=k-grid]')!;
+    const legend = app.querySelector<HTMLElement>('[data-testid=importance-legend]')!;
+    const select = app.querySelector<HTMLElement>('[data-testid=layer-select]')!;
+    const num = (s: string | undefined) =>
+      (s ?? '')
+        .split(',')
+        .filter((x) => x !== '')
+        .map(Number);
+    return {
+      grid: (grid.dataset.k ?? '')
+        .split(',')
+        .filter((x) => x)
+        .map((r) => [...r].map(Number)),
+      layer: Number(grid.dataset.layer),
+      stripK: [...app.querySelectorAll<HTMLElement>('[data-testid=token-strip] .tok')].map((e) => Number(e.dataset.k)),
+      thresholds: num(legend.dataset.thresholds),
+      legendMax: Number(legend.dataset.max),
+      rule: app.querySelector('[data-testid=k-rule-summary]')?.textContent ?? '',
+      selectText: (select.shadowRoot?.textContent ?? '').replace(/\s+/g, ' ').trim(),
+      firstSection: (app.querySelector('section') as HTMLElement | null)?.dataset.testid ?? '',
+    };
+  });
 }
 
 /** setTheme, then give the webview's canvas a moment to redraw (it watches the theme's body class). */

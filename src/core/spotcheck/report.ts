@@ -390,10 +390,13 @@ export class SpotCheckReportBuilder {
       .map(([token, v]) => ({ token, count: v.count, mean_importance: v.sum / v.count }));
     const byImportance = (a: TokenImportanceEntry, b: TokenImportanceEntry): number =>
       b.mean_importance - a.mean_importance || b.count - a.count || (a.token < b.token ? -1 : a.token > b.token ? 1 : 0);
-    const most = [...entries].sort(byImportance).slice(0, this.opts.tokenListLength);
-    const least = [...entries]
-      .sort((a, b) => a.mean_importance - b.mean_importance || b.count - a.count || (a.token < b.token ? -1 : a.token > b.token ? 1 : 0))
-      .slice(0, this.opts.tokenListLength);
+    // One ranking, split: the most important from its top, the least from its bottom, never the same token in both
+    // (with fewer than twice the list length, each list gets its half; the median token of an odd count goes to "most").
+    const ranked = [...entries].sort(byImportance);
+    const mostN = Math.min(this.opts.tokenListLength, Math.ceil(ranked.length / 2));
+    const leastN = Math.min(this.opts.tokenListLength, ranked.length - mostN);
+    const most = ranked.slice(0, mostN);
+    const least = ranked.slice(ranked.length - leastN).reverse();
 
     const n = this.rows.length;
     const readerFirst = ctx.readerSkipped.first;

@@ -1,7 +1,7 @@
 /** Reads the extension's settings from vscode (the rules themselves are in settings.ts, unit-tested). */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { DEFAULT_HIGHLIGHTS_ENABLED } from '../../shared/defaults';
+import { DEFAULT_HIGHLIGHTS_ENABLED, DEFAULT_HIGHLIGHT_COLOR_BY, HIGHLIGHT_COLOR_BY_CHOICES } from '../../shared/defaults';
 import {
   ModelPathError,
   resolveModelDir,
@@ -58,6 +58,14 @@ export function readEngineSettings(extensionPath: string): EngineSettings {
 
 export function highlightsEnabled(): boolean {
   return vscode.workspace.getConfiguration(SECTION).get<boolean>('highlights.enabled', DEFAULT_HIGHLIGHTS_ENABLED) !== false;
+}
+
+/** `damoe.highlights.colorBy`, the default of the panel's Editor toggle; an unknown value reads as the default. */
+export function highlightColorBy(): (typeof HIGHLIGHT_COLOR_BY_CHOICES)[number] {
+  const v = vscode.workspace.getConfiguration(SECTION).get<string>('highlights.colorBy', DEFAULT_HIGHLIGHT_COLOR_BY);
+  return (HIGHLIGHT_COLOR_BY_CHOICES as readonly string[]).includes(v)
+    ? (v as (typeof HIGHLIGHT_COLOR_BY_CHOICES)[number])
+    : DEFAULT_HIGHLIGHT_COLOR_BY;
 }
 
 export function modelDisplayName(modelDir: string): string {

@@ -56,6 +56,10 @@ export abstract class SingletonWebviewPanel<C extends PanelLogic, M> implements 
   get visible(): boolean {
     return !!this.panel?.visible;
   }
+  /** The editor column the panel is in (undefined when it is not open). */
+  get viewColumn(): vscode.ViewColumn | undefined {
+    return this.panel?.viewColumn;
+  }
   get exists(): boolean {
     return this.panel !== null;
   }
@@ -64,16 +68,20 @@ export abstract class SingletonWebviewPanel<C extends PanelLogic, M> implements 
     return this.core;
   }
 
-  /** Creates the panel beside the editor, or reveals the existing one (without focus when `preserveFocus`). */
-  show(preserveFocus = true): C {
+  /**
+   * Creates the panel beside the editor (or in `column`), or reveals the existing one (without focus when
+   * `preserveFocus`); with a `column`, a panel elsewhere, or hidden behind another tab, is moved there.
+   */
+  show(preserveFocus = true, column?: vscode.ViewColumn): C {
     if (this.panel && this.core) {
-      if (!this.panel.visible) this.panel.reveal(vscode.ViewColumn.Beside, preserveFocus);
+      if (!this.panel.visible || (column !== undefined && this.panel.viewColumn !== column))
+        this.panel.reveal(column ?? vscode.ViewColumn.Beside, preserveFocus);
       return this.core;
     }
     const panel = vscode.window.createWebviewPanel(
       this.page.viewType,
       this.page.title,
-      { viewColumn: vscode.ViewColumn.Beside, preserveFocus },
+      { viewColumn: column ?? vscode.ViewColumn.Beside, preserveFocus },
       this.webviewOptions(),
     );
     return this.attach(panel);

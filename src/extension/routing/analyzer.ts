@@ -13,6 +13,8 @@ import type { EngineManager } from '../model/engineManager';
 import type { RoutingStatusBar } from '../model/statusBar';
 import { EditorSync } from './editorSync';
 import { exportAnalysis } from './exportAnalysis';
+import { exportFigure } from './exportFigure';
+import type { UserError } from '../errorsLogic';
 import type { Highlights } from './highlights';
 import { RoutingHoverProvider } from './hover';
 import { LatestWins } from './latestWins';
@@ -55,6 +57,8 @@ export class RoutingAnalyzer implements vscode.Disposable {
   private readonly relinker: Relinker;
   private readonly extensionPath: string;
   private readonly disposables: vscode.Disposable[];
+  /** The error the panel shows (its buttons run through ErrorReporter.runAction). */
+  private lastError: UserError | null = null;
 
   constructor(private readonly deps: RoutingDeps) {
     const { context, log, session, highlights } = deps;
@@ -64,8 +68,15 @@ export class RoutingAnalyzer implements vscode.Disposable {
       hoverToken: (i) => highlights.showToken(i),
       revealToken: (i) => this.editors.revealToken(i),
       exportAnalysis: (a) => exportAnalysis(a, session.anchor, log),
-      restored: (a) => this.relinker.restored(a),
+      restored: (a) => {
+        this.relinker.restored(a);
+        this.showHighlightMode();
+      },
       disposed: () => highlights.showToken(null),
+      layerChanged: (l) => highlights.setLayer(l),
+      highlightModeChanged: (mode) => highlights.setMode(mode),
+      errorAction: (action) => deps.errors.runAction(action, this.lastError?.settingsQuery),
+      saveFigure: (figure, analysis) => exportFigure(figure, analysis, session.anchor, log),
     });
     this.editors = new EditorSync(session, highlights, () => this.panel.controller);
     this.relinker = new Relinker(context.workspaceState, {
@@ -127,6 +138,8 @@ export class RoutingAnalyzer implements vscode.Disposable {
   async analyzeText(
     request: { text: string; textPair?: string },
     link: { editor: vscode.TextEditor; range: vscode.Range } | null,
+    /** The panel opens in this editor column (the spot-check opens it beside its report, not over it). */
+    column?: vscode.ViewColumn,
   ): Promise<AnalyzeResult> {
     if (request.text.trim() === '') return { status: 'empty', message: 'DA-MoE: the text to analyse is empty.' };
     if (request.text.length + (request.textPair?.length ?? 0) > MAX_SELECTION_CHARS) {
@@ -141,13 +154,19 @@ export class RoutingAnalyzer implements vscode.Disposable {
         anchor: { uri: doc.uri.toString(), version: doc.version, baseOffset: doc.offsetAt(link.range.start) },
       };
     }
-    return this.runAnalysis(request, target, false);
+    return this.runAnalysis(request, target, false, column);
+  }
+
+  /** Tells the panel how the editor highlights are coloured now (after a setting change or a restore). */
+  showHighlightMode(): void {
+    this.panel.controller?.setHighlightMode(this.deps.highlights.colorBy, this.deps.highlights.isEnabled);
   }
 
   private async runAnalysis(
     request: { text: string; textPair?: string },
     target: { editor: vscode.TextEditor; anchor: Anchor } | null,
     usedCurrentLine: boolean,
+    column?: vscode.ViewColumn,
   ): Promise<AnalyzeResult> {
     const { text, textPair } = request;
     const editor = target?.editor;
@@ -158,7 +177,9 @@ export class RoutingAnalyzer implements vscode.Disposable {
     let modelDir = readEngineSettings(this.extensionPath).modelDir;
     try {
       // Open (or reveal) the panel at once so the run is visible there too; it keeps the editor focused.
-      this.panel.show().setProgress(true, 'Analysing…');
+      const opened = !this.panel.exists;
+      this.panel.show(true, column).setProgress(true, 'Analysing…');
+      if (opened) this.showHighlightMode();
       const engine = await this.deps.engines.get();
       modelDir = engine.model.path;
       if (!ticket.isCurrent()) return { status: 'cancelled' };
@@ -189,7 +210,8 @@ export class RoutingAnalyzer implements vscode.Disposable {
       const stale = document && anchor ? !textStillThere(document, anchor, text) : false;
       this.deps.session.set(analysis, document && anchor ? { ...anchor, version: document.version } : null, stale);
       this.relinker.remember(anchor, text);
-      this.panel.show().showAnalysis(analysis, stale);
+      this.lastError = null;
+      this.panel.show(true, column).showAnalysis(analysis, stale);
       this.deps.highlights.showToken(null);
       this.deps.highlights.refresh();
       this.deps.status.setLatency(analysis.timings.totalMs);
@@ -221,8 +243,11 @@ export class RoutingAnalyzer implements vscode.Disposable {
     } catch (e) {
       if (isCancellation(e) || !ticket.isCurrent()) return { status: 'cancelled' };
       const ue = describeError(e, modelDir);
-      this.deps.errors.report(ue);
-      this.panel.controller?.showError(ue.message);
+      this.lastError = ue;
+      // Once: in the panel (with the notification's buttons) while it is in view, else as a notification.
+      if (this.panel.visible && this.panel.controller) this.deps.errors.logOnly(ue);
+      else this.deps.errors.report(ue);
+      this.panel.controller?.showError(ue.message, ue.actions);
       if (ue.dropEngine) this.deps.engines.invalidate();
       return { status: 'error', code: ue.code, message: ue.message };
     } finally {

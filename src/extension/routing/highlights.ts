@@ -1,28 +1,43 @@
 /**
- * Editor decorations: importance highlights (five strengths) and the single-token highlight that follows the
- * pointer in the routing panel. Colours are theme colours contributed in package.json (`damoe.importance1..5`,
- * `damoe.tokenHighlight`), so themes and high-contrast modes can restyle them.
+ * Editor decorations: the token highlights and the single-token highlight that follows the pointer in the routing
+ * panel. The highlights show the panel's measure in the panel's selected layer: importance (five strengths), K
+ * (four levels) or the top-1 expert (eight colours, the Mixtral paper's per-token expert colouring), chosen by
+ * `damoe.highlights.colorBy` or the panel's Editor toggle. Colours are theme colours contributed in package.json
+ * (`damoe.importance1..5`, `damoe.k1..4`, `damoe.expert1..8`, `damoe.tokenHighlight`), so themes and high-contrast
+ * modes can restyle them.
  */
 import * as vscode from 'vscode';
-import { IMPORTANCE_BUCKETS, importanceBuckets } from './importance';
+import { EXPERT_COLOURS, IMPORTANCE_BUCKETS, K_LEVELS, highlightClasses, type HighlightMode } from './importance';
 import type { AnalysisSession } from './session';
 
+function decorationTypes(prefix: string, n: number): vscode.TextEditorDecorationType[] {
+  return Array.from({ length: n }, (_, b) =>
+    vscode.window.createTextEditorDecorationType({
+      backgroundColor: new vscode.ThemeColor(`damoe.${prefix}${b + 1}`),
+      rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
+    }),
+  );
+}
+
 export class Highlights implements vscode.Disposable {
-  private readonly importanceTypes: vscode.TextEditorDecorationType[];
+  private readonly types: Record<HighlightMode, vscode.TextEditorDecorationType[]>;
   private readonly tokenType: vscode.TextEditorDecorationType;
   private enabled: boolean;
+  private mode: HighlightMode;
+  private layer = 0;
 
   constructor(
     private readonly session: AnalysisSession,
     enabled: boolean,
+    mode: HighlightMode = 'importance',
   ) {
     this.enabled = enabled;
-    this.importanceTypes = Array.from({ length: IMPORTANCE_BUCKETS }, (_, b) =>
-      vscode.window.createTextEditorDecorationType({
-        backgroundColor: new vscode.ThemeColor(`damoe.importance${b + 1}`),
-        rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
-      }),
-    );
+    this.mode = mode;
+    this.types = {
+      importance: decorationTypes('importance', IMPORTANCE_BUCKETS),
+      k: decorationTypes('k', K_LEVELS),
+      expert: decorationTypes('expert', EXPERT_COLOURS),
+    };
     this.tokenType = vscode.window.createTextEditorDecorationType({
       backgroundColor: new vscode.ThemeColor('damoe.tokenHighlight'),
       borderColor: new vscode.ThemeColor('damoe.tokenHighlightBorder'),
@@ -36,8 +51,26 @@ export class Highlights implements vscode.Disposable {
     return this.enabled;
   }
 
+  get colorBy(): HighlightMode {
+    return this.mode;
+  }
+
   setEnabled(enabled: boolean): void {
     this.enabled = enabled;
+    this.refresh();
+  }
+
+  /** What the highlights show (the setting, or the panel's Editor toggle). */
+  setMode(mode: HighlightMode): void {
+    if (mode === this.mode) return;
+    this.mode = mode;
+    this.refresh();
+  }
+
+  /** The panel's selected layer: the highlights show that layer. */
+  setLayer(layer: number): void {
+    if (layer === this.layer) return;
+    this.layer = layer;
     this.refresh();
   }
 
@@ -46,18 +79,20 @@ export class Highlights implements vscode.Disposable {
     const anchor = this.session.anchor;
     const analysis = this.session.analysis;
     const live = this.enabled && !!analysis && !!anchor && !this.session.stale;
-    const buckets = live ? importanceBuckets(analysis) : null;
+    const shown = live ? highlightClasses(analysis, this.mode, this.layer) : null;
     for (const editor of vscode.window.visibleTextEditors) {
       const mine = live && editor.document.uri.toString() === anchor.uri;
-      const perBucket: vscode.Range[][] = this.importanceTypes.map(() => []);
-      if (mine && buckets) {
-        for (let i = 0; i < buckets.length; i++) {
-          if (buckets[i] < 0) continue;
-          const r = this.session.documentRangeOf(i);
-          if (r) perBucket[buckets[i]].push(toRange(editor.document, r));
+      for (const [mode, types] of Object.entries(this.types) as [HighlightMode, vscode.TextEditorDecorationType[]][]) {
+        const perClass: vscode.Range[][] = types.map(() => []);
+        if (mine && shown && shown.effective === mode) {
+          for (let i = 0; i < shown.classes.length; i++) {
+            if (shown.classes[i] < 0) continue;
+            const r = this.session.documentRangeOf(i);
+            if (r) perClass[shown.classes[i]].push(toRange(editor.document, r));
+          }
         }
+        types.forEach((type, b) => editor.setDecorations(type, perClass[b]));
       }
-      this.importanceTypes.forEach((type, b) => editor.setDecorations(type, perBucket[b]));
     }
   }
 
@@ -73,13 +108,13 @@ export class Highlights implements vscode.Disposable {
 
   clearAll(): void {
     for (const editor of vscode.window.visibleTextEditors) {
-      for (const t of this.importanceTypes) editor.setDecorations(t, []);
+      for (const types of Object.values(this.types)) for (const t of types) editor.setDecorations(t, []);
       editor.setDecorations(this.tokenType, []);
     }
   }
 
   dispose(): void {
-    for (const t of this.importanceTypes) t.dispose();
+    for (const types of Object.values(this.types)) for (const t of types) t.dispose();
     this.tokenType.dispose();
   }
 }

@@ -7,7 +7,8 @@
  */
 import type { Analysis } from '../../shared/analysis';
 import type { NotificationMessage } from '../../shared/protocol/envelope';
-import type { HostNotifications, ParseContext, ParseResult, WebviewMessage } from '../../shared/protocol/routing';
+import type { FigureSaveParams } from '../../shared/protocol/figure';
+import type { HighlightColorBy, HostNotifications, ParseContext, ParseResult, WebviewMessage } from '../../shared/protocol/routing';
 import { PanelChannel, type PanelLog, type PanelPort } from '../panels/panelChannel';
 
 export type RoutingPanelPort = PanelPort<HostNotifications>;
@@ -19,6 +20,12 @@ export interface PanelHandlers {
   /** Save the analysis; resolves to the saved path, or null when the user cancelled. */
   exportAnalysis(analysis: Analysis, format: 'json'): PromiseLike<string | null>;
   layerChanged?(layer: number): void;
+  /** The user switched the editor highlights in the panel. */
+  highlightModeChanged?(colorBy: HighlightColorBy): void;
+  /** A button of the panel's error banner; `action` is one the host offered with the error. */
+  errorAction?(action: string): void;
+  /** Save a figure the webview rendered (already validated); resolves to the saved path, or null when cancelled. */
+  saveFigure?(figure: FigureSaveParams, analysis: Analysis): PromiseLike<string | null>;
   log: PanelLog;
 }
 
@@ -27,7 +34,8 @@ export class RoutingPanelLogic {
   private analysis: Analysis | null = null;
   private stale = false;
   private progress: HostNotifications['analysis/progress'] | null = null;
-  private error: string | null = null;
+  private error: { message: string; actions: string[] } | null = null;
+  private highlightMode: HostNotifications['highlights/mode'] | null = null;
   private cursorToken: number | null = null;
   /** The cursor moved while the webview was not ready (the next `ready` sends it). */
   private cursorDirty = false;
@@ -98,9 +106,15 @@ export class RoutingPanelLogic {
     this.channel.notify('analysis/progress', this.progress);
   }
 
-  showError(message: string): void {
-    this.error = message;
-    this.channel.notify('host/error', { message });
+  /** Shows an error in the panel, with the buttons the notification would have had. */
+  showError(message: string, actions: string[] = []): void {
+    this.error = { message, actions };
+    this.channel.notify('host/error', actions.length ? { message, actions } : { message });
+  }
+
+  setHighlightMode(colorBy: HighlightColorBy, enabled: boolean): void {
+    this.highlightMode = { colorBy, enabled };
+    this.channel.notify('highlights/mode', this.highlightMode);
   }
 
   setCursorToken(tokenIndex: number | null): void {
@@ -127,7 +141,14 @@ export class RoutingPanelLogic {
     const out: NotificationMessage<HostNotifications>[] = [];
     if (this.analysis) out.push(n('analysis/show', { analysis: this.analysis, stale: this.stale }));
     if (this.progress) out.push(n('analysis/progress', this.progress));
-    if (this.error !== null) out.push(n('host/error', { message: this.error }));
+    if (this.highlightMode) out.push(n('highlights/mode', this.highlightMode));
+    if (this.error !== null)
+      out.push(
+        n(
+          'host/error',
+          this.error.actions.length ? { message: this.error.message, actions: this.error.actions } : { message: this.error.message },
+        ),
+      );
     if (this.analysis && this.cursorToken !== null) out.push(n('editor/cursorToken', { tokenIndex: this.cursorToken }));
     this.cursorDirty = false;
     return out;
@@ -156,6 +177,18 @@ export class RoutingPanelLogic {
           this.handlers.layerChanged?.(this.layer);
         }
         return;
+      case 'view/highlights':
+        this.handlers.highlightModeChanged?.(msg.params.colorBy);
+        return;
+      case 'error/action':
+        // Only a button the host offered with the error on show: the webview cannot make up commands.
+        if (this.error?.actions.includes(msg.params.action)) this.handlers.errorAction?.(msg.params.action);
+        else
+          this.handlers.log(
+            'debug',
+            `Routing panel asked for error action "${msg.params.action}", which the current error does not offer.`,
+          );
+        return;
     }
   }
 
@@ -164,6 +197,10 @@ export class RoutingPanelLogic {
       case 'analysis/export':
         if (!this.analysis) throw new Error('There is no analysis to export.');
         return this.handlers.exportAnalysis(this.analysis, msg.params.format);
+      case 'figure/save':
+        if (!this.analysis) throw new Error('There is no analysis to save a figure of.');
+        if (!this.handlers.saveFigure) throw new Error('Saving figures is not available here.');
+        return this.handlers.saveFigure(msg.params, this.analysis);
     }
   }
 

@@ -69,6 +69,7 @@ export interface SpotCheckHost {
   analyzeText(
     request: { text: string; textPair?: string },
     link: { editor: vscode.TextEditor; range: vscode.Range } | null,
+    column?: vscode.ViewColumn,
   ): Promise<AnalyzeResult>;
 }
 
@@ -335,10 +336,11 @@ export class SpotChecker implements vscode.Disposable {
       this.host.log.info(
         `  skipped ${report.skipped.count} rows: ${report.skipped.first.map((s) => `line ${s.line}: ${s.reason}`).join('; ')}`,
       );
+    // Short enough for the status bar beside the editor's own items (the full line is in the log and the report).
     vscode.window.setStatusBarMessage(
       report.cancelled
-        ? `DA-MoE: spot-check cancelled — the report keeps ${report.n} of ${report.sample.size} examples`
-        : `DA-MoE: spot-checked ${what}`,
+        ? `DA-MoE: spot-check cancelled, ${report.n} of ${report.sample.size} kept`
+        : `DA-MoE: ${report.accuracy === null ? 'no accuracy' : `${(100 * report.accuracy).toFixed(1)}%`} on ${report.n} · K̄ ${report.mean_k.overall.toFixed(2)}`,
       8000,
     );
   }
@@ -392,7 +394,10 @@ export class SpotChecker implements vscode.Disposable {
         6000,
       );
     }
-    return this.host.analyzeText(request, cell ? { editor, range } : null);
+    // The routing panel goes to the column after the report's, beside it rather than as a tab over it.
+    const reportColumn = this.panel.viewColumn;
+    const column = reportColumn !== undefined && reportColumn > editor.viewColumn! ? ((reportColumn + 1) as vscode.ViewColumn) : undefined;
+    return this.host.analyzeText(request, cell ? { editor, range } : null, column);
   }
 
   /** A writer for this run's routing table in the session's temporary folder; null (and logged) if it cannot be made. */

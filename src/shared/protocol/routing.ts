@@ -4,6 +4,7 @@
  * envelope.ts.
  */
 import type { Analysis } from '../analysis';
+import { type FigureSaveParams, validateFigureSave } from './figure';
 import {
   notificationBuilder,
   PROTOCOL_VERSION,
@@ -37,9 +38,21 @@ export interface HostNotifications {
   'analysis/progress': { running: boolean; message?: string };
   /** The editor cursor is on this token (null: on none). */
   'editor/cursorToken': { tokenIndex: number | null };
-  /** An error to show in the panel (the host also shows a notification). */
-  'host/error': { message: string };
+  /**
+   * An error to show in the panel. The host shows it here instead of a notification while the panel is visible
+   * (once, not twice); `actions` are the buttons the notification would have had (run through `error/action`).
+   */
+  'host/error': { message: string; actions?: string[] };
+  /** How the editor highlights are coloured now (the setting, or the panel's last choice). */
+  'highlights/mode': { colorBy: HighlightColorBy; enabled: boolean };
 }
+
+/** What the editor's token highlights show: the selected layer's importance, its K, or its top-1 expert. */
+export type HighlightColorBy = 'importance' | 'k' | 'expert';
+export const HIGHLIGHT_COLOR_BY: readonly HighlightColorBy[] = ['importance', 'k', 'expert'];
+/** The heatmap's measure: gate × K / k_max (compute share, the default), the gate, or the router probability. */
+export type HeatmapValue = 'gateK' | 'gates' | 'routerProbs';
+export const HEATMAP_VALUES: readonly HeatmapValue[] = ['gateK', 'gates', 'routerProbs'];
 
 export type HostNotificationMethod = keyof HostNotifications;
 export type HostNotificationMessage<M extends HostNotificationMethod = HostNotificationMethod> = NotificationMessage<HostNotifications, M>;
@@ -57,13 +70,19 @@ export interface WebviewNotifications {
   'token/hover': { tokenIndex: number | null };
   /** The user clicked a token: select its range in the editor. */
   'token/reveal': { tokenIndex: number };
-  /** The selected layer changed (kept for restore). */
+  /** The selected layer changed (kept for restore; the editor highlights follow it). */
   'view/layer': { layer: number };
+  /** The user chose how the editor highlights are coloured. */
+  'view/highlights': { colorBy: HighlightColorBy };
+  /** A button of the error banner (one of the actions `host/error` gave). */
+  'error/action': { action: string };
 }
 
 export interface WebviewRequests {
   /** Save the current analysis as JSON through a save dialog. Result: the saved path or null when cancelled. */
   'analysis/export': { format: 'json' };
+  /** Save a chart the webview rendered, through a save dialog. Result: the saved path or null when cancelled. */
+  'figure/save': FigureSaveParams;
 }
 
 export type WebviewNotificationMethod = keyof WebviewNotifications;
@@ -81,8 +100,10 @@ export interface PanelState {
   protocol: typeof PROTOCOL_VERSION;
   analysis: Analysis | null;
   layer: number;
-  heatmapValue: 'gates' | 'routerProbs';
+  heatmapValue: HeatmapValue;
   view: 'chart' | 'table';
+  /** The user picked the layer (a new analysis keeps it); otherwise each analysis opens on its most dynamic layer. */
+  layerPinned?: boolean;
 }
 
 // ---- validation of what the webview posts ----------------------------------------------------------------------
@@ -115,6 +136,18 @@ const notificationValidators: ParamsValidators<WebviewNotifications, Required<Pa
     expectKeys(p, 'params', ['layer']);
     return { layer: expectInt(p.layer, 'params.layer', 0, ctx.layerCount - 1) };
   },
+  'view/highlights': (p) => {
+    expectKeys(p, 'params', ['colorBy']);
+    if (!HIGHLIGHT_COLOR_BY.includes(p.colorBy as HighlightColorBy))
+      fail(`params.colorBy: expected one of ${HIGHLIGHT_COLOR_BY.join(', ')}, got ${describe(p.colorBy)}`);
+    return { colorBy: p.colorBy as HighlightColorBy };
+  },
+  'error/action': (p) => {
+    expectKeys(p, 'params', ['action']);
+    if (typeof p.action !== 'string' || p.action.length === 0 || p.action.length > 100)
+      fail(`params.action: expected the title of an action, got ${describe(p.action)}`);
+    return { action: p.action };
+  },
 };
 
 const requestValidators: ParamsValidators<WebviewRequests, Required<ParseContext>> = {
@@ -123,6 +156,7 @@ const requestValidators: ParamsValidators<WebviewRequests, Required<ParseContext
     if (p.format !== 'json') fail(`params.format: expected "json", got ${describe(p.format)}`);
     return { format: 'json' };
   },
+  'figure/save': (p) => validateFigureSave(p),
 };
 
 function resolveContext(ctx: ParseContext | undefined): Required<ParseContext> {
@@ -147,6 +181,7 @@ const HOST_METHODS: readonly HostNotificationMethod[] = [
   'analysis/progress',
   'editor/cursorToken',
   'host/error',
+  'highlights/mode',
 ];
 
 /** Whether `raw` looks like a HostMessage of this protocol version (envelope and method only, params unchecked). */
@@ -163,7 +198,7 @@ export function isHostMessage(raw: unknown): raw is HostMessage {
  */
 export function parsePanelState(raw: unknown): PanelState | null {
   if (!isPlainObject(raw) || raw.protocol !== PROTOCOL_VERSION) return null;
-  const heatmapValue = raw.heatmapValue === 'routerProbs' ? 'routerProbs' : 'gates';
+  const heatmapValue = HEATMAP_VALUES.includes(raw.heatmapValue as HeatmapValue) ? (raw.heatmapValue as HeatmapValue) : 'gateK';
   const view = raw.view === 'table' ? 'table' : 'chart';
   let analysis: PanelState['analysis'] = null;
   if (raw.analysis !== null && raw.analysis !== undefined) {
@@ -173,7 +208,7 @@ export function parsePanelState(raw: unknown): PanelState | null {
   const layers = analysis ? analysis.layers.length : 0;
   const layerRaw = typeof raw.layer === 'number' && Number.isInteger(raw.layer) ? raw.layer : 0;
   const layer = layers === 0 ? 0 : Math.min(Math.max(layerRaw, 0), layers - 1);
-  return { protocol: PROTOCOL_VERSION, analysis, layer, heatmapValue, view };
+  return { protocol: PROTOCOL_VERSION, analysis, layer, heatmapValue, view, layerPinned: raw.layerPinned === true };
 }
 
 /** Structural check of an Analysis: enough that the views can index it without throwing. */

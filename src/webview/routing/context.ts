@@ -1,4 +1,5 @@
 /** What every view gets: the store, the message client, theme tokens and the derived analysis data. */
+import type { HighlightColorBy } from '../../shared/protocol/routing';
 import type { MessageClient } from './client';
 import type { Derived } from './model';
 import type { Store } from './store';
@@ -13,7 +14,11 @@ export interface Ctx {
   hover(tokenIndex: number | null): void;
   /** Reveal token t in the editor. */
   reveal(tokenIndex: number): void;
+  /** The user picked layer l (it stays picked for later analyses). */
   selectLayer(layer: number): void;
+  setHighlightColorBy(colorBy: HighlightColorBy): void;
+  /** The user pressed a button of the error banner. */
+  errorAction(action: string): void;
 }
 
 export interface View {

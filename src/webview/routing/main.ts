@@ -26,6 +26,8 @@ import { ExpertLoadView } from './views/expertLoad';
 import { HeaderView } from './views/header';
 import { HeatmapView } from './views/heatmap';
 import { HistogramsView } from './views/histograms';
+import { KGridView } from './views/kGrid';
+import { KRuleView } from './views/kRule';
 import { SmallMultiplesView } from './views/smallMultiples';
 import { TableView } from './views/table';
 import { TokenStripView } from './views/tokenStrip';
@@ -57,9 +59,18 @@ function main(): void {
     },
     selectLayer(layer) {
       const n = derived?.analysis.layers.length ?? 0;
-      if (layer < 0 || layer >= n || layer === store.get().layer) return;
+      if (layer < 0 || layer >= n) return;
+      store.update({ layerPinned: true });
+      if (layer === store.get().layer) return;
       store.update({ layer });
       client.notify('view/layer', { layer });
+    },
+    setHighlightColorBy(colorBy) {
+      store.update({ highlightColorBy: colorBy });
+      client.notify('view/highlights', { colorBy });
+    },
+    errorAction(action) {
+      client.notify('error/action', { action });
     },
   };
 
@@ -70,8 +81,20 @@ function main(): void {
       return;
     }
     derived = derive(analysis);
-    const layer = Math.min(store.get().layer, Math.max(0, analysis.layers.length - 1));
-    store.update({ analysis, stale, layer, cursorToken: null, hoverToken: null, error: null, notice: null, running: false });
+    // A new analysis opens on its most dynamic layer, unless the user has picked one.
+    const layer = store.get().layerPinned ? Math.min(store.get().layer, Math.max(0, analysis.layers.length - 1)) : derived.mostDynamicLayer;
+    store.update({
+      analysis,
+      stale,
+      layer,
+      cursorToken: null,
+      hoverToken: null,
+      error: null,
+      errorActions: [],
+      notice: null,
+      running: false,
+    });
+    client.notify('view/layer', { layer });
   });
   client.on('analysis/stale', ({ stale }) => store.update({ stale }));
   client.on('analysis/progress', ({ running, message }) =>
@@ -83,7 +106,14 @@ function main(): void {
       cursorToken: tokenIndex !== null && Number.isInteger(tokenIndex) && tokenIndex >= 0 && tokenIndex < n ? tokenIndex : null,
     });
   });
-  client.on('host/error', ({ message }) => store.update({ error: message, running: false }));
+  client.on('host/error', ({ message, actions }) =>
+    store.update({
+      error: message,
+      errorActions: Array.isArray(actions) ? actions.filter((a) => typeof a === 'string') : [],
+      running: false,
+    }),
+  );
+  client.on('highlights/mode', ({ colorBy, enabled }) => store.update({ highlightColorBy: colorBy, highlightsEnabled: enabled !== false }));
 
   // Handshake: the listener is installed, the host may talk now.
   client.ready();
@@ -92,6 +122,8 @@ function main(): void {
   const app = document.getElementById('app') ?? document.body.appendChild(el('div', { attrs: { id: 'app' } }));
   const header = new HeaderView(ctx);
   const controls = new ControlsView(ctx);
+  const rule = new KRuleView(ctx);
+  const kGrid = new KGridView(ctx);
   const strip = new TokenStripView(ctx);
   const heatmap = new HeatmapView(ctx);
   const multiples = new SmallMultiplesView(ctx);
@@ -106,15 +138,19 @@ function main(): void {
   app.append(
     header.root,
     controls.root,
+    rule.root,
     empty,
-    strip.root,
+    el('div', { class: 'first-grid' }, [kGrid.root, strip.root]),
     el('div', { class: 'main-grid' }, [heatmap.root, multiples.root]),
     el('div', { class: 'charts-grid' }, [histograms.root, load.root]),
     table.root,
   );
-  const views: View[] = [header, controls, strip, heatmap, multiples, histograms, load, table];
+  const views: View[] = [header, controls, rule, kGrid, strip, heatmap, multiples, histograms, load, table];
   const render = (changed: ReadonlySet<string>): void => {
-    empty.hidden = !!store.get().analysis;
+    const st = store.get();
+    empty.hidden = !!st.analysis;
+    // Under an error the previous analysis stays readable but dimmed: it is not the answer to the last request.
+    app.classList.toggle('under-error', !!st.error && !!st.analysis);
     for (const v of views) {
       try {
         v.update(changed);
@@ -128,7 +164,13 @@ function main(): void {
   if (restored?.analysis) derived = derive(restored.analysis);
   const all = new Set<StateKey>(Object.keys(initialState()) as StateKey[]);
   if (restored)
-    store.update({ analysis: restored.analysis, layer: restored.layer, heatmapValue: restored.heatmapValue, view: restored.view });
+    store.update({
+      analysis: restored.analysis,
+      layer: restored.layer,
+      layerPinned: restored.layerPinned === true,
+      heatmapValue: restored.heatmapValue,
+      view: restored.view,
+    });
   store.subscribe((_s, changed) => render(changed));
   render(all);
   watchTheme((t) => {

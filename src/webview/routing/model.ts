@@ -1,5 +1,6 @@
 /** Data derived once per analysis and shared by the views. */
 import type { Analysis } from '../../shared/analysis';
+import { kRuleOf, type KRuleInfo } from '../../shared/k-rule';
 
 export interface Derived {
   analysis: Analysis;
@@ -12,9 +13,12 @@ export interface Derived {
   rowOf: Int32Array;
   /** Per layer: the largest importance (importance is shown relative to it). */
   maxImportance: number[];
-  /** Per layer: the K of each row (same order as rows). */
   numExperts: number;
   kMax: number;
+  /** The K rule as the model's metadata states it (thresholds for the legends). */
+  rule: KRuleInfo;
+  /** The layer whose K varies most over the text's tokens (the panel opens on it). */
+  mostDynamicLayer: number;
 }
 
 export function derive(a: Analysis): Derived {
@@ -32,7 +36,40 @@ export function derive(a: Analysis): Derived {
     return m;
   });
   const kMaxSeen = a.layers.reduce((m, l) => l.k.reduce((x, k) => Math.max(x, k), m), 0);
-  return { analysis: a, rows, rowOf, maxImportance, numExperts: a.model.numExperts, kMax: Math.max(a.model.kMax, kMaxSeen) };
+  return {
+    analysis: a,
+    rows,
+    rowOf,
+    maxImportance,
+    numExperts: a.model.numExperts,
+    kMax: Math.max(a.model.kMax, kMaxSeen),
+    rule: kRuleOf(a.model),
+    mostDynamicLayer: mostDynamicLayer(a, rows),
+  };
+}
+
+/**
+ * The layer with the largest variance of K over the text's tokens (special tokens left out); the first such layer
+ * on ties, so a fixed-K model opens on layer 0.
+ */
+export function mostDynamicLayer(a: Analysis, rows: number[]): number {
+  let best = 0;
+  let bestVar = -1;
+  a.layers.forEach((l, li) => {
+    if (rows.length === 0) return;
+    let s = 0;
+    let s2 = 0;
+    for (const t of rows) {
+      s += l.k[t];
+      s2 += l.k[t] * l.k[t];
+    }
+    const v = s2 / rows.length - (s / rows.length) ** 2;
+    if (v > bestVar + 1e-12) {
+      bestVar = v;
+      best = li;
+    }
+  });
+  return best;
 }
 
 /** Importance of token t in layer l, relative to the layer's maximum, in [0, 1]. */
@@ -40,4 +77,20 @@ export function relImportance(d: Derived, l: number, t: number): number {
   const m = d.maxImportance[l];
   const v = d.analysis.layers[l]?.importance[t] ?? 0;
   return m > 0 ? Math.max(0, Math.min(1, v / m)) : 0;
+}
+
+/**
+ * The heatmap's value of expert e for token t in layer l:
+ * - 'gateK' (compute share): gate × K / k_max, so a token's row sums to K / k_max (its share of the most compute a
+ *   token can get) split by the gates; a K=1 token's single gate of 1.0 no longer paints hotter than a K=4 token;
+ * - 'gates': the gate as the model output it (renormalised top-K gates make K=1 tokens 1.0);
+ * - 'routerProbs': the router's softmax before top-K selection.
+ */
+export function cellValue(d: Derived, value: 'gates' | 'gateK' | 'routerProbs', l: number, t: number, e: number): number {
+  const layer = d.analysis.layers[l];
+  if (value === 'routerProbs') return layer.routerProbs[t]?.[e] ?? 0;
+  const j = layer.experts[t].indexOf(e);
+  if (j < 0) return 0;
+  const g = layer.gates[t][j];
+  return value === 'gates' ? g : (g * layer.k[t]) / Math.max(1, d.kMax);
 }

@@ -1,7 +1,7 @@
 /** The panel's state: one object, patched by `update`, observed by the views. Persists PanelState via setState. */
 import type { Analysis } from '../../shared/analysis';
 import { PROTOCOL_VERSION } from '../../shared/protocol/envelope';
-import type { PanelState } from '../../shared/protocol/routing';
+import type { HighlightColorBy, PanelState } from '../../shared/protocol/routing';
 
 export type HeatmapValue = PanelState['heatmapValue'];
 export type ViewMode = PanelState['view'];
@@ -10,7 +10,12 @@ export interface AppState {
   analysis: Analysis | null;
   stale: boolean;
   layer: number;
+  /** The user chose the layer: new analyses keep it instead of opening on their most dynamic layer. */
+  layerPinned: boolean;
   heatmapValue: HeatmapValue;
+  /** How the editor highlights are coloured (the host's setting until the user picks in the panel). */
+  highlightColorBy: HighlightColorBy;
+  highlightsEnabled: boolean;
   view: ViewMode;
   /** Token under the editor cursor (from the host). */
   cursorToken: number | null;
@@ -19,26 +24,32 @@ export interface AppState {
   running: boolean;
   progressMessage: string | null;
   error: string | null;
+  /** Buttons of the error banner (actions the host offers for the error). */
+  errorActions: string[];
   notice: string | null;
 }
 
 export type StateKey = keyof AppState;
 export type Listener = (state: Readonly<AppState>, changed: ReadonlySet<StateKey>) => void;
 
-const PERSISTED: readonly StateKey[] = ['analysis', 'layer', 'heatmapValue', 'view'];
+const PERSISTED: readonly StateKey[] = ['analysis', 'layer', 'layerPinned', 'heatmapValue', 'view'];
 
 export function initialState(): AppState {
   return {
     analysis: null,
     stale: false,
     layer: 0,
-    heatmapValue: 'gates',
+    layerPinned: false,
+    heatmapValue: 'gateK',
+    highlightColorBy: 'importance',
+    highlightsEnabled: true,
     view: 'chart',
     cursorToken: null,
     hoverToken: null,
     running: false,
     progressMessage: null,
     error: null,
+    errorActions: [],
     notice: null,
   };
 }
@@ -120,5 +131,12 @@ export class Store {
 }
 
 export function toPanelState(s: Readonly<AppState>): PanelState {
-  return { protocol: PROTOCOL_VERSION, analysis: s.analysis, layer: s.layer, heatmapValue: s.heatmapValue, view: s.view };
+  return {
+    protocol: PROTOCOL_VERSION,
+    analysis: s.analysis,
+    layer: s.layer,
+    heatmapValue: s.heatmapValue,
+    view: s.view,
+    layerPinned: s.layerPinned,
+  };
 }

@@ -11,23 +11,28 @@ export interface KHistOptions {
 }
 
 /**
- * K histogram: bars for K = 0..kMax, dashed reference lines at K = 1 (top-1) and K = 2 (top-2), a solid line at
- * mean K. Large charts label the lines in two rows above the plot (top-k row, mean row) so labels never collide
- * with each other or with the bar counts; compact charts draw the lines only (the section legend explains them).
+ * K histogram: bars for K = 1..kMax (the counts also hold K = 0, padding, which the panels never have, so it is
+ * not drawn), dashed reference lines at K = 1 (top-1) and K = 2 (top-2), a solid line at mean K. Large charts label
+ * the lines in two rows above the plot (top-k row, mean row); the lines start below both rows and are cut around
+ * every bar count they would cross, so no line runs through a label. Compact charts draw the lines only (the
+ * section legend explains them).
  */
 export function kHistogramSvg(o: KHistOptions): SVGSVGElement {
-  const n = Math.max(1, o.counts.length);
+  const first = o.counts.length > 1 ? 1 : 0;
+  const shown = o.counts.slice(first);
+  const n = Math.max(1, shown.length);
   const padL = o.compact ? 4 : 34;
   const padR = o.compact ? 4 : 10;
   const padT = o.compact ? 4 : 40;
   const padB = o.compact ? 14 : 20;
   const w = o.width - padL - padR;
   const h = o.height - padT - padB;
-  const max = Math.max(1, ...o.counts);
-  const x = (k: number): number => padL + ((k + 0.5) / n) * w;
+  const max = Math.max(1, ...shown);
+  // x of K = k (k >= first).
+  const x = (k: number): number => padL + ((k - first + 0.5) / n) * w;
   const bw = Math.max(2, (w / n) * 0.72);
   const total = o.counts.reduce((a, b) => a + b, 0);
-  const desc = o.counts.map((c, k) => `K=${k}: ${c}`).join(', ');
+  const desc = shown.map((c, i) => `K=${i + first}: ${c}`).join(', ');
   const root = svg('svg', {
     class: 'chart khist' + (o.compact ? ' compact' : ''),
     width: o.width,
@@ -42,7 +47,10 @@ export function kHistogramSvg(o: KHistOptions): SVGSVGElement {
     root.append(svg('text', { class: 'tick', x: padL - 6, y: padT + 4, 'text-anchor': 'end' }, [String(max)]));
     root.append(svg('text', { class: 'tick', x: padL - 6, y: padT + h, 'text-anchor': 'end' }, ['0']));
   }
-  o.counts.forEach((c, k) => {
+  /** Boxes of the bar counts (x0, x1, y0, y1): reference lines leave a gap there. */
+  const labelBoxes: [number, number, number, number][] = [];
+  shown.forEach((c, i) => {
+    const k = i + first;
     const bh = (c / max) * h;
     const rect = svg('rect', {
       class: 'bar',
@@ -56,14 +64,26 @@ export function kHistogramSvg(o: KHistOptions): SVGSVGElement {
     rect.append(svg('title', {}, [`K = ${k}: ${c} token${c === 1 ? '' : 's'}${total ? ` (${((100 * c) / total).toFixed(1)}%)` : ''}`]));
     root.append(rect);
     root.append(svg('text', { class: 'tick', x: x(k), y: padT + h + (o.compact ? 11 : 14), 'text-anchor': 'middle' }, [String(k)]));
-    if (!o.compact && c > 0)
-      root.append(svg('text', { class: 'count', x: x(k), y: padT + h - bh - 3, 'text-anchor': 'middle' }, [String(c)]));
+    if (!o.compact && c > 0) {
+      const y = padT + h - bh - 3;
+      root.append(svg('text', { class: 'count', x: x(k), y, 'text-anchor': 'middle' }, [String(c)]));
+      const half = 3.2 * String(c).length + 3;
+      labelBoxes.push([x(k) - half, x(k) + half, y - 10, y + 2]);
+    }
   });
   const refLayer = svg('g', { class: 'refs' });
+  const top = o.compact ? padT : padT - 4;
   const ref = (k: number, cls: string, text: string, labelY: number): void => {
-    if (!(k >= 0) || k > n - 0.5) return;
+    if (!(k >= first - 0.5) || k > first + n - 0.5) return;
     const xx = x(k);
-    refLayer.append(svg('line', { class: `ref ${cls}`, x1: xx, x2: xx, y1: o.compact ? padT : labelY + 3, y2: padT + h }));
+    // The line from `top` to the axis, minus the gaps of the counts it would cross.
+    const gaps = labelBoxes.filter(([x0, x1]) => xx >= x0 && xx <= x1).sort((a, b) => a[2] - b[2]);
+    let y = top;
+    for (const [, , y0, y1] of gaps) {
+      if (y0 > y) refLayer.append(svg('line', { class: `ref ${cls}`, x1: xx, x2: xx, y1: y, y2: y0 }));
+      y = Math.max(y, y1);
+    }
+    if (y < padT + h) refLayer.append(svg('line', { class: `ref ${cls}`, x1: xx, x2: xx, y1: y, y2: padT + h, 'data-ref': text }));
     if (!o.compact) {
       const lx = Math.max(padL + 16, Math.min(padL + w - 16, xx));
       root.append(svg('text', { class: `ref-label ${cls}-label`, x: lx, y: labelY, 'text-anchor': 'middle' }, [text]));
@@ -71,7 +91,7 @@ export function kHistogramSvg(o: KHistOptions): SVGSVGElement {
   };
   ref(1, 'ref-top', 'top-1', 10);
   ref(2, 'ref-top', 'top-2', 10);
-  ref(o.meanK, 'ref-mean', `mean ${fmtNum(o.meanK)}`, 23);
+  ref(o.meanK, 'ref-mean', `mean ${fmtNum(o.meanK)}`, 24);
   // Lines behind the bars (visible above them), labels on top of everything.
   root.insertBefore(refLayer, root.querySelector('rect.bar'));
   return root;

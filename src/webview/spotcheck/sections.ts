@@ -147,6 +147,18 @@ export class HeaderSection {
           : fact('source', 'routing traces', 'spotcheck-provider', 'recorded by a serving engine (docs/routing-traces.md)'),
         fact('throughput', `${fmtNum(r.examples_per_second, 1)} ex/s`, undefined, `${fmtMs(r.elapsed_ms)} in all`),
         fact('mean K', fmtNum(r.mean_k.overall), 'spotcheck-mean-k', `${r.tokens} tokens (special tokens included)`),
+        // Against the shipped fixed-K baseline (top-2) first, then top-K max.
+        r.flops.fixed_top_2 > 0
+          ? fact(
+              'expert compute',
+              `${fmtNum((100 * r.flops.spent) / r.flops.fixed_top_2, 1)}% of top-2` +
+                (r.model.k_max !== 2 && r.flops.fixed_top_k_max > 0
+                  ? `, ${fmtNum((100 * r.flops.spent) / r.flops.fixed_top_k_max, 1)}% of top-${r.model.k_max}`
+                  : ''),
+              'spotcheck-compute',
+              `${r.flops.spent.toLocaleString('en')} ${r.flops.unit === 'flops' ? 'FLOP' : 'expert evaluations'} spent; fixed top-2 ${r.flops.fixed_top_2.toLocaleString('en')}, fixed top-${r.model.k_max} ${r.flops.fixed_top_k_max.toLocaleString('en')}`,
+            )
+          : null,
       ]),
     );
     this.accuracy.dataset.value = r.accuracy === null ? '' : String(r.accuracy);

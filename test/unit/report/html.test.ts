@@ -48,6 +48,20 @@ function report(cancelled = false, xssLabel = '1', provider: ProviderReport = CP
 describe('renderSpotCheckHtml', () => {
   const html = renderSpotCheckHtml(report());
 
+  it('issue 14: compute against fixed top-2 and top-K max, no K=0 bar, charts fill the width', () => {
+    const r = report();
+    assert.match(
+      html,
+      new RegExp(`>${(100 * (r.flops.spent / r.flops.fixed_top_2)).toFixed(1)}%</div><div class="k">expert compute vs fixed top-2<`),
+    );
+    if (r.model.k_max !== 2) assert.match(html, new RegExp(`expert compute vs fixed top-${r.model.k_max}<`));
+    assert.doesNotMatch(html, />K=0</, 'no K=0 bin');
+    assert.match(html, />K=1</);
+    assert.match(html, /\.charts\{display:grid;grid-template-columns:repeat\(auto-fill,minmax\(260px,1fr\)\)/);
+    assert.match(html, /figure\.chart svg\{display:block;width:100%;height:auto/);
+    assert.doesNotMatch(html, /max-width:640px/);
+  });
+
   it('escapes every dataset and model string', () => {
     const html = renderSpotCheckHtml(report(false, '<b>1</b>'));
     assert.doesNotMatch(html, /<img/i);

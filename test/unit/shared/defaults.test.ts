@@ -34,6 +34,8 @@ describe('package.json agrees with src/shared/defaults.ts', () => {
     assert.equal(setting('damoe.maxTokens').minimum, D.MIN_MAX_TOKENS);
     assert.equal(setting('damoe.maxTokens').maximum, D.MAX_MAX_TOKENS);
     assert.equal(setting('damoe.highlights.enabled').default, D.DEFAULT_HIGHLIGHTS_ENABLED);
+    assert.equal(setting('damoe.highlights.colorBy').default, D.DEFAULT_HIGHLIGHT_COLOR_BY);
+    assert.deepEqual(setting('damoe.highlights.colorBy').enum, [...D.HIGHLIGHT_COLOR_BY_CHOICES]);
     assert.equal(setting('damoe.workerTimeoutSeconds').default, D.DEFAULT_WORKER_TIMEOUT_SECONDS);
     assert.equal(setting('damoe.workerTimeoutSeconds').minimum, 0);
     assert.equal(setting('damoe.workerTimeoutSeconds').maximum, D.MAX_WORKER_TIMEOUT_SECONDS);

@@ -8,6 +8,7 @@ import * as path from 'path';
 import type { Browser } from 'playwright-core';
 import { hostResponse } from '../../../src/shared/protocol/envelope';
 import { hostNotification } from '../../../src/shared/protocol/routing';
+import { pngSize, validateFigureSave } from '../../../src/shared/protocol/figure';
 import { makeFakeAnalysis } from './fake-analysis';
 import {
   applyTheme,
@@ -26,6 +27,17 @@ if (skip) console.log(`# SKIP webview browser tests: ${skip}`);
 
 /** Waits for the debounced setState (PERSIST_DELAY_MS = 150). */
 const persisted = (p: PanelPage): Promise<void> => p.page.waitForTimeout(250);
+
+/** The layer whose K varies most over the non-special tokens (computed here, independently of the panel). */
+function mostDynamic(a: ReturnType<typeof makeFakeAnalysis>): number {
+  const rows = a.tokens.filter((t) => !t.special).map((t) => t.index);
+  const v = a.layers.map((l) => {
+    const ks = rows.map((t) => l.k[t]);
+    const m = ks.reduce((x, y) => x + y, 0) / ks.length;
+    return ks.reduce((x, y) => x + (y - m) ** 2, 0) / ks.length;
+  });
+  return v.indexOf(Math.max(...v));
+}
 
 const raf2 = (p: PanelPage): Promise<void> =>
   p.page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
@@ -63,11 +75,13 @@ describe('routing webview (headless Chromium)', { skip: skip ?? false, timeout: 
       const nonSpecial = a.tokens.filter((t) => !t.special).length;
       assert.equal(await heat.getAttribute('data-rows'), String(nonSpecial));
       assert.equal(await heat.getAttribute('data-cols'), String(a.model.numExperts));
-      assert.equal(await heat.getAttribute('data-layer'), '0');
+      const opened = mostDynamic(a);
+      assert.equal(await heat.getAttribute('data-layer'), String(opened), 'opens on the most dynamic layer');
+      assert.deepEqual((await p.posted()).at(-1), { protocol: 1, kind: 'notification', method: 'view/layer', params: { layer: opened } });
 
       const hist = p.page.getByTestId('k-histogram');
       const counts = (await hist.getAttribute('data-counts'))!.split(',').map(Number);
-      assert.deepEqual(counts, a.stats.kHistogram.perLayer[0]);
+      assert.deepEqual(counts, a.stats.kHistogram.perLayer[opened]);
       assert.equal(
         counts.reduce((x, y) => x + y, 0),
         a.stats.tokens,
@@ -124,6 +138,7 @@ describe('routing webview (headless Chromium)', { skip: skip ?? false, timeout: 
       assert.equal(await p.page.getByTestId('progress').textContent(), 'Running on cpu…');
       await p.send(hostNotification('host/error', { message: 'model failed to load' }));
       assert.equal(await p.page.getByTestId('error-banner').textContent(), 'model failed to load');
+      assert.equal(await p.page.locator('#app.under-error').count(), 1, 'the old analysis is dimmed under the error');
       assert.equal(await p.page.getByTestId('progress').isVisible(), false);
 
       // Canvas is devicePixelRatio-aware and labelled.
@@ -146,6 +161,144 @@ describe('routing webview (headless Chromium)', { skip: skip ?? false, timeout: 
       });
       assert.ok(adopted.select > 0 && adopted.button > 0, `adoptedStyleSheets in use: ${JSON.stringify(adopted)}`);
       assert.equal(adopted.buttonBg, 'rgb(18, 52, 86)', 'secondary button is styled and follows --vscode-button-secondaryBackground');
+      await expectClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('K first: K grid, K pips, thresholds from the metadata, compute-share heatmap, no K=0 bar, labels never crossed', async () => {
+    const p = await openPanel(browser, { theme: 'light', width: 1000, height: 1400 });
+    try {
+      const a = makeFakeAnalysis({ tokens: 24, experts: 8, layers: 4, kMax: 4, seed: 5 });
+      a.model.importanceDefinition = {
+        definition: 'attention received, divided by its mean',
+        normalization: 'mean',
+        k_scale: 0.375,
+        k_rule: 'K = clamp(ceil(k_scale * k_max * importance), 1, k_max)',
+      };
+      // Importance up to 2.5, so every threshold (0.667, 1.333, 2.000) is on the axis.
+      for (const l of a.layers) l.importance = l.importance.map((v) => Math.round(v * 2.5 * 1e6) / 1e6);
+      await p.send(hostNotification('analysis/show', { analysis: a, stale: false }));
+      const layer = mostDynamic(a);
+      const rows = a.tokens.filter((t) => !t.special).map((t) => t.index);
+      const grid = p.page.getByTestId('k-grid');
+      assert.equal(await grid.getAttribute('data-k'), rows.map((t) => a.layers.map((l) => l.k[t]).join('')).join(','));
+      const order = await p.page.evaluate(() =>
+        [...document.querySelectorAll('#app section')].map((e) => (e as HTMLElement).dataset.testid),
+      );
+      assert.equal(order[0], 'k-grid', `the K grid is the first chart: ${order.join(', ')}`);
+      assert.match(
+        (await p.page.getByTestId('k-rule-summary').textContent())!,
+        /K=1 up to 0\.667, K=2 up to 1\.333, K=3 up to 2\.000, K=4 above 2\.000/,
+      );
+      await p.page.getByTestId('k-rule-summary').click();
+      assert.equal(await p.page.getByTestId('k-rule-definition').textContent(), 'attention received, divided by its mean');
+      assert.equal(await p.page.getByTestId('k-rule-text').textContent(), 'K = clamp(ceil(k_scale * k_max * importance), 1, k_max)');
+      // Strip: each chip carries its K in the selected layer, as that many pips.
+      const chips = await p.page
+        .getByTestId('token-strip')
+        .evaluate((s) => [...s.querySelectorAll<HTMLElement>('.tok')].map((e) => [Number(e.dataset.k), e.querySelectorAll('.pip').length]));
+      assert.deepEqual(
+        chips,
+        a.tokens.map((t) => [a.layers[layer].k[t.index], a.layers[layer].k[t.index]]),
+      );
+      const legend = p.page.getByTestId('importance-legend');
+      const max = Math.max(...a.layers[layer].importance);
+      assert.equal(await legend.getAttribute('data-thresholds'), ['0.667', '1.333', '2.000'].filter((t) => Number(t) < max).join(','));
+      // Heatmap: compute share by default.
+      assert.equal(await p.page.getByTestId('heatmap').getAttribute('data-value'), 'gateK');
+      // K histograms: bars from K = 1; reference lines cross no label.
+      assert.equal(await p.page.locator('[data-testid=k-histogram] rect.bar[data-k="0"]').count(), 0);
+      assert.equal(await p.page.locator('[data-testid=k-histogram] rect.bar').count(), 4);
+      const crossings = await p.page.evaluate(() => {
+        const out: string[] = [];
+        for (const chart of document.querySelectorAll<SVGSVGElement>('svg.khist:not(.compact)')) {
+          const texts = [...chart.querySelectorAll<SVGTextElement>('text.count, text.ref-label')].map((t) => ({
+            t: t.textContent,
+            b: t.getBBox(),
+          }));
+          for (const line of chart.querySelectorAll<SVGLineElement>('line.ref')) {
+            const x = line.x1.baseVal.value;
+            const y1 = Math.min(line.y1.baseVal.value, line.y2.baseVal.value);
+            const y2 = Math.max(line.y1.baseVal.value, line.y2.baseVal.value);
+            for (const { t, b } of texts)
+              if (x > b.x && x < b.x + b.width && y2 > b.y + 1 && y1 < b.y + b.height - 1)
+                out.push(`line at x=${x.toFixed(1)} crosses "${t}"`);
+          }
+        }
+        return out;
+      });
+      assert.deepEqual(crossings, []);
+      // The layer select names this analysis's mean K after a second analysis with the same layer count.
+      const b2 = makeFakeAnalysis({ tokens: 40, experts: 8, layers: 4, kMax: 4, seed: 11 });
+      await p.send(hostNotification('analysis/show', { analysis: b2, stale: false }));
+      await raf2(p);
+      await p.page.waitForTimeout(50);
+      const face = await p.page.getByTestId('layer-select').evaluate((e) => (e.shadowRoot?.textContent ?? '').replace(/\s+/g, ' '));
+      const l2 = mostDynamic(b2);
+      assert.ok(face.includes(`Layer ${l2} (mean K ${b2.stats.meanK.perLayer[l2].toFixed(2)})`), `select shows: ${face}`);
+      // Errors: the banner carries the notification's buttons; a click goes to the host.
+      await p.send(hostNotification('host/error', { message: 'the model broke', actions: ['Select Model', 'Show Output'] }));
+      assert.equal(await p.page.getByTestId('error-action').count(), 2);
+      await p.page.getByTestId('error-action').first().click();
+      assert.deepEqual((await p.posted()).at(-1), {
+        protocol: 1,
+        kind: 'notification',
+        method: 'error/action',
+        params: { action: 'Select Model' },
+      });
+      await p.page.screenshot({ path: path.join(resultsDir(), 'routing-k-first-light.png'), fullPage: true });
+      await expectClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it("figures: the K grid as PNG and the heatmap as SVG go to the host as valid files of the chart's size", async () => {
+    const p = await openPanel(browser, { theme: 'dark' });
+    try {
+      const a = makeFakeAnalysis({ tokens: 30, experts: 8, layers: 4 });
+      await p.send(hostNotification('analysis/show', { analysis: a, stale: false }));
+      await p.page.getByTestId('figure-tools-k-grid').getByTestId('figure-save-png').click();
+      let req = (await p.posted()).at(-1)!;
+      for (let i = 0; i < 50 && req.method !== 'figure/save'; i++) {
+        await p.page.waitForTimeout(50);
+        req = (await p.posted()).at(-1)!;
+      }
+      assert.equal(req.method, 'figure/save');
+      const png = validateFigureSave(req.params as Record<string, unknown>);
+      assert.equal(png.format, 'png');
+      const bytes = Buffer.from(png.data, 'base64');
+      assert.deepEqual(pngSize(new Uint8Array(bytes)), { width: png.width, height: png.height });
+      assert.ok(png.height > 28 * 18, `every row is in the figure (${png.height} px high at 2x)`);
+      await p.send(hostResponse(req.id!, '/tmp/k-grid.png'));
+      assert.match((await p.page.getByTestId('notice').textContent())!, /Saved the k-grid chart to \/tmp\/k-grid\.png/);
+
+      await p.page.getByTestId('figure-tools-heatmap').getByTestId('figure-save-svg').click();
+      await p.page.waitForTimeout(100);
+      req = (await p.posted()).at(-1)!;
+      assert.equal(req.method, 'figure/save');
+      const svgFig = validateFigureSave(req.params as Record<string, unknown>);
+      const parsed = await p.page.evaluate((text) => {
+        const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+        return {
+          error: doc.querySelector('parsererror')?.textContent ?? null,
+          root: doc.documentElement.nodeName,
+          rects: doc.querySelectorAll('rect').length,
+        };
+      }, svgFig.data);
+      assert.equal(parsed.error, null);
+      assert.equal(parsed.root, 'svg');
+      assert.ok(parsed.rects > 28, `${parsed.rects} cells`);
+      await p.send(hostResponse(req.id!, null));
+      // An SVG chart (the K histogram) through the same path, rasterised.
+      await p.page.getByTestId('k-histogram').getByTestId('figure-save-png').click();
+      for (let i = 0; i < 50 && (await p.posted()).at(-1)!.id === req.id; i++) await p.page.waitForTimeout(50);
+      req = (await p.posted()).at(-1)!;
+      const hist = validateFigureSave(req.params as Record<string, unknown>);
+      assert.deepEqual(pngSize(new Uint8Array(Buffer.from(hist.data, 'base64'))), { width: 600, height: 340 });
+      await p.send(hostResponse(req.id!, null));
       await expectClean(p);
     } finally {
       await p.close();
@@ -270,7 +423,8 @@ describe('routing webview (headless Chromium)', { skip: skip ?? false, timeout: 
       await p.send(hostNotification('analysis/show', { analysis: a, stale: false }));
       let st = await p.state();
       assert.equal(st?.analysis?.tokens.length, 30);
-      assert.equal(st?.layer, 0);
+      assert.equal(st?.layer, mostDynamic(a));
+      assert.notEqual(mostDynamic(a), 2, 'the fake analysis must not open on the layer clicked next');
       await p.page.locator('[data-testid="layer-multiple"][data-layer="2"]').click();
       await persisted(p);
       st = await p.state();

@@ -2,6 +2,7 @@
 import type { Ctx, View } from '../context';
 import { clear, el } from '../../shared/dom';
 import type { HeatmapValue, ViewMode } from '../store';
+import type { HighlightColorBy } from '../../../shared/protocol/routing';
 
 interface ValueElement extends HTMLElement {
   value: string;
@@ -41,12 +42,13 @@ export class ControlsView implements View {
   }) as unknown as ValueElement;
   private readonly valueRadios: ValueElement[];
   private readonly viewRadios: ValueElement[];
+  private readonly highlightRadios: ValueElement[];
+  private readonly highlightControl: HTMLElement;
   private readonly exportButton = el('vscode-button', {
     testid: 'export',
     text: 'Export JSON',
     attrs: { secondary: true, title: 'Save this analysis as JSON' },
   });
-  private layerCount = -1;
 
   constructor(private readonly ctx: Ctx) {
     this.layerSelect.addEventListener('change', () => {
@@ -58,8 +60,9 @@ export class ControlsView implements View {
       'Heatmap',
       'heatmap-value',
       [
-        ['gates', 'Gate weights'],
-        ['routerProbs', 'Router probabilities'],
+        ['gateK', 'Gate × K (compute)'],
+        ['gates', 'Gate'],
+        ['routerProbs', 'Router probability'],
       ],
       (v) => ctx.store.update({ heatmapValue: v as HeatmapValue }),
     );
@@ -73,13 +76,28 @@ export class ControlsView implements View {
       ],
       (v) => ctx.store.update({ view: v as ViewMode }),
     );
+    const highlights = radioGroup(
+      'highlight-color',
+      'Editor',
+      'highlight-color',
+      [
+        ['importance', 'Importance'],
+        ['k', 'K'],
+        ['expert', 'Top expert'],
+      ],
+      (v) => ctx.setHighlightColorBy(v as HighlightColorBy),
+    );
+    highlights.root.title = "What the editor's token highlights show, in the selected layer";
     this.valueRadios = value.radios;
     this.viewRadios = view.radios;
+    this.highlightRadios = highlights.radios;
+    this.highlightControl = highlights.root;
     this.exportButton.addEventListener('click', () => void this.export());
     this.root.append(
       el('label', { class: 'control' }, [el('span', { class: 'control-label', text: 'Layer' }), this.layerSelect]),
       value.root,
       view.root,
+      highlights.root,
       el('span', { class: 'spacer' }),
       this.exportButton,
     );
@@ -100,18 +118,28 @@ export class ControlsView implements View {
     if (changed.has('analysis')) {
       const n = s.analysis?.layers.length ?? 0;
       this.root.hidden = !s.analysis;
-      if (n !== this.layerCount) {
-        this.layerCount = n;
-        clear(this.layerSelect);
-        for (let l = 0; l < n; l++) {
-          const mk = s.analysis!.stats.meanK.perLayer[l];
-          this.layerSelect.append(
-            el('vscode-option', { attrs: { value: String(l) }, text: `Layer ${l}${mk !== undefined ? ` (mean K ${mk.toFixed(2)})` : ''}` }),
-          );
-        }
+      // Rebuilt for every analysis: the option texts carry this analysis's mean K (a kept option would show the last one's).
+      clear(this.layerSelect);
+      const dynamic = this.ctx.derived()?.mostDynamicLayer ?? -1;
+      const fixed = s.analysis?.model.routerKind !== 'da-moe';
+      for (let l = 0; l < n; l++) {
+        const mk = s.analysis!.stats.meanK.perLayer[l];
+        const text = `Layer ${l}${mk !== undefined ? ` (mean K ${mk.toFixed(2)})` : ''}${l === dynamic && !fixed && n > 1 ? ' · most dynamic' : ''}`;
+        this.layerSelect.append(el('vscode-option', { attrs: { value: String(l) }, text }));
       }
     }
-    if (changed.has('analysis') || changed.has('layer')) this.layerSelect.value = String(s.layer);
+    if (changed.has('analysis') || changed.has('layer')) {
+      const v = String(s.layer);
+      this.layerSelect.value = v;
+      // The element reads its options on slotchange (after this task): set the value again once it has them.
+      setTimeout(() => {
+        if (this.layerSelect.value !== v || changed.has('analysis')) this.layerSelect.value = v;
+      }, 0);
+      this.layerSelect.dataset.layer = v;
+    }
+    if (changed.has('highlightColorBy') || changed.has('analysis'))
+      for (const r of this.highlightRadios) r.checked = r.value === s.highlightColorBy;
+    if (changed.has('highlightsEnabled')) this.highlightControl.hidden = !s.highlightsEnabled;
     if (changed.has('heatmapValue') || changed.has('analysis')) for (const r of this.valueRadios) r.checked = r.value === s.heatmapValue;
     if (changed.has('view') || changed.has('analysis')) for (const r of this.viewRadios) r.checked = r.value === s.view;
   }

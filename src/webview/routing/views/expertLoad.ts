@@ -2,6 +2,7 @@
 import type { Ctx, View } from '../context';
 import { clear, el, fmtNum } from '../../shared/dom';
 import { figure, loadSvg } from '../../shared/charts';
+import { figureToolbar } from '../figureTools';
 
 export class ExpertLoadView implements View {
   readonly root = el('section', { class: 'section load-section', testid: 'expert-load', attrs: { 'aria-labelledby': 'load-title' } });
@@ -50,6 +51,7 @@ export class ExpertLoadView implements View {
             'data-tokens': load.tokens.join(','),
           },
         );
+        f.querySelector('figcaption')!.append(figureToolbar(this.ctx, `expert-load-L${load.layer}`, { svg: () => chart }));
         f.classList.add('clickable');
         f.addEventListener('click', () => this.ctx.selectLayer(load.layer));
         this.grid.append(f);

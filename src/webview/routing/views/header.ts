@@ -9,6 +9,27 @@ function routerText(a: Analysis): string {
   return a.model.routerKind === 'da-moe' ? `DA-MoE · dynamic K ≤ ${a.model.kMax}` : `top-${a.model.kMax}`;
 }
 
+/**
+ * Expert compute against the shipped fixed-K baseline (top-2) first, and against top-K max: "101.5% of top-2"
+ * (title: the top-K max figure and the totals).
+ */
+function computeFact(
+  a: Analysis,
+  fact: (label: string, value: string, testid?: string, title?: string) => HTMLElement,
+): HTMLElement | null {
+  const f = a.stats.flops;
+  if (!f || !(f.fixedTop2 > 0)) return null;
+  const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+  const unit = f.unit === 'expert-evaluations' ? 'expert evaluations' : 'FLOP';
+  const vsMax = a.model.kMax !== 2 && f.fixedTopKMax > 0 ? `, ${pct(f.spent / f.fixedTopKMax)} of top-${a.model.kMax}` : '';
+  return fact(
+    'expert compute',
+    `${pct(f.spent / f.fixedTop2)} of top-2${vsMax}`,
+    'compute',
+    `${f.spent.toLocaleString('en')} ${unit} spent; fixed top-2 would spend ${f.fixedTop2.toLocaleString('en')}, fixed top-${a.model.kMax} ${f.fixedTopKMax.toLocaleString('en')}`,
+  );
+}
+
 export class HeaderView implements View {
   readonly root = el('header', { class: 'header', testid: 'header' });
   private readonly facts = el('div', { class: 'facts' });
@@ -46,9 +67,18 @@ export class HeaderView implements View {
       this.progress.textContent = s.running ? (s.progressMessage ?? 'Running the model…') : '';
       this.root.setAttribute('aria-busy', String(s.running));
     }
-    if (changed.has('error')) {
+    if (changed.has('error') || changed.has('errorActions')) {
       this.error.hidden = !s.error;
-      this.error.textContent = s.error ?? '';
+      this.error.replaceChildren(el('span', { class: 'banner-text', text: s.error ?? '' }));
+      if (s.error && s.errorActions.length) {
+        const buttons = el('span', { class: 'banner-actions' });
+        for (const action of s.errorActions) {
+          const b = el('vscode-button', { testid: 'error-action', text: action, attrs: { secondary: true } });
+          b.addEventListener('click', () => this.ctx.errorAction(action));
+          buttons.append(b);
+        }
+        this.error.append(buttons);
+      }
     }
     if (changed.has('notice')) {
       this.notice.hidden = !s.notice;
@@ -147,6 +177,7 @@ export class HeaderView implements View {
         fact('tokens', String(tokens), 'token-count', `${content} text tokens + ${tokens - content} special`),
         fact('model', `${a.model.numLayers} layers × ${a.model.numExperts} experts`, 'model-shape'),
         fact('mean K', a.stats.meanK.overall.toFixed(2), 'mean-k'),
+        computeFact(a, fact),
       ]),
     );
 

@@ -5,11 +5,29 @@
  * (devicePixelRatio-aware), so 4,096 rows cost the same per frame as 20. Hover hit-tests rows and cells.
  */
 import type { Ctx, View } from '../context';
-import { displayToken, el, fmtNum } from '../../shared/dom';
+import { el, fmtNum } from '../../shared/dom';
+import { truncateToWidth } from './canvasText';
 import { LUT_CSS, gradientCss, lutIndex, textOn } from '../../../shared/palette';
 import type { ThemeTokens } from '../theme';
 import { DROPPED_TEXT, isDropped, layerLabel } from '../../../shared/router-text';
+import type { HeatmapValue } from '../store';
+import { cellValue } from '../model';
+import { figureToolbar } from '../figureTools';
+import type { GridFigureSpec } from '../../shared/figure';
 import { tokenDescription, tokenShownText } from '../../../shared/token-text';
+
+/** What the heatmap shows, by measure (title, legend, help). */
+export const HEATMAP_WHAT: Record<HeatmapValue, string> = {
+  gateK: 'compute share (gate × K / K max)',
+  gates: 'gate weights',
+  routerProbs: 'router probabilities',
+};
+const HEATMAP_LEGEND: Record<HeatmapValue, string> = { gateK: 'gate × K / K max', gates: 'gate', routerProbs: 'probability' };
+const HEATMAP_HELP: Record<HeatmapValue, string> = {
+  gateK: "Each row sums to the token's K / K max, split among its experts by their gates: tokens that got more experts are hotter.",
+  gates: 'The gates as the model output them; renormalised top-K gates give a K=1 token a single gate of 1.0.',
+  routerProbs: "The router's softmax over all experts before top-K selection; the chosen experts are dotted.",
+};
 
 export const ROW_H = 18;
 export const HEADER_H = 24;
@@ -37,7 +55,6 @@ export class HeatmapView implements View {
   private frame = 0;
   private draws = 0;
   private hoverCell: { row: number; col: number } | null = null;
-  private truncCache = new Map<string, string>();
 
   constructor(private readonly ctx: Ctx) {
     const ramp = el('span', { class: 'legend-ramp' });
@@ -50,7 +67,8 @@ export class HeatmapView implements View {
     ]);
     this.sizer.append(this.canvas);
     this.scroller.append(this.sizer);
-    this.root.append(el('div', { class: 'section-head' }, [this.title, legend]), this.scroller, this.tooltip);
+    const tools = figureToolbar(ctx, 'heatmap', () => this.figure());
+    this.root.append(el('div', { class: 'section-head' }, [this.title, legend, tools]), this.scroller, this.tooltip);
 
     this.scroller.addEventListener(
       'scroll',
@@ -98,17 +116,16 @@ export class HeatmapView implements View {
       this.sizer.style.height = `${contentH}px`;
       this.scroller.style.height = `${Math.min(contentH, MAX_VIEW_H)}px`;
       this.scroller.scrollTop = 0;
-      this.truncCache.clear();
       this.resize();
     }
-    if (changed.has('theme')) this.truncCache.clear();
     if (changed.has('view') && s.view === 'chart') this.resize();
     this.root.dataset.layer = String(s.layer);
     this.root.dataset.value = s.heatmapValue;
     const noGates = d.analysis.model.gatesAvailable === false;
-    const what = noGates ? 'experts routed to (gates not recorded)' : s.heatmapValue === 'gates' ? 'gate weights' : 'router probabilities';
+    const what = noGates ? 'experts routed to (gates not recorded)' : HEATMAP_WHAT[s.heatmapValue];
     this.title.textContent = `Token × expert · layer ${s.layer} · ${what}`;
-    this.legendLabel.textContent = noGates ? 'routed' : s.heatmapValue === 'gates' ? 'gate' : 'probability';
+    this.legendLabel.textContent = noGates ? 'routed' : HEATMAP_LEGEND[s.heatmapValue];
+    this.legendLabel.title = noGates ? 'The trace records which experts were chosen, not their gates.' : HEATMAP_HELP[s.heatmapValue];
     const a = d.analysis;
     this.canvas.setAttribute(
       'aria-label',
@@ -149,7 +166,6 @@ export class HeatmapView implements View {
     this.canvas.height = Math.round(height * this.dpr);
     this.canvas.style.width = `${width}px`;
     this.canvas.style.height = `${height}px`;
-    this.truncCache.clear();
     this.draw();
   }
 
@@ -199,7 +215,11 @@ export class HeatmapView implements View {
       } else {
         const gate = j >= 0 ? layer.gates[t][j] : 0;
         const prob = layer.routerProbs[t]?.[col] ?? 0;
-        lines.push(`expert ${col}: gate ${j >= 0 ? fmtNum(gate, 3) : '— (not routed)'}`, `router prob ${fmtNum(prob, 3)}`);
+        lines.push(
+          `expert ${col}: gate ${j >= 0 ? fmtNum(gate, 3) : '— (not routed)'}`,
+          `compute share ${fmtNum(cellValue(d, 'gateK', s.layer, t, col), 3)}`,
+          `router prob ${fmtNum(prob, 3)}`,
+        );
       }
     } else {
       lines.push(`experts: ${layer.experts[t].map((e, j) => `E${e} ${fmtNum(layer.gates[t][j], 2)}`).join(', ') || 'none'}`);
@@ -214,25 +234,6 @@ export class HeatmapView implements View {
     const top = cy + 16 + h > window.innerHeight ? cy - h - 8 : cy + 16;
     this.tooltip.style.left = `${Math.max(0, left)}px`;
     this.tooltip.style.top = `${Math.max(0, top)}px`;
-  }
-
-  private truncate(c: CanvasRenderingContext2D, text: string, maxW: number): string {
-    const cached = this.truncCache.get(text);
-    if (cached !== undefined) return cached;
-    let s = displayToken(text);
-    if (c.measureText(s).width > maxW) {
-      let lo = 0;
-      let hi = s.length;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (c.measureText(s.slice(0, mid) + '…').width <= maxW) lo = mid;
-        else hi = mid - 1;
-      }
-      s = s.slice(0, lo) + '…';
-    }
-    if (this.truncCache.size > 20_000) this.truncCache.clear();
-    this.truncCache.set(text, s);
-    return s;
   }
 
   private draw(): void {
@@ -277,7 +278,7 @@ export class HeatmapView implements View {
       }
       c.fillStyle = th.foreground;
       c.textAlign = 'right';
-      c.fillText(this.truncate(c, displayToken(tokenShownText(d.analysis.tokens[t], d.analysis)), labelW - 10), labelW - 6, y + ROW_H / 2);
+      c.fillText(truncateToWidth(c, tokenShownText(d.analysis.tokens[t], d.analysis), labelW - 10), labelW - 6, y + ROW_H / 2);
       c.textAlign = 'center';
       c.fillStyle = th.muted;
       c.fillText(String(layer.k[t]), labelW + K_W / 2, y + ROW_H / 2);
@@ -299,8 +300,9 @@ export class HeatmapView implements View {
       } else {
         c.fillStyle = empty;
         for (let e = 0; e < E; e++) c.fillRect(x0 + e * cellW + 0.5, y + 0.5, cellW - 1, ROW_H - 1);
+        const scale = s.heatmapValue === 'gateK' ? layer.k[t] / Math.max(1, d.kMax) : 1;
         for (let j = 0; j < experts.length; j++) {
-          c.fillStyle = LUT_CSS[lutIndex(noGates ? 1 : gates[j])];
+          c.fillStyle = LUT_CSS[lutIndex((noGates ? 1 : gates[j]) * scale)];
           c.fillRect(x0 + experts[j] * cellW + 0.5, y + 0.5, cellW - 1, ROW_H - 1);
         }
       }
@@ -344,5 +346,26 @@ export class HeatmapView implements View {
     this.root.dataset.draws = String(this.draws);
     this.root.dataset.firstRow = String(first);
     this.root.dataset.visibleRows = String(Math.max(0, last - first + 1));
+  }
+
+  /** The whole heatmap of the selected layer (every row), for PNG / SVG export. */
+  figure(): GridFigureSpec {
+    const d = this.ctx.derived()!;
+    const s = this.ctx.store.get();
+    const a = d.analysis;
+    return {
+      title: `Layer ${s.layer} · ${HEATMAP_WHAT[s.heatmapValue]} · ${a.model.name}`,
+      rowLabels: d.rows.map((t) => tokenShownText(a.tokens[t], a)),
+      rowTitles: d.rows.map((t) => tokenDescription(a.tokens[t], a)),
+      colLabels: Array.from({ length: d.numExperts }, (_, e) => `E${e}`),
+      cellW: 22,
+      cell: (r, e) => {
+        const t = d.rows[r];
+        const v = cellValue(d, s.heatmapValue, s.layer, t, e);
+        if (s.heatmapValue !== 'routerProbs' && a.layers[s.layer].experts[t].indexOf(e) < 0) return null;
+        return { fill: LUT_CSS[lutIndex(v)] };
+      },
+      legend: [0, 0.25, 0.5, 0.75, 1].map((v) => ({ label: `${HEATMAP_LEGEND[s.heatmapValue]} ${v}`, fill: LUT_CSS[lutIndex(v)] })),
+    };
   }
 }

@@ -2,6 +2,7 @@
 import type { Ctx, View } from '../context';
 import { clear, el, fmtNum } from '../../shared/dom';
 import { figure, kHistogramSvg } from '../../shared/charts';
+import { figureToolbar } from '../figureTools';
 
 export class HistogramsView implements View {
   readonly root = el('section', { class: 'section hist-section', testid: 'k-histograms', attrs: { 'aria-labelledby': 'hist-title' } });
@@ -62,30 +63,37 @@ export class HistogramsView implements View {
       const counts = h.perLayer[l] ?? [];
       const meanL = a.stats.meanK.perLayer[l] ?? NaN;
       const layerTotal = counts.reduce((x, y) => x + y, 0);
-      this.main.append(
-        figure(
-          'k-histogram',
-          [el('strong', { text: `Layer ${l}` }), ` · ${layerTotal} tokens · mean K ${fmtNum(meanL)}`],
-          kHistogramSvg({ counts, meanK: meanL, width: 300, height: 170, compact: false, label: `Layer ${l} K histogram` }),
-          { 'data-layer': l, 'data-counts': counts.join(','), 'data-total': layerTotal },
-        ),
-        figure(
-          'k-histogram-overall',
-          [
-            el('strong', { text: 'All layers' }),
-            ` · ${h.overall.reduce((x, y) => x + y, 0)} token-layers · mean K ${fmtNum(a.stats.meanK.overall)}`,
-          ],
-          kHistogramSvg({
-            counts: h.overall,
-            meanK: a.stats.meanK.overall,
-            width: 300,
-            height: 170,
-            compact: false,
-            label: 'All layers K histogram',
-          }),
-          { 'data-counts': h.overall.join(','), 'data-total': h.overall.reduce((x, y) => x + y, 0), 'data-layers': h.perLayer.length },
-        ),
+      const layerChart = kHistogramSvg({ counts, meanK: meanL, width: 300, height: 170, compact: false, label: `Layer ${l} K histogram` });
+      const overallChart = kHistogramSvg({
+        counts: h.overall,
+        meanK: a.stats.meanK.overall,
+        width: 300,
+        height: 170,
+        compact: false,
+        label: 'All layers K histogram',
+      });
+      const layerFigure = figure(
+        'k-histogram',
+        [el('strong', { text: `Layer ${l}` }), ` · ${layerTotal} tokens · mean K ${fmtNum(meanL)}`],
+        layerChart,
+        {
+          'data-layer': l,
+          'data-counts': counts.join(','),
+          'data-total': layerTotal,
+        },
       );
+      const overallFigure = figure(
+        'k-histogram-overall',
+        [
+          el('strong', { text: 'All layers' }),
+          ` · ${h.overall.reduce((x, y) => x + y, 0)} token-layers · mean K ${fmtNum(a.stats.meanK.overall)}`,
+        ],
+        overallChart,
+        { 'data-counts': h.overall.join(','), 'data-total': h.overall.reduce((x, y) => x + y, 0), 'data-layers': h.perLayer.length },
+      );
+      layerFigure.querySelector('figcaption')!.append(figureToolbar(this.ctx, `k-histogram-L${l}`, { svg: () => layerChart }));
+      overallFigure.querySelector('figcaption')!.append(figureToolbar(this.ctx, 'k-histogram-all-layers', { svg: () => overallChart }));
+      this.main.append(layerFigure, overallFigure);
       this.layerFigures.forEach((f, i) => f.classList.toggle('selected', i === l));
     }
   }

@@ -87,7 +87,8 @@ export class SmallMultiplesView implements View {
   private paint(d: Derived): void {
     const a = d.analysis;
     const noGates = a.model.gatesAvailable === false;
-    const probs = this.ctx.store.get().heatmapValue === 'routerProbs' && !noGates;
+    const value = this.ctx.store.get().heatmapValue;
+    const probs = value === 'routerProbs' && !noGates;
     const E = d.numExperts;
     const n = d.rows.length;
     const cols = Math.max(1, Math.min(MAX_COLS, n));
@@ -111,7 +112,8 @@ export class SmallMultiplesView implements View {
           const ex = layer.experts[t];
           const g = layer.gates[t];
           // No gates recorded (a routing trace): each chosen expert counts 1, so cells show routing frequency.
-          for (let j = 0; j < ex.length; j++) sums[col * E + ex[j]] += noGates ? 1 : g[j];
+          const scale = value === 'gateK' && !noGates ? layer.k[t] / Math.max(1, d.kMax) : 1;
+          for (let j = 0; j < ex.length; j++) sums[col * E + ex[j]] += (noGates ? 1 : g[j]) * scale;
         }
       }
       let max = 0;

@@ -9,6 +9,7 @@ import type { Ctx, View } from '../context';
 import { clear, displayToken, el, fmtNum } from '../../shared/dom';
 import { DROPPED_TEXT, isDropped, layerLabel } from '../../../shared/router-text';
 import { tokenDescription, tokenShownText } from '../../../shared/token-text';
+import { kPips } from './tokenStrip';
 
 export const PAGE_ROWS = 500;
 
@@ -16,6 +17,8 @@ export class TableView implements View {
   readonly root = el('section', { class: 'section table-section', testid: 'table-view', attrs: { 'aria-labelledby': 'table-title' } });
   private readonly scroller = el('div', { class: 'table-scroll' });
   private readonly table = el('table', { class: 'routing-table', testid: 'routing-table' });
+  /** The caption's text, shown above the scroller so that it wraps instead of being cut at the table's width. */
+  private readonly intro = el('p', { class: 'table-intro muted', testid: 'table-intro', attrs: { 'aria-hidden': 'true' } });
   private readonly tbody = el('tbody');
   private readonly pager = el('div', { class: 'pager', testid: 'table-pager' });
   private readonly pagerText = el('span', { class: 'muted', attrs: { 'aria-live': 'polite' } });
@@ -33,6 +36,7 @@ export class TableView implements View {
   constructor(private readonly ctx: Ctx) {
     this.root.append(
       el('div', { class: 'section-head' }, [el('h2', { class: 'section-title', text: 'Routing table', attrs: { id: 'table-title' } })]),
+      this.intro,
       this.scroller,
     );
     this.scroller.append(this.table);
@@ -101,19 +105,27 @@ export class TableView implements View {
     clear(this.table);
     this.lit.clear();
     const specials = a.tokens.length - d.rows.length;
-    this.table.append(
-      el('caption', {
-        text:
-          `Routing of ${d.rows.length} tokens (${specials} special tokens omitted) through ${a.layers.length} layers of ${a.model.numExperts} experts. ` +
-          'Arrow keys move between rows, Enter selects the token in the editor.',
-      }),
-    );
+    const caption =
+      `Routing of ${d.rows.length} tokens (${specials} special tokens omitted) through ${a.layers.length} layers of ${a.model.numExperts} experts. ` +
+      'Arrow keys move between rows, Enter selects the token in the editor.';
+    this.intro.textContent = caption;
+    this.table.append(el('caption', { class: 'sr-only', text: caption }));
     const head = el('tr', {}, [
       el('th', { text: '#', attrs: { scope: 'col' } }),
       el('th', { text: 'Token', attrs: { scope: 'col' } }),
-      el('th', { class: 'layer-col', text: `Importance (layer ${l})`, attrs: { scope: 'col' } }),
-      el('th', { class: 'layer-col', text: `K (layer ${l})`, attrs: { scope: 'col' } }),
-      ...a.layers.map((ly) => el('th', { text: `Layer ${layerLabel(ly)}: experts (gate)`, attrs: { scope: 'col' } })),
+      el('th', {
+        class: 'layer-col',
+        text: `Imp. (L${l})`,
+        attrs: { scope: 'col', title: `Importance in layer ${l}, the selected layer` },
+      }),
+      el('th', { class: 'layer-col', text: `K (L${l})`, attrs: { scope: 'col', title: `K in layer ${l}, the selected layer` } }),
+      ...a.layers.map((ly) =>
+        el('th', {
+          class: 'experts-head',
+          text: `L${layerLabel(ly)} experts`,
+          attrs: { scope: 'col', title: `Layer ${layerLabel(ly)}: K, then each chosen expert and its gate` },
+        }),
+      ),
     ]);
     this.table.append(el('thead', {}, [head]));
     this.rowTokens = d.rows.slice();
@@ -162,10 +174,11 @@ export class TableView implements View {
         // A routing trace records expert ids only: its cells list the experts, without a gate per expert.
         const gates = a.model.gatesAvailable !== false;
         for (const ly of a.layers) {
+          // One expert per line, so that every layer's column fits the panel's width.
           const parts = isDropped(ly, t)
             ? [DROPPED_TEXT]
             : ly.experts[t].map((e, j) => (gates ? `E${e} ${fmtNum(ly.gates[t][j])}` : `E${e}`));
-          const text = a.tokens[t].recorded === false ? 'not recorded' : `K=${ly.k[t]}: ${parts.join(', ')}`;
+          const text = a.tokens[t].recorded === false ? 'not recorded' : `K=${ly.k[t]}:\n${parts.join('\n')}`;
           tr.append(el('td', { class: 'experts', text }));
         }
         this.rows[r] = tr;
@@ -195,14 +208,14 @@ export class TableView implements View {
     const l = this.ctx.store.get().layer;
     const layer = d.analysis.layers[l];
     const heads = this.table.querySelectorAll<HTMLElement>('thead th.layer-col');
-    if (heads[0]) heads[0].textContent = `Importance (layer ${l})`;
-    if (heads[1]) heads[1].textContent = `K (layer ${l})`;
+    if (heads[0]) heads[0].textContent = `Imp. (L${l})`;
+    if (heads[1]) heads[1].textContent = `K (L${l})`;
     this.rows.forEach((tr, r) => {
       if (!tr) return;
       const t = this.rowTokens[r];
       (tr.children[2] as HTMLElement).textContent =
         d.analysis.model.routingSource === 'trace' ? 'not recorded' : fmtNum(layer.importance[t], 3);
-      (tr.children[3] as HTMLElement).textContent = String(layer.k[t]);
+      (tr.children[3] as HTMLElement).replaceChildren(String(layer.k[t]), kPips(layer.k[t]));
     });
     this.builtLayer = l;
   }

@@ -1,8 +1,25 @@
-/** The tokens as text chips coloured by importance in the selected layer; special tokens outlined, not filled. */
+/**
+ * The tokens as text chips coloured by importance in the selected layer, each with its K in that layer as pips
+ * (special tokens outlined, not filled). The legend is the importance axis of the layer, 0 to its largest value,
+ * with the importance values where the model's K rule steps K up marked on it (src/shared/k-rule.ts).
+ */
 import type { Ctx, View } from '../context';
-import { clear, displayToken, el } from '../../shared/dom';
+import { clear, displayToken, el, svg } from '../../shared/dom';
 import { relImportance } from '../model';
-import { colourAt, gradientCss, textOn } from '../../../shared/palette';
+import { STOPS_CSS } from '../../../shared/palette';
+import { colourAt, textOn } from '../../../shared/palette';
+import { kThresholds } from '../../../shared/k-rule';
+
+/** More K than this is written as a digit instead of pips. */
+const MAX_PIPS = 6;
+
+/** K as pips (or a digit when K is large), for the strip and the table. */
+export function kPips(k: number): HTMLElement {
+  const box = el('span', { class: 'pips', attrs: { 'data-k': k, 'aria-label': `K ${k}` } });
+  if (k > MAX_PIPS) box.append(el('span', { class: 'pip-digit', text: `×${k}` }));
+  else for (let i = 0; i < k; i++) box.append(el('span', { class: 'pip' }));
+  return box;
+}
 import { tokenDescription, tokenShownText } from '../../../shared/token-text';
 
 export class TokenStripView implements View {
@@ -15,15 +32,15 @@ export class TokenStripView implements View {
   private readonly strip = el('div', { class: 'token-strip', testid: 'token-strip' });
   private spans: HTMLElement[] = [];
   private lit = new Map<string, number>();
+  private readonly ramp = el('span', { class: 'importance-legend', testid: 'importance-legend' });
+  private pips: HTMLElement[] = [];
 
   constructor(private readonly ctx: Ctx) {
-    const legend = el('div', { class: 'legend', attrs: { 'aria-hidden': 'true' } }, [
-      el('span', { class: 'muted', text: 'low' }),
-      el('span', { class: 'legend-ramp' }),
-      el('span', { class: 'muted', text: 'high' }),
-      el('span', { class: 'tok special legend-special', text: '[special]' }),
+    const legend = el('div', { class: 'legend' }, [
+      this.ramp,
+      el('span', { class: 'pips-legend muted', attrs: { 'aria-hidden': 'true' } }, [kPips(2), ' K']),
+      el('span', { class: 'tok special legend-special', text: '[special]', attrs: { 'aria-hidden': 'true' } }),
     ]);
-    (legend.children[1] as HTMLElement).style.backgroundImage = gradientCss();
     this.root.append(el('div', { class: 'section-head' }, [this.title, legend]), this.strip);
     this.strip.addEventListener('mouseover', (e) => {
       const t = this.tokenOf(e.target);
@@ -61,43 +78,82 @@ export class TokenStripView implements View {
     this.lit.clear();
     const a = this.ctx.derived()!.analysis;
     const frag = document.createDocumentFragment();
+    this.pips = [];
     this.spans = a.tokens.map((t) => {
       const span = el('span', {
         class: t.special ? 'tok special' : t.unknown ? 'tok unknown' : 'tok',
         text: displayToken(tokenShownText(t, a)),
       });
       span.dataset.index = String(t.index);
+      const pips = el('span', { class: 'tok-k' });
+      span.append(pips);
+      this.pips.push(pips);
       frag.appendChild(span);
       return span;
     });
     this.strip.appendChild(frag);
-    this.strip.setAttribute('aria-label', `${a.tokens.length} tokens coloured by importance. Use the table view to read them one by one.`);
+    this.strip.setAttribute(
+      'aria-label',
+      `${a.tokens.length} tokens coloured by importance, with their K as pips. Use the table view to read them one by one.`,
+    );
   }
 
   private colour(): void {
     const d = this.ctx.derived()!;
     const l = this.ctx.store.get().layer;
-    this.title.textContent = `Tokens · importance in layer ${l}`;
+    this.title.textContent = `Tokens · importance and K in layer ${l}`;
     const tokens = d.analysis.tokens;
     const imp = d.analysis.layers[l]?.importance ?? [];
     const trace = d.analysis.model.routingSource === 'trace';
     if (trace) this.title.textContent = 'Tokens · importance not recorded (routing trace)';
     const impText = (i: number): string => (trace ? 'importance not recorded' : `importance ${(imp[i] ?? 0).toFixed(3)}`);
+    const ks = d.analysis.layers[l]?.k ?? [];
     for (let i = 0; i < this.spans.length; i++) {
       const span = this.spans[i];
+      this.pips[i].replaceChildren(kPips(ks[i] ?? 0));
+      span.dataset.k = String(ks[i] ?? 0);
       if (tokens[i].special) {
-        span.title = `${tokens[i].text} (special token) · ${impText(i)}`;
+        span.title = `${tokens[i].text} (special token) · ${impText(i)} · K ${ks[i] ?? 0}`;
         continue;
       }
       const r = relImportance(d, l, i);
       span.style.backgroundColor = colourAt(r);
       span.style.color = textOn(r);
       span.title =
-        `#${i} ${tokenDescription(tokens[i], d.analysis)} · ${impText(i)}` +
+        `#${i} ${tokenDescription(tokens[i], d.analysis)} · ${impText(i)} · K ${ks[i] ?? 0}` +
         (tokens[i].generated ? ' · generated' : '') +
         (tokens[i].recorded === false ? ' · routing not recorded' : '');
       span.classList.toggle('generated', tokens[i].generated === true);
     }
+    this.drawLegend(d.maxImportance[l] ?? 0, kThresholds(d.rule, l));
+  }
+
+  /** The layer's importance axis (0 .. its largest value, the colours of the chips) with the K steps marked. */
+  private drawLegend(max: number, thresholds: number[]): void {
+    const W = 220;
+    const H = 30;
+    const x0 = 6;
+    const w = W - 12;
+    const root = svg('svg', { class: 'chart importance-axis', width: W, height: H, viewBox: `0 0 ${W} ${H}` });
+    const grad = svg('linearGradient', { id: 'imp-ramp', x1: 0, x2: 1, y1: 0, y2: 0 });
+    STOPS_CSS.forEach((c, i) => grad.append(svg('stop', { offset: i / (STOPS_CSS.length - 1), 'stop-color': c })));
+    root.append(svg('defs', {}, [grad]), svg('rect', { x: x0, y: 12, width: w, height: 7, rx: 2, fill: 'url(#imp-ramp)' }));
+    root.append(svg('text', { class: 'tick', x: x0, y: 29, 'text-anchor': 'start' }, ['0']));
+    root.append(svg('text', { class: 'tick', x: x0 + w, y: 29, 'text-anchor': 'end' }, [max > 0 ? max.toFixed(2) : '–']));
+    const shown = thresholds.map((t, i) => ({ t, k: i + 2 })).filter((m) => max > 0 && m.t < max);
+    for (const m of shown) {
+      const x = x0 + (m.t / max) * w;
+      root.append(svg('line', { class: 'k-step', x1: x, x2: x, y1: 9, y2: 21 }));
+      root.append(svg('text', { class: 'k-step-label', x, y: 8, 'text-anchor': 'middle' }, [`K${m.k}`]));
+    }
+    const words = shown.map((m) => `K=${m.k} above ${m.t.toFixed(3)}`).join(', ');
+    const label = `Importance in this layer, 0 to ${max.toFixed(3)}${words ? `; ${words}` : thresholds.length ? '' : '; K does not follow importance in this model'}`;
+    root.setAttribute('role', 'img');
+    root.setAttribute('aria-label', label);
+    root.append(svg('title', {}, [label]));
+    this.ramp.dataset.thresholds = shown.map((m) => m.t.toFixed(3)).join(',');
+    this.ramp.dataset.max = max.toFixed(3);
+    this.ramp.replaceChildren(el('span', { class: 'muted', text: 'importance', attrs: { 'aria-hidden': 'true' } }), root);
   }
 
   private mark(cls: string, token: number | null): void {

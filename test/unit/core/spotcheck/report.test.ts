@@ -160,20 +160,25 @@ describe('SpotCheckReport statistics (hand-computed)', () => {
     );
   });
 
-  it('token importance: content tokens only, aggregated by text, minimum count honoured', () => {
+  it('token importance: content tokens only, aggregated by text, minimum count honoured, most and least disjoint', () => {
     const ti = r.token_importance;
     assert.equal(ti.special_tokens, 'excluded');
+    // Three tokens ranked film 3 > good 2 > bad 1.5: "most" takes the top half (the median included), "least" the rest.
     assert.deepEqual(
       ti.most.map((x) => [x.token, x.count, x.mean_importance]),
       [
         ['film', 1, 3],
         ['good', 1, 2],
-        ['bad', 2, 1.5],
       ],
     );
     assert.deepEqual(
-      ti.least.map((x) => x.token),
-      ['bad', 'good', 'film'],
+      ti.least.map((x) => [x.token, x.count, x.mean_importance]),
+      [['bad', 2, 1.5]],
+    );
+    assert.deepEqual(
+      ti.most.filter((m) => ti.least.some((l) => l.token === m.token)),
+      [],
+      'no token in both lists',
     );
     assert.ok(!ti.most.some((x) => x.token.startsWith('[')));
     const min2 = build(undefined, 2).token_importance;
@@ -181,6 +186,7 @@ describe('SpotCheckReport statistics (hand-computed)', () => {
       min2.most.map((x) => x.token),
       ['bad'],
     );
+    assert.deepEqual(min2.least, [], 'one qualifying token: it is not also the least important');
   });
 
   it('skipped rows, throughput, metadata', () => {

@@ -191,3 +191,35 @@ describe('RoutingPanelLogic: incoming messages', () => {
     assert.deepEqual(h.calls, ['hover:1']);
   });
 });
+
+describe('RoutingPanelLogic: error buttons, editor highlights and figures (issue 14)', () => {
+  it('runs only the error actions it offered; highlight choices and figures reach their handlers', async () => {
+    const saved: string[] = [];
+    const h = harness({
+      errorAction: (a) => h.calls.push(`action:${a}`),
+      highlightModeChanged: (m) => h.calls.push(`mode:${m}`),
+      saveFigure: async (f) => (saved.push(`${f.name}.${f.format} ${f.width}x${f.height}`), '/tmp/x.svg'),
+    });
+    h.core.showAnalysis(makeAnalysis());
+    h.core.showError('the model broke', ['Select Model', 'Show Output']);
+    h.core.setHighlightMode('k', true);
+    await h.core.receive(ready);
+    assert.deepEqual(h.methods(), ['analysis/show', 'highlights/mode', 'host/error']);
+    await h.core.receive(note('error/action', { action: 'Show Output' }));
+    await h.core.receive(note('error/action', { action: 'Open Settings' })); // not offered: ignored
+    await h.core.receive(note('view/highlights', { colorBy: 'expert' }));
+    await h.core.receive(note('view/highlights', { colorBy: 'rainbow' })); // invalid: refused at the door
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"></svg>';
+    await h.core.receive({
+      protocol: 1,
+      kind: 'request',
+      id: 9,
+      method: 'figure/save',
+      params: { name: 'k-grid', format: 'svg', data: svg, width: 20, height: 10 },
+    });
+    assert.deepEqual(h.calls, ['action:Show Output', 'mode:expert']);
+    assert.deepEqual(saved, ['k-grid.svg 20x10']);
+    assert.deepEqual(h.posted.at(-1), { protocol: 1, kind: 'response', id: 9, ok: true, result: '/tmp/x.svg' });
+    assert.ok(h.logs.some((l) => /Open Settings/.test(l)));
+  });
+});

@@ -28,6 +28,8 @@ describe('parseWebviewMessage', () => {
       n('token/hover', { tokenIndex: 1_000_000 }),
       n('token/reveal', { tokenIndex: 17 }),
       n('view/layer', { layer: 0 }),
+      n('view/highlights', { colorBy: 'expert' }),
+      n('error/action', { action: 'Select Model' }),
       { protocol: 1, kind: 'request', id: 1, method: 'analysis/export', params: { format: 'json' } },
       { protocol: 1, kind: 'request', id: Number.MAX_SAFE_INTEGER, method: 'analysis/export', params: { format: 'json' } },
     ];
@@ -194,9 +196,14 @@ describe('parsePanelState', () => {
       protocol: 1,
       analysis: null,
       layer: 0,
-      heatmapValue: 'gates',
+      heatmapValue: 'gateK',
       view: 'chart',
+      layerPinned: false,
     });
+    assert.equal(
+      parsePanelState({ protocol: 1, analysis: null, layer: 0, heatmapValue: 'gates', view: 'chart', layerPinned: true })?.layerPinned,
+      true,
+    );
   });
   it('rejects missing, foreign and malformed states', () => {
     assert.equal(parsePanelState(undefined), null);
