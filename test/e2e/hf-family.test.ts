@@ -93,6 +93,7 @@ describe('DA-MoE Inspector in VS Code: a Hugging Face router family', { timeout:
 
         // The editor hover: one row per MoE layer with its decoder layer, and the always-on expert and dense layer.
         // "wonderful" is one token of the fixture's vocabulary (line 1: "A quiet, moving film with a wonderful cast.").
+        await s.focusFile(page(), 'reviews.txt');
         const hover = await h.hoverEditorText(page(), 'wonderful');
         assert.match(hover, /0 \(decoder 1\)/, hover);
         assert.match(hover, /1 \(decoder 2\)/, hover);
