@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Exports a training run to a model directory in the DA-MoE Inspector contract.
 
-Writes model.onnx (with `moe.contract` metadata), tokenizer.json, metrics.json and the README.md model card,
-and the PyTorch parity fixture test/fixtures/parity/NAME.json. Every file is written to a temporary path and
+Writes model.onnx (with `moe.contract` metadata), the GPU graph model.gpu.onnx beside it (dense-masked experts, its
+weights read from model.onnx), tokenizer.json, metrics.json and the README.md model card, and the PyTorch parity
+fixture test/fixtures/parity/NAME.json. Every file is written to a temporary path and
 renamed, so an interrupted export never leaves a half model over a good one.
 
   /usr/bin/python3 training/export.py --run training/runs/damoe-sst2 --out models/damoe-sst2
+
+--gpu-only writes only model.gpu.onnx, for a model.onnx already exported from the same run (it is checked).
 """
 from __future__ import annotations
 
@@ -87,12 +90,14 @@ def main(argv=None) -> int:
                    help="training/compare.py's study, for the card's comparison (optional)")
     p.add_argument("--tokenizer", default=os.path.join(HERE, "runs", "tokenizer.json"))
     p.add_argument("--parity-dir", default=os.path.join(ROOT, "test", "fixtures", "parity"))
+    p.add_argument("--gpu-only", action="store_true",
+                   help="write only model.gpu.onnx beside the existing model.onnx of this run")
     args = p.parse_args(argv)
 
     import torch
 
     from damoe.checkpoint import load_run, run_summary
-    from damoe.export_onnx import export
+    from damoe.export_onnx import GPU_GRAPH_FILE, export, export_gpu
     from damoe.wordpiece import WordPieceTokenizer, write_atomic
     from damoe.evaluation import encode_file, evaluate
 
@@ -109,8 +114,21 @@ def main(argv=None) -> int:
     name = os.path.basename(os.path.normpath(args.out))
     labels = ckpt["train_config"]["labels"]
     os.makedirs(args.out, exist_ok=True)
+    model_path = os.path.join(args.out, "model.onnx")
+    if args.gpu_only:
+        if not os.path.exists(model_path):
+            raise ConfigError(f"--gpu-only needs {model_path}, exported from the same run: export without it first")
+        try:
+            gpu = export_gpu(model, model_path, labels, pad_id=model.cfg.pad_id)
+        except ValueError as e:
+            raise ConfigError(str(e)) from e
+        gpu_size = os.path.getsize(os.path.join(args.out, GPU_GRAPH_FILE))
+        print(f"{name}: {GPU_GRAPH_FILE} ({gpu['expert_compute']}, {gpu_size / 1024:.0f} KiB) -> {args.out}")
+        return 0
 
-    meta = export(model, os.path.join(args.out, "model.onnx"), labels, pad_id=model.cfg.pad_id)
+    meta = export(model, model_path, labels, pad_id=model.cfg.pad_id)
+    if not model.causal:  # the GPU graph is made for classifiers
+        export_gpu(model, model_path, labels, pad_id=model.cfg.pad_id)
     size = os.path.getsize(os.path.join(args.out, "model.onnx"))
     if size > MAX_MODEL_BYTES:
         print(f"warning: model.onnx is {size / 2**20:.1f} MiB, over the 16 MiB budget", file=sys.stderr)

@@ -137,6 +137,11 @@ export function summary(a: Analysis): string {
     `Expert FLOPs: ${formatFlops(f.spent, f.unit)} spent; fixed top-${model.kMax} would spend ${formatFlops(f.fixedTopKMax, f.unit)} ` +
       `(${percent(f.spent, f.fixedTopKMax)} used), fixed top-2 ${formatFlops(f.fixedTop2, f.unit)} (${percent(f.spent, f.fixedTop2)})`,
   ];
+  if (f.execution === 'dense-masked' && f.executed !== undefined) {
+    lines.push(
+      `Executed:    ${formatFlops(f.executed, f.unit)} of expert FLOPs: the GPU graph runs every expert on every token (dense-masked)`,
+    );
+  }
   const router = routerDescription(model);
   if (router) lines.push(`Router:      ${router}`);
   const shared = sharedExpertsDescription(model);

@@ -12,6 +12,7 @@ import { defaultOverlap, mapMergedTokens, planWindows, TokenSource, WindowPlan }
 import { checkModelDirectory, checkModelIO, CONTRACT_DOC, ContractMetadata, MODEL_FILE, ModelContract } from './contract';
 import { AnalyzeRequest, BatchAnalyzeOptions, Engine, EngineError, EngineOptions } from './engine-api';
 import { defaultModelDir } from './model-dirs';
+import { findGpuGraph } from './gpu-graph';
 import { isProviderChoice } from './runtime/providers';
 import { BucketRunner, runBuckets } from './runtime/batch-dispatch';
 import { ModelRuntime } from './runtime/model-runtime';
@@ -64,9 +65,15 @@ export async function createEngine(options: CreateEngineOptions = {}): Promise<D
       throw e;
     }
   }
+  const provider = options.executionProvider ?? 'auto';
+  // Only a GPU provider runs the GPU graph: on cpu the folder's model.gpu.onnx is not even read.
+  const gpu = provider === 'cpu' ? null : await findGpuGraph(dir);
+  if (gpu?.problem) log('warn', gpu.problem);
   const runtime = await ModelRuntime.start({
     modelPath: check.modelPath,
-    provider: options.executionProvider ?? 'auto',
+    gpuGraph: gpu?.graph,
+    gpuGraphProblem: gpu?.problem,
+    provider,
     threads: options.threads ?? 0,
     workerPath: options.workerPath,
     workerTimeoutMs: workerTimeoutMs(options),

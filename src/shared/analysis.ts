@@ -138,7 +138,18 @@ export interface ProviderReport {
   placementProblem?: string;
   /** The graph file that ran, relative to the model directory: model.onnx, or model.gpu.onnx on GPU providers. Absent: model.onnx. */
   modelFile?: string;
+  /** How the graph that ran computes the experts (see ExpertCompute). Absent: 'routed'. */
+  expertCompute?: ExpertCompute;
+  /** On a GPU provider: why the folder's model.gpu.onnx was not used (made from another model.onnx, unreadable). */
+  gpuGraphProblem?: string;
 }
+
+/**
+ * 'routed': each expert runs only on the tokens routed to it (the contract's model.onnx; the shipped models' sparse
+ * dispatch). 'dense-masked': every expert runs on every position and its output is weighted by the gate, 0 when
+ * not chosen (the shipped GPU graphs, model.gpu.onnx): the same outputs, E/mean-K times the expert FLOPs.
+ */
+export type ExpertCompute = 'routed' | 'dense-masked';
 
 /**
  * Node placement of the optimised graph (after onnxruntime's fusions and constant folding), counted over the nodes
@@ -295,6 +306,14 @@ export interface ExpertLoad {
 export interface ExpertFlops {
   /** Expert FLOPs actually spent: sum over layers and tokens of K * flopsPerExpertToken. */
   spent: number;
+  /**
+   * Expert FLOPs the graph that ran executed on these tokens: `spent` for a routed graph; numLayers * tokens *
+   * numExperts * perExpertToken for a dense-masked one (the GPU graph runs every expert on every token). Absent in
+   * analyses written before this field.
+   */
+  executed?: number;
+  /** How the graph that ran computes the experts (ProviderReport.expertCompute). */
+  execution?: ExpertCompute;
   /** What a fixed top-kMax router would spend on the same tokens. */
   fixedTopKMax: number;
   /** What a fixed top-2 router would spend on the same tokens. */

@@ -10,7 +10,7 @@
  * - token lists (most/least important tokens) and the importance entropy are about the text: special tokens are
  *   left out.
  */
-import type { NodePlacement } from './analysis';
+import type { ExpertCompute, NodePlacement } from './analysis';
 import type { DatasetFormat, SkippedRow } from './dataset';
 
 export const SPOT_CHECK_REPORT_VERSION = 1;
@@ -202,7 +202,16 @@ export interface SpotCheckReport {
   expert_load: SpotCheckExpertLoad[];
   /** co_activation[l][i][j]: tokens routed to both i and j in layer l. */
   co_activation: number[][][];
-  flops: { spent: number; fixed_top_k_max: number; fixed_top_2: number; per_expert_token: number; unit: 'flops' | 'expert-evaluations' };
+  flops: {
+    spent: number;
+    /** Expert FLOPs the graph that ran executed (see ExpertFlops.executed): `spent`, or all experts on every token for the GPU graph. */
+    executed?: number;
+    execution?: ExpertCompute;
+    fixed_top_k_max: number;
+    fixed_top_2: number;
+    per_expert_token: number;
+    unit: 'flops' | 'expert-evaluations';
+  };
   /** Routing per dataset label (empty without labels). */
   routing_by_label: SpotCheckRoutingGroup[];
   /** Routing per predicted label. */

@@ -22,7 +22,7 @@ import type { ChildModel } from './helpers/webgpu-parity-child';
 import { placementText } from '../../src/shared/provider-text';
 
 /** Parity sentences per model: all 30 of the fixtures (about 35 s per model with SwiftShader on a 2-core machine). */
-const SENTENCES = 30;
+const SENTENCES = Number(process.env.DAMOE_WEBGPU_SENTENCES ?? 30);
 const LOGIT_TOL = 1e-4;
 const GATE_TOL = 1e-5;
 const TIE_TOL = 1e-6;
@@ -78,15 +78,29 @@ test(
         'webgpu',
         `${m.name}: the engine ran on ${m.engineProvider.used}, not WebGPU: ${JSON.stringify(m.engineProvider.skipped)}`,
       );
+      // The engine runs the folder's GPU graph on WebGPU, and the raw WebGPU session below runs the same file.
+      assert.equal(m.engineProvider.modelFile, 'model.gpu.onnx', `${m.name}: ${m.engineProvider.gpuGraphProblem}`);
+      assert.equal(m.engineProvider.expertCompute, 'dense-masked');
+      assert.equal(m.webgpuFile, 'model.gpu.onnx');
+      if (m.sparsePlacement) {
+        // Before: the sparse dispatch's NonZero has no WebGPU kernel, so it runs on CPU, one per MoE layer.
+        const before = m.sparsePlacement;
+        t.diagnostic(`${m.name}: model.onnx on WebGPU: ${placementText(before)}`);
+        assert.equal(before.cpu_op_counts.NonZero, m.numLayers, `${m.name}: one NonZero per MoE layer on CPU`);
+        assert.ok(before.memcpy_nodes > 0, `${m.name}: CPU nodes inside a GPU graph need copies`);
+      }
       const placement = m.engineProvider.placement;
       assert.ok(placement, `${m.name}: no node placement on WebGPU: ${m.engineProvider.placementProblem}`);
-      t.diagnostic(`${m.name}: placement on WebGPU: ${placementText(placement)}`);
+      t.diagnostic(`${m.name}: model.gpu.onnx on WebGPU: ${placementText(placement)}`);
       assert.equal(placement.gpu_provider, 'WebGpuExecutionProvider');
-      assert.ok(placement.gpu_nodes > 0 && placement.cpu_nodes > 0, JSON.stringify(placement));
-      // The sparse dispatch's NonZero has no WebGPU kernel, so it runs on CPU and its inputs cross over.
-      assert.ok(placement.cpu_ops.includes('NonZero'), `${m.name}: NonZero not among the CPU ops: ${placement.cpu_ops}`);
-      assert.equal(placement.cpu_op_counts.NonZero, m.numLayers, `${m.name}: one NonZero per MoE layer`);
-      assert.ok(placement.memcpy_nodes > 0, `${m.name}: CPU nodes inside a GPU graph need copies`);
+      assert.ok(placement.gpu_nodes > 0, JSON.stringify(placement));
+      // After: only onnxruntime's CPU-preferred shape arithmetic (and the int64 mask's cast) stays on the CPU.
+      const shapeOps = ['Cast', 'Concat', 'ConstantOfShape', 'Gather', 'Range', 'Reshape', 'Shape', 'Unsqueeze'];
+      assert.deepEqual(
+        placement.cpu_ops.filter((op) => !shapeOps.includes(op)),
+        [],
+        `${m.name}: ops other than shape arithmetic on CPU`,
+      );
       const scales = kScales(m);
       const e = m.numExperts;
       let worstLogit = 0;

@@ -1,6 +1,7 @@
 """ONNX export in the DA-MoE Inspector routing contract (docs/model-contract.md)."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -41,12 +42,13 @@ def _index_add(g, self, dim, index, source, alpha=None):
 
 
 class _ContractOutputs(torch.nn.Module):
-    def __init__(self, model: MoEClassifier):
+    def __init__(self, model: MoEClassifier, dense: bool = False):
         super().__init__()
         self.model = model
+        self.dense = dense
 
     def forward(self, input_ids, attention_mask):
-        o = self.model(input_ids, attention_mask)
+        o = self.model(input_ids, attention_mask, dense=self.dense)
         return o.logits, o.importance, o.expert_count, o.expert_gates, o.router_probs
 
 
@@ -152,17 +154,21 @@ def contract_metadata(model: MoEClassifier, labels, tokenizer_file: str = "token
     return meta
 
 
-def export(model: MoEClassifier, path: str, labels=(), pad_id: int = 0, full_logits: bool = False) -> dict:
+def export(model: MoEClassifier, path: str, labels=(), pad_id: int = 0, full_logits: bool = False,
+           dense: bool = False) -> dict:
     """Exports the sparse-dispatch graph with dynamic batch and sequence axes; writes atomically.
 
     A causal LM exports token_loss and the top-5 next-token outputs in-graph, or with `full_logits` its [B, T, V]
-    logits instead (fine for small vocabularies: the inspector's worker reduces them)."""
+    logits instead (fine for small vocabularies: the inspector's worker reduces them). `dense` (classifiers; see
+    export_gpu) exports dense-masked expert compute instead of the sparse dispatch."""
     import onnx
 
     # The exporter restores the wrapper's own training flag afterwards, recursively; a wrapper left in training
     # mode would switch dropout back on in `model` for everything that runs after the export.
+    if dense and model.causal:
+        raise ValueError("the dense (GPU) graph is exported for classifiers only")
     if not model.causal:
-        wrapper, names = _ContractOutputs(model).eval(), OUTPUT_NAMES
+        wrapper, names = _ContractOutputs(model, dense=dense).eval(), OUTPUT_NAMES
     elif full_logits:
         wrapper, names = _CausalLogitsOutputs(model).eval(), CAUSAL_LOGITS_OUTPUT_NAMES
     else:
@@ -196,3 +202,70 @@ def export(model: MoEClassifier, path: str, labels=(), pad_id: int = 0, full_log
         if os.path.exists(tmp):
             os.unlink(tmp)
     return meta
+
+
+GPU_GRAPH_FILE = "model.gpu.onnx"
+GPU_GRAPH_KEY = "moe.gpu_graph"
+# Initializers at least this large are read from model.onnx instead of being stored twice (smaller ones stay inline:
+# scalars and shape constants, a few KiB in all).
+SHARED_MIN_BYTES = 1024
+
+
+def export_gpu(model: MoEClassifier, sparse_path: str, labels, pad_id: int = 0) -> dict:
+    """Writes the GPU graph, model.gpu.onnx, next to the sparse graph at sparse_path (docs/model-contract.md).
+
+    The same model with dense-masked expert compute (MoELayer dense=True): every expert on every token, weighted by
+    its gate, so the graph has no NonZero (no WebGPU kernel) and no data-dependent shapes, and no int64 op on K
+    (route float_slots). Its outputs equal the sparse graph's: the same gates and K, and the same sums (an expert
+    that was not chosen adds exactly 0).
+
+    Its weights are not stored twice: each initializer of at least SHARED_MIN_BYTES is ONNX external data whose
+    location is model.onnx itself, at the offset where the sparse graph holds the same bytes (a tensor's raw_data
+    is stored verbatim in the protobuf). An initializer found nowhere in model.onnx means that `model` is not the
+    model that file was exported from, and is refused. The `moe.gpu_graph` metadata records model.onnx's SHA-256,
+    so the inspector never pairs it with another model.onnx.
+    """
+    import onnx
+    from onnx.external_data_helper import set_external_data
+
+    with open(sparse_path, "rb") as f:
+        sparse_bytes = f.read()
+    sparse = onnx.load_from_string(sparse_bytes)
+    contract = next((p.value for p in sparse.metadata_props if p.key == "moe.contract"), None)
+    if contract is None:
+        raise ValueError(f"{sparse_path} has no moe.contract metadata: export the sparse graph first")
+    if json.loads(contract) != json.loads(json.dumps(contract_metadata(model, labels))):
+        raise ValueError(f"{sparse_path}'s moe.contract differs from this model's: export both from the same run")
+    info = {
+        "expert_compute": "dense-masked",
+        "sparse_graph": os.path.basename(sparse_path),
+        "sparse_graph_sha256": hashlib.sha256(sparse_bytes).hexdigest(),
+        "executed_expert_flops_per_token": model.cfg.num_experts * expert_flops_per_token(model.cfg),
+    }
+    directory = os.path.dirname(os.path.abspath(sparse_path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-gpu-", suffix=".onnx")
+    os.close(fd)
+    try:
+        export(model, tmp, labels, pad_id=pad_id, dense=True)
+        proto = onnx.load(tmp)
+        for t in proto.graph.initializer:
+            if len(t.raw_data) < SHARED_MIN_BYTES:
+                continue
+            offset = sparse_bytes.find(t.raw_data)
+            if offset < 0:
+                raise ValueError(f"initializer {t.name} {list(t.dims)} of the GPU graph is not in {sparse_path}: "
+                                 "the checkpoint is not the one that file was exported from")
+            set_external_data(t, location=info["sparse_graph"], offset=offset, length=len(t.raw_data))
+            t.ClearField("raw_data")
+            t.data_location = onnx.TensorProto.EXTERNAL
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = GPU_GRAPH_KEY, json.dumps(info)
+        onnx.save(proto, tmp)
+        # The checker resolves external data relative to the file: here, model.onnx beside it.
+        onnx.checker.check_model(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, os.path.join(directory, GPU_GRAPH_FILE))
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return info

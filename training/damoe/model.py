@@ -55,8 +55,11 @@ class MoELayer(nn.Module):
         self.experts = nn.ModuleList(Expert(cfg.d_model, cfg.expert_hidden) for _ in range(cfg.num_experts))
 
     def forward(self, x: torch.Tensor, k: torch.Tensor, dense: bool = False):
-        """x: [N, d] tokens, k: [N] experts per token. Sparse: expert FLOPs scale with sum(k)."""
-        r = route(self.router(x), k, self.cfg)
+        """x: [N, d] tokens, k: [N] experts per token (float32 when dense, see route's float_slots). Sparse: expert
+        FLOPs scale with sum(k). Dense: every expert runs on every token and its output is weighted by the gate, 0
+        for the experts not chosen (the same sums, in the same expert order); export_onnx.export_gpu exports it as
+        the GPU graph, which has no NonZero."""
+        r = route(self.router(x), k, self.cfg, float_slots=dense)
         if dense:
             out = torch.zeros_like(x)
             for e, expert in enumerate(self.experts):
@@ -114,7 +117,7 @@ class Block(nn.Module):
         no layer rebuilds a [b, t, d] shape."""
         a, probs = self.attn(self.ln1(x), b, key_bias)
         x = x + self.drop(a)
-        importance, k = self.k_rule(probs.detach(), mask)
+        importance, k = self.k_rule(probs.detach(), mask, float_k=dense)
         y, r = self.moe(self.ln2(x), k.reshape(-1), dense=dense)
         x = x + self.drop(y)
         return x, importance, r
@@ -186,7 +189,7 @@ class MoEClassifier(nn.Module):
         return Output(
             logits=logits,
             importance=torch.stack(imps),
-            expert_count=torch.stack([r.k.view(b, t) for r in routes]),
+            expert_count=_expert_counts(routes, b, t, dense),
             expert_gates=torch.stack([r.gates.view(b, t, e) for r in routes]),
             router_probs=torch.stack([(r.probs * valid).view(b, t, e) for r in routes]),
             aux_loss=aux_loss(routes, flat_valid),
@@ -208,6 +211,13 @@ class MoEClassifier(nn.Module):
         h, _, routes = self.encode(input_ids, attention_mask)
         chosen = h.reshape(-1, self.cfg.d_model).index_select(0, positions)
         return self.vocabulary_logits(chosen), aux_loss(routes, attention_mask.to(torch.float32).reshape(-1))
+
+
+def _expert_counts(routes: List[Routing], b: int, t: int, dense: bool) -> torch.Tensor:
+    """K per layer [L, B, T], int64. Dense: K is float32 up to here (route float_slots) and is cast once, so the GPU
+    graph has no int64 op on K (onnxruntime would run those on the CPU and copy K there in every layer)."""
+    counts = torch.stack([r.k.view(b, t) for r in routes])
+    return counts.to(torch.int64) if dense else counts
 
 
 def aux_loss(routes: List[Routing], flat_valid: torch.Tensor) -> torch.Tensor:

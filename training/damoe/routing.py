@@ -76,8 +76,8 @@ def token_importance(attn: torch.Tensor, mask: torch.Tensor, norm: str, heads: s
 
 
 def experts_per_token(importance: torch.Tensor, mask: torch.Tensor, cfg: RouterConfig,
-                      scale: Union[float, torch.Tensor, None] = None) -> torch.Tensor:
-    """K_t = clamp(ceil(s * importance_t), 1, k_max) on real tokens, 0 on pads; int64.
+                      scale: Union[float, torch.Tensor, None] = None, dtype: torch.dtype = torch.int64) -> torch.Tensor:
+    """K_t = clamp(ceil(s * importance_t), 1, k_max) on real tokens, 0 on pads; int64 (or `dtype`).
 
     s = k_scale * k_max unless a calibrated `scale` is given (k_calibration "mean-k").
     """
@@ -86,7 +86,7 @@ def experts_per_token(importance: torch.Tensor, mask: torch.Tensor, cfg: RouterC
         k = torch.ceil(importance * s).clamp(1, cfg.k_max)
     else:
         k = torch.full_like(importance, float(cfg.k))
-    return (k * mask.to(k.dtype)).to(torch.int64)
+    return (k * mask.to(k.dtype)).to(dtype)
 
 
 @torch.no_grad()
@@ -112,12 +112,21 @@ class Routing:
     chosen: torch.Tensor     # [N, E] 1.0 where an expert was chosen
 
 
-def route(logits: torch.Tensor, k: torch.Tensor, cfg: RouterConfig) -> Routing:
-    """Top-K_t experts per token from router logits [N, E]; K_t from `k` [N]."""
+def route(logits: torch.Tensor, k: torch.Tensor, cfg: RouterConfig, float_slots: bool = False) -> Routing:
+    """Top-K_t experts per token from router logits [N, E]; K_t from `k` [N] (int64).
+
+    float_slots: `k` is K in float32 (KRule float_k; Routing.k stays float32) and the slot ranks are compared with
+    it in floating point: the same result (K <= k_max is exact in float32), but in the exported GPU graph the
+    comparison (ONNX Less) then runs on the GPU provider. WebGPU has no int64 Less and no Cast from int64, so the
+    int64 form copies K to the CPU and back in every MoE layer."""
     probs = torch.softmax(logits, dim=-1)
     slots = cfg.max_experts_per_token
     top_p, top_i = probs.topk(slots, dim=-1)
-    slot_on = (torch.arange(slots, device=k.device).unsqueeze(0) < k.unsqueeze(1)).to(probs.dtype)
+    ranks = torch.arange(slots, device=k.device).unsqueeze(0)
+    if float_slots:
+        slot_on = (ranks.to(probs.dtype) < k.unsqueeze(1)).to(probs.dtype)
+    else:
+        slot_on = (ranks < k.unsqueeze(1)).to(probs.dtype)
     gate_vals = top_p * slot_on
     if cfg.renormalize_gates:
         gate_vals = gate_vals / gate_vals.sum(dim=-1, keepdim=True).clamp(min=1e-12)
@@ -165,8 +174,9 @@ class KRule(torch.nn.Module):
         else:
             buf.mul_(1 - m).add_(m * value)
 
-    def forward(self, attn: torch.Tensor, mask: torch.Tensor):
-        """attn [B, H, T, T] (detached), mask [B, T] -> importance [B, T], K [B, T] int64."""
+    def forward(self, attn: torch.Tensor, mask: torch.Tensor, float_k: bool = False):
+        """attn [B, H, T, T] (detached), mask [B, T] -> importance [B, T], K [B, T] int64 (float32 with float_k,
+        for route's float_slots)."""
         cfg = self.cfg
         received = received_attention(attn, mask, cfg.importance_heads, cfg.received_correction)
         valid = mask.bool()
@@ -181,5 +191,6 @@ class KRule(torch.nn.Module):
                 self._fold(self.k_threshold, torch.tensor(s), log=True)
         if learning:
             self.updates += 1
-        k = experts_per_token(importance, mask, cfg, self.k_threshold if self.calibrated else None)
+        k = experts_per_token(importance, mask, cfg, self.k_threshold if self.calibrated else None,
+                              dtype=torch.float32 if float_k else torch.int64)
         return importance, k

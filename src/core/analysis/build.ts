@@ -196,6 +196,7 @@ function assemble(input: AnalysisInput, layers: LayerRouting[], tokens: Analysis
     numExperts: model.numExperts,
     kMax: model.kMax,
     flopsPerExpertToken: model.expertFlopsPerToken ?? null,
+    expertCompute: input.provider.expertCompute,
   });
   stats.addRouting(routed.routing);
   const next = routed.routing.nextToken;

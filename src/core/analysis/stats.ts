@@ -5,7 +5,7 @@
  * like any other token. A view that wants content tokens only passes an `include` filter.
  */
 import { routingFromLayers, TokenRouting } from './routed';
-import type { ExpertFlops, ExpertLoad, LayerRouting, RoutingStats } from '../../shared/analysis';
+import type { ExpertCompute, ExpertFlops, ExpertLoad, LayerRouting, RoutingStats } from '../../shared/analysis';
 
 export interface StatsConfig {
   numLayers: number;
@@ -14,6 +14,8 @@ export interface StatsConfig {
   kMax: number;
   /** FLOPs of one expert on one token; null when unknown (the figures then count expert evaluations). */
   flopsPerExpertToken: number | null;
+  /** How the graph that ran computes the experts, for ExpertFlops.executed. Default 'routed'. */
+  expertCompute?: ExpertCompute;
   /** Count the co-activation matrix (default true); without it, result().coActivation is empty. */
   coActivation?: boolean;
 }
@@ -127,12 +129,28 @@ export class RoutingStatsAccumulator {
     const layerTokens = this.tokens * this.config.numLayers;
     return {
       spent: this.kSum * per,
+      executed: executedExpertFlops(this.kSum * per, layerTokens, numExperts, per, this.config.expertCompute ?? 'routed'),
+      execution: this.config.expertCompute ?? 'routed',
       fixedTopKMax: layerTokens * this.config.kMax * per,
       fixedTop2: layerTokens * Math.min(2, numExperts) * per,
       perExpertToken: per,
       unit: this.config.flopsPerExpertToken === null ? 'expert-evaluations' : 'flops',
     };
   }
+}
+
+/**
+ * Expert FLOPs a graph executed: what the router spent for a routed graph; for a dense-masked one (the GPU graph)
+ * every expert on every (layer, token), chosen or not.
+ */
+export function executedExpertFlops(
+  spent: number,
+  layerTokens: number,
+  numExperts: number,
+  perExpertToken: number,
+  compute: ExpertCompute,
+): number {
+  return compute === 'dense-masked' ? layerTokens * numExperts * perExpertToken : spent;
 }
 
 /** Load of one layer's experts from tokens routed to each and the gate mass each received. */

@@ -13,7 +13,7 @@ import * as path from 'path';
 import type { ExecutionProviderChoice, ProviderReport } from '../../shared/analysis';
 import { EngineError } from '../errors';
 import { DEFAULT_WORKER_TIMEOUT_SECONDS } from '../../shared/defaults';
-import type { HostToWorker, LoadedMessage, WorkerToHost } from './protocol';
+import type { GpuGraphLoad, HostToWorker, LoadedMessage, WorkerToHost } from './protocol';
 import { BatchItemResult, BatchOptions, runBuckets, TokenSequence } from './batch-dispatch';
 import type { ModelIO, TensorMap } from './tensors';
 
@@ -33,6 +33,10 @@ export interface RuntimeOptions {
   workerPath?: string;
   /** Sequence length of the warm-up run on load. */
   warmupLength?: number;
+  /** The graph GPU providers run instead of modelPath (a checked model.gpu.onnx). */
+  gpuGraph?: GpuGraphLoad;
+  /** Why the folder's model.gpu.onnx is not used (reported when a GPU provider runs). */
+  gpuGraphProblem?: string;
   /**
    * Restarts allowed in a row without a successful run in between; then requests fail, and each later request
    * makes one fresh attempt (a success resets the count).
@@ -115,7 +119,10 @@ export class ModelRuntime {
   private readonly abortWaiters = new Map<AbortSignal, { fns: Set<() => void>; listener: () => void }>();
   private current: WorkerState | null = null;
 
-  private constructor(private readonly options: Required<Omit<RuntimeOptions, 'log'>> & { log?: LogFn }) {
+  private constructor(
+    private readonly options: Required<Omit<RuntimeOptions, 'log' | 'gpuGraph' | 'gpuGraphProblem'>> &
+      Pick<RuntimeOptions, 'log' | 'gpuGraph' | 'gpuGraphProblem'>,
+  ) {
     this.log = options.log ?? (() => undefined);
     this.ready = this.spawnAndLoad(options.provider);
   }
@@ -139,6 +146,8 @@ export class ModelRuntime {
       workerTimeoutMs: options.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_SECONDS * 1000,
       heartbeatMs: options.heartbeatMs ?? 0,
       log: options.log,
+      gpuGraph: options.gpuGraph,
+      gpuGraphProblem: options.gpuGraphProblem,
     });
     try {
       await runtime.ready;
@@ -261,7 +270,7 @@ export class ModelRuntime {
   }
 
   private spawnAndLoad(provider: ExecutionProviderChoice): Promise<void> {
-    const { workerPath, modelPath, threads, warmupLength, workerTimeoutMs } = this.options;
+    const { workerPath, modelPath, threads, warmupLength, workerTimeoutMs, gpuGraph, gpuGraphProblem } = this.options;
     this.stderrTail = [];
     const heartbeatMs = this.options.heartbeatMs || Math.max(50, Math.min(1000, Math.floor(workerTimeoutMs / 4) || 1000));
     const child = fork(workerPath, ['--heartbeat-ms', String(heartbeatMs)], {
@@ -364,7 +373,7 @@ export class ModelRuntime {
         }
         this.restart();
       });
-      child.send({ type: 'load', modelPath, provider, threads, warmupLength } satisfies HostToWorker);
+      child.send({ type: 'load', modelPath, provider, threads, warmupLength, gpuGraph, gpuGraphProblem } satisfies HostToWorker);
     });
   }
 

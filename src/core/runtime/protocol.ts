@@ -1,5 +1,5 @@
 /** Messages between the host (ModelRuntime) and the worker process (worker.ts). */
-import type { ExecutionProviderChoice, ProviderReport } from '../../shared/analysis';
+import type { ExecutionProviderChoice, ExpertCompute, ProviderReport } from '../../shared/analysis';
 import type { ModelIO, TensorMap } from './tensors';
 
 export interface LoadMessage {
@@ -9,6 +9,15 @@ export interface LoadMessage {
   threads: number;
   /** Sequence length of the warm-up run. */
   warmupLength: number;
+  /** GPU providers run this graph instead of modelPath: the folder's model.gpu.onnx, checked by the host (gpu-graph.ts). */
+  gpuGraph?: GpuGraphLoad;
+  /** Why the folder's model.gpu.onnx is not used; reported when a GPU provider runs model.onnx instead. */
+  gpuGraphProblem?: string;
+}
+
+export interface GpuGraphLoad {
+  path: string;
+  expertCompute: ExpertCompute;
 }
 
 export interface RunMessage {

@@ -109,7 +109,7 @@ async function threadSide(): Promise<void> {
     placementProblem?: string;
   }
 
-  const tryProvider = async (msg: LoadMessage, provider: ExecutionProviderName): Promise<Loaded> => {
+  const tryProvider = async (msg: LoadMessage, provider: ExecutionProviderName, file: string): Promise<Loaded> => {
     const options: Ort.InferenceSession.SessionOptions = {
       executionProviders: [provider],
       graphOptimizationLevel: 'all',
@@ -124,7 +124,7 @@ async function threadSide(): Promise<void> {
       options.profileFilePrefix = path.join(profileDir, 'ort');
     }
     try {
-      const s = await ort.InferenceSession.create(msg.modelPath, options);
+      const s = await ort.InferenceSession.create(file, options);
       try {
         // A provider can create a session and still fail on the first real run (missing kernels, driver errors).
         const feeds = warmupFeeds(s, msg.warmupLength);
@@ -152,13 +152,35 @@ async function threadSide(): Promise<void> {
         continue;
       }
       try {
-        const loaded = await tryProvider(msg, provider);
+        // A GPU provider runs the folder's GPU graph when the host found a good one; should that graph fail on this
+        // provider, model.onnx is tried on it next, and the report says why.
+        const gpu = provider === 'cpu' ? undefined : msg.gpuGraph;
+        let gpuGraphProblem = provider === 'cpu' ? undefined : msg.gpuGraphProblem;
+        let loaded: Loaded | null = null;
+        if (gpu) {
+          try {
+            loaded = await tryProvider(msg, provider, gpu.path);
+          } catch (e) {
+            const reason = summarizeOrtError(e instanceof Error ? e.message : String(e));
+            gpuGraphProblem = `${path.basename(gpu.path)} failed on ${provider} (${reason}); ${path.basename(msg.modelPath)} ran instead`;
+          }
+        }
+        const ranGpuGraph = loaded !== null;
+        loaded ??= await tryProvider(msg, provider, msg.modelPath);
         session = loaded.session;
-        const placement = loaded.placement ? { placement: loaded.placement } : {};
-        const problem = loaded.placementProblem ? { placementProblem: loaded.placementProblem } : {};
+        const report: ProviderReport = {
+          requested: msg.provider,
+          used: provider,
+          skipped,
+          modelFile: path.basename(ranGpuGraph ? gpu!.path : msg.modelPath),
+          expertCompute: ranGpuGraph ? gpu!.expertCompute : 'routed',
+        };
+        if (loaded.placement) report.placement = loaded.placement;
+        if (loaded.placementProblem) report.placementProblem = loaded.placementProblem;
+        if (gpuGraphProblem) report.gpuGraphProblem = gpuGraphProblem;
         send({
           type: 'loaded',
-          provider: { requested: msg.provider, used: provider, skipped, ...placement, ...problem },
+          provider: report,
           io: { inputs: session.inputMetadata.map(tensorInfo), outputs: session.outputMetadata.map(tensorInfo) },
           warmupMs: Date.now() - started,
         });

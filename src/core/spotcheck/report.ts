@@ -9,7 +9,7 @@
  *   left out.
  */
 import { routingFromLayers, RoutedText } from '../analysis/routed';
-import { RoutingStatsAccumulator } from '../analysis/stats';
+import { executedExpertFlops, RoutingStatsAccumulator } from '../analysis/stats';
 import type { Analysis, ExpertLoad, ModelSummary, ProviderReport, RoutingStats } from '../../shared/analysis';
 import type { SkippedRow } from '../../shared/dataset';
 import {
@@ -343,6 +343,7 @@ export class SpotCheckReportBuilder {
 
   build(ctx: SpotCheckContext): SpotCheckReport {
     const m = this.model;
+    const execution = ctx.provider?.expertCompute ?? 'routed';
     const labels = m.labels;
     const labelValues = this.rows.flatMap((r) => (r.label === null ? [] : [r.label]));
     const mapping = mapLabels(labelValues, labels);
@@ -454,6 +455,8 @@ export class SpotCheckReportBuilder {
       co_activation: s.coActivation,
       flops: {
         spent: s.flops.spent,
+        executed: executedExpertFlops(s.flops.spent, s.tokens * m.numLayers, m.numExperts, s.flops.perExpertToken, execution),
+        execution,
         fixed_top_k_max: s.flops.fixedTopKMax,
         fixed_top_2: s.flops.fixedTop2,
         per_expert_token: s.flops.perExpertToken,

@@ -6,11 +6,13 @@
  *
  * Usage: node webgpu-parity-child.js CASES MODEL_DIR... (CASES: how many parity sentences per model)
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { createEngine } from '../../../src/core/engine';
-import type { ModelSummary, ProviderReport } from '../../../src/shared/analysis';
+import type { ModelSummary, NodePlacement, ProviderReport } from '../../../src/shared/analysis';
+import { placementFromProfile } from '../../../src/core/runtime/placement';
 
 export interface ProviderOutputs {
   logits: number[];
@@ -30,6 +32,10 @@ export interface ChildCase {
 export interface ChildModel {
   name: string;
   engineProvider: ProviderReport;
+  /** The graph the raw WebGPU session ran: model.gpu.onnx when the folder has one (as the engine does). */
+  webgpuFile: string;
+  /** The first model only: the placement of its sparse model.onnx on WebGPU (the "before" of the GPU graph). */
+  sparsePlacement?: NodePlacement;
   engineK: number[][];
   kMax: number;
   routerKind: string;
@@ -92,12 +98,35 @@ async function main(): Promise<void> {
       await engine.dispose();
     }
     const modelPath = join(dir, 'model.onnx');
+    const gpuPath = join(dir, 'model.gpu.onnx');
+    const webgpuPath = existsSync(gpuPath) ? gpuPath : modelPath;
+    let sparsePlacement: NodePlacement | undefined;
+    if (models.length === 0) {
+      const profileDir = mkdtempSync(join(tmpdir(), 'webgpu-parity-profile-'));
+      try {
+        const s = await ort.InferenceSession.create(modelPath, {
+          executionProviders: ['webgpu'],
+          enableProfiling: true,
+          profileFilePrefix: join(profileDir, 'ort'),
+        });
+        await runAll(s, cases.slice(0, 1));
+        s.endProfiling();
+        await s.release();
+        const file = readdirSync(profileDir).find((f) => f.endsWith('.json'))!;
+        sparsePlacement = placementFromProfile(JSON.parse(readFileSync(join(profileDir, file), 'utf8')));
+      } finally {
+        rmSync(profileDir, { recursive: true, force: true });
+      }
+    }
     const results: Record<'cpu' | 'webgpu', ProviderOutputs[]> = { cpu: [], webgpu: [] };
     const sessionSeconds = { cpu: 0, webgpu: 0 };
     const runSeconds = { cpu: 0, webgpu: 0 };
     for (const provider of ['cpu', 'webgpu'] as const) {
       const [session, s] = await timed(() =>
-        ort.InferenceSession.create(modelPath, { executionProviders: [provider], intraOpNumThreads: 1 }),
+        ort.InferenceSession.create(provider === 'webgpu' ? webgpuPath : modelPath, {
+          executionProviders: [provider],
+          intraOpNumThreads: 1,
+        }),
       );
       sessionSeconds[provider] = s;
       try {
@@ -109,6 +138,8 @@ async function main(): Promise<void> {
     models.push({
       name,
       engineProvider,
+      webgpuFile: basename(webgpuPath),
+      sparsePlacement,
       engineK,
       kMax: info.kMax,
       routerKind: info.routerKind,

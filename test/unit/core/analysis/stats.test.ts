@@ -79,7 +79,30 @@ describe('RoutingStatsAccumulator', () => {
   });
 
   it('FLOPs: spent = sum K * per-expert; fixed top-kMax and top-2 on the same tokens', () => {
-    assert.deepEqual(s.flops, { spent: 1000, fixedTopKMax: 1800, fixedTop2: 1200, perExpertToken: 100, unit: 'flops' });
+    assert.deepEqual(s.flops, {
+      spent: 1000,
+      executed: 1000,
+      execution: 'routed',
+      fixedTopKMax: 1800,
+      fixedTop2: 1200,
+      perExpertToken: 100,
+      unit: 'flops',
+    });
+  });
+
+  it('FLOPs executed by a dense-masked graph: every expert on every (layer, token), spent unchanged', () => {
+    const dense = new RoutingStatsAccumulator({
+      numLayers: 2,
+      numExperts: 4,
+      kMax: 3,
+      flopsPerExpertToken: 100,
+      expertCompute: 'dense-masked',
+    });
+    dense.add([L0, L1]);
+    const f = dense.result().flops;
+    assert.equal(f.spent, s.flops.spent);
+    assert.equal(f.execution, 'dense-masked');
+    assert.equal(f.executed, 2 * s.tokens * 4 * 100);
   });
 
   it('accumulates over many sequences and honours the include filter', () => {
