@@ -37,6 +37,7 @@ const ENTRIES = [
   { name: 'cli', entry: 'src/cli/main.ts', outfile: 'dist/cli.js', ...node, external: ['onnxruntime-node'] },
   { name: 'webview-routing', entry: 'src/webview/routing/main.ts', outfile: 'dist/webview/routing.js', ...webview },
   { name: 'webview-spotcheck', entry: 'src/webview/spotcheck/main.ts', outfile: 'dist/webview/spotcheck.js', ...webview },
+  { name: 'webview-compare', entry: 'src/webview/compare/main.ts', outfile: 'dist/webview/compare.js', ...webview },
 ];
 
 const selected = ENTRIES.filter((e) => only.length === 0 || only.some((p) => e.name.startsWith(p)));

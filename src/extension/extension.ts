@@ -7,6 +7,7 @@
  *   model/      the engine cache and its settings, Select Model, the status bar
  *   routing/    Analyze Routing: the routing panel, hover, highlights, editor sync, re-linking, export
  *   spotcheck/  Spot-Check Dataset and its panel
+ *   compare/    Compare Models (a selection, or a dataset) and its panel
  *   panels/     what both panels share: the webview panel, its HTML, the message channel
  */
 import * as path from 'path';
@@ -21,6 +22,7 @@ import { RoutingAnalyzer } from './routing/analyzer';
 import { Highlights, toggleHighlights } from './routing/highlights';
 import { AnalysisSession } from './routing/session';
 import { SpotChecker } from './spotcheck/spotCheck';
+import { ModelComparer } from './compare/compare';
 
 /** What activate() exports: observation points for extension-host tests, nothing that changes state. */
 export interface InspectorTestApi {
@@ -33,6 +35,8 @@ export interface InspectorTestApi {
   /** The spot-check panel exists / has said `ready`. */
   spotCheckPanelExists(): boolean;
   spotCheckPanelReady(): boolean;
+  /** The compare panel has said `ready`. */
+  comparePanelReady(): boolean;
 }
 
 let engines: EngineManager | undefined;
@@ -64,6 +68,7 @@ export function activate(context: vscode.ExtensionContext): InspectorTestApi {
     dropEngine: () => engineManager.invalidate(),
     analyzeText: (request, link, column) => routing.analyzeText(request, link, column),
   });
+  const comparer = new ModelComparer(context.extensionUri, { log, extensionPath, workerPath, report: (ue) => errors.report(ue) });
   const models = new ModelController({ extensionPath, engines: engineManager, status, errors, cancelRuns: () => routing.cancel() });
 
   // Disposed in reverse: commands and listeners first, the log last.
@@ -71,6 +76,7 @@ export function activate(context: vscode.ExtensionContext): InspectorTestApi {
     log,
     status,
     spotChecker,
+    comparer,
     highlights,
     routing,
     models,
@@ -84,6 +90,8 @@ export function activate(context: vscode.ExtensionContext): InspectorTestApi {
     vscode.commands.registerCommand('damoe.toggleHighlights', () => toggleHighlights(highlights, log)),
     vscode.commands.registerCommand('damoe.showOutput', () => errors.showOutput()),
     vscode.commands.registerCommand('damoe.spotCheck', (...args: unknown[]) => spotChecker.run(...args)),
+    vscode.commands.registerCommand('damoe.compareModels', (...args: unknown[]) => comparer.compareSelection(...args)),
+    vscode.commands.registerCommand('damoe.compareModelsOnDataset', (...args: unknown[]) => comparer.compareDataset(...args)),
   ];
   context.subscriptions.push({
     dispose: () => {
@@ -106,6 +114,7 @@ export function activate(context: vscode.ExtensionContext): InspectorTestApi {
     stale: () => session.stale,
     spotCheckPanelExists: () => spotChecker.panel.exists,
     spotCheckPanelReady: () => spotChecker.panel.controller?.isReady ?? false,
+    comparePanelReady: () => comparer.panel.controller?.isReady ?? false,
   };
 }
 

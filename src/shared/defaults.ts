@@ -62,6 +62,8 @@ export const MIN_COMPARE_MODELS = 2;
 export const MAX_COMPARE_MODELS = 3;
 /** Disagreements listed in a comparison (all are counted in disagreements_total). */
 export const MAX_DISAGREEMENTS_LISTED = 1000;
+/** The models Compare Models offers picked: the headline comparison, DA-MoE against the fixed top-2 baseline. */
+export const DEFAULT_COMPARE_MODELS: readonly string[] = ['damoe-sst2', 'top2-sst2'];
 
 /** The largest routing trace file `damoe trace` and Open Routing Trace read (JSON is parsed whole). */
 export const MAX_TRACE_FILE_BYTES = 512 * 1024 * 1024;

@@ -9,7 +9,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { after, before, describe, it } from 'node:test';
-import type { FrameLocator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import * as h from './harness';
 import * as s from './support';
 
@@ -19,27 +19,6 @@ const LINES = fs.readFileSync(path.join(WORKSPACE, DATASET), 'utf8').split('\n')
 const T = { timeout: 300_000 };
 const SPOT_CHECK = 'DA-MoE: Spot-Check Dataset';
 const SAMPLE = 20;
-
-/** The content frame of the webview that holds `selector` (several webviews may be open). */
-async function frameWith(page: Page, selector: string, timeoutMs = 120_000): Promise<FrameLocator> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const frames = page.locator('iframe.webview.ready');
-    const n = await frames.count();
-    for (let i = 0; i < n; i++) {
-      const f = page.frameLocator('iframe.webview.ready').nth(i).frameLocator('#active-frame');
-      if (
-        (await f
-          .locator(selector)
-          .count()
-          .catch(() => 0)) > 0
-      )
-        return f;
-    }
-    if (Date.now() > end) assert.fail(`no webview shows ${selector}`);
-    await s.sleep(250);
-  }
-}
 
 const quickRow = (page: Page, label: RegExp) =>
   page
@@ -99,7 +78,7 @@ describe('DA-MoE Inspector in VS Code: dataset spot-check', { timeout: 900_000 }
       assert.match(await quickRow(page(), /Run spot-check/).innerText(), new RegExp(`${SAMPLE} examples, seed 42`));
       await quickRow(page(), /Run spot-check/).click();
 
-      const f = await frameWith(page(), '[data-testid=spotcheck-accuracy][data-value]');
+      const f = await s.frameWith(page(), '[data-testid=spotcheck-accuracy][data-value]');
       await f.locator('[data-testid=spotcheck-example-row]').first().waitFor({ timeout: 120_000 });
       const acc = f.locator('[data-testid=spotcheck-accuracy]');
       const value = Number(await acc.getAttribute('data-value'));
@@ -145,7 +124,7 @@ describe('DA-MoE Inspector in VS Code: dataset spot-check', { timeout: 900_000 }
 
   it('clicking an example opens the dataset at its line with the text selected, and analyses it', T, () =>
     s.scenario('open an example', async () => {
-      const f = await frameWith(page(), '[data-testid=spotcheck-example-row]');
+      const f = await s.frameWith(page(), '[data-testid=spotcheck-example-row]');
       const row = f.locator('[data-testid=spotcheck-example-row]').nth(3);
       const line = Number(await row.getAttribute('data-line'));
       const text = LINES[line - 1].split('\t')[0];
@@ -166,7 +145,7 @@ describe('DA-MoE Inspector in VS Code: dataset spot-check', { timeout: 900_000 }
       );
       // The routing panel shows the example's tokens.
       const exp = s.expectedEncoding(text);
-      const routing = await frameWith(page(), '[data-testid=token-strip] .tok');
+      const routing = await s.frameWith(page(), '[data-testid=token-strip] .tok');
       const want = exp.content.map((t) => t.text).join(' ');
       let shown = '';
       for (let end = Date.now() + 60_000; Date.now() < end; await s.sleep(250)) {

@@ -366,6 +366,26 @@ export async function setThemeAndRepaint(page: Page, theme: h.ThemeName): Promis
 // Workbench / webview helpers
 // ---------------------------------------------------------------------------------------------------------------
 
+/** The content frame of the webview that holds `selector` (several webviews may be open). */
+export async function frameWith(page: Page, selector: string, timeoutMs = 120_000): Promise<FrameLocator> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const n = await page.locator('iframe.webview.ready').count();
+    for (let i = 0; i < n; i++) {
+      const f = page.frameLocator('iframe.webview.ready').nth(i).frameLocator('#active-frame');
+      if (
+        (await f
+          .locator(selector)
+          .count()
+          .catch(() => 0)) > 0
+      )
+        return f;
+    }
+    if (Date.now() > end) assert.fail(`no webview shows ${selector}`);
+    await sleep(250);
+  }
+}
+
 /** The routing webview's content frame. */
 export const routing = (page: Page): FrameLocator => h.webviewFrame(page);
 

@@ -1,0 +1,115 @@
+/**
+ * The Compare Models panel's logic without the vscode API (unit-tested with a fake port): what it shows (a text
+ * through 2-3 models, a dataset comparison, or both) and what a click on a disagreement does. Messaging is
+ * PanelChannel's, as for the other panels; a disagreement line must be one of the current report's.
+ */
+import type { CompareReport } from '../../shared/compare-report';
+import type {
+  CompareHostNotifications,
+  CompareNotification,
+  CompareParseContext,
+  CompareParseResult,
+  CompareTextView,
+  CompareWebviewMessage,
+} from '../../shared/protocol/compare';
+import { PanelChannel, type PanelLog, type PanelPort } from '../panels/panelChannel';
+
+export interface ComparePanelHandlers {
+  /** Compare the models on this disagreement (`line` already checked against the report). */
+  openDisagreement(report: CompareReport, line: number): void | PromiseLike<void>;
+  log: PanelLog;
+}
+
+export class ComparePanelLogic {
+  private readonly channel: PanelChannel<CompareHostNotifications, CompareWebviewMessage>;
+  private text: CompareTextView | null = null;
+  private report: CompareReport | null = null;
+  private lines: Set<number> = new Set();
+  private progress: CompareHostNotifications['compare/progress'] | null = null;
+  private error: string | null = null;
+
+  constructor(
+    port: PanelPort<CompareHostNotifications>,
+    private readonly handlers: ComparePanelHandlers,
+    parse: (raw: unknown, ctx?: CompareParseContext) => CompareParseResult,
+  ) {
+    this.channel = new PanelChannel<CompareHostNotifications, CompareWebviewMessage>({
+      what: 'compare panel',
+      port,
+      log: handlers.log,
+      parse: (raw) => parse(raw, { disagreementLines: this.lines }),
+      snapshot: () => this.snapshot(),
+      onNotification: async (m) => {
+        if (m.method === 'disagreement/open' && this.report) await this.handlers.openDisagreement(this.report, m.params.line);
+      },
+      onRequest: () => {
+        throw new Error('The compare panel takes no requests.');
+      },
+    });
+  }
+
+  get isReady(): boolean {
+    return this.channel.isReady;
+  }
+  get currentText(): CompareTextView | null {
+    return this.text;
+  }
+  get currentReport(): CompareReport | null {
+    return this.report;
+  }
+
+  showText(view: CompareTextView): void {
+    this.text = view;
+    this.error = null;
+    this.progress = null;
+    this.channel.notify('compare/text', view);
+  }
+
+  showReport(report: CompareReport): void {
+    this.report = report;
+    this.lines = new Set(report.disagreements.map((d) => d.line));
+    this.error = null;
+    this.progress = null;
+    this.channel.notify('compare/dataset', { report });
+  }
+
+  setProgress(progress: CompareHostNotifications['compare/progress']): void {
+    this.progress = progress.running ? progress : null;
+    if (progress.running) this.error = null;
+    this.channel.notify('compare/progress', progress);
+  }
+
+  showError(message: string): void {
+    this.error = message;
+    this.progress = null;
+    this.channel.notify('compare/error', { message });
+  }
+
+  notReady(): void {
+    this.channel.notReady();
+  }
+
+  receive(raw: unknown): Promise<void> {
+    return this.channel.receive(raw);
+  }
+
+  private snapshot(): CompareNotification[] {
+    const n = this.channel.notification;
+    const out: CompareNotification[] = [];
+    if (this.report) out.push(n('compare/dataset', { report: this.report }));
+    if (this.text) out.push(n('compare/text', this.text));
+    if (this.progress) out.push(n('compare/progress', this.progress));
+    if (this.error !== null) out.push(n('compare/error', { message: this.error }));
+    return out;
+  }
+}
+
+/**
+ * The models a comparison takes from a quick pick (or a command argument): 2 or 3 distinct ones. Returns the error
+ * to show instead when the choice is not usable.
+ */
+export function checkModelChoice(names: readonly string[], min: number, max: number): string | null {
+  if (new Set(names).size !== names.length) return 'pick each model once';
+  if (names.length < min || names.length > max) return `pick ${min} or ${max} models to compare (${names.length} picked)`;
+  return null;
+}

@@ -1,0 +1,137 @@
+/**
+ * User-level scenarios of Compare Models in a real VS Code (code-server) with the extension installed from the VSIX,
+ * driven through the UI by Chromium:
+ * - a selected line of reviews.txt through damoe-sst2 and top2-sst2 (the quick pick's default pair): one card per
+ *   model, a token table with both models' K, and every K that differs from the first model's marked;
+ * - "Compare Models on Dataset" on sst2-sample.tsv: accuracies with 95% CIs, the paired row with McNemar's p, the
+ *   disagreements; a click on one shows the compare view of that text, whose predictions are the row's.
+ * Screenshots (light, dark, high contrast): test-results/e2e/compare-*.png.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import * as h from './harness';
+import * as s from './support';
+
+const WORKSPACE = path.join(s.ROOT, 'test', 'e2e', 'fixtures', 'workspace');
+const REVIEWS = 'reviews.txt';
+const DATASET = 'sst2-sample.tsv';
+const REVIEW_LINES = fs.readFileSync(path.join(WORKSPACE, REVIEWS), 'utf8').split('\n');
+const T = { timeout: 300_000 };
+
+/** Accepts the model quick pick with its pre-picked pair (damoe-sst2, top2-sst2). */
+async function acceptDefaultModels(page: Page): Promise<void> {
+  const rows = page.locator('.quick-input-list .monaco-list-row');
+  await rows.first().waitFor({ state: 'visible', timeout: 30_000 });
+  const texts = await rows.allInnerTexts();
+  assert.ok(texts.some((t) => /damoe-sst2/.test(t)) && texts.some((t) => /top2-sst2/.test(t)), `quick pick: ${texts.join(' | ')}`);
+  await page.keyboard.press('Enter');
+}
+
+async function screenshotThreeThemes(page: Page, name: string): Promise<void> {
+  await s.screenshotBothThemes(page, name);
+  await h.setTheme(page, 'Dark High Contrast');
+  await s.sleep(400);
+  await h.screenshot(page, `${name}-high-contrast`);
+  await h.setTheme(page, 'Light Modern');
+}
+
+describe('DA-MoE Inspector in VS Code: Compare Models', { timeout: 900_000 }, () => {
+  let cs: h.CodeServer | undefined;
+  let b: h.BrowserSession | undefined;
+  const page = () => b!.page;
+
+  before(async () => {
+    const vsix = s.ensureVsix();
+    cs = await h.startCodeServer({ extensionVsix: vsix, workspace: WORKSPACE, trusted: true, theme: 'Light Modern' });
+    b = await h.launchBrowser();
+    await h.openWorkbench(b.page, cs.url, cs.workspace);
+    await h.openFile(b.page, REVIEWS);
+  });
+
+  after(async () => {
+    if (b) {
+      const errs = b.collector.unexpectedErrors(s.reloadNoise);
+      if (errs.length) console.log(`[e2e] unexpected browser errors:\n  ${errs.join('\n  ')}`);
+    }
+    await b?.close();
+    await cs?.stop();
+    await h.stopAll();
+    s.printSummary('compare.test');
+  });
+
+  it('Compare Models on a selection: the two models side by side, K differences marked', T, () =>
+    s.scenario('compare a selection', async () => {
+      const text = REVIEW_LINES[0];
+      await s.focusFile(page(), REVIEWS);
+      await h.selectText(page(), { line: 1 });
+      await h.runCommand(page(), 'DA-MoE: Compare Models');
+      await acceptDefaultModels(page());
+      const f = await s.frameWith(page(), '[data-testid=compare-model-card]');
+      const cards = f.locator('[data-testid=compare-model-card]');
+      await cards.nth(1).waitFor({ timeout: 120_000 });
+      assert.deepEqual(await cards.evaluateAll((els) => els.map((e) => e.getAttribute('data-model'))), ['damoe-sst2', 'top2-sst2']);
+      // The view opens on DA-MoE's most dynamic layer, with the chosen experts; switch to K averaged over layers.
+      assert.match((await f.locator('[data-testid=compare-token-table]').getAttribute('data-layer'))!, /^[0-3]$/);
+      assert.ok((await f.locator('td.cmp-experts').count()) > 0, 'experts shown for the layer');
+      await f.locator('[data-testid=compare-layer]').selectOption('-1');
+      await f.locator('[data-testid=compare-token-table][data-layer="-1"]').waitFor({ timeout: 10_000 });
+      const enc = s.expectedEncoding(text);
+      const rows = f.locator('[data-testid=compare-token-row]');
+      assert.equal(await rows.count(), enc.tokens.length, 'one row per token, special tokens included');
+      // Mean K over layers: top-2 spends exactly 2 everywhere; each of its cells is marked iff DA-MoE's K differs.
+      const cells = await rows.evaluateAll((trs) =>
+        trs.map((tr) =>
+          [...tr.querySelectorAll('td.cmp-k')].map((td) => ({ k: Number(td.getAttribute('data-k')), diff: td.classList.contains('diff') })),
+        ),
+      );
+      assert.ok(
+        cells.every((c) => c.length === 2 && c[1].k === 2),
+        JSON.stringify(cells),
+      );
+      for (const [i, c] of cells.entries()) assert.equal(c[1].diff, Math.abs(c[0].k - 2) > 1e-9, `row ${i}: ${JSON.stringify(c)}`);
+      assert.ok(
+        cells.some((c) => c[1].diff),
+        'DA-MoE gives some token a K other than 2',
+      );
+      assert.match(await f.locator('[data-testid=compare-source]').innerText(), /reviews\.txt, selection/);
+      await screenshotThreeThemes(page(), 'compare-selection');
+    }),
+  );
+
+  it('Compare Models on Dataset: accuracies with CIs, paired statistics, disagreements; a click compares that text', T, () =>
+    s.scenario('compare on a dataset', async () => {
+      await h.openFile(page(), DATASET);
+      await h.runCommand(page(), 'DA-MoE: Compare Models on Dataset');
+      await acceptDefaultModels(page());
+      const f = await s.frameWith(page(), '[data-testid=compare-model-row]', 180_000);
+      const models = f.locator('[data-testid=compare-model-row]');
+      assert.equal(await models.count(), 2);
+      for (let i = 0; i < 2; i++) assert.match(await models.nth(i).innerText(), /\d+\.\d% \[\d+\.\d, \d+\.\d\]/);
+      const paired = f.locator('[data-testid=compare-paired-row]');
+      assert.equal(await paired.count(), 1);
+      assert.match(await paired.innerText(), /damoe-sst2 − top2-sst2[\s\S]*31[\s\S]*pts \[[\s\S]*p [=<] /);
+      const dis = f.locator('[data-testid=compare-disagreement]');
+      const n = await dis.count();
+      assert.ok(n > 0, 'the two models disagree on some of the 31 examples');
+      await screenshotThreeThemes(page(), 'compare-dataset');
+
+      // Click the first disagreement: the text view shows that line, with the predictions of the row.
+      const row = dis.first();
+      const line = Number(await row.getAttribute('data-line'));
+      const predicted = (await row.locator('td').allInnerTexts()).slice(3).map((t) => t.replace(/ [✓✗]$/, ''));
+      await row.click();
+      const source = f.locator('[data-testid=compare-source]');
+      for (let end = Date.now() + 60_000; Date.now() < end; await s.sleep(250)) {
+        if (new RegExp(`line ${line} of ${DATASET.replace('.', '\\.')}`).test(await source.innerText().catch(() => ''))) break;
+      }
+      assert.match(await source.innerText(), new RegExp(`line ${line} of sst2-sample\\.tsv`));
+      const cards = f.locator('[data-testid=compare-model-card]');
+      assert.deepEqual(await cards.evaluateAll((els) => els.map((e) => e.getAttribute('data-prediction'))), predicted);
+      assert.equal(await f.locator('[data-testid=compare-model-card].diff').count(), 1, 'the second card is marked as differing');
+      await screenshotThreeThemes(page(), 'compare-click-through');
+    }),
+  );
+});

@@ -1,0 +1,73 @@
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { buildCompareReport } from '../../../../src/core/compare/report';
+import { checkModelChoice, ComparePanelLogic, type ComparePanelHandlers } from '../../../../src/extension/compare/comparePanelLogic';
+import { type CompareHostMessage, parseCompareMessage } from '../../../../src/shared/protocol/compare';
+import type { SpotCheckReport } from '../../../../src/shared/spotcheck-report';
+import { makeFakeSpotCheck } from '../../webview/fake-spotcheck';
+
+/** Two models' reports on one fake sample: B flips the prediction of the first two examples. */
+function report() {
+  const a = makeFakeSpotCheck({ examples: 6 });
+  const flip = (x: SpotCheckReport['examples'][number], i: number) => {
+    const predicted = i < 2 ? (x.predicted === 'positive' ? 'negative' : 'positive') : x.predicted;
+    return { ...x, predicted, correct: x.gold === null ? null : predicted === x.gold };
+  };
+  const b = { ...a, examples: a.examples.map(flip) };
+  return buildCompareReport(['A', 'B'], [a, b], new Map(), { resamples: 50 });
+}
+
+function harness(over: Partial<ComparePanelHandlers> = {}) {
+  const posted: CompareHostMessage[] = [];
+  const logs: string[] = [];
+  const calls: number[] = [];
+  const handlers: ComparePanelHandlers = {
+    openDisagreement: (_r, line) => void calls.push(line),
+    log: (level, m) => logs.push(`${level}: ${m}`),
+    ...over,
+  };
+  const core = new ComparePanelLogic({ postMessage: (m) => (posted.push(m), true) }, handlers, parseCompareMessage);
+  const methods = () => posted.map((m) => (m.kind === 'notification' ? m.method : `response#${m.id}`));
+  return { core, posted, logs, calls, methods };
+}
+const ready = { protocol: 1, kind: 'notification', method: 'ready', params: { protocolVersion: 1 } };
+
+describe('ComparePanelLogic', () => {
+  it('holds everything until ready; every ready re-sends the dataset view, then the text view', async () => {
+    const h = harness();
+    const r = report();
+    h.core.showReport(r);
+    h.core.setProgress({ running: true, message: 'running' });
+    assert.deepEqual(h.posted, []);
+    await h.core.receive(ready);
+    assert.deepEqual(h.methods(), ['compare/dataset', 'compare/progress']);
+    h.core.showError('boom');
+    await h.core.receive(ready);
+    assert.deepEqual(h.methods().slice(2), ['compare/error', 'compare/dataset', 'compare/error']);
+  });
+
+  it('a click opens only a disagreement of the current report', async () => {
+    const h = harness();
+    const r = report();
+    assert.equal(r.disagreements.length, 2);
+    h.core.showReport(r);
+    await h.core.receive(ready);
+    const line = r.disagreements[1].line;
+    await h.core.receive({ protocol: 1, kind: 'notification', method: 'disagreement/open', params: { line } });
+    const agreeing = r.common > 2 ? [...new Set(r.disagreements.map((d) => d.line))].reduce((m, x) => Math.max(m, x), 0) + 1 : 99999;
+    await h.core.receive({ protocol: 1, kind: 'notification', method: 'disagreement/open', params: { line: agreeing } });
+    await h.core.receive({ protocol: 1, kind: 'notification', method: 'disagreement/open', params: { line: 'x' } });
+    assert.deepEqual(h.calls, [line]);
+    assert.equal(h.logs.filter((l) => l.startsWith('warn: Dropped an invalid message')).length, 2);
+  });
+});
+
+describe('checkModelChoice', () => {
+  it('2 or 3 distinct models', () => {
+    assert.equal(checkModelChoice(['a', 'b'], 2, 3), null);
+    assert.equal(checkModelChoice(['a', 'b', 'c'], 2, 3), null);
+    assert.match(checkModelChoice(['a'], 2, 3)!, /pick 2 or 3 models to compare \(1 picked\)/);
+    assert.match(checkModelChoice(['a', 'b', 'c', 'd'], 2, 3)!, /4 picked/);
+    assert.equal(checkModelChoice(['a', 'a'], 2, 3), 'pick each model once');
+  });
+});
