@@ -171,7 +171,7 @@ export class ModelComparer implements vscode.Disposable {
       const view: CompareTextModel[] = models.map((m, i) => ({ name: m.name, analysis: analyses[i] }));
       this.lastModels = models;
       panel.showText({ models: view, source });
-      return { status: 'ok', models: models.map((m) => m.name), predictions: analyses.map((a) => a.prediction.label) };
+      return { status: 'ok', models: models.map((m) => m.name), predictions: analyses.map((a) => a.prediction?.label ?? '') };
     } catch (e) {
       return this.failure(e, models[0]?.dir ?? '');
     }

@@ -95,7 +95,9 @@ export class CompareTextSection {
     const cards = el('div', { class: 'cmp-cards' });
     for (const m of v.models) {
       const a = m.analysis;
-      const differs = a.prediction.label !== first.prediction.label;
+      // A causal LM has no class prediction (prediction null): its card says so and nothing is compared.
+      const label = a.prediction?.label ?? null;
+      const differs = label !== null && first.prediction !== null && label !== first.prediction.label;
       const top2 = a.stats.flops.fixedTop2;
       cards.append(
         el(
@@ -103,14 +105,14 @@ export class CompareTextSection {
           {
             class: `cmp-card${differs ? ' diff' : ''}`,
             testid: 'compare-model-card',
-            attrs: { 'data-model': m.name, 'data-prediction': a.prediction.label },
+            attrs: { 'data-model': m.name, 'data-prediction': label ?? '' },
           },
           [
             el('div', { class: 'cmp-card-name', text: m.name }),
             el('div', { class: 'muted small', text: a.model.routerKind }),
             el('div', { class: 'cmp-card-pred' }, [
-              el('span', { text: a.prediction.label }),
-              el('span', { class: 'muted', text: ` ${fmtPct(a.prediction.probabilities[a.prediction.index] ?? 0)}` }),
+              el('span', { text: label ?? 'no class prediction' }),
+              el('span', { class: 'muted', text: a.prediction ? ` ${fmtPct(a.prediction.probabilities[a.prediction.index] ?? 0)}` : '' }),
               ...(differs ? [el('span', { class: 'cmp-diff-badge', text: '≠ first model' })] : []),
             ]),
             el('div', {
