@@ -118,6 +118,19 @@ export interface SpotCheckConfusion {
   matrix: number[][];
 }
 
+/** A causal LM's next-token figures over the sample, and K against loss (every scored token: all but each text's first). */
+export interface SpotCheckLanguageModel {
+  /** exp(mean_loss). */
+  perplexity: number;
+  /** Mean token loss, nats. */
+  mean_loss: number;
+  scored_tokens: number;
+  /** by_k[l][k]: scored tokens with K = k in layer l and their mean loss (null when none), k = 0..k_max. */
+  by_k: { tokens: number; mean_loss: number | null }[][];
+  /** Per layer: Pearson correlation of a token's K with its loss; null when K or loss does not vary. */
+  k_loss_correlation: (number | null)[];
+}
+
 export interface SpotCheckReport {
   version: typeof SPOT_CHECK_REPORT_VERSION;
   kind: 'damoe-spot-check';
@@ -223,6 +236,8 @@ export interface SpotCheckReport {
   routing_by_group?: SpotCheckRoutingGroup[];
   /** expert_specialisation[l][e]: the tokens expert e of layer l receives most over chance (content tokens). Absent in older reports. */
   expert_specialisation?: SpecialisationExpert[][];
+  /** Causal LMs: perplexity and K against loss over the sample. Absent for classifiers. */
+  language_model?: SpotCheckLanguageModel;
   /** The minimum count of a token in expert_specialisation. */
   expert_specialisation_min_count?: number;
   token_importance: {

@@ -6,6 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import type { Analysis } from '../../src/shared/analysis';
 import { createEngine, DamoeEngine } from '../../src/core/engine';
@@ -134,5 +135,58 @@ describe('damoe analyze on the shipped causal LM (models/damoe-lm-sst2)', () => 
       a.layers.map((l) => l.k),
       ref.expert_count,
     );
+  });
+});
+
+describe('damoe spot-check on a plain-text file with a causal LM', () => {
+  it('reports perplexity over the sample and K against loss per layer', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'damoe-lm-'));
+    const file = path.join(dir, 'texts.txt');
+    fs.writeFileSync(file, reference.cases.map((c) => c.text).join('\n') + '\n');
+    const r = spawnSync(
+      process.execPath,
+      [
+        path.join(ROOT, 'bin', 'damoe.js'),
+        'spot-check',
+        '--model',
+        TINY_LM_DIR,
+        '--threads',
+        '1',
+        '--json',
+        path.join(dir, 'report.json'),
+        file,
+      ],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const lm = (
+      JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')) as {
+        language_model: {
+          perplexity: number;
+          mean_loss: number;
+          scored_tokens: number;
+          by_k: { tokens: number; mean_loss: number | null }[][];
+          k_loss_correlation: (number | null)[];
+        };
+      }
+    ).language_model;
+    // Every text's tokens but its first are scored; the mean loss is PyTorch's over the same tokens.
+    const losses = reference.cases.flatMap((c) => c.token_loss.slice(1));
+    assert.equal(lm.scored_tokens, losses.length);
+    assert.ok(Math.abs(lm.mean_loss - losses.reduce((s, x) => s + x, 0) / losses.length) < 1e-4);
+    assert.ok(Math.abs(lm.perplexity - Math.exp(lm.mean_loss)) < 1e-9 * lm.perplexity);
+    lm.by_k.forEach((row, l) => {
+      assert.equal(
+        row.reduce((s, b) => s + b.tokens, 0),
+        losses.length,
+        `layer ${l}: every scored token has one K`,
+      );
+      const ks = reference.cases.flatMap((c) => c.expert_count[l].slice(1));
+      row.forEach((b, k) => assert.equal(b.tokens, ks.filter((x) => x === k).length));
+    });
+    assert.equal(lm.k_loss_correlation.length, 2);
   });
 });

@@ -53,6 +53,17 @@ export function spotCheckSummary(r: SpotCheckReport): string {
     lines.push(
       `Accuracy:    ${formatPercentWithCi(r.accuracy, wilsonInterval(r.correct, r.labelled))} (${r.correct} of ${r.labelled} labelled; 95% Wilson CI in brackets)`,
     );
+  } else if (r.language_model) {
+    const lm = r.language_model;
+    lines.push(
+      `Perplexity:  ${lm.perplexity.toFixed(2)} (mean loss ${lm.mean_loss.toFixed(3)} nats over ${lm.scored_tokens} tokens, each text's first not scored)`,
+    );
+    const corr = lm.k_loss_correlation.map((c) => (c === null ? 'n/a' : c.toFixed(3))).join(' ');
+    lines.push(`K vs loss:   correlation per layer ${corr}`);
+    lm.by_k.forEach((row, l) => {
+      const cells = row.map((b, k) => (b.tokens > 0 ? `K=${k} ${b.mean_loss!.toFixed(2)} (${b.tokens})` : null)).filter((x) => x !== null);
+      lines.push(`  layer ${l}: mean loss at ${cells.join(', ')}`);
+    });
   } else lines.push(`Accuracy:    n/a${r.labelled === 0 ? ' (no labels)' : ''}`);
   if (r.label_mapping.note) lines.push(`Labels:      ${r.label_mapping.note}`);
   if (r.confusion) {

@@ -19,6 +19,7 @@ import {
   type SpotCheckConfusion,
   type SpotCheckExample,
   type SpotCheckExpertLoad,
+  type SpotCheckLanguageModel,
   type SpotCheckReport,
   type SpotCheckRoutingGroup,
   type SpecialisationExpert,
@@ -167,6 +168,8 @@ export type RoutedExample = Omit<RoutedText, 'tokens'> & {
 
 /** Adds analysed examples one by one (memory: one row per example plus fixed-size statistics), then builds the report. */
 export class SpotCheckReportBuilder {
+  /** Causal LMs: token losses against K. */
+  private readonly languageModel = new LossByK();
   private readonly overall: RoutingStatsAccumulator;
   private readonly byLabel = new Map<string, { n: number; acc: RoutingStatsAccumulator }>();
   private readonly byPrediction = new Map<number, { n: number; acc: RoutingStatsAccumulator }>();
@@ -230,7 +233,8 @@ export class SpotCheckReportBuilder {
   addRouted(record: DatasetRecord, routed: RoutedExample): void {
     const { routing: r, tokens, prediction } = routed;
     // A causal LM has no class prediction to spot-check; a routing trace has none either, and is read without one.
-    if (!prediction && this.model.routingSource !== 'trace') {
+    if (r.nextToken) this.languageModel.add(r.nextToken.loss, r.count, r.numLayers, r.length);
+    if (!prediction && this.model.routingSource !== 'trace' && this.model.task !== 'causal-lm') {
       throw new Error('a spot-check example needs a class prediction; this model gave none (a causal LM)');
     }
     // Routing statistics: every routed token, special tokens included (the engine's convention); a trace's tokens
@@ -469,6 +473,7 @@ export class SpotCheckReportBuilder {
         .sort(([a], [b]) => naturalCompare(a, b))
         .map(([label, g]) => group(label, null, g.n, g.acc.result())),
       expert_specialisation: this.specialisation(),
+      ...(this.languageModel.scored > 0 ? { language_model: this.languageModel.result() } : {}),
       expert_specialisation_min_count: this.opts.specialisationMinCount,
       routing_by_prediction: [...this.byPrediction.entries()]
         .sort(([a], [b]) => a - b)
@@ -484,6 +489,54 @@ export class SpotCheckReportBuilder {
       examples,
       examples_per_second: seconds > 0 ? n / seconds : 0,
       elapsed_ms: ctx.elapsedMs,
+    };
+  }
+}
+
+/** Token losses over a sample, per layer against the token's K (a causal LM's spot-check). */
+class LossByK {
+  scored = 0;
+  private lossSum = 0;
+  private lossSq = 0;
+  /** Per layer: counts and loss sums per K, and the sums of K, K^2 and K*loss for the correlation. */
+  private byK: { n: number[]; loss: number[]; k: number; k2: number; kl: number }[] = [];
+
+  add(loss: Float32Array, count: Int32Array, L: number, T: number): void {
+    while (this.byK.length < L) this.byK.push({ n: [], loss: [], k: 0, k2: 0, kl: 0 });
+    for (let t = 1; t < T; t++) {
+      const x = loss[t];
+      this.scored++;
+      this.lossSum += x;
+      this.lossSq += x * x;
+      for (let l = 0; l < L; l++) {
+        const k = count[l * T + t];
+        const b = this.byK[l];
+        b.n[k] = (b.n[k] ?? 0) + 1;
+        b.loss[k] = (b.loss[k] ?? 0) + x;
+        b.k += k;
+        b.k2 += k * k;
+        b.kl += k * x;
+      }
+    }
+  }
+
+  result(): SpotCheckLanguageModel {
+    const n = this.scored;
+    const mean = this.lossSum / n;
+    const lossVar = this.lossSq / n - mean * mean;
+    return {
+      perplexity: Math.exp(mean),
+      mean_loss: mean,
+      scored_tokens: n,
+      by_k: this.byK.map((b) =>
+        Array.from({ length: b.n.length }, (_, k) => ({ tokens: b.n[k] ?? 0, mean_loss: b.n[k] ? b.loss[k] / b.n[k] : null })),
+      ),
+      k_loss_correlation: this.byK.map((b) => {
+        const mk = b.k / n;
+        const kVar = b.k2 / n - mk * mk;
+        if (!(kVar > 1e-12) || !(lossVar > 1e-12)) return null;
+        return (b.kl / n - mk * mean) / Math.sqrt(kVar * lossVar);
+      }),
     };
   }
 }
