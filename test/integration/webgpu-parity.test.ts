@@ -1,5 +1,5 @@
 /**
- * WebGPU parity: every shipped model on onnxruntime-node's WebGPU provider against its CPU provider, on the parity
+ * WebGPU parity: every shipped model with a GPU graph (model.gpu.onnx) on onnxruntime-node's WebGPU provider against its CPU provider, on the parity
  * sentences (test/fixtures/parity/NAME.json), on a machine without a GPU. Dawn gets a Vulkan adapter from a CPU
  * Vulkan driver: SwiftShader from Debian's chromium package, which scripts/setup.sh installs
  * (../shared/notes/webgpu-on-cpu-vulkan.md). The Vulkan environment is set only for the child process that runs the
@@ -31,9 +31,13 @@ const root = join(__dirname, '..', '..', '..');
 const swiftshaderDir = '/usr/lib/chromium';
 const icd = process.env.DAMOE_WEBGPU_ICD ?? join(swiftshaderDir, 'vk_swiftshader_icd.json');
 const libs = process.env.DAMOE_WEBGPU_LIBS ?? (process.env.DAMOE_WEBGPU_ICD ? '' : swiftshaderDir);
-const models = readdirSync(join(root, 'models'))
+// Models that ship a GPU graph (model.gpu.onnx). damoe-lm-sst2 (the causal LM) has none yet: its sparse graph on
+// WebGPU is not tested here, and the test prints that it was left out.
+const shipped = readdirSync(join(root, 'models'))
   .filter((d) => existsSync(join(root, 'models', d, 'model.onnx')))
   .sort();
+const models = shipped.filter((d) => existsSync(join(root, 'models', d, 'model.gpu.onnx')));
+const withoutGpuGraph = shipped.filter((d) => !models.includes(d));
 
 /** The K rule's scale s per layer (K = clamp(ceil(s · importance), 1, k_max)), or null for a fixed-K router. */
 function kScales(m: ChildModel): number[] | null {
@@ -48,7 +52,7 @@ function kScales(m: ChildModel): number[] | null {
 const nearInteger = (x: number): boolean => Math.abs(x - Math.round(x)) <= TIE_TOL;
 
 test(
-  `every shipped model on WebGPU (CPU Vulkan) matches the CPU provider on ${SENTENCES} parity sentences`,
+  `every shipped classifier with a GPU graph on WebGPU (CPU Vulkan) matches the CPU provider on ${SENTENCES} parity sentences`,
   { timeout: 10 * 60_000 },
   async (t) => {
     assert.ok(existsSync(icd), `no Vulkan driver at ${icd}: run scripts/setup.sh (it installs chromium, which carries SwiftShader)`);
@@ -71,6 +75,7 @@ test(
       models,
     );
     t.diagnostic(`WebGPU parity: ${models.length} models x ${SENTENCES} sentences in ${seconds.toFixed(1)} s (driver ${icd})`);
+    if (withoutGpuGraph.length > 0) t.diagnostic(`left out (no model.gpu.onnx): ${withoutGpuGraph.join(', ')}`);
 
     for (const m of results) {
       assert.equal(
