@@ -247,8 +247,15 @@ describe('DA-MoE Inspector in VS Code: routing panel', { timeout: 900_000 }, () 
         await page().waitForFunction((v) => document.querySelector<HTMLInputElement>('.quick-input-widget input')?.value === v, out, {
           timeout: 5_000,
         });
-        await page().keyboard.press('Enter');
-        for (let end = Date.now() + 20_000; Date.now() < end && !fs.existsSync(out);) await s.sleep(200);
+        // The dialog lists the folder while the path is typed; on a loaded machine an early Enter can land before the
+        // listing and be dropped. Accept with the dialog's OK button, again every 3 s while the dialog is still open.
+        const ok = page().locator('.quick-input-widget').getByRole('button', { name: 'OK' }).first();
+        for (let end = Date.now() + 20_000, next = 0; Date.now() < end && !fs.existsSync(out); await s.sleep(200)) {
+          if (Date.now() >= next && (await ok.isVisible().catch(() => false))) {
+            await ok.click().catch(() => undefined);
+            next = Date.now() + 3_000;
+          }
+        }
         if (!fs.existsSync(out)) await h.screenshot(page(), 'routing-figure-export-failed');
       } finally {
         if (await input.isVisible().catch(() => false)) await page().keyboard.press('Escape');
