@@ -4,6 +4,7 @@
  */
 import type { Analysis, ExecutionProviderChoice, ModelSummary, ProviderReport } from '../shared/analysis';
 import type { RoutedText } from './analysis/routed';
+import type { OccludedText } from './analysis/occlusion';
 
 export interface EngineOptions {
   /** Model directory; undefined means the shipped DA-MoE model (models/damoe-sst2). */
@@ -56,6 +57,11 @@ export interface Engine {
   analyzeBatch(requests: readonly AnalyzeRequest[], options?: BatchAnalyzeOptions): Promise<Analysis[]>;
   /** The throughput path without building Analyses (dataset spot-checks): merged tokens, flat routing, prediction. */
   routeBatch(requests: readonly AnalyzeRequest[], options?: BatchAnalyzeOptions): Promise<RoutedText[]>;
+  /**
+   * Importance against occlusion: each input and its one-token-deleted variants through the batch path (one batched
+   * run per text, not one run per token); cancel with options.signal. docs/importance-check.md.
+   */
+  occludeBatch(requests: readonly AnalyzeRequest[], options?: BatchAnalyzeOptions): Promise<OccludedText[]>;
   /** Starts the pool of single-threaded batch workers for `workers` (CPU only); resolves with the number running. */
   startBatchWorkers(workers: number): Promise<number>;
   /** Stops that pool (the interactive worker stays). */

@@ -4,7 +4,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { buildAnalysisAsync, predict } from './analysis/build';
+import { buildAnalysisAsync, predict, softmax } from './analysis/build';
+import type { OccludedText } from './analysis/occlusion';
+import { occludedProbabilities, occlusionVariants, probabilityDrops, type OcclusionVariant } from './analysis/occlusion';
+import { importanceCheckUnavailable } from '../shared/importance-check';
 import { extractSequenceRouting, SequenceRouting } from './analysis/model-outputs';
 import { mergeWindowRouting, RoutedText } from './analysis/routed';
 import type { Analysis, ModelSummary, ProviderReport, RouterInfo } from '../shared/analysis';
@@ -19,7 +22,13 @@ import { ModelRuntime } from './runtime/model-runtime';
 import type { RouterSpec } from './routers';
 import { EncodedToken, Encoding, Tokenizer, TokenizerConfigError } from './tokenizer';
 import { createPause, type Pause } from './pause';
-import { DEFAULT_WORKER_TIMEOUT_SECONDS, EXECUTION_PROVIDER_CHOICES, MAX_WORKER_TIMEOUT_SECONDS, MIN_MAX_TOKENS } from '../shared/defaults';
+import {
+  DEFAULT_WORKER_TIMEOUT_SECONDS,
+  EXECUTION_PROVIDER_CHOICES,
+  MAX_OCCLUSION_TOKENS,
+  MAX_WORKER_TIMEOUT_SECONDS,
+  MIN_MAX_TOKENS,
+} from '../shared/defaults';
 
 export interface CreateEngineOptions extends EngineOptions {
   /** Compiled worker script; default: worker.js next to the runtime module (see ModelRuntime). */
@@ -33,6 +42,8 @@ interface PreparedInput {
   request: AnalyzeRequest;
   tokens: EncodedToken[];
   windows: number[][];
+  /** The tokens of each window (specials included), for occlusion's bookkeeping. */
+  windowTokens: EncodedToken[][];
   sources: TokenSource[];
   plan: WindowPlan;
   tokenizeMs: number;
@@ -292,6 +303,73 @@ export class DamoeEngine implements Engine {
   }
 
   /**
+   * Importance against occlusion (docs/importance-check.md): each input, and each input once per ordinary token with
+   * that token deleted from every window that holds it, all bucketed into the same batched runs (one text of T
+   * tokens costs about one batch of T + 1 sequences, not T runs). Results in input order. Rejects with
+   * 'importance-unavailable' for models without importance or without a class prediction, and 'input-too-long' for
+   * a text of more than MAX_OCCLUSION_TOKENS tokens.
+   */
+  async occludeBatch(requests: readonly AnalyzeRequest[], options: BatchAnalyzeOptions = {}): Promise<OccludedText[]> {
+    if (this.disposed) throw new EngineError('cancelled', 'The engine has been disposed.');
+    const unavailable = importanceCheckUnavailable(this.model);
+    if (unavailable) throw new EngineError('importance-unavailable', unavailable);
+    const pause = createPause();
+    const prepared: PreparedInput[] = [];
+    const variants: OcclusionVariant[][] = [];
+    for (const r of requests) {
+      const p = await this.prepare(r, pause);
+      if (p.tokens.length > MAX_OCCLUSION_TOKENS) {
+        throw new EngineError(
+          'input-too-long',
+          `The text has ${p.tokens.length} tokens; the importance check re-runs the model once per token and takes texts of at most ${MAX_OCCLUSION_TOKENS} tokens: check a shorter selection.`,
+        );
+      }
+      prepared.push(p);
+      variants.push(
+        occlusionVariants(
+          p.tokens,
+          p.windows.map((ids, w) => ({ ids, tokens: p.windowTokens[w] })),
+          p.plan,
+        ),
+      );
+      await pause();
+      if (options.signal?.aborted) throw new EngineError('cancelled', 'The request was cancelled.');
+    }
+    const flat = prepared.flatMap((p, i) => [...p.windows.map((ids) => ({ ids })), ...variants[i].map((v) => ({ ids: v.ids }))]);
+    const results = await runBuckets(await this.batchRunners(options.workers ?? 1), flat, {
+      batchSize: options.batchSize ?? 16,
+      signal: options.signal,
+      padId: this.tokenizer.specialTokens.pad?.id ?? 0,
+      onProgress: options.onProgress,
+    });
+    if (options.signal?.aborted) throw new EngineError('cancelled', 'The request was cancelled.');
+    const spec = { metadata: this.contract.metadata, routingSource: this.contract.routingSource };
+    let next = 0;
+    const out: OccludedText[] = [];
+    for (let i = 0; i < prepared.length; i++) {
+      const p = prepared[i];
+      const windows: SequenceRouting[] = p.windows.map(() => extractSequenceRouting(results[next++], spec));
+      const variantProbs = variants[i].map(() => softmax(extractSequenceRouting(results[next++], spec).logits));
+      const prediction = predict(windows, this.model.labels);
+      const occluded = occludedProbabilities(
+        p.tokens.length,
+        variants[i],
+        variantProbs,
+        windows.map((w) => softmax(w.logits)),
+      );
+      out.push({
+        importance: mergeWindowRouting(windows, p.sources).importance,
+        length: p.tokens.length,
+        drops: probabilityDrops(prediction.probabilities, occluded, prediction.index),
+        prediction,
+        sequences: windows.length + variants[i].length,
+      });
+      await pause();
+    }
+    return out;
+  }
+
+  /**
    * Tokenisation, the model runs and the window merge of `requests`. The work on this thread is cut into slices
    * (`pause`), so a long text or a large batch never blocks the caller's event loop (the extension host's) for long.
    */
@@ -459,6 +537,7 @@ export class DamoeEngine implements Engine {
         request,
         tokens: whole.tokens,
         windows: [whole.ids],
+        windowTokens: [whole.tokens],
         sources: whole.tokens.map((_, position) => ({ window: 0, position })),
         plan,
         tokenizeMs: performance.now() - t0,
@@ -480,6 +559,7 @@ export class DamoeEngine implements Engine {
       request,
       tokens: merged.tokens,
       windows: windowEncodings.map((e) => e.ids),
+      windowTokens: windowEncodings.map((e) => e.tokens),
       sources,
       plan,
       tokenizeMs: performance.now() - t0,

@@ -25,7 +25,9 @@ export type EngineErrorCode =
   /** A serving engine answered without routing: the message names the server flag or request field to add. */
   | 'trace-no-routing'
   /** A request to a remote serving engine failed (HTTP status, connection, timeout, not JSON). */
-  | 'remote-failed';
+  | 'remote-failed'
+  /** The importance check (occlusion) does not apply: a routing trace, no token_importance, or no class prediction. */
+  | 'importance-unavailable';
 
 export class EngineError extends Error {
   constructor(

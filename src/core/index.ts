@@ -21,4 +21,6 @@ export type { CompareModelSource, CompareOptions, FullText } from './compare';
 export { analyseTrace, detectTraceFormat, openTraceReader, readTraceFile, traceAnalysis, traceSpotCheck, ROUTING_FLAG } from './traces';
 export type { TraceFile, TraceReader, TraceReaderOptions } from './traces';
 export { remoteAnalysis, remoteRequest } from './remote';
+export { checkSampleImportance, checkTextImportance } from './analysis/importance-check';
+export type { ImportanceCheckOptions, ImportanceCheckProgress } from './analysis/importance-check';
 export type { RemoteOptions } from './remote';

@@ -3,6 +3,8 @@
  * run of the model over one text. Plain data only (numbers, strings, arrays), so it survives JSON, postMessage and
  * webview state unchanged. Field names are documented in docs/cli.md; change them only with ANALYSIS_VERSION.
  */
+import type { ImportanceCheck } from './importance-check';
+
 export const ANALYSIS_VERSION = 1;
 
 export type RouterKind = 'da-moe' | 'top-k';
@@ -363,4 +365,9 @@ export interface Analysis {
   windowing: WindowingInfo | null;
   stats: RoutingStats;
   timings: Timings;
+  /**
+   * Importance against occlusion for this text (`damoe analyze --importance-check`, the routing panel's button);
+   * snake_case like the reports' statistics (src/shared/importance-check.ts). Absent unless asked for.
+   */
+  importance_check?: ImportanceCheck;
 }

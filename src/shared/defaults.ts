@@ -52,6 +52,14 @@ export const DEFAULT_BOOTSTRAP_RESAMPLES = 10_000;
 /** Confidence level of every interval shown (accuracy, paired differences). */
 export const CONFIDENCE_LEVEL = 0.95;
 
+/**
+ * Importance against occlusion (docs/importance-check.md): texts of a spot-check's sample that `--importance-check`
+ * without a number (and VS Code's spot-check) occlude, as the model cards' check does (200 sentences).
+ */
+export const DEFAULT_IMPORTANCE_CHECK_SAMPLE = 200;
+/** The longest text (tokens, specials included) the importance check takes: it costs one model input per token. */
+export const MAX_OCCLUSION_TOKENS = 2048;
+
 /** Expert specialisation: a token is listed for an expert only if the expert received it at least this many times. */
 export const DEFAULT_SPECIALISATION_MIN_COUNT = 5;
 /** Expert specialisation: tokens listed per expert (highest lift first). */

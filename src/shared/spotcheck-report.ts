@@ -12,6 +12,7 @@
  */
 import type { ExpertCompute, NodePlacement } from './analysis';
 import type { DatasetFormat, SkippedRow } from './dataset';
+import type { ImportanceCheck } from './importance-check';
 
 export const SPOT_CHECK_REPORT_VERSION = 1;
 
@@ -236,6 +237,11 @@ export interface SpotCheckReport {
   routing_by_group?: SpotCheckRoutingGroup[];
   /** expert_specialisation[l][e]: the tokens expert e of layer l receives most over chance (content tokens). Absent in older reports. */
   expert_specialisation?: SpecialisationExpert[][];
+  /**
+   * Importance against occlusion over a subset of the sample (--importance-check; docs/importance-check.md), pooled
+   * over the subset's tokens. Absent when not asked for, or when the run was cancelled before it.
+   */
+  importance_check?: ImportanceCheck;
   /** Causal LMs: perplexity and K against loss over the sample. Absent for classifiers. */
   language_model?: SpotCheckLanguageModel;
   /** The minimum count of a token in expert_specialisation. */

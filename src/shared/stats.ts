@@ -200,3 +200,16 @@ export function conditionalCoActivation(co: readonly (readonly number[])[]): (nu
     }),
   );
 }
+
+/**
+ * 95% interval of a Spearman rho over n pairs (by default): Fisher's z = atanh(rho) is about normal with variance
+ * 1.06 / (n - 3) (Fieller, Hartley & Pearson 1957), back-transformed with tanh. null when n < 4 or rho is null;
+ * |rho| = 1 gives [rho, rho].
+ */
+export function spearmanInterval(rho: number | null, n: number, z: number = Z95): [number, number] | null {
+  if (rho === null || !Number.isFinite(rho) || !(n >= 4)) return null;
+  if (Math.abs(rho) >= 1) return [rho, rho];
+  const half = z * Math.sqrt(1.06 / (n - 3));
+  const centre = Math.atanh(rho);
+  return [Math.tanh(centre - half), Math.tanh(centre + half)];
+}

@@ -1,5 +1,7 @@
 /** damoe analyze [TEXT | -]: run the model on one text and show how each token was routed. */
-import { createEngine, openTraceReader, remoteAnalysis } from '../../core';
+import { checkTextImportance, createEngine, EngineError, openTraceReader, remoteAnalysis } from '../../core';
+import type { Analysis } from '../../shared/analysis';
+import { importanceCheckLines, importanceCheckUnavailable } from '../../shared/importance-check';
 import {
   DEFAULT_REMOTE_KIND,
   DEFAULT_REMOTE_TIMEOUT_SECONDS,
@@ -28,6 +30,9 @@ Options:
   --format F           table (default), json, or jsonl: one token per line with its importance, K, experts and
                        gates per layer (for jq)
   --pair TEXT          second segment of a pair input (e.g. premise / hypothesis)
+  --importance-check   also delete each token in turn, re-run the model (one batch) and report, per layer,
+                       Spearman's rho between importance and the drop in the predicted class's probability
+                       (table: a summary; --json: importance_check; docs/importance-check.md). Classifiers only
 ${MODEL_OPTIONS_HELP}
 Remote options (a vLLM or SGLang server that records routing; docs/routing-traces.md):
   --remote URL         send TEXT to the server at URL (max_tokens 1) and show the routing it recorded for the
@@ -62,6 +67,7 @@ export const analyzeCommand: Command = {
       json: { type: 'boolean' },
       format: { type: 'string' },
       pair: { type: 'string' },
+      'importance-check': { type: 'boolean' },
       remote: { type: 'string' },
       'remote-kind': { type: 'string' },
       'remote-model': { type: 'string' },
@@ -81,16 +87,31 @@ export const analyzeCommand: Command = {
       throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}, got '${format}'`);
     }
     if (values.json && format !== 'json') throw new UsageError(`--json and --format ${format} disagree: give one of them`);
+    const check = values['importance-check'] === true;
+    if (check && values.remote !== undefined) {
+      throw new UsageError(
+        '--importance-check needs a local model to re-run: a routing trace from --remote records expert ids only, with no importance to check',
+      );
+    }
+    if (check && format === 'jsonl')
+      throw new UsageError('--importance-check goes with the table or --json (the check is not per token line)');
     if (values.remote !== undefined) return runRemote(values, await nonEmptyText(positionals, io), io, format);
     const options = engineOptions(values);
     const text = await nonEmptyText(positionals, io);
     const engine = await createEngine(options);
     try {
-      const analysis = await engine.analyze({ text, textPair: values.pair });
+      const request = { text, textPair: values.pair };
+      const unavailable = check ? importanceCheckUnavailable(engine.model) : null;
+      if (unavailable) throw new EngineError('importance-unavailable', `--importance-check: ${unavailable}`);
+      const analysis: Analysis = await engine.analyze(request);
+      if (check) analysis.importance_check = await checkTextImportance(engine, request);
       // Streamed: the JSON of a long text is larger than one string can hold.
       if (format === 'json') await writeJson(io.stdout, analysis);
       else if (format === 'jsonl') await writeJsonLines(io.stdout, tokenLines(analysis));
-      else io.stdout.write(`${tokenTable(analysis)}\n\n${summary(analysis)}\n`);
+      else {
+        const extra = analysis.importance_check ? `\n${importanceCheckLines(analysis.importance_check).join('\n')}` : '';
+        io.stdout.write(`${tokenTable(analysis)}\n\n${summary(analysis)}${extra}\n`);
+      }
       return 0;
     } finally {
       await engine.dispose();

@@ -1,6 +1,8 @@
 /** damoe spot-check FILE: run the model over a (sampled) dataset and report accuracy and routing statistics. */
-import { createEngine, RoutingTableWriter, runDatasetSample, type RoutingTableSummary } from '../../core';
+import { createEngine, EngineError, RoutingTableWriter, runDatasetSample, type RoutingTableSummary } from '../../core';
 import type { SpotCheckReport } from '../../shared/spotcheck-report';
+import { DEFAULT_IMPORTANCE_CHECK_SAMPLE } from '../../shared/defaults';
+import { importanceCheckLines, importanceCheckUnavailable } from '../../shared/importance-check';
 import { formatPercentWithCi, wilsonInterval } from '../../shared/stats';
 import { renderSpotCheckHtml } from '../../report/html';
 import type { Command } from '../context';
@@ -19,6 +21,15 @@ import { providerFields } from '../../shared/provider-text';
 import { formatFlops, providerLine } from '../format';
 import { engineOptions, MODEL_OPTIONS, MODEL_OPTIONS_HELP, parse } from '../options';
 
+/** --importance-check [--importance-sample N]: the examples to check, 0 for none. */
+function importanceSample(check: boolean, raw: string | undefined): number {
+  if (raw !== undefined && !check) throw new UsageError('--importance-sample goes with --importance-check');
+  if (!check) return 0;
+  if (raw === undefined) return DEFAULT_IMPORTANCE_CHECK_SAMPLE;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new UsageError(`--importance-sample must be a whole number >= 1, got '${raw}'`);
+  return Number(raw);
+}
+
 const HELP = `Usage: damoe spot-check [options] FILE
 
 Runs the model over a sample of the dataset FILE (TSV with a header as in GLUE, CSV, JSON Lines, or plain text
@@ -29,6 +40,10 @@ Ctrl-C stops the run and still writes the reports for the examples done ("cancel
 
 Options:
 ${datasetOptionsHelp('report')}
+  --importance-check   after the run, delete each token of a seeded subset of the sample in turn, re-run the
+                       model and report per layer Spearman's rho between importance and the drop in the
+                       predicted class's probability, pooled over the subset's tokens (docs/importance-check.md)
+  --importance-sample N  examples of the sample the check takes (default ${DEFAULT_IMPORTANCE_CHECK_SAMPLE})
   --routing OUT        write the per-token routing as Parquet to OUT: one row per (example, token, layer) with
                        K, importance, experts and gates (lists), router entropy, label and prediction (docs/cli.md)
 ${MODEL_OPTIONS_HELP}
@@ -124,6 +139,7 @@ export function spotCheckSummary(r: SpotCheckReport): string {
       lines.push(`  layer ${l} expert ${x.expert}: ${top.length ? top.join(', ') : '–'}`);
     }
   }
+  if (r.importance_check) lines.push(...importanceCheckLines(r.importance_check));
   const f = r.flops;
   lines.push(
     `Expert FLOPs: ${formatFlops(f.spent, f.unit)} spent; fixed top-${m.k_max} ${formatFlops(f.fixed_top_k_max, f.unit)}, fixed top-2 ${formatFlops(f.fixed_top_2, f.unit)}`,
@@ -153,6 +169,8 @@ export const spotCheckCommand: Command = {
       ...MODEL_OPTIONS,
       ...DATASET_OPTIONS,
       routing: { type: 'string' },
+      'importance-check': { type: 'boolean' },
+      'importance-sample': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -164,20 +182,27 @@ export const spotCheckCommand: Command = {
     if (routingOut !== undefined && (routingOut === run.jsonOut || routingOut === run.htmlOut)) {
       throw new UsageError(`--routing and --${routingOut === run.jsonOut ? 'json' : 'html'} name the same file`);
     }
+    const importanceCheck = importanceSample(values['importance-check'] === true, values['importance-sample']);
     const options = engineOptions(values);
     const workers = batchWorkers(run.workers, options.threads, options.modelDir);
     if (workers > 1) options.threads = 1;
 
     let routingSummary: RoutingTableSummary | undefined;
-    const report = await withDatasetSample(run, io, async ({ dataset, drawn, callbacks }) => {
+    const report = await withDatasetSample(run, io, async ({ dataset, drawn, callbacks, progress }) => {
       const engine = await createEngine(options);
       // Rows are written as the examples come back: the table of a large sample never sits in memory.
       const table = routingOut
         ? new RoutingTableWriter(routingOut, engine.model, { 'damoe.dataset': dataset.path, 'damoe.seed': String(run.seed) })
         : undefined;
       try {
+        const unavailable = importanceCheck ? importanceCheckUnavailable(engine.model) : null;
+        if (unavailable) throw new EngineError('importance-unavailable', `--importance-check: ${unavailable}`);
+        const started = Date.now();
         const result = await runDatasetSample(engine, dataset, drawn, {
           ...callbacks,
+          importanceCheck,
+          onImportanceProgress: (p) =>
+            progress.update(p.textsDone, p.texts, p.textsDone / Math.max(1e-3, (Date.now() - started) / 1000), 'importance check'),
           batchSize: run.batchSize,
           workers,
           threads: options.threads ?? 0,
@@ -204,7 +229,7 @@ export const spotCheckCommand: Command = {
         `wrote ${s.file} (${s.rows} rows: the tokens x layers of ${s.examples} examples, ${s.rowGroups} row group${s.rowGroups === 1 ? '' : 's'}, ${(s.bytes / 2 ** 20).toFixed(1)} MiB)\n`,
       );
     }
-    if (report.cancelled) return 130;
+    if (report.cancelled || report.importance_check?.cancelled) return 130;
     if (report.partial) {
       io.stderr.write(`damoe: the report is partial: ${report.partial_reason}\n`);
       return EXIT_FAILURE;

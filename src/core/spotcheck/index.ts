@@ -7,8 +7,13 @@ import { DatasetError } from '../datasets/types';
 import type { SpotCheckReport } from '../../shared/spotcheck-report';
 import { ReportBuilderOptions, SpotCheckReportBuilder } from './report';
 import { BatchEngine, defaultSpotCheckWorkers, RunOptions, runSpotCheck, workerMemoryFor } from './run';
-import { SampleResult, StratifiedSampler } from './sample';
+import { choose, SampleResult, StratifiedSampler } from './sample';
+import { createRng } from './rng';
 import { DEFAULT_SPOTCHECK_SAMPLE_SIZE, DEFAULT_SPOTCHECK_SEED } from '../../shared/defaults';
+import type { DatasetRecord } from '../datasets/types';
+import { checkSampleImportance, type ImportanceCheckProgress, type OcclusionEngine } from '../analysis/importance-check';
+import { EngineError } from '../errors';
+import { importanceCheckUnavailable, type ImportanceCheck } from '../../shared/importance-check';
 
 export * from './report';
 export * from './run';
@@ -26,6 +31,41 @@ export interface SpotCheckOptions extends RunOptions, ReportBuilderOptions {
   onRead?: (rows: number) => void;
   /** Called once the sample is drawn, before the model runs. */
   onSampled?: (sample: SampleResult) => void;
+  /**
+   * Importance against occlusion on this many examples of the sample (a seeded random subset), after the run;
+   * 0 or absent: none. docs/importance-check.md.
+   */
+  importanceCheck?: number;
+  onImportanceProgress?: (progress: ImportanceCheckProgress) => void;
+}
+
+/**
+ * The examples of a sample that the importance check occludes: n of them drawn with the seed "importance:<seed>"
+ * (the sample itself is in line order), in line order.
+ */
+export function importanceSubsample(records: readonly DatasetRecord[], n: number, seed: number | string): DatasetRecord[] {
+  if (n >= records.length) return [...records];
+  return choose(records, n, createRng(`importance:${String(seed)}`)).sort((a, b) => a.line - b.line);
+}
+
+/** The sample's importance check (see SpotCheckOptions.importanceCheck). */
+async function sampleImportanceCheck(
+  engine: BatchEngine,
+  records: readonly DatasetRecord[],
+  seed: number | string,
+  options: SpotCheckOptions,
+  workers: number,
+): Promise<ImportanceCheck> {
+  const occluding = engine as Partial<OcclusionEngine> & BatchEngine;
+  if (!occluding.occludeBatch)
+    throw new EngineError('importance-unavailable', 'This engine cannot re-run inputs for the importance check.');
+  const picked = importanceSubsample(records, options.importanceCheck!, seed);
+  const check = await checkSampleImportance(
+    occluding as OcclusionEngine,
+    picked.map((r) => (r.pair === undefined ? { text: r.text } : { text: r.text, textPair: r.pair })),
+    { signal: options.signal, workers, batchSize: options.batchSize, onProgress: options.onImportanceProgress },
+  );
+  return { ...check, requested: options.importanceCheck!, seed: `importance:${String(seed)}` };
 }
 
 export interface DatasetSample extends SampleResult {
@@ -77,12 +117,21 @@ export async function runDatasetSample(
   options: SpotCheckOptions = {},
 ): Promise<SpotCheckReport> {
   const reader = dataset.report;
+  if (options.importanceCheck) {
+    // Refused before the run, not after it: the model cannot be checked.
+    const unavailable = importanceCheckUnavailable(engine.model);
+    if (unavailable) throw new EngineError('importance-unavailable', unavailable);
+  }
   const builder = new SpotCheckReportBuilder(engine.model, options, dataset.resolved.group ?? null);
   const workers = options.workers ?? defaultSpotCheckWorkers(options.threads ?? 0, undefined, workerMemoryFor(engine.model.path));
   // The pool's start-up (a model load per worker) is a fixed cost, kept out of the run's examples/s.
   if (workers > 1) await engine.startBatchWorkers?.(workers);
   const run = await runSpotCheck(engine, sample.records, builder, { ...options, workers });
-  return builder.build({
+  const importance =
+    options.importanceCheck && !run.cancelled && !sample.readCancelled && !options.signal?.aborted
+      ? await sampleImportanceCheck(engine, sample.records, sample.seed, options, workers)
+      : undefined;
+  const report = builder.build({
     dataset: {
       path: dataset.path,
       format: dataset.format,
@@ -111,6 +160,7 @@ export async function runDatasetSample(
     partialReason: run.partialReason,
     readerSkipped: reader.skipped,
   });
+  return importance ? { ...report, importance_check: importance } : report;
 }
 
 /**

@@ -85,7 +85,7 @@ export function proportionalAllocation(counts: readonly number[], n: number): nu
 }
 
 /** k of `items` chosen uniformly by a seeded partial Fisher-Yates shuffle (a copy; `items` is left alone). */
-function choose<T>(items: readonly T[], k: number, rng: () => number): T[] {
+export function choose<T>(items: readonly T[], k: number, rng: () => number): T[] {
   const a = [...items];
   for (let i = 0; i < k; i++) {
     const j = i + randomInt(rng, a.length - i);

@@ -11,6 +11,7 @@ import {
   pairedBootstrapDifference,
   quantileSorted,
   spearman,
+  spearmanInterval,
   wilsonInterval,
 } from '../../../src/shared/stats';
 import { createRng } from '../../../src/core/spotcheck/rng';
@@ -157,6 +158,15 @@ describe("Spearman's rank correlation", () => {
   it('a constant side has no rank correlation: null, not NaN', () => {
     assert.equal(spearman([1, 2, 3], [4, 4, 4]), null);
     assert.equal(spearman([1], [2]), null);
+  });
+  it("95% interval by Fisher's z with variance 1.06 / (n - 3)", () => {
+    // atanh(0.5) = 0.549306, half-width 1.959964 * sqrt(1.06 / 100) = 0.201790 -> tanh of 0.347516 and 0.751096
+    const [lo, hi] = spearmanInterval(0.5, 103)!;
+    near(lo, 0.33417, 1e-5);
+    near(hi, 0.635803, 1e-5);
+    assert.equal(spearmanInterval(0.5, 3), null);
+    assert.equal(spearmanInterval(null, 100), null);
+    assert.deepEqual(spearmanInterval(-1, 10), [-1, -1]);
   });
 });
 

@@ -14,6 +14,7 @@ function fakeEngine(options: EngineOptions, disposed: string[]): Engine {
     analyze: async () => a,
     analyzeBatch: async (requests) => requests.map(() => a),
     routeBatch: async () => [],
+    occludeBatch: async () => [],
     startBatchWorkers: async () => 0,
     releaseBatchWorkers: async () => undefined,
     workerRestarts: 0,
