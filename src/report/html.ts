@@ -13,6 +13,7 @@ import type {
 import { hexAt, textOn } from '../shared/palette';
 import { conditionalCoActivation, formatPercentWithCi, wilsonInterval } from '../shared/stats';
 import { placementText } from '../shared/provider-text';
+import { correlationText, kLossColumns, kLossRows, perplexityBasis, perplexityText } from '../shared/lm-report-text';
 
 export interface RenderOptions {
   /** Nonce for the inline <style> and <script> (for a host with a nonce-based Content-Security-Policy). */
@@ -190,6 +191,40 @@ function specialisationTable(layer: readonly SpecialisationExpert[], l: number, 
   return `<table class="specialisation" data-layer="${l}"><caption>layer ${l}</caption><tr><th scope="col">expert</th><th scope="col">top tokens by lift (count)</th></tr>${rows}</table>`;
 }
 
+/**
+ * A causal LM's headline: the perplexity and what it is computed over, then the mean loss of the tokens with each K
+ * per layer (cells coloured from the table's lowest to its highest mean loss) and the K–loss correlation.
+ */
+function languageModelSection(r: SpotCheckReport): string {
+  const lm = r.language_model!;
+  const rows = kLossRows(lm);
+  const ks = kLossColumns(rows);
+  const losses = rows.flatMap((row) => row.cells.flatMap((c) => (c.meanLoss === null ? [] : [c.meanLoss])));
+  const lo = Math.min(...losses);
+  const hi = Math.max(...losses);
+  const head = `<tr><th scope="col">layer</th>${ks.map((k) => `<th scope="col">K=${k}</th>`).join('')}<th scope="col">K–loss correlation</th></tr>`;
+  const body = rows
+    .map((row) => {
+      const cells = ks
+        .map((k) => {
+          const c = row.cells.find((x) => x.k === k);
+          if (!c || c.meanLoss === null) return '<td class="num muted">–</td>';
+          const t = hi > lo ? (c.meanLoss - lo) / (hi - lo) : 0;
+          return `<td class="num" style="background:${hexAt(t)};color:${textOn(t)}" title="${e(`layer ${row.layer}, K=${k}: ${int(c.tokens)} tokens, mean loss ${c.meanLoss.toFixed(3)} nats`)}">${fmt(c.meanLoss)} <span class="small">(${int(c.tokens)})</span></td>`;
+        })
+        .join('');
+      return `<tr data-layer="${row.layer}"><th scope="row">${row.layer}</th>${cells}<td class="num">${e(correlationText(row.correlation))}</td></tr>`;
+    })
+    .join('');
+  return (
+    `<section id="language-model"><h2>Perplexity and loss by K</h2>` +
+    `<p>Perplexity <strong>${e(perplexityText(lm.perplexity))}</strong>: ${e(perplexityBasis(lm, r.n))}. Every token is scored teacher-forced, from the real tokens before it.</p>` +
+    (r.label_mapping.note ? `<p class="muted">${e(r.label_mapping.note)}.</p>` : '') +
+    `<table class="kloss"><caption>Mean loss (nats) of the scored tokens with each K, per layer (tokens in brackets); Pearson's r of K and loss</caption>${head}${body}</table>` +
+    `<p class="muted">A negative correlation: tokens given more experts are predicted better; DA-MoE gives K from a token's attention importance, not from its loss.</p></section>`
+  );
+}
+
 function confusionTable(r: SpotCheckReport): string {
   const c = r.confusion;
   if (!c) return '<p class="muted">No labels in the dataset: no confusion matrix.</p>';
@@ -277,15 +312,21 @@ function tokenTable(entries: readonly TokenImportanceEntry[], caption: string): 
 }
 
 function examplesTable(r: SpotCheckReport): string {
+  // A causal LM has no class: its examples show their mean loss and perplexity where a classifier's show the prediction.
+  const causal = !!r.language_model;
   const rows = r.examples
     .map((x) => {
       const state = x.correct === null ? 'unlabelled' : x.correct ? 'correct' : 'wrong';
       const text = x.pair === null ? e(x.text) : `${e(x.text)} <span class="sep">‖</span> ${e(x.pair)}`;
+      const loss = x.mean_loss ?? null;
+      const outcome = causal
+        ? `<td class="num">${fmt(loss, 3)}</td><td class="num">${loss === null ? 'n/a' : e(perplexityText(Math.exp(loss)))}</td>`
+        : `<td>${x.predicted === null ? '<span class="muted">–</span>' : e(x.predicted)}</td><td class="num">${fmt(x.confidence, 3)}</td>` +
+          `<td class="${state}">${state === 'correct' ? '✓ correct' : state === 'wrong' ? '✗ wrong' : '–'}</td>`;
       return (
-        `<tr data-state="${state}" data-line="${x.line}" data-conf="${x.confidence ?? -1}" data-k="${x.mean_k}" data-h="${x.importance_entropy ?? -1}" data-tokens="${x.tokens}">` +
+        `<tr data-state="${state}" data-line="${x.line}" data-conf="${x.confidence ?? -1}" data-loss="${loss ?? -1}" data-k="${x.mean_k}" data-h="${x.importance_entropy ?? -1}" data-tokens="${x.tokens}">` +
         `<td class="num">${x.line}</td><td class="text">${text}</td><td>${x.label === null ? '<span class="muted">–</span>' : e(x.label)}</td>` +
-        `<td>${x.predicted === null ? '<span class="muted">–</span>' : e(x.predicted)}</td><td class="num">${fmt(x.confidence, 3)}</td>` +
-        `<td class="${state}">${state === 'correct' ? '✓ correct' : state === 'wrong' ? '✗ wrong' : '–'}</td>` +
+        outcome +
         `<td class="num">${fmt(x.mean_k)}</td><td class="num">${fmt(x.importance_entropy)}</td><td class="num">${x.tokens}</td></tr>`
       );
     })
@@ -294,9 +335,16 @@ function examplesTable(r: SpotCheckReport): string {
     ['line', 'line'],
     ['text', 'text'],
     ['label', 'label'],
-    ['predicted', 'predicted'],
-    ['conf', 'confidence'],
-    ['state', 'result'],
+    ...(causal
+      ? ([
+          ['loss', 'mean loss (nats)'],
+          ['loss', 'perplexity'],
+        ] as [string, string][])
+      : ([
+          ['predicted', 'predicted'],
+          ['conf', 'confidence'],
+          ['state', 'result'],
+        ] as [string, string][])),
     ['k', 'mean K'],
     ['h', 'importance entropy (bits)'],
     ['tokens', 'tokens'],
@@ -304,9 +352,12 @@ function examplesTable(r: SpotCheckReport): string {
   const head = cols
     .map(([key, name], i) => `<th scope="col"><button type="button" data-col="${i}" data-key="${key}">${e(name)}</button></th>`)
     .join('');
+  const show = causal
+    ? ''
+    : `<label>Show <select id="state"><option value="all">all</option><option value="wrong">wrong only</option><option value="correct">correct only</option><option value="unlabelled">unlabelled</option></select></label>`;
   return (
     `<div class="controls"><label>Filter text <input type="search" id="q" placeholder="words in the text or label"></label>` +
-    `<label>Show <select id="state"><option value="all">all</option><option value="wrong">wrong only</option><option value="correct">correct only</option><option value="unlabelled">unlabelled</option></select></label>` +
+    show +
     `<span id="shown" class="muted"></span></div>` +
     `<table id="examples" class="examples"><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`
   );
@@ -317,9 +368,9 @@ const SCRIPT = `(function(){
 var table=document.getElementById('examples');if(!table)return;
 var body=table.tBodies[0];var rows=Array.prototype.slice.call(body.rows);
 var q=document.getElementById('q');var st=document.getElementById('state');var shown=document.getElementById('shown');
-var numeric={line:1,conf:1,k:1,h:1,tokens:1};var sortKey=null,dir=1;
+var numeric={line:1,conf:1,loss:1,k:1,h:1,tokens:1};var sortKey=null,dir=1;
 function val(r,key,col){if(numeric[key])return parseFloat(r.getAttribute('data-'+key));if(key==='state')return r.getAttribute('data-state');return r.cells[col].textContent.toLowerCase();}
-function apply(){var needle=(q.value||'').toLowerCase();var want=st.value;var n=0;
+function apply(){var needle=(q.value||'').toLowerCase();var want=st?st.value:'all';var n=0;
 rows.forEach(function(r){var ok=(want==='all'||r.getAttribute('data-state')===want)&&(!needle||r.textContent.toLowerCase().indexOf(needle)>=0);r.hidden=!ok;if(ok)n++;});
 shown.textContent=n+' of '+rows.length+' examples shown';}
 Array.prototype.forEach.call(table.tHead.querySelectorAll('button'),function(b){b.addEventListener('click',function(){
@@ -328,7 +379,7 @@ rows.sort(function(a,c){var x=val(a,key,col),y=val(c,key,col);return (x<y?-1:x>y
 rows.forEach(function(r){body.appendChild(r);});
 Array.prototype.forEach.call(table.tHead.querySelectorAll('th'),function(th){th.removeAttribute('aria-sort');});
 b.parentNode.setAttribute('aria-sort',dir>0?'ascending':'descending');});});
-q.addEventListener('input',apply);st.addEventListener('change',apply);apply();})();`;
+q.addEventListener('input',apply);if(st)st.addEventListener('change',apply);apply();})();`;
 
 const STYLE = `
 :root{color-scheme:light dark;--bg:#ffffff;--fg:#1b1f24;--muted:#5f6b7a;--line:#d5dae1;--card:#f6f8fa;--warn:#b3261e;--ok:#1a7f37;--dead:#b3261e}
@@ -352,6 +403,7 @@ table.examples{width:100%}table.examples td.text{word-break:break-word}table.exa
 table.examples th button::after{content:" ⇅";color:var(--muted)}th[aria-sort=ascending] button::after{content:" ▲"}th[aria-sort=descending] button::after{content:" ▼"}
 td.correct{color:var(--ok)}td.wrong{color:var(--warn);font-weight:600}.sep{color:var(--muted)}code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 ul.skipped{margin:4px 0;padding-left:20px}
+.small{font-size:11px}table.kloss td.num{min-width:84px}
 `;
 
 /** "83.9% [67.4, 92.9]": the accuracy with its Wilson interval (computed for a report saved before accuracy_ci95). */
@@ -397,8 +449,11 @@ export function renderSpotCheckHtml(report: SpotCheckReport, options: RenderOpti
   const fromK1 = (counts: readonly number[]): number[] => (counts.length > 1 ? counts.slice(1) : [...counts]);
   const kLabels = fromK1(r.k_histogram.overall).map((_, i) => `K=${i + 1}`);
   const flops = r.flops;
+  const lm = r.language_model;
   const cards: [string, string][] = [
-    ['accuracy [95% CI]', accuracyText(r)],
+    lm
+      ? ['perplexity (' + int(lm.scored_tokens) + ' scored tokens)', perplexityText(lm.perplexity)]
+      : ['accuracy [95% CI]', accuracyText(r)],
     ['examples analysed', `${int(r.n)}${r.cancelled ? ` of ${int(r.sample.size)}` : ''}`],
     ['mean K', fmt(r.mean_k.overall)],
     ['examples / s', fmt(r.examples_per_second, 1)],
@@ -422,7 +477,7 @@ export function renderSpotCheckHtml(report: SpotCheckReport, options: RenderOpti
     `<header><h1>${e(title)}</h1>` +
       `<p class="muted">Dataset <code>${e(r.dataset.path)}</code> (${e(r.dataset.format)}; text <code>${e(r.dataset.text_column)}</code>` +
       `${r.dataset.pair_column ? `, pair <code>${e(r.dataset.pair_column)}</code>` : ''}${r.dataset.label_column ? `, label <code>${e(r.dataset.label_column)}</code>` : ', no labels'}) · ` +
-      `model <strong>${e(m.name)}</strong> (${e(m.router_kind)}, ${L} layers × ${m.num_experts} experts, K max ${m.k_max}, labels ${e(m.labels.join(', '))}) · ` +
+      `model <strong>${e(m.name)}</strong> (${e(m.router_kind)}, ${L} layers × ${m.num_experts} experts, K max ${m.k_max}, ${lm ? 'causal LM' : `labels ${e(m.labels.join(', '))}`}) · ` +
       (r.execution_provider
         ? `provider ${e(r.execution_provider.used)} (requested ${e(r.execution_provider.requested)}${r.execution_provider.model_file && r.execution_provider.model_file !== 'model.onnx' ? `, graph ${e(r.execution_provider.model_file)}` : ''})`
         : 'routing traces recorded by a serving engine') +
@@ -440,11 +495,13 @@ export function renderSpotCheckHtml(report: SpotCheckReport, options: RenderOpti
         ? `<div class="banner" role="status">Partial: ${int(r.n)} of ${int(r.sample.size)} examples were analysed; ${e(r.partial_reason ?? '')}. The figures cover those only.</div>`
         : '',
     `<section class="cards">${cards.map(([k, v]) => `<div class="card"><div class="v">${e(v)}</div><div class="k">${e(k)}</div></div>`).join('')}</section>`,
-    `<section><h2>Accuracy and confusion</h2><p>Accuracy <strong>${e(accuracyText(r))}</strong>${r.accuracy !== null ? ' (95% Wilson score interval in brackets)' : ''}` +
-      `${r.correct !== null ? ` (${int(r.correct)} of ${int(r.labelled)} labelled examples)` : ''}.` +
-      `${r.label_mapping.note ? ` <span class="${r.label_mapping.strategy === 'none' ? 'warn' : 'muted'}">${e(r.label_mapping.note)}</span>` : ''}</p>` +
-      confusionTable(r) +
-      `<p class="muted">Predicted: ${r.predicted_counts.map((p) => `${e(p.label)} ${int(p.count)}`).join(' · ')}</p></section>`,
+    lm
+      ? languageModelSection(r)
+      : `<section><h2>Accuracy and confusion</h2><p>Accuracy <strong>${e(accuracyText(r))}</strong>${r.accuracy !== null ? ' (95% Wilson score interval in brackets)' : ''}` +
+        `${r.correct !== null ? ` (${int(r.correct)} of ${int(r.labelled)} labelled examples)` : ''}.` +
+        `${r.label_mapping.note ? ` <span class="${r.label_mapping.strategy === 'none' ? 'warn' : 'muted'}">${e(r.label_mapping.note)}</span>` : ''}</p>` +
+        confusionTable(r) +
+        `<p class="muted">Predicted: ${r.predicted_counts.map((p) => `${e(p.label)} ${int(p.count)}`).join(' · ')}</p></section>`,
     `<section><h2>K per token (histograms)</h2><p class="muted">${int(r.tokens)} tokens, special tokens included (they are routed like any token). ` +
       `Expert compute: ${big(flops.spent)}${flops.unit === 'flops' ? 'FLOP' : 'expert evaluations'} spent; a fixed top-${m.k_max} router would spend ${big(flops.fixed_top_k_max)}${flops.unit === 'flops' ? 'FLOP' : ''}, top-2 ${big(flops.fixed_top_2)}${flops.unit === 'flops' ? 'FLOP' : ''}.</p>` +
       `<div class="charts">${barChart(fromK1(r.k_histogram.overall), kLabels, `all layers · mean K ${fmt(r.mean_k.overall)}`)}` +
@@ -466,8 +523,12 @@ export function renderSpotCheckHtml(report: SpotCheckReport, options: RenderOpti
     `<section><h2>Routing per label</h2>` +
       (r.routing_by_label.length
         ? `<h3>By dataset label</h3>${groupTable(r.routing_by_label, 'dataset label', L)}${groupLoadStrips(r.routing_by_label, 'dataset label')}`
-        : '<p class="muted">The dataset has no labels; routing per predicted label below.</p>') +
-      `<h3>By predicted label</h3>${groupTable(r.routing_by_prediction, 'predicted label', L)}${groupLoadStrips(r.routing_by_prediction, 'predicted label')}</section>`,
+        : `<p class="muted">The dataset has no labels${lm ? '.' : '; routing per predicted label below.'}</p>`) +
+      // A causal LM predicts no class: no routing per predicted label.
+      (lm
+        ? ''
+        : `<h3>By predicted label</h3>${groupTable(r.routing_by_prediction, 'predicted label', L)}${groupLoadStrips(r.routing_by_prediction, 'predicted label')}`) +
+      `</section>`,
     `<section><h2>Most and least important tokens</h2>` +
       (r.token_importance.available
         ? `<p class="muted">Mean importance (averaged over layers) of each token text over the sample, tokens seen at least ${r.token_importance.min_count} times; special tokens excluded.</p>` +

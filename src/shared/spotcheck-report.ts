@@ -97,6 +97,8 @@ export interface SpotCheckExample {
   tokens: number;
   /** Windows the text was split into (1 when it fitted). */
   windows: number;
+  /** Causal LMs: mean loss (nats) of the example's scored tokens, all but its first; null for a one-token text. Absent for classifiers. */
+  mean_loss?: number | null;
 }
 
 export type LabelMappingStrategy = 'exact' | 'case-insensitive' | 'index' | 'mixed' | 'none' | 'no-labels';

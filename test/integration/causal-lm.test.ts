@@ -189,4 +189,49 @@ describe('damoe spot-check on a plain-text file with a causal LM', () => {
     });
     assert.equal(lm.k_loss_correlation.length, 2);
   });
+
+  it('on a labelled TSV: no accuracy, confusion or Predicted line; each example has its mean loss; the summary says what perplexity is over', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'damoe-lm-'));
+    const file = path.join(dir, 'texts.tsv');
+    fs.writeFileSync(file, 'sentence\tlabel\n' + reference.cases.map((c, i) => `${c.text}\t${i % 2}`).join('\n') + '\n');
+    const out = path.join(dir, 'report.json');
+    const r = spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'bin', 'damoe.js'), 'spot-check', '--model', TINY_LM_DIR, '--threads', '1', '--json', out, file],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(fs.readFileSync(out, 'utf8')) as {
+      accuracy: number | null;
+      confusion: unknown;
+      predicted_counts: unknown[];
+      label_mapping: { strategy: string; note: string };
+      routing_by_label: { label: string }[];
+      examples: { line: number; mean_loss: number | null; predicted: string | null }[];
+    };
+    assert.equal(report.accuracy, null);
+    assert.equal(report.confusion, null);
+    assert.deepEqual(report.predicted_counts, []);
+    assert.match(report.label_mapping.note, /causal LM predicts no class/);
+    assert.deepEqual(
+      report.routing_by_label.map((g) => g.label),
+      ['0', '1'],
+      'the labels still group the routing',
+    );
+    // Each example's mean loss is PyTorch's over its tokens after the first.
+    report.examples.forEach((x) => {
+      const c = reference.cases[x.line - 2];
+      const losses = c.token_loss.slice(1);
+      assert.ok(Math.abs(x.mean_loss! - losses.reduce((a, b) => a + b, 0) / losses.length) < 1e-4, `line ${x.line}`);
+      assert.equal(x.predicted, null);
+    });
+    assert.match(
+      r.stdout,
+      /^Perplexity: {2}[\d.]+ \(e\^\(mean loss [\d.]+ nats\) over \d+ tokens of \d+ texts; each text's first token has no loss/m,
+    );
+    assert.match(r.stdout, /^Loss by K /m);
+    assert.match(r.stdout, /^ {2}layer 0 .*(r = -?[\d.]+|n\/a \(K or loss constant\))$/m);
+    assert.doesNotMatch(r.stdout, /^Predicted:/m);
+    assert.doesNotMatch(r.stdout, /^Accuracy:/m);
+  });
 });

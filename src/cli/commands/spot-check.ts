@@ -4,6 +4,7 @@ import type { SpotCheckReport } from '../../shared/spotcheck-report';
 import { DEFAULT_IMPORTANCE_CHECK_SAMPLE } from '../../shared/defaults';
 import { importanceCheckLines, importanceCheckUnavailable } from '../../shared/importance-check';
 import { formatPercentWithCi, wilsonInterval } from '../../shared/stats';
+import { correlationText, kLossColumns, kLossRows, perplexityBasis, perplexityText } from '../../shared/lm-report-text';
 import { renderSpotCheckHtml } from '../../report/html';
 import type { Command } from '../context';
 import {
@@ -70,15 +71,22 @@ export function spotCheckSummary(r: SpotCheckReport): string {
     );
   } else if (r.language_model) {
     const lm = r.language_model;
+    lines.push(`Perplexity:  ${perplexityText(lm.perplexity)} (${perplexityBasis(lm, r.n)})`);
+    const rows = kLossRows(lm);
+    lines.push('Loss by K (mean loss in nats of the scored tokens with that K in the layer, tokens in brackets; K-loss correlation):');
     lines.push(
-      `Perplexity:  ${lm.perplexity.toFixed(2)} (mean loss ${lm.mean_loss.toFixed(3)} nats over ${lm.scored_tokens} tokens, each text's first not scored)`,
+      table(
+        ['', ...kLossColumns(rows).map((k) => `K=${k}`), 'K-loss'],
+        rows.map((row) => [
+          `layer ${row.layer}`,
+          ...kLossColumns(rows).map((k) => {
+            const c = row.cells.find((x) => x.k === k);
+            return c && c.meanLoss !== null ? `${c.meanLoss.toFixed(2)} (${c.tokens})` : '–';
+          }),
+          correlationText(row.correlation),
+        ]),
+      ),
     );
-    const corr = lm.k_loss_correlation.map((c) => (c === null ? 'n/a' : c.toFixed(3))).join(' ');
-    lines.push(`K vs loss:   correlation per layer ${corr}`);
-    lm.by_k.forEach((row, l) => {
-      const cells = row.map((b, k) => (b.tokens > 0 ? `K=${k} ${b.mean_loss!.toFixed(2)} (${b.tokens})` : null)).filter((x) => x !== null);
-      lines.push(`  layer ${l}: mean loss at ${cells.join(', ')}`);
-    });
   } else lines.push(`Accuracy:    n/a${r.labelled === 0 ? ' (no labels)' : ''}`);
   if (r.label_mapping.note) lines.push(`Labels:      ${r.label_mapping.note}`);
   if (r.confusion) {
@@ -91,7 +99,8 @@ export function spotCheckSummary(r: SpotCheckReport): string {
       ),
     );
   }
-  lines.push(`Predicted:   ${r.predicted_counts.map((p) => `${p.label} ${p.count}`).join(', ')}`);
+  // A causal LM predicts no class: no line for it.
+  if (r.predicted_counts.length > 0) lines.push(`Predicted:   ${r.predicted_counts.map((p) => `${p.label} ${p.count}`).join(', ')}`);
   const kHead = r.k_histogram.overall.map((_, k) => `K=${k}`);
   lines.push('K histogram (tokens per K):');
   lines.push(

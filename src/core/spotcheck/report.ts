@@ -79,6 +79,8 @@ interface Row {
   entropy: number | null;
   tokens: number;
   windows: number;
+  /** Causal LMs: mean loss of the example's scored tokens (all but its first); null when none. */
+  meanLoss?: number | null;
 }
 
 /** Compare strings with numbers in numeric order ("2" before "10"). */
@@ -315,6 +317,7 @@ export class SpotCheckReportBuilder {
       entropy: this.model.importanceAvailable === false ? null : entropyBits(weights),
       tokens: T,
       windows: routed.windows,
+      ...(r.nextToken ? { meanLoss: meanScoredLoss(r.nextToken.loss, r.length) } : {}),
     });
   }
 
@@ -350,7 +353,8 @@ export class SpotCheckReportBuilder {
     const execution = ctx.provider?.expertCompute ?? 'routed';
     const labels = m.labels;
     const labelValues = this.rows.flatMap((r) => (r.label === null ? [] : [r.label]));
-    const mapping = mapLabels(labelValues, labels);
+    const causal = m.task === 'causal-lm';
+    const mapping = causal ? causalLabelMapping(labelValues) : mapLabels(labelValues, labels);
     const toModel = new Map(mapping.pairs.map((p) => [p.dataset_label, p.model_label]));
     const mapped = mapping.strategy !== 'none' && mapping.strategy !== 'no-labels';
     let correctCount = 0;
@@ -372,11 +376,12 @@ export class SpotCheckReportBuilder {
         importance_entropy: r.entropy,
         tokens: r.tokens,
         windows: r.windows,
+        ...(r.meanLoss !== undefined ? { mean_loss: r.meanLoss } : {}),
       };
     });
     const labelled = labelValues.length;
     let confusion: SpotCheckConfusion | null = null;
-    if (labelled > 0) {
+    if (labelled > 0 && !causal) {
       const rowNames = mapped ? [...labels] : [...new Set(labelValues)].sort(naturalCompare);
       const matrix = rowNames.map(() => new Array<number>(labels.length).fill(0));
       for (const r of this.rows) {
@@ -491,6 +496,25 @@ export class SpotCheckReportBuilder {
       elapsed_ms: ctx.elapsedMs,
     };
   }
+}
+
+/** A causal LM has no classes: dataset labels map to none, and only group the routing (routing_by_label). */
+function causalLabelMapping(datasetLabels: readonly string[]): LabelMapping {
+  const values = [...new Set(datasetLabels)].sort(naturalCompare);
+  if (values.length === 0) return { strategy: 'no-labels', pairs: [], note: null };
+  return {
+    strategy: 'none',
+    pairs: values.map((v) => ({ dataset_label: v, model_label: null, by: null })),
+    note: 'a causal LM predicts no class, so there is no accuracy; the dataset labels only group the routing (routing per label)',
+  };
+}
+
+/** Mean of loss[1..T-1] (token 0 has no loss); null for a one-token text. */
+function meanScoredLoss(loss: Float32Array, T: number): number | null {
+  if (T < 2) return null;
+  let sum = 0;
+  for (let t = 1; t < T; t++) sum += loss[t];
+  return sum / (T - 1);
 }
 
 /** Token losses over a sample, per layer against the token's K (a causal LM's spot-check). */

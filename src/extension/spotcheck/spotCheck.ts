@@ -23,6 +23,7 @@ import {
   type Engine,
 } from '../../core';
 import type { SpotCheckReport } from '../../shared/spotcheck-report';
+import { headlineText, perplexityText } from '../../shared/lm-report-text';
 import { renderSpotCheckHtml } from '../../report/html';
 import type { SpotCheckExportFormat, SpotCheckLinking } from '../../shared/protocol/spotcheck';
 import { describeError, isCancellation, type UserError } from '../errorsLogic';
@@ -328,7 +329,7 @@ export class SpotChecker implements vscode.Disposable {
   private showReport(report: SpotCheckReport): void {
     const linking: SpotCheckLinking = { canOpen: true, note: linkingNote(report.dataset.format, report.dataset.pair_column) };
     this.panel.show(true).showReport(report, linking);
-    const acc = report.accuracy === null ? 'no accuracy' : `accuracy ${(100 * report.accuracy).toFixed(1)}%`;
+    const acc = headlineText(report);
     const what = `${report.n} examples of ${path.basename(report.dataset.path)}: ${acc}, mean K ${report.mean_k.overall.toFixed(2)}, ${report.examples_per_second.toFixed(1)} examples/s`;
     this.host.log.info(`Spot-check${report.cancelled ? ' (cancelled)' : ''}: ${what}.`);
     if (report.label_mapping.note) this.host.log.info(`  labels: ${report.label_mapping.note}`);
@@ -340,7 +341,7 @@ export class SpotChecker implements vscode.Disposable {
     vscode.window.setStatusBarMessage(
       report.cancelled
         ? `DA-MoE: spot-check cancelled, ${report.n} of ${report.sample.size} kept`
-        : `DA-MoE: ${report.accuracy === null ? 'no accuracy' : `${(100 * report.accuracy).toFixed(1)}%`} on ${report.n} · K̄ ${report.mean_k.overall.toFixed(2)}`,
+        : `DA-MoE: ${report.language_model ? `ppl ${perplexityText(report.language_model.perplexity)}` : report.accuracy === null ? 'no accuracy' : `${(100 * report.accuracy).toFixed(1)}%`} on ${report.n} · K̄ ${report.mean_k.overall.toFixed(2)}`,
       8000,
     );
   }

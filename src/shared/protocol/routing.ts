@@ -104,6 +104,8 @@ export interface PanelState {
   view: 'chart' | 'table';
   /** The user picked the layer (a new analysis keeps it); otherwise each analysis opens on its most dynamic layer. */
   layerPinned?: boolean;
+  /** What colours the token strip: importance (default) or, for causal LMs, each token's loss. */
+  stripColorBy?: 'importance' | 'loss';
 }
 
 // ---- validation of what the webview posts ----------------------------------------------------------------------
@@ -208,7 +210,8 @@ export function parsePanelState(raw: unknown): PanelState | null {
   const layers = analysis ? analysis.layers.length : 0;
   const layerRaw = typeof raw.layer === 'number' && Number.isInteger(raw.layer) ? raw.layer : 0;
   const layer = layers === 0 ? 0 : Math.min(Math.max(layerRaw, 0), layers - 1);
-  return { protocol: PROTOCOL_VERSION, analysis, layer, heatmapValue, view, layerPinned: raw.layerPinned === true };
+  const stripColorBy = raw.stripColorBy === 'loss' ? 'loss' : 'importance';
+  return { protocol: PROTOCOL_VERSION, analysis, layer, heatmapValue, view, layerPinned: raw.layerPinned === true, stripColorBy };
 }
 
 /** Structural check of an Analysis: enough that the views can index it without throwing. */

@@ -79,7 +79,8 @@ export const spotCheckWebviewNotification = webview.notification;
 export const spotCheckWebviewRequest = webview.request;
 
 export type SpotCheckExampleFilter = 'all' | 'correct' | 'wrong';
-export type SpotCheckSortKey = 'line' | 'confidence' | 'mean_k' | 'importance_entropy' | 'correct';
+/** `mean_loss`: causal LMs' examples (SpotCheckExample.mean_loss). */
+export type SpotCheckSortKey = 'line' | 'confidence' | 'mean_k' | 'importance_entropy' | 'correct' | 'mean_loss';
 
 /** What the spot-check webview keeps in vscode.setState so the serializer can restore it after a reload. */
 export interface SpotCheckPanelState {
@@ -187,7 +188,7 @@ export function looksLikeSpotCheckReport(r: unknown): boolean {
 }
 
 const FILTERS: readonly SpotCheckExampleFilter[] = ['all', 'correct', 'wrong'];
-const SORT_KEYS: readonly SpotCheckSortKey[] = ['line', 'confidence', 'mean_k', 'importance_entropy', 'correct'];
+const SORT_KEYS: readonly SpotCheckSortKey[] = ['line', 'confidence', 'mean_k', 'importance_entropy', 'correct', 'mean_loss'];
 export const MAX_QUERY_CHARS = 500;
 
 /** Checks a SpotCheckPanelState from getState() or a serializer; null when missing, foreign or malformed. */

@@ -170,6 +170,7 @@ function main(): void {
       layerPinned: restored.layerPinned === true,
       heatmapValue: restored.heatmapValue,
       view: restored.view,
+      stripColorBy: restored.stripColorBy ?? 'importance',
     });
   store.subscribe((_s, changed) => render(changed));
   render(all);

@@ -19,6 +19,10 @@ export interface Derived {
   rule: KRuleInfo;
   /** The layer whose K varies most over the text's tokens (the panel opens on it). */
   mostDynamicLayer: number;
+  /** A causal LM (tokens carry loss and predictions). */
+  causal: boolean;
+  /** Causal LMs: the largest token loss in the text (the loss colour scale runs 0..maxLoss); 0 otherwise. */
+  maxLoss: number;
 }
 
 export function derive(a: Analysis): Derived {
@@ -45,6 +49,8 @@ export function derive(a: Analysis): Derived {
     kMax: Math.max(a.model.kMax, kMaxSeen),
     rule: kRuleOf(a.model),
     mostDynamicLayer: mostDynamicLayer(a, rows),
+    causal: a.task === 'causal-lm',
+    maxLoss: a.tokens.reduce((m, t) => (t.loss !== undefined && t.loss > m ? t.loss : m), 0),
   };
 }
 
@@ -93,4 +99,11 @@ export function cellValue(d: Derived, value: 'gates' | 'gateK' | 'routerProbs', 
   if (j < 0) return 0;
   const g = layer.gates[t][j];
   return value === 'gates' ? g : (g * layer.k[t]) / Math.max(1, d.kMax);
+}
+
+/** Token t's loss relative to the text's largest, in [0, 1]; null when the token has no loss (the first). */
+export function relLoss(d: Derived, t: number): number | null {
+  const loss = d.analysis.tokens[t]?.loss;
+  if (loss === undefined) return null;
+  return d.maxLoss > 0 ? Math.max(0, Math.min(1, loss / d.maxLoss)) : 0;
 }

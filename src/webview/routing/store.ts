@@ -5,6 +5,7 @@ import type { HighlightColorBy, PanelState } from '../../shared/protocol/routing
 
 export type HeatmapValue = PanelState['heatmapValue'];
 export type ViewMode = PanelState['view'];
+export type StripColorBy = NonNullable<PanelState['stripColorBy']>;
 
 export interface AppState {
   analysis: Analysis | null;
@@ -17,6 +18,8 @@ export interface AppState {
   highlightColorBy: HighlightColorBy;
   highlightsEnabled: boolean;
   view: ViewMode;
+  /** What colours the token strip's chips: importance in the layer, or (causal LMs) the token's loss. */
+  stripColorBy: StripColorBy;
   /** Token under the editor cursor (from the host). */
   cursorToken: number | null;
   /** Token under the pointer / keyboard focus in this panel. */
@@ -32,7 +35,7 @@ export interface AppState {
 export type StateKey = keyof AppState;
 export type Listener = (state: Readonly<AppState>, changed: ReadonlySet<StateKey>) => void;
 
-const PERSISTED: readonly StateKey[] = ['analysis', 'layer', 'layerPinned', 'heatmapValue', 'view'];
+const PERSISTED: readonly StateKey[] = ['analysis', 'layer', 'layerPinned', 'heatmapValue', 'view', 'stripColorBy'];
 
 export function initialState(): AppState {
   return {
@@ -44,6 +47,7 @@ export function initialState(): AppState {
     highlightColorBy: 'importance',
     highlightsEnabled: true,
     view: 'chart',
+    stripColorBy: 'importance',
     cursorToken: null,
     hoverToken: null,
     running: false,
@@ -138,5 +142,6 @@ export function toPanelState(s: Readonly<AppState>): PanelState {
     heatmapValue: s.heatmapValue,
     view: s.view,
     layerPinned: s.layerPinned,
+    stripColorBy: s.stripColorBy,
   };
 }

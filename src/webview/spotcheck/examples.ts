@@ -7,6 +7,7 @@ import type { SpotCheckReport } from '../../shared/spotcheck-report';
 import type { SpotCheckExampleFilter, SpotCheckSortKey } from '../../shared/protocol/spotcheck';
 import { clear, el, fmtNum, fmtPct } from '../shared/dom';
 import { filterAndSort, type ExampleView } from './filter';
+import { perplexityText } from '../../shared/lm-report-text';
 
 export const MAX_ROWS = 500;
 
@@ -23,12 +24,29 @@ export interface ExamplesCtx {
   canOpen(): boolean;
 }
 
-const COLUMNS: { key: SpotCheckSortKey | null; label: string; title: string; num?: boolean }[] = [
+interface Column {
+  key: SpotCheckSortKey | null;
+  label: string;
+  title: string;
+  num?: boolean;
+  /** Only for classifiers ('class') or only for causal LMs ('lm'); both when absent. */
+  only?: 'class' | 'lm';
+}
+
+const COLUMNS: Column[] = [
   { key: 'line', label: 'line', title: 'Line in the dataset file', num: true },
   { key: null, label: 'text', title: 'The example (cut to 300 characters)' },
   { key: null, label: 'label', title: 'Label in the dataset (→ model label)' },
-  { key: null, label: 'predicted', title: 'Predicted label' },
-  { key: 'confidence', label: 'confidence', title: 'Probability of the predicted label', num: true },
+  { key: null, label: 'predicted', title: 'Predicted label', only: 'class' },
+  { key: 'confidence', label: 'confidence', title: 'Probability of the predicted label', num: true, only: 'class' },
+  {
+    key: 'mean_loss',
+    label: 'mean loss',
+    title: "Mean loss (nats) of the example's tokens after its first: how surprised the model was",
+    num: true,
+    only: 'lm',
+  },
+  { key: null, label: 'perplexity', title: 'e^(mean loss): the perplexity of this example', num: true, only: 'lm' },
   { key: 'mean_k', label: 'mean K', title: 'Mean K over tokens and layers (special tokens included)', num: true },
   {
     key: 'importance_entropy',
@@ -36,7 +54,7 @@ const COLUMNS: { key: SpotCheckSortKey | null; label: string; title: string; num
     title: 'Entropy (bits) of the content tokens’ importance: low = a few tokens dominate',
     num: true,
   },
-  { key: 'correct', label: '✓/✗', title: 'Correct or wrong (blank: no mapped label)' },
+  { key: 'correct', label: '✓/✗', title: 'Correct or wrong (blank: no mapped label)', only: 'class' },
 ];
 
 export class ExamplesSection {
@@ -52,6 +70,8 @@ export class ExamplesSection {
   private readonly thead = el('thead');
   private readonly tbody = el('tbody');
   private readonly more = el('vscode-button', { testid: 'spotcheck-more', text: 'Show more', attrs: { secondary: true } });
+  /** The correct / wrong filter (hidden for causal LMs: no class, no outcome). */
+  private readonly outcomeControl = el('div', { class: 'control' });
   private limit = MAX_ROWS;
   private searchTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -64,6 +84,7 @@ export class ExamplesSection {
         }) as unknown as ValueElement,
     );
     const group = el('vscode-radio-group', { testid: 'spotcheck-filter', attrs: { 'aria-label': 'Show' } }, this.radios);
+    this.outcomeControl.append(el('span', { class: 'control-label', text: 'Show', attrs: { 'aria-hidden': 'true' } }), group);
     group.addEventListener('change', (e) => {
       const t = e.target as ValueElement | null;
       if (t && t.tagName === 'VSCODE-RADIO' && t.checked) {
@@ -93,7 +114,7 @@ export class ExamplesSection {
         this.count,
       ]),
       el('div', { class: 'controls sc-example-controls', attrs: { role: 'toolbar', 'aria-label': 'Example filters' } }, [
-        el('div', { class: 'control' }, [el('span', { class: 'control-label', text: 'Show', attrs: { 'aria-hidden': 'true' } }), group]),
+        this.outcomeControl,
         this.search,
       ]),
       el('div', { class: 'table-scroll sc-examples-scroll' }, [this.table]),
@@ -131,11 +152,15 @@ export class ExamplesSection {
     for (const radio of this.radios) radio.checked = radio.value === v.filter;
     if (this.search.value !== v.query && document.activeElement !== this.search) this.search.value = v.query;
     const hasOutcome = r.examples.some((e) => e.correct !== null);
+    this.outcomeControl.hidden = !!r.language_model;
     for (const radio of this.radios) if (radio.value !== 'all') radio.toggleAttribute('disabled', !hasOutcome);
 
+    // A causal LM predicts no class: its examples show their loss where a classifier's show the prediction.
+    const causal = !!r.language_model;
+    const columns = COLUMNS.filter((c) => !c.only || c.only === (causal ? 'lm' : 'class'));
     clear(this.thead);
     const head = el('tr');
-    for (const c of COLUMNS) {
+    for (const c of columns) {
       const sorted = c.key !== null && v.sort.key === c.key;
       const th = el('th', {
         class: c.num ? 'num' : undefined,
@@ -187,15 +212,29 @@ export class ExamplesSection {
             el('td', { class: 'num', text: String(e.line) }),
             textCell,
             el('td', { text: labelText }),
-            el('td', { text: e.predicted ?? '–' }),
-            el('td', { class: 'num', text: e.confidence === null ? '–' : fmtPct(e.confidence) }),
+            ...(causal
+              ? [
+                  el('td', { class: 'num', text: e.mean_loss === null || e.mean_loss === undefined ? '–' : fmtNum(e.mean_loss, 3) }),
+                  el('td', {
+                    class: 'num',
+                    text: e.mean_loss === null || e.mean_loss === undefined ? '–' : perplexityText(Math.exp(e.mean_loss)),
+                  }),
+                ]
+              : [
+                  el('td', { text: e.predicted ?? '–' }),
+                  el('td', { class: 'num', text: e.confidence === null ? '–' : fmtPct(e.confidence) }),
+                ]),
             el('td', { class: 'num', text: fmtNum(e.mean_k) }),
             el('td', { class: 'num', text: e.importance_entropy === null ? '–' : fmtNum(e.importance_entropy) }),
-            el('td', {
-              class: `outcome ${e.correct === false ? 'is-wrong' : 'is-correct'}`,
-              text: mark,
-              attrs: { 'aria-label': e.correct === null ? 'no label' : e.correct ? 'correct' : 'wrong' },
-            }),
+            ...(causal
+              ? []
+              : [
+                  el('td', {
+                    class: `outcome ${e.correct === false ? 'is-wrong' : 'is-correct'}`,
+                    text: mark,
+                    attrs: { 'aria-label': e.correct === null ? 'no label' : e.correct ? 'correct' : 'wrong' },
+                  }),
+                ]),
           ],
         ),
       );

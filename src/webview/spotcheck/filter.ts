@@ -20,6 +20,8 @@ function sortValue(e: SpotCheckExample, key: SpotCheckSortKey): number {
       return e.importance_entropy ?? Number.NaN;
     case 'correct':
       return e.correct === null ? Number.NaN : e.correct ? 1 : 0;
+    case 'mean_loss':
+      return e.mean_loss ?? Number.NaN;
   }
 }
 

@@ -22,6 +22,7 @@ import {
 import { el } from '../shared/dom';
 import { SpotCheckClient, type SpotCheckApi } from './client';
 import { ExamplesSection } from './examples';
+import { LanguageModelSection } from './languageModel';
 import type { ExampleView } from './filter';
 import {
   CoActivationSection,
@@ -89,6 +90,7 @@ function main(): void {
   };
   const header = new HeaderSection(ctx);
   const confusion = new ConfusionSection(ctx);
+  const languageModel = new LanguageModelSection(ctx);
   const hist = new KHistogramSection(ctx);
   const load = new ExpertLoadSection(ctx);
   const coact = new CoActivationSection(ctx);
@@ -117,10 +119,11 @@ function main(): void {
     header.error.textContent = text ?? '';
   };
   const renderLayerViews = (): void => {
-    for (const v of [hist, load, coact, specialisation, byLabel]) safe(() => v.render());
+    for (const v of [languageModel, hist, load, coact, specialisation, byLabel]) safe(() => v.render());
   };
   const renderAll = (): void => {
-    for (const v of [header, confusion, hist, load, coact, specialisation, byLabel, tokens, examples]) safe(() => v.render());
+    for (const v of [header, confusion, languageModel, hist, load, coact, specialisation, byLabel, tokens, examples])
+      safe(() => v.render());
   };
 
   client.on('spotcheck/show', ({ report, linking }) => {
@@ -160,7 +163,7 @@ function main(): void {
   app.classList.add('spotcheck');
   app.append(
     header.root,
-    el('div', { class: 'sc-grid' }, [confusion.root, tokens.root]),
+    el('div', { class: 'sc-grid' }, [confusion.root, languageModel.root, tokens.root]),
     hist.root,
     el('div', { class: 'sc-grid' }, [load.root, coact.root]),
     specialisation.root,

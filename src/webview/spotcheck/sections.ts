@@ -3,7 +3,14 @@
  * routing per label, important tokens), built from the routing panel's components: the SVG charts (kHistogramSvg,
  * loadSvg, figure), the DOM helpers (text only through text nodes) and the viridis palette.
  */
-import type { SpotCheckExpertLoad, SpotCheckReport, SpotCheckRoutingGroup, TokenImportanceEntry } from '../../shared/spotcheck-report';
+import type {
+  SpotCheckExpertLoad,
+  SpotCheckLanguageModel,
+  SpotCheckReport,
+  SpotCheckRoutingGroup,
+  TokenImportanceEntry,
+} from '../../shared/spotcheck-report';
+import { perplexityBasis, perplexityText } from '../../shared/lm-report-text';
 import type { SpotCheckExportFormat, SpotCheckLinking } from '../../shared/protocol/spotcheck';
 import { clear, displayToken, el, fmtMs, fmtNum, fmtPct, svg } from '../shared/dom';
 import { colourAt, gradientCss, textOn } from '../../shared/palette';
@@ -21,14 +28,14 @@ export interface SectionCtx {
 
 const base = (p: string): string => p.split(/[\\/]/).pop() ?? p;
 
-interface Section {
+export interface Section {
   root: HTMLElement;
   body: HTMLElement;
   /** Empties the body and hides the section when there is no report; returns the report to draw, if any. */
   reset(report: SpotCheckReport | null): SpotCheckReport | null;
 }
 
-function section(testid: string, title: string, extra: (Node | null)[] = []): Section {
+export function section(testid: string, title: string, extra: (Node | null)[] = []): Section {
   const id = `${testid}-title`;
   const root = el('section', { class: 'section', testid, attrs: { 'aria-labelledby': id } });
   const body = el('div', { class: 'section-body' });
@@ -161,32 +168,8 @@ export class HeaderSection {
           : null,
       ]),
     );
-    this.accuracy.dataset.value = r.accuracy === null ? '' : String(r.accuracy);
-    // Reports saved before accuracy_ci95 get it computed here (the same Wilson interval).
-    const ci = r.accuracy === null || r.correct === null ? null : (r.accuracy_ci95 ?? wilsonInterval(r.correct, r.labelled));
-    this.accuracy.append(
-      el('span', { class: 'fact-label', text: 'accuracy' }),
-      el('span', { class: 'sc-accuracy-value', text: r.accuracy === null ? 'n/a' : fmtPct(r.accuracy) }),
-      ...(ci
-        ? [
-            el('span', {
-              class: 'sc-accuracy-ci small',
-              testid: 'spotcheck-accuracy-ci',
-              text: `95% CI [${(100 * ci[0]).toFixed(1)}, ${(100 * ci[1]).toFixed(1)}]`,
-              attrs: { title: 'Wilson score interval of the accuracy over the labelled examples' },
-            }),
-          ]
-        : []),
-      el('span', {
-        class: 'muted small',
-        text:
-          r.accuracy === null
-            ? r.labelled === 0
-              ? 'no labels'
-              : 'labels do not match the model'
-            : `${r.correct} of ${r.labelled} labelled`,
-      }),
-    );
+    if (r.language_model) this.perplexityBox(r.language_model, r.n);
+    else this.accuracyBox(r);
     this.cancelled.hidden = !r.cancelled && !r.partial;
     this.cancelled.textContent = r.cancelled
       ? `Cancelled: this report covers the ${r.n} of ${r.sample.size} sampled examples that finished before the run was stopped.`
@@ -196,10 +179,12 @@ export class HeaderSection {
     const note = (text: string | null, testid: string, cls = 'banner-info'): void => {
       if (text) this.notes.append(el('div', { class: `banner ${cls}`, testid, text }));
     };
+    // A causal LM's labels cannot match (it has no classes): its note says what they are used for, as information.
+    const labelsMismatch = r.label_mapping.strategy === 'none' && !r.language_model;
     note(
-      r.label_mapping.strategy === 'none' ? `Labels do not match the model's: ${r.label_mapping.note ?? ''}` : r.label_mapping.note,
+      labelsMismatch ? `Labels do not match the model's: ${r.label_mapping.note ?? ''}` : r.label_mapping.note,
       'spotcheck-label-note',
-      r.label_mapping.strategy === 'none' ? 'banner-warning' : 'banner-info',
+      labelsMismatch ? 'banner-warning' : 'banner-info',
     );
     note(r.sample.note, 'spotcheck-sample-note');
     if (r.worker_restarts > 0) {
@@ -227,6 +212,52 @@ export class HeaderSection {
       'spotcheck-linking-note',
     );
   }
+
+  private accuracyBox(r: SpotCheckReport): void {
+    this.accuracy.title = '';
+    delete this.accuracy.dataset.perplexity;
+    this.accuracy.dataset.value = r.accuracy === null ? '' : String(r.accuracy);
+    // Reports saved before accuracy_ci95 get it computed here (the same Wilson interval).
+    const ci = r.accuracy === null || r.correct === null ? null : (r.accuracy_ci95 ?? wilsonInterval(r.correct, r.labelled));
+    this.accuracy.append(
+      el('span', { class: 'fact-label', text: 'accuracy' }),
+      el('span', { class: 'sc-accuracy-value', text: r.accuracy === null ? 'n/a' : fmtPct(r.accuracy) }),
+      ...(ci
+        ? [
+            el('span', {
+              class: 'sc-accuracy-ci small',
+              testid: 'spotcheck-accuracy-ci',
+              text: `95% CI [${(100 * ci[0]).toFixed(1)}, ${(100 * ci[1]).toFixed(1)}]`,
+              attrs: { title: 'Wilson score interval of the accuracy over the labelled examples' },
+            }),
+          ]
+        : []),
+      el('span', {
+        class: 'muted small',
+        text:
+          r.accuracy === null
+            ? r.labelled === 0
+              ? 'no labels'
+              : 'labels do not match the model'
+            : `${r.correct} of ${r.labelled} labelled`,
+      }),
+    );
+  }
+
+  /** A causal LM's headline in the accuracy's place: the perplexity, and what it is computed over in the tooltip. */
+  private perplexityBox(lm: SpotCheckLanguageModel, texts: number): void {
+    this.accuracy.dataset.value = '';
+    this.accuracy.dataset.perplexity = String(lm.perplexity);
+    this.accuracy.title = `Perplexity = ${perplexityBasis(lm, texts)}.`;
+    this.accuracy.append(
+      el('span', { class: 'fact-label', text: 'perplexity' }),
+      el('span', { class: 'sc-accuracy-value', testid: 'spotcheck-perplexity', text: perplexityText(lm.perplexity) }),
+      el('span', {
+        class: 'muted small',
+        text: `over ${lm.scored_tokens.toLocaleString('en')} tokens · mean loss ${lm.mean_loss.toFixed(3)} nats`,
+      }),
+    );
+  }
 }
 
 // ---- accuracy: confusion matrix and predictions ----------------------------------------------------------------
@@ -240,6 +271,11 @@ export class ConfusionSection {
   render(): void {
     const r = this.s.reset(this.ctx.report());
     if (!r) return;
+    // A causal LM predicts no class: no confusion matrix and no predictions (LanguageModelSection instead).
+    if (r.language_model) {
+      this.root.hidden = true;
+      return;
+    }
     const c = r.confusion;
     if (!c) {
       this.s.body.append(
@@ -678,7 +714,11 @@ export class LabelRoutingSection {
       this.s.body.append(t);
     }
     if (r.routing_by_label.length > 0) this.s.body.append(this.table(r.routing_by_label, 'By dataset label', layer, maxTokens));
-    this.s.body.append(this.table(r.routing_by_prediction, 'By predicted label', layer, maxTokens));
+    // A causal LM has no predicted label to group by.
+    if (!r.language_model) this.s.body.append(this.table(r.routing_by_prediction, 'By predicted label', layer, maxTokens));
+    else if (r.routing_by_label.length === 0 && groups.length === 0) {
+      this.root.hidden = true;
+    }
   }
 }
 

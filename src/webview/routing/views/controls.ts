@@ -9,7 +9,7 @@ interface ValueElement extends HTMLElement {
   checked?: boolean;
 }
 
-function radioGroup(
+export function radioGroup(
   name: string,
   label: string,
   testid: string,

@@ -6,8 +6,11 @@
  * table); moving past a page edge with the keyboard turns the page, so every row stays reachable.
  */
 import type { Ctx, View } from '../context';
+import type { AnalysisToken } from '../../../shared/analysis';
 import { clear, displayToken, el, fmtNum } from '../../shared/dom';
-import { DROPPED_TEXT, isDropped, layerLabel } from '../../../shared/router-text';
+import { DROPPED_TEXT, isDropped, layerLabel, sharedExpertsDescription } from '../../../shared/router-text';
+import { lossText } from '../../../shared/next-token-text';
+import { DETAIL_PREDICTIONS } from './tokenDetail';
 import { tokenDescription, tokenShownText } from '../../../shared/token-text';
 import { kPips } from './tokenStrip';
 
@@ -107,6 +110,9 @@ export class TableView implements View {
     const specials = a.tokens.length - d.rows.length;
     const caption =
       `Routing of ${d.rows.length} tokens (${specials} special tokens omitted) through ${a.layers.length} layers of ${a.model.numExperts} experts. ` +
+      (d.causal
+        ? "Loss: the token's loss in nats given the tokens before it (— for the first: nothing predicts it); Next: the model's most probable following tokens. "
+        : '') +
       'Arrow keys move between rows, Enter selects the token in the editor.';
     this.intro.textContent = caption;
     this.table.append(el('caption', { class: 'sr-only', text: caption }));
@@ -119,6 +125,16 @@ export class TableView implements View {
         attrs: { scope: 'col', title: `Importance in layer ${l}, the selected layer` },
       }),
       el('th', { class: 'layer-col', text: `K (L${l})`, attrs: { scope: 'col', title: `K in layer ${l}, the selected layer` } }),
+      // A causal LM's token: its loss (none for the first) and the model's top predictions for the token after it.
+      ...(d.causal
+        ? [
+            el('th', { class: 'num', text: 'Loss', attrs: { scope: 'col', title: 'Loss of this token given the tokens before it, nats' } }),
+            el('th', {
+              text: `Next (top ${DETAIL_PREDICTIONS})`,
+              attrs: { scope: 'col', title: 'The most probable tokens after this one, with their probabilities' },
+            }),
+          ]
+        : []),
       ...a.layers.map((ly) =>
         el('th', {
           class: 'experts-head',
@@ -171,6 +187,8 @@ export class TableView implements View {
           el('td', { class: 'num imp' }),
           el('td', { class: 'num k' }),
         );
+        if (d.causal) tr.append(...causalCells(a.tokens[t]));
+        const shared = sharedExpertsDescription(a.model);
         // A routing trace records expert ids only: its cells list the experts, without a gate per expert.
         const gates = a.model.gatesAvailable !== false;
         for (const ly of a.layers) {
@@ -178,6 +196,8 @@ export class TableView implements View {
           const parts = isDropped(ly, t)
             ? [DROPPED_TEXT]
             : ly.experts[t].map((e, j) => (gates ? `E${e} ${fmtNum(ly.gates[t][j])}` : `E${e}`));
+          // Shared experts run on every token: said in every routed cell, beside the routed experts.
+          if (shared && !isDropped(ly, t)) parts.push(`+ ${a.model.sharedExperts!.count} shared`);
           const text = a.tokens[t].recorded === false ? 'not recorded' : `K=${ly.k[t]}:\n${parts.join('\n')}`;
           tr.append(el('td', { class: 'experts', text }));
         }
@@ -286,4 +306,18 @@ export class TableView implements View {
       this.lit.set(cls, r);
     } else this.lit.delete(cls);
   }
+}
+
+/** A causal LM token's loss cell ("—" for the first token: no loss, not 0) and its predictions, one per line. */
+function causalCells(token: AnalysisToken): HTMLElement[] {
+  const loss =
+    token.loss === undefined
+      ? el('td', { class: 'num muted loss', text: '—', attrs: { title: 'No loss: the first token (nothing predicts it)' } })
+      : el('td', { class: 'num loss', text: token.loss.toFixed(2), attrs: { title: lossText(token.loss), 'data-loss': token.loss } });
+  const preds = (token.predictions ?? []).slice(0, DETAIL_PREDICTIONS);
+  const next = el('td', {
+    class: 'preds',
+    text: preds.map((p) => `${displayToken(p.token)} ${p.probability.toFixed(2)}`).join('\n'),
+  });
+  return [loss, next];
 }

@@ -2,10 +2,19 @@
  * The tokens as text chips coloured by importance in the selected layer, each with its K in that layer as pips
  * (special tokens outlined, not filled). The legend is the importance axis of the layer, 0 to its largest value,
  * with the importance values where the model's K rule steps K up marked on it (src/shared/k-rule.ts).
+ * A causal LM's chips can be coloured by the token's loss instead (surprisal: 0 to the text's largest loss; the
+ * first token has none and is outlined); their titles give the loss and the top predictions, and the token detail
+ * under the strip (tokenDetail.ts) spells them out for the token under the pointer or the editor cursor.
  */
 import type { Ctx, View } from '../context';
+import type { AnalysisToken } from '../../../shared/analysis';
 import { clear, displayToken, el, svg } from '../../shared/dom';
-import { relImportance } from '../model';
+import { relImportance, relLoss } from '../model';
+import { radioGroup } from './controls';
+import { TokenDetail } from './tokenDetail';
+import type { StripColorBy } from '../store';
+import { lossText, predictionsText } from '../../../shared/next-token-text';
+import { DROPPED_TEXT, isDropped } from '../../../shared/router-text';
 import { STOPS_CSS } from '../../../shared/palette';
 import { colourAt, textOn } from '../../../shared/palette';
 import { kThresholds } from '../../../shared/k-rule';
@@ -34,14 +43,37 @@ export class TokenStripView implements View {
   private lit = new Map<string, number>();
   private readonly ramp = el('span', { class: 'importance-legend', testid: 'importance-legend' });
   private pips: HTMLElement[] = [];
+  private readonly detail: TokenDetail;
+  /** Causal LMs only: colour the chips by importance or by loss. */
+  private readonly colorBy: { root: HTMLElement; radios: (HTMLElement & { value: string; checked?: boolean })[] };
+  private readonly noLossLegend = el('span', {
+    class: 'tok no-loss legend-special',
+    text: 'no loss',
+    attrs: { 'aria-hidden': 'true', title: 'The first token: nothing predicts it, so it has no loss' },
+  });
 
   constructor(private readonly ctx: Ctx) {
+    this.detail = new TokenDetail(ctx);
+    this.colorBy = radioGroup(
+      'strip-color',
+      'Colour by',
+      'strip-color-by',
+      [
+        ['importance', 'Importance'],
+        ['loss', 'Loss'],
+      ],
+      (v) => ctx.store.update({ stripColorBy: v as StripColorBy }),
+    );
+    this.colorBy.root.title =
+      "What colours the tokens: importance in the selected layer, or the token's loss (how surprised the model was)";
     const legend = el('div', { class: 'legend' }, [
+      this.colorBy.root,
       this.ramp,
+      this.noLossLegend,
       el('span', { class: 'pips-legend muted', attrs: { 'aria-hidden': 'true' } }, [kPips(2), ' K']),
       el('span', { class: 'tok special legend-special', text: '[special]', attrs: { 'aria-hidden': 'true' } }),
     ]);
-    this.root.append(el('div', { class: 'section-head' }, [this.title, legend]), this.strip);
+    this.root.append(el('div', { class: 'section-head' }, [this.title, legend]), this.strip, this.detail.root);
     this.strip.addEventListener('mouseover', (e) => {
       const t = this.tokenOf(e.target);
       if (t !== null) ctx.hover(t);
@@ -65,7 +97,8 @@ export class TokenStripView implements View {
     this.root.hidden = !d || s.view !== 'chart';
     if (!d) return;
     if (changed.has('analysis')) this.build();
-    if (changed.has('analysis') || changed.has('layer')) this.colour();
+    if (changed.has('analysis') || changed.has('layer') || changed.has('stripColorBy')) this.colour();
+    if (['analysis', 'layer', 'cursorToken', 'hoverToken'].some((k) => changed.has(k))) this.detail.update();
     if (changed.has('analysis') || changed.has('cursorToken') || changed.has('hoverToken')) {
       this.mark('is-cursor', s.cursorToken);
       this.mark('is-hover', s.hoverToken);
@@ -100,60 +133,69 @@ export class TokenStripView implements View {
 
   private colour(): void {
     const d = this.ctx.derived()!;
-    const l = this.ctx.store.get().layer;
-    this.title.textContent = `Tokens · importance and K in layer ${l}`;
+    const s = this.ctx.store.get();
+    const l = s.layer;
+    const byLoss = d.causal && s.stripColorBy === 'loss';
+    this.colorBy.root.hidden = !d.causal;
+    for (const r of this.colorBy.radios) r.checked = r.value === (byLoss ? 'loss' : 'importance');
+    this.noLossLegend.hidden = !byLoss;
+    this.strip.dataset.colorBy = byLoss ? 'loss' : 'importance';
+    this.title.textContent = byLoss ? `Tokens · loss, and K in layer ${l}` : `Tokens · importance and K in layer ${l}`;
     const tokens = d.analysis.tokens;
     const imp = d.analysis.layers[l]?.importance ?? [];
     const trace = d.analysis.model.routingSource === 'trace';
     if (trace) this.title.textContent = 'Tokens · importance not recorded (routing trace)';
     const impText = (i: number): string => (trace ? 'importance not recorded' : `importance ${(imp[i] ?? 0).toFixed(3)}`);
-    const ks = d.analysis.layers[l]?.k ?? [];
+    const layer = d.analysis.layers[l];
+    const ks = layer?.k ?? [];
     for (let i = 0; i < this.spans.length; i++) {
       const span = this.spans[i];
       this.pips[i].replaceChildren(kPips(ks[i] ?? 0));
       span.dataset.k = String(ks[i] ?? 0);
+      const dropped = layer !== undefined && isDropped(layer, i) ? ` · ${DROPPED_TEXT}` : '';
+      const lm = d.causal ? causalTitle(d.analysis.tokens[i]) : '';
       if (tokens[i].special) {
-        span.title = `${tokens[i].text} (special token) · ${impText(i)} · K ${ks[i] ?? 0}`;
+        span.title = `${tokens[i].text} (special token) · ${impText(i)} · K ${ks[i] ?? 0}${dropped}${lm}`;
         continue;
       }
-      const r = relImportance(d, l, i);
-      span.style.backgroundColor = colourAt(r);
-      span.style.color = textOn(r);
+      const r = byLoss ? relLoss(d, i) : relImportance(d, l, i);
+      span.classList.toggle('no-loss', r === null);
+      span.style.backgroundColor = r === null ? '' : colourAt(r);
+      span.style.color = r === null ? '' : textOn(r);
       span.title =
-        `#${i} ${tokenDescription(tokens[i], d.analysis)} · ${impText(i)} · K ${ks[i] ?? 0}` +
+        `#${i} ${tokenDescription(tokens[i], d.analysis)} · ${impText(i)} · K ${ks[i] ?? 0}${dropped}${lm}` +
         (tokens[i].generated ? ' · generated' : '') +
         (tokens[i].recorded === false ? ' · routing not recorded' : '');
       span.classList.toggle('generated', tokens[i].generated === true);
     }
-    this.drawLegend(d.maxImportance[l] ?? 0, kThresholds(d.rule, l));
+    if (byLoss) this.drawLossLegend(d.maxLoss);
+    else this.drawLegend(d.maxImportance[l] ?? 0, kThresholds(d.rule, l));
+  }
+
+  /** The loss axis (0 .. the text's largest loss, in nats) in the chips' colours. */
+  private drawLossLegend(max: number): void {
+    const label = `Token loss, 0 to ${max.toFixed(2)} nats (the text's largest): brighter = more surprising`;
+    this.ramp.dataset.thresholds = '';
+    this.ramp.dataset.max = max.toFixed(3);
+    this.ramp.replaceChildren(colourAxis(max, max > 0 ? `${max.toFixed(1)} nats` : '–', [], label));
   }
 
   /** The layer's importance axis (0 .. its largest value, the colours of the chips) with the K steps marked. */
   private drawLegend(max: number, thresholds: number[]): void {
-    const W = 220;
-    const H = 30;
-    const x0 = 6;
-    const w = W - 12;
-    const root = svg('svg', { class: 'chart importance-axis', width: W, height: H, viewBox: `0 0 ${W} ${H}` });
-    const grad = svg('linearGradient', { id: 'imp-ramp', x1: 0, x2: 1, y1: 0, y2: 0 });
-    STOPS_CSS.forEach((c, i) => grad.append(svg('stop', { offset: i / (STOPS_CSS.length - 1), 'stop-color': c })));
-    root.append(svg('defs', {}, [grad]), svg('rect', { x: x0, y: 12, width: w, height: 7, rx: 2, fill: 'url(#imp-ramp)' }));
-    root.append(svg('text', { class: 'tick', x: x0, y: 29, 'text-anchor': 'start' }, ['0']));
-    root.append(svg('text', { class: 'tick', x: x0 + w, y: 29, 'text-anchor': 'end' }, [max > 0 ? max.toFixed(2) : '–']));
     const shown = thresholds.map((t, i) => ({ t, k: i + 2 })).filter((m) => max > 0 && m.t < max);
-    for (const m of shown) {
-      const x = x0 + (m.t / max) * w;
-      root.append(svg('line', { class: 'k-step', x1: x, x2: x, y1: 9, y2: 21 }));
-      root.append(svg('text', { class: 'k-step-label', x, y: 8, 'text-anchor': 'middle' }, [`K${m.k}`]));
-    }
     const words = shown.map((m) => `K=${m.k} above ${m.t.toFixed(3)}`).join(', ');
     const label = `Importance in this layer, 0 to ${max.toFixed(3)}${words ? `; ${words}` : thresholds.length ? '' : '; K does not follow importance in this model'}`;
-    root.setAttribute('role', 'img');
-    root.setAttribute('aria-label', label);
-    root.append(svg('title', {}, [label]));
     this.ramp.dataset.thresholds = shown.map((m) => m.t.toFixed(3)).join(',');
     this.ramp.dataset.max = max.toFixed(3);
-    this.ramp.replaceChildren(el('span', { class: 'muted', text: 'importance', attrs: { 'aria-hidden': 'true' } }), root);
+    this.ramp.replaceChildren(
+      el('span', { class: 'muted', text: 'importance', attrs: { 'aria-hidden': 'true' } }),
+      colourAxis(
+        max,
+        max > 0 ? max.toFixed(2) : '–',
+        shown.map((m) => ({ at: m.t, text: `K${m.k}` })),
+        label,
+      ),
+    );
   }
 
   private mark(cls: string, token: number | null): void {
@@ -173,4 +215,39 @@ export class TokenStripView implements View {
       this.strip.scrollTop = Math.max(0, top - this.strip.clientHeight / 2);
     }
   }
+}
+
+/** The palette as an SVG gradient (id imp-ramp) for the strip's legends. */
+function rampGradient(): SVGLinearGradientElement {
+  const grad = svg('linearGradient', { id: 'imp-ramp', x1: 0, x2: 1, y1: 0, y2: 0 });
+  STOPS_CSS.forEach((c, i) => grad.append(svg('stop', { offset: i / (STOPS_CSS.length - 1), 'stop-color': c })));
+  return grad;
+}
+
+/** A causal LM token's loss and top predictions, for its chip's title: " · loss 3.57 nats (p 0.028) · next: a 0.12 · …". */
+function causalTitle(t: AnalysisToken): string {
+  const loss = t.loss === undefined ? ' · no loss (first token)' : ` · loss ${lossText(t.loss)}`;
+  const next = t.predictions?.length ? ` · next: ${predictionsText(t.predictions, 5)}` : '';
+  return loss + next;
+}
+
+/** A 0..max colour ramp in the palette, its end labelled `maxText`, with marks (K steps) along it. */
+function colourAxis(max: number, maxText: string, marks: { at: number; text: string }[], label: string): SVGSVGElement {
+  const W = 220;
+  const H = 30;
+  const x0 = 6;
+  const w = W - 12;
+  const root = svg('svg', { class: 'chart importance-axis', width: W, height: H, viewBox: `0 0 ${W} ${H}` });
+  root.append(svg('defs', {}, [rampGradient()]), svg('rect', { x: x0, y: 12, width: w, height: 7, rx: 2, fill: 'url(#imp-ramp)' }));
+  root.append(svg('text', { class: 'tick', x: x0, y: 29, 'text-anchor': 'start' }, ['0']));
+  root.append(svg('text', { class: 'tick', x: x0 + w, y: 29, 'text-anchor': 'end' }, [maxText]));
+  for (const m of marks) {
+    const x = x0 + (m.at / max) * w;
+    root.append(svg('line', { class: 'k-step', x1: x, x2: x, y1: 9, y2: 21 }));
+    root.append(svg('text', { class: 'k-step-label', x, y: 8, 'text-anchor': 'middle' }, [m.text]));
+  }
+  root.setAttribute('role', 'img');
+  root.setAttribute('aria-label', label);
+  root.append(svg('title', {}, [label]));
+  return root;
 }

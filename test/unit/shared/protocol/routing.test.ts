@@ -199,11 +199,15 @@ describe('parsePanelState', () => {
       heatmapValue: 'gateK',
       view: 'chart',
       layerPinned: false,
+      stripColorBy: 'importance',
     });
     assert.equal(
       parsePanelState({ protocol: 1, analysis: null, layer: 0, heatmapValue: 'gates', view: 'chart', layerPinned: true })?.layerPinned,
       true,
     );
+    // The strip's colouring: 'loss' kept, anything else is importance.
+    assert.equal(parsePanelState({ protocol: 1, analysis: null, layer: 0, stripColorBy: 'loss' })?.stripColorBy, 'loss');
+    assert.equal(parsePanelState({ protocol: 1, analysis: null, layer: 0, stripColorBy: '<b>' })?.stripColorBy, 'importance');
   });
   it('rejects missing, foreign and malformed states', () => {
     assert.equal(parsePanelState(undefined), null);
