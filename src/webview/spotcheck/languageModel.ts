@@ -43,7 +43,11 @@ export class LanguageModelSection {
         el('tr', {}, [
           el('th', { attrs: { scope: 'col' }, text: 'layer' }),
           ...ks.map((k) => el('th', { class: 'num', attrs: { scope: 'col' }, text: `K=${k}` })),
-          el('th', { class: 'num', attrs: { scope: 'col' }, text: 'K–loss' }),
+          el('th', {
+            class: 'num',
+            attrs: { scope: 'col', title: "Pearson's r of a token's K and its loss in the layer" },
+            text: 'K–loss r',
+          }),
         ]),
       ]),
     );
@@ -79,13 +83,19 @@ export class LanguageModelSection {
         td.style.color = textOn(t);
         tr.append(td);
       }
-      tr.append(el('td', { class: 'num', text: correlationText(row.correlation) }));
+      tr.append(
+        el('td', {
+          class: 'num',
+          text: row.correlation === null ? 'n/a' : row.correlation.toFixed(3),
+          attrs: { title: correlationText(row.correlation) },
+        }),
+      );
       tr.addEventListener('click', () => this.ctx.selectLayer(row.layer));
       tbody.append(tr);
     }
     table.append(tbody);
     this.s.body.append(
-      table,
+      el('div', { class: 'sc-kloss-scroll' }, [table]),
       el('p', {
         class: 'muted small',
         text: 'r below 0: tokens given more experts are predicted better. DA-MoE sets K from a token’s attention importance, never from its loss.',
