@@ -89,3 +89,6 @@ export const REMOTE_API_KEY_ENV = 'DAMOE_REMOTE_API_KEY';
 /** `damoe.highlights.colorBy`: what the editor highlights show in the panel's selected layer (the panel can switch it). */
 export const HIGHLIGHT_COLOR_BY_CHOICES = ['importance', 'k', 'expert'] as const;
 export const DEFAULT_HIGHLIGHT_COLOR_BY: (typeof HIGHLIGHT_COLOR_BY_CHOICES)[number] = 'importance';
+
+/** Token chips the routing panel's strip builds at a time: a longer text gets the next ones as the strip is scrolled. */
+export const TOKEN_STRIP_CHUNK = 240;

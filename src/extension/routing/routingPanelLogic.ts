@@ -8,6 +8,7 @@
 import type { Analysis } from '../../shared/analysis';
 import type { NotificationMessage } from '../../shared/protocol/envelope';
 import type { FigureSaveParams } from '../../shared/protocol/figure';
+import { packAnalysis, type PackedAnalysis } from '../../shared/protocol/packed-analysis';
 import type { HighlightColorBy, HostNotifications, ParseContext, ParseResult, WebviewMessage } from '../../shared/protocol/routing';
 import { PanelChannel, type PanelLog, type PanelPort } from '../panels/panelChannel';
 
@@ -32,6 +33,8 @@ export interface PanelHandlers {
 export class RoutingPanelLogic {
   private readonly channel: PanelChannel<HostNotifications, WebviewMessage>;
   private analysis: Analysis | null = null;
+  /** The analysis as posted (packed once, re-sent as is when the webview is rebuilt). */
+  private wire: PackedAnalysis | null = null;
   private stale = false;
   private progress: HostNotifications['analysis/progress'] | null = null;
   private error: { message: string; actions: string[] } | null = null;
@@ -86,11 +89,12 @@ export class RoutingPanelLogic {
 
   showAnalysis(analysis: Analysis, stale = false): void {
     this.analysis = analysis;
+    this.wire = packAnalysis(analysis);
     this.stale = stale;
     this.error = null;
     this.cursorToken = null;
     this.cursorDirty = false;
-    this.channel.notify('analysis/show', { analysis, stale });
+    this.channel.notify('analysis/show', { analysis: this.wire, stale });
   }
 
   setStale(stale: boolean): void {
@@ -139,7 +143,7 @@ export class RoutingPanelLogic {
   private snapshot(): NotificationMessage<HostNotifications>[] {
     const n = this.channel.notification;
     const out: NotificationMessage<HostNotifications>[] = [];
-    if (this.analysis) out.push(n('analysis/show', { analysis: this.analysis, stale: this.stale }));
+    if (this.wire) out.push(n('analysis/show', { analysis: this.wire, stale: this.stale }));
     if (this.progress) out.push(n('analysis/progress', this.progress));
     if (this.highlightMode) out.push(n('highlights/mode', this.highlightMode));
     if (this.error !== null)

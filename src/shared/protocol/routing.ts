@@ -4,6 +4,7 @@
  * envelope.ts.
  */
 import type { Analysis } from '../analysis';
+import type { PackedAnalysis } from './packed-analysis';
 import { type FigureSaveParams, validateFigureSave } from './figure';
 import {
   notificationBuilder,
@@ -30,8 +31,11 @@ import {
 // ---- host -> webview -------------------------------------------------------------------------------------------
 
 export interface HostNotifications {
-  /** A new analysis to show; replaces the current one. */
-  'analysis/show': { analysis: Analysis; stale: boolean };
+  /**
+   * A new analysis to show; replaces the current one. The host sends it packed (packed-analysis.ts: typed arrays,
+   * cheap to post); a plain Analysis is accepted too.
+   */
+  'analysis/show': { analysis: Analysis | PackedAnalysis; stale: boolean };
   /** The document changed under the analysis: offsets may no longer match the text. */
   'analysis/stale': { stale: boolean };
   /** A run started or ended; shown in the header. */

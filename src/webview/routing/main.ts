@@ -14,10 +14,12 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '../shared/base.css';
 import './styles.css';
 
+import type { Analysis } from '../../shared/analysis';
 import { type PanelState, looksLikeAnalysis, parsePanelState } from '../../shared/protocol/routing';
+import { isPackedAnalysis, unpackAnalysis } from '../../shared/protocol/packed-analysis';
 import { MessageClient } from './client';
 import type { Ctx, View } from './context';
-import { el } from '../shared/dom';
+import { afterPaint, el } from '../shared/dom';
 import { derive, type Derived } from './model';
 import { Store, initialState, type StateKey } from './store';
 import { readTheme, watchTheme, type ThemeTokens } from './theme';
@@ -75,12 +77,24 @@ function main(): void {
   };
 
   // Host notifications.
-  client.on('analysis/show', ({ analysis, stale }) => {
-    if (!looksLikeAnalysis(analysis)) {
+  client.on('analysis/show', ({ analysis: wire, stale }) => {
+    performance.mark('damoe:show');
+    let received: unknown = wire;
+    try {
+      if (isPackedAnalysis(wire)) received = unpackAnalysis(wire);
+      performance.measure('damoe:unpack', 'damoe:show');
+    } catch (e) {
+      console.error('[damoe] packed analysis', e);
+      received = null;
+    }
+    if (!looksLikeAnalysis(received)) {
       store.update({ error: 'Received a malformed analysis; nothing to show.', running: false });
       return;
     }
+    const analysis = received as Analysis;
+    performance.mark('damoe:derive');
     derived = derive(analysis);
+    performance.measure('damoe:derive', 'damoe:derive');
     // A new analysis opens on its most dynamic layer, unless the user has picked one.
     const layer = store.get().layerPinned ? Math.min(store.get().layer, Math.max(0, analysis.layers.length - 1)) : derived.mostDynamicLayer;
     store.update({
@@ -95,6 +109,7 @@ function main(): void {
       running: false,
     });
     client.notify('view/layer', { layer });
+    performance.measure('damoe:show', 'damoe:show');
   });
   client.on('analysis/stale', ({ stale }) => store.update({ stale }));
   client.on('analysis/progress', ({ running, message }) =>
@@ -145,19 +160,40 @@ function main(): void {
     el('div', { class: 'charts-grid' }, [histograms.root, load.root]),
     table.root,
   );
-  const views: View[] = [header, controls, rule, kGrid, strip, heatmap, multiples, histograms, load, table];
+  const views: [string, View][] = Object.entries({ header, controls, rule, kGrid, strip, heatmap, multiples, histograms, load, table });
+  // The histograms and the expert load (below the heatmap, off screen when an analysis arrives) and the layer
+  // thumbnails beside the heatmap are built in the task after the first frame is painted, so that the K grid, the
+  // token strip and the heatmap are not kept waiting (bench/paint.ts); they follow one frame later.
+  const afterFirstPaint = new Set<View>([multiples, histograms, load]);
+  const deferredKeys = new Set<string>();
+  const update = (name: string, v: View, changed: ReadonlySet<string>, timed: boolean): void => {
+    try {
+      if (timed) performance.mark('damoe:update');
+      v.update(changed);
+      // A new analysis: each view's update is a performance measure (`damoe:update:name`; bench/paint.ts reads them).
+      if (timed) performance.measure(`damoe:update:${name}`, 'damoe:update');
+    } catch (e) {
+      console.error('[damoe] view update failed', e);
+    }
+  };
+  const runDeferred = (): void => {
+    const changed = new Set(deferredKeys);
+    deferredKeys.clear();
+    for (const [name, v] of views) if (afterFirstPaint.has(v)) update(name, v, changed, changed.has('analysis'));
+  };
   const render = (changed: ReadonlySet<string>): void => {
     const st = store.get();
     empty.hidden = !!st.analysis;
     // Under an error the previous analysis stays readable but dimmed: it is not the answer to the last request.
     app.classList.toggle('under-error', !!st.error && !!st.analysis);
-    for (const v of views) {
-      try {
-        v.update(changed);
-      } catch (e) {
-        console.error('[damoe] view update failed', e);
-      }
+    const timed = changed.has('analysis');
+    // Deferred views get later changes in the same deferred run, in order.
+    const defer = changed.has('analysis') || deferredKeys.size > 0;
+    if (defer) {
+      if (deferredKeys.size === 0) afterPaint(runDeferred);
+      for (const k of changed) deferredKeys.add(k);
     }
+    for (const [name, v] of views) if (!defer || !afterFirstPaint.has(v)) update(name, v, changed, timed);
   };
   // Restore (before subscribing: one full render below).
   const restored = parsePanelState(api.getState());

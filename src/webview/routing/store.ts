@@ -59,7 +59,7 @@ export function initialState(): AppState {
 }
 
 /**
- * A new analysis is persisted at once; layer / value / view changes are coalesced (PERSIST_DELAY_MS), because
+ * A new analysis is persisted right after the frame that paints it; layer / value / view changes are coalesced (PERSIST_DELAY_MS), because
  * setState serialises the whole analysis (megabytes for long texts) and layer switching should stay instant.
  * Pending saves are flushed when the page is hidden or unloaded.
  */
@@ -69,6 +69,8 @@ export class Store {
   private state: AppState;
   private readonly listeners = new Set<Listener>();
   private persistTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A change is not saved yet. */
+  private pending = false;
 
   constructor(
     initial: AppState,
@@ -85,25 +87,27 @@ export class Store {
 
   /** Saves now if a save is pending. */
   flush(): void {
-    if (this.persistTimer === undefined) return;
-    clearTimeout(this.persistTimer);
+    if (!this.pending) return;
+    this.pending = false;
+    if (this.persistTimer !== undefined) clearTimeout(this.persistTimer);
     this.persistTimer = undefined;
     this.persist?.(toPanelState(this.state));
   }
 
-  private schedulePersist(immediate: boolean): void {
+  private schedulePersist(afterPaint: boolean): void {
     if (!this.persist) return;
-    if (immediate) {
-      if (this.persistTimer !== undefined) clearTimeout(this.persistTimer);
-      this.persistTimer = undefined;
-      this.persist(toPanelState(this.state));
+    this.pending = true;
+    if (this.persistTimer !== undefined) clearTimeout(this.persistTimer);
+    this.persistTimer = undefined;
+    if (afterPaint) {
+      // A new analysis: saved once the frame that paints it is done (setState serialises megabytes and the first
+      // paint should not wait for it); `flush` saves at once if the page is hidden before.
+      if (typeof requestAnimationFrame === 'function' && typeof requestIdleCallback === 'function')
+        requestAnimationFrame(() => requestIdleCallback(() => this.flush(), { timeout: 500 }));
+      else setTimeout(() => this.flush(), 0);
       return;
     }
-    if (this.persistTimer !== undefined) clearTimeout(this.persistTimer);
-    this.persistTimer = setTimeout(() => {
-      this.persistTimer = undefined;
-      this.persist?.(toPanelState(this.state));
-    }, PERSIST_DELAY_MS);
+    this.persistTimer = setTimeout(() => this.flush(), PERSIST_DELAY_MS);
   }
 
   get(): Readonly<AppState> {

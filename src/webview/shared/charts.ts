@@ -1,4 +1,8 @@
-/** Small SVG charts (themed by CSS classes, so theme changes need no redraw). Text only via text nodes. */
+/**
+ * The panels' charts: small SVG charts (themed by CSS classes, so theme changes need no redraw; text only via text
+ * nodes) and the virtualised canvas rows of the K grid and the heatmap (CanvasRows).
+ */
+import { truncateToWidth } from './canvas-text';
 import { el, fmtNum, svg } from './dom';
 
 export interface KHistOptions {
@@ -176,4 +180,181 @@ export function figure(
   const f = el('figure', { class: 'chart-figure', testid, attrs });
   f.append(chart, el('figcaption', {}, caption));
   return f;
+}
+
+// ---- virtualised canvas rows (the routing panel's K grid and heatmap) --------------------------------------------
+
+/** What one draw covers: rows [first, last] are visible under the header band, scrolled by scrollTop (CSS px). */
+export interface VisibleRows {
+  first: number;
+  last: number;
+  scrollTop: number;
+  width: number;
+  height: number;
+}
+
+export interface CanvasRowsOptions {
+  rowH: number;
+  headerH: number;
+  /** The scroller is as tall as its rows, up to this (CSS px). */
+  maxViewH: number;
+  /** Added to the rows' height for the scroller (its border). */
+  borderH?: number;
+  scrollerClass: string;
+  scrollerTestId?: string;
+  canvasTestId: string;
+  /** Gets data-draws, data-draw-ms, data-first-row and data-visible-rows after every draw (tests read them). */
+  stats: HTMLElement;
+  /** Nothing is sized or drawn while this says so (the section is hidden). */
+  hidden(): boolean;
+  /** The page background, painted under rows and header. */
+  background(): string;
+  /** The canvas got a new CSS width (first layout, resize, zoom): recompute column widths. */
+  layout(width: number): void;
+  /** Draws the visible rows (clipped below the header band, transform already scaled by devicePixelRatio). */
+  drawRows(c: CanvasRenderingContext2D, v: VisibleRows): void;
+  /** Draws the header band over the rows. */
+  drawHeader(c: CanvasRenderingContext2D, v: VisibleRows): void;
+}
+
+/**
+ * Many rows on one canvas: a scroller holding a sizer as tall as every row, and a sticky, viewport-sized canvas
+ * (devicePixelRatio-aware) that draws only the visible rows, so 4,096 rows cost a frame what 20 do. Draws are
+ * coalesced to one per animation frame; the layout is read in that frame, never in the middle of a view update
+ * (no forced layout while other views are still writing the DOM).
+ */
+export class CanvasRows {
+  readonly scroller: HTMLElement;
+  readonly canvas: HTMLCanvasElement;
+  private readonly sizer = el('div', { class: 'heatmap-sizer' });
+  width = 0;
+  height = 0;
+  private dpr = 1;
+  private rows = 0;
+  private frame = 0;
+  private sizeDirty = true;
+  private draws = 0;
+  private scrollToTop = false;
+
+  constructor(private readonly o: CanvasRowsOptions) {
+    this.scroller = el('div', { class: o.scrollerClass, testid: o.scrollerTestId, attrs: { tabindex: 0 } });
+    this.canvas = el('canvas', { class: 'heatmap-canvas', testid: o.canvasTestId, attrs: { role: 'img' } });
+    this.sizer.append(this.canvas);
+    this.scroller.append(this.sizer);
+    this.scroller.addEventListener('scroll', () => this.schedule(), { passive: true });
+    new ResizeObserver(() => this.invalidateSize()).observe(this.scroller);
+    const watchDpr = (): void => {
+      matchMedia(`(resolution: ${window.devicePixelRatio}dppx)`).addEventListener(
+        'change',
+        () => {
+          this.invalidateSize();
+          watchDpr();
+        },
+        { once: true },
+      );
+    };
+    watchDpr();
+  }
+
+  /** A new row count: the scroll range and the scroller's height follow it, scrolled back to the top. */
+  setRows(n: number): void {
+    this.rows = n;
+    const contentH = this.o.headerH + n * this.o.rowH;
+    this.sizer.style.height = `${contentH}px`;
+    this.scroller.style.height = `${Math.min(contentH + (this.o.borderH ?? 0), this.o.maxViewH)}px`;
+    // Scrolled back in the frame: setting scrollTop here would force a layout in the middle of the views' updates.
+    this.scrollToTop = true;
+    this.invalidateSize();
+  }
+
+  /** The canvas is sized again before the next draw (shown again, resized). */
+  invalidateSize(): void {
+    this.sizeDirty = true;
+    this.schedule();
+  }
+
+  /** The row under y (the canvas's offsetY), or null on the header band or past the last row. */
+  rowAt(y: number): number | null {
+    if (y < this.o.headerH) return null;
+    const r = Math.floor((y - this.o.headerH + this.scroller.scrollTop) / this.o.rowH);
+    return r >= 0 && r < this.rows ? r : null;
+  }
+
+  /** Scrolls so that `row` is visible (centred when it was not). */
+  scrollToRow(row: number): void {
+    if (row < 0 || row >= this.rows) return;
+    this.scrollToTop = false;
+    const top = row * this.o.rowH;
+    const view = this.scroller.clientHeight - this.o.headerH;
+    if (top < this.scroller.scrollTop || top + this.o.rowH > this.scroller.scrollTop + view)
+      this.scroller.scrollTop = Math.max(0, top - (view - this.o.rowH) / 2);
+    this.schedule();
+  }
+
+  schedule(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw();
+    });
+  }
+
+  private resize(): boolean {
+    const width = this.scroller.clientWidth;
+    const height = this.scroller.clientHeight;
+    if (width === 0 || height === 0) return false;
+    this.dpr = window.devicePixelRatio || 1;
+    this.width = width;
+    this.height = height;
+    this.canvas.width = Math.round(width * this.dpr);
+    this.canvas.height = Math.round(height * this.dpr);
+    this.canvas.style.width = `${width}px`;
+    this.canvas.style.height = `${height}px`;
+    this.sizeDirty = false;
+    this.o.layout(width);
+    return true;
+  }
+
+  private draw(): void {
+    if (this.o.hidden()) return;
+    if (this.scrollToTop) {
+      this.scrollToTop = false;
+      this.scroller.scrollTop = 0;
+    }
+    if (this.sizeDirty && !this.resize()) return;
+    const c = this.canvas.getContext('2d');
+    if (!c) return;
+    const t0 = performance.now();
+    const { width, height } = this;
+    const { rowH, headerH } = this.o;
+    const scrollTop = this.scroller.scrollTop;
+    const first = Math.max(0, Math.floor(scrollTop / rowH));
+    const last = Math.min(this.rows - 1, Math.floor((scrollTop + height - headerH) / rowH));
+    const v: VisibleRows = { first, last, scrollTop, width, height };
+    c.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    c.fillStyle = this.o.background();
+    c.fillRect(0, 0, width, height);
+    c.textBaseline = 'middle';
+    c.save();
+    c.beginPath();
+    c.rect(0, headerH, width, height - headerH);
+    c.clip();
+    this.o.drawRows(c, v);
+    c.restore();
+    c.fillStyle = this.o.background();
+    c.fillRect(0, 0, width, headerH);
+    this.o.drawHeader(c, v);
+    this.draws++;
+    const ds = this.o.stats.dataset;
+    ds.drawMs = (performance.now() - t0).toFixed(2);
+    ds.draws = String(this.draws);
+    ds.firstRow = String(first);
+    ds.visibleRows = String(Math.max(0, last - first + 1));
+  }
+}
+
+/** A row's label, right-aligned before x = labelW and cut with … to fit (the caller sets font and fill). */
+export function drawRowLabel(c: CanvasRenderingContext2D, text: string, labelW: number, y: number, rowH: number): void {
+  c.textAlign = 'right';
+  c.fillText(truncateToWidth(c, text, labelW - 10), labelW - 6, y + rowH / 2);
 }

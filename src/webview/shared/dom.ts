@@ -84,3 +84,11 @@ export function fmtMs(ms: number): string {
 export function fmtNum(n: number, digits = 2): string {
   return Number.isFinite(n) ? n.toFixed(digits) : '–';
 }
+
+/**
+ * Runs `fn` in a task after the next frame has been painted (an animation frame callback, then a timer task): for
+ * work the first paint should not wait for.
+ */
+export function afterPaint(fn: () => void): void {
+  requestAnimationFrame(() => setTimeout(fn, 0));
+}

@@ -68,7 +68,7 @@ describe('MessageClient', () => {
 });
 
 describe('Store', () => {
-  it('notifies changed keys, clamps the layer, persists analysis at once and coalesces the rest', async () => {
+  it('notifies changed keys, clamps the layer, persists an analysis after the frame and coalesces the rest', async () => {
     const saved: PanelState[] = [];
     const s = new Store(initialState(), (st) => saved.push(st));
     const changes: string[][] = [];
@@ -78,7 +78,10 @@ describe('Store', () => {
     assert.deepEqual(changes, [['hoverToken']]);
     assert.equal(saved.length, 0);
     s.update({ analysis: makeFakeAnalysis({ tokens: 5, layers: 2 }) });
+    assert.equal(saved.length, 0, 'not before the frame that paints it');
+    await new Promise((r) => setTimeout(r, 20));
     assert.equal(saved.length, 1);
+    assert.equal(saved[0].analysis?.tokens.length, 5);
     s.update({ layer: 1 });
     s.update({ view: 'table' });
     s.update({ layer: 9 });

@@ -358,8 +358,8 @@ export async function openPanel(browser: Browser, opts: OpenOptions = {}): Promi
       return page.evaluate(() => (window as unknown as { __getState(): PanelState | undefined }).__getState());
     },
     async send(message) {
-      // As a JSON string: Playwright's own argument serialisation is very slow for large nested arrays.
-      await page.evaluate((json) => window.postMessage(JSON.parse(json), '*'), JSON.stringify(message));
+      await stageMessage(page, encodeMessage(message));
+      await page.evaluate(() => window.postMessage((window as unknown as { __message: unknown }).__message, '*'));
       await page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
     },
     async close() {
@@ -368,6 +368,28 @@ export async function openPanel(browser: Browser, opts: OpenOptions = {}): Promi
     },
   };
   return panel;
+}
+
+/**
+ * A host message as JSON for the page: a string, because Playwright's own argument serialisation is very slow for
+ * large nested arrays; typed arrays (the packed analysis) travel as base64 and are typed arrays again in the page.
+ */
+export function encodeMessage(message: unknown): string {
+  return JSON.stringify(message, (_key, v: unknown) =>
+    ArrayBuffer.isView(v) ? { __typed: v.constructor.name, b64: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') } : v,
+  );
+}
+
+/** Decodes encodeMessage's JSON in the page into window.__message (not posted yet). */
+export async function stageMessage(page: Page, json: string): Promise<void> {
+  await page.evaluate((json) => {
+    (window as unknown as { __message: unknown }).__message = JSON.parse(json, (_key, v: { __typed?: string; b64?: string } | null) => {
+      if (!v || typeof v !== 'object' || typeof v.__typed !== 'string') return v;
+      const bytes = Uint8Array.from(atob(v.b64 ?? ''), (c) => c.charCodeAt(0));
+      const Typed = (globalThis as unknown as Record<string, new (b: ArrayBuffer) => unknown>)[v.__typed];
+      return new Typed(bytes.buffer);
+    }) as unknown;
+  }, json);
 }
 
 /** CSP violations so far. */

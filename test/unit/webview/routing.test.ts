@@ -7,6 +7,8 @@ import * as assert from 'node:assert/strict';
 import * as path from 'path';
 import type { Browser } from 'playwright-core';
 import { hostResponse } from '../../../src/shared/protocol/envelope';
+import { packAnalysis } from '../../../src/shared/protocol/packed-analysis';
+import { TOKEN_STRIP_CHUNK } from '../../../src/shared/defaults';
 import { hostNotification } from '../../../src/shared/protocol/routing';
 import { pngSize, validateFigureSave } from '../../../src/shared/protocol/figure';
 import { makeFakeAnalysis } from './fake-analysis';
@@ -421,6 +423,7 @@ describe('routing webview (headless Chromium)', { skip: skip ?? false, timeout: 
     try {
       const a = makeFakeAnalysis({ tokens: 30, experts: 8, layers: 4 });
       await p.send(hostNotification('analysis/show', { analysis: a, stale: false }));
+      await persisted(p); // saved once the frame that paints it is done (idle callback)
       let st = await p.state();
       assert.equal(st?.analysis?.tokens.length, 30);
       assert.equal(st?.layer, mostDynamic(a));
@@ -512,12 +515,12 @@ describe('routing webview (headless Chromium)', { skip: skip ?? false, timeout: 
     }
   });
 
-  it('4,096 tokens × 16 experts × 8 layers: renders, scroll + redraw stays fast (timings printed)', async () => {
+  it('4,096 tokens × 16 experts × 8 layers, packed as the host sends it: renders, scroll + redraw stays fast (timings printed)', async () => {
     const p = await openPanel(browser, { theme: 'dark', deviceScaleFactor: 2 });
     try {
       const a = makeFakeAnalysis({ tokens: 4096, experts: 16, layers: 8, kMax: 4, seed: 7 });
       const t0 = Date.now();
-      await p.send(hostNotification('analysis/show', { analysis: a, stale: false }));
+      await p.send(hostNotification('analysis/show', { analysis: packAnalysis(a), stale: false }));
       const showMs = Date.now() - t0;
       const heat = p.page.getByTestId('heatmap');
       assert.equal(await heat.getAttribute('data-rows'), '4094');
@@ -526,6 +529,16 @@ describe('routing webview (headless Chromium)', { skip: skip ?? false, timeout: 
       assert.ok(visible > 0 && visible < 40, `only visible rows drawn (${visible})`);
       const dpr = await p.page.getByTestId('heatmap-canvas').evaluate((c: HTMLCanvasElement) => ({ w: c.width, css: c.clientWidth }));
       assert.equal(dpr.w, dpr.css * 2, 'canvas backing store scaled by devicePixelRatio');
+      // The token strip builds its chips TOKEN_STRIP_CHUNK at a time: more as it is scrolled, and up to the cursor's token.
+      const strip = p.page.getByTestId('token-strip');
+      assert.equal(await strip.locator('.tok').count(), TOKEN_STRIP_CHUNK);
+      assert.equal(await p.page.getByTestId('token-strip-more').textContent(), `${4096 - TOKEN_STRIP_CHUNK} more tokens…`);
+      await strip.evaluate((s) => (s.scrollTop = s.scrollHeight));
+      await raf2(p);
+      await p.page.waitForFunction((n) => document.querySelectorAll('[data-testid="token-strip"] .tok').length > n, TOKEN_STRIP_CHUNK);
+      await p.send(hostNotification('editor/cursorToken', { tokenIndex: 3000 }));
+      assert.equal(await strip.locator('.tok.is-cursor').getAttribute('data-index'), '3000');
+      assert.ok((await strip.locator('.tok').count()) <= 3000 + TOKEN_STRIP_CHUNK);
 
       const perf = await p.page.evaluate(async () => {
         const scroller = document.querySelector('[data-testid="heatmap-scroll"]') as HTMLElement;

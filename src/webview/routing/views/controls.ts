@@ -1,8 +1,13 @@
 /** Layer selector, heatmap value toggle, chart/table toggle and export, built from @vscode-elements controls. */
 import type { Ctx, View } from '../context';
-import { clear, el } from '../../shared/dom';
+import { el } from '../../shared/dom';
 import type { HeatmapValue, ViewMode } from '../store';
 import type { HighlightColorBy } from '../../../shared/protocol/routing';
+
+/** vscode-single-select: its options as data (label, value, …), not as children. */
+interface SelectElement extends ValueElement {
+  options: { label: string; value: string; description: string; selected: boolean; disabled: boolean }[];
+}
 
 interface ValueElement extends HTMLElement {
   value: string;
@@ -39,7 +44,7 @@ export class ControlsView implements View {
   private readonly layerSelect = el('vscode-single-select', {
     testid: 'layer-select',
     attrs: { 'aria-label': 'Layer' },
-  }) as unknown as ValueElement;
+  }) as unknown as SelectElement;
   private readonly valueRadios: ValueElement[];
   private readonly viewRadios: ValueElement[];
   private readonly highlightRadios: ValueElement[];
@@ -118,15 +123,18 @@ export class ControlsView implements View {
     if (changed.has('analysis')) {
       const n = s.analysis?.layers.length ?? 0;
       this.root.hidden = !s.analysis;
-      // Rebuilt for every analysis: the option texts carry this analysis's mean K (a kept option would show the last one's).
-      clear(this.layerSelect);
+      // Set anew for every analysis: the option texts carry this analysis's mean K (a kept option would show the
+      // last one's). Through the `options` property, not <vscode-option> children: on a slot change the element
+      // reads every option's innerText, a forced layout of the whole panel before the first paint.
       const dynamic = this.ctx.derived()?.mostDynamicLayer ?? -1;
       const fixed = s.analysis?.model.routerKind !== 'da-moe';
+      const options = [];
       for (let l = 0; l < n; l++) {
         const mk = s.analysis!.stats.meanK.perLayer[l];
-        const text = `Layer ${l}${mk !== undefined ? ` (mean K ${mk.toFixed(2)})` : ''}${l === dynamic && !fixed && n > 1 ? ' · most dynamic' : ''}`;
-        this.layerSelect.append(el('vscode-option', { attrs: { value: String(l) }, text }));
+        const label = `Layer ${l}${mk !== undefined ? ` (mean K ${mk.toFixed(2)})` : ''}${l === dynamic && !fixed && n > 1 ? ' · most dynamic' : ''}`;
+        options.push({ label, value: String(l), description: '', selected: l === s.layer, disabled: false });
       }
+      this.layerSelect.options = options;
     }
     if (changed.has('analysis') || changed.has('layer')) {
       const v = String(s.layer);

@@ -1,12 +1,12 @@
 /**
  * Token × expert heatmap of one layer on a <canvas>: one row per non-special token (label, K, one cell per expert),
  * gate weights (zero where the token did not use the expert) or router probabilities (chosen experts dotted).
- * Virtualised: a tall sizer gives the scroll range, a sticky viewport-sized canvas draws only the visible rows
- * (devicePixelRatio-aware), so 4,096 rows cost the same per frame as 20. Hover hit-tests rows and cells.
+ * Virtualised (shared/charts.ts CanvasRows): only the visible rows are drawn, so 4,096 rows cost the same per frame
+ * as 20. Hover hit-tests rows and cells.
  */
 import type { Ctx, View } from '../context';
 import { el, fmtNum } from '../../shared/dom';
-import { truncateToWidth } from './canvasText';
+import { CanvasRows, drawRowLabel, type VisibleRows } from '../../shared/charts';
 import { LUT_CSS, gradientCss, lutIndex, textOn } from '../../../shared/palette';
 import type { ThemeTokens } from '../theme';
 import { DROPPED_TEXT, isDropped, layerLabel } from '../../../shared/router-text';
@@ -34,29 +34,37 @@ export const HEADER_H = 24;
 const K_W = 30;
 const MAX_VIEW_H = 440;
 
-interface Layout {
-  width: number;
-  height: number;
-  labelW: number;
-  x0: number;
-  cellW: number;
-}
-
 export class HeatmapView implements View {
   readonly root = el('section', { class: 'section heatmap-section', testid: 'heatmap', attrs: { 'aria-labelledby': 'heatmap-title' } });
   private readonly title = el('h2', { class: 'section-title', attrs: { id: 'heatmap-title' } });
-  private readonly scroller = el('div', { class: 'heatmap-scroll', testid: 'heatmap-scroll', attrs: { tabindex: 0 } });
-  private readonly sizer = el('div', { class: 'heatmap-sizer' });
-  private readonly canvas = el('canvas', { class: 'heatmap-canvas', testid: 'heatmap-canvas', attrs: { role: 'img' } });
   private readonly tooltip = el('div', { class: 'tooltip', testid: 'heatmap-tooltip', attrs: { role: 'tooltip', hidden: true } });
   private readonly legendLabel = el('span', { class: 'muted' });
-  private layout: Layout = { width: 0, height: 0, labelW: 120, x0: 150, cellW: 20 };
-  private dpr = 1;
-  private frame = 0;
-  private draws = 0;
+  private readonly grid: CanvasRows;
+  private labelW = 120;
+  private x0 = 150;
+  private cellW = 20;
   private hoverCell: { row: number; col: number } | null = null;
 
   constructor(private readonly ctx: Ctx) {
+    this.grid = new CanvasRows({
+      rowH: ROW_H,
+      headerH: HEADER_H,
+      maxViewH: MAX_VIEW_H,
+      scrollerClass: 'heatmap-scroll',
+      scrollerTestId: 'heatmap-scroll',
+      canvasTestId: 'heatmap-canvas',
+      stats: this.root,
+      hidden: () => this.root.hidden || !ctx.derived(),
+      background: () => ctx.theme().background,
+      layout: (width) => {
+        this.labelW = Math.round(Math.min(180, Math.max(70, width * 0.28)));
+        const avail = width - this.labelW - K_W - 6;
+        this.cellW = Math.max(6, Math.min(44, Math.floor(avail / Math.max(1, ctx.derived()?.numExperts ?? 1))));
+        this.x0 = this.labelW + K_W;
+      },
+      drawRows: (c, v) => this.drawRows(c, v),
+      drawHeader: (c, v) => this.drawHeader(c, v),
+    });
     const ramp = el('span', { class: 'legend-ramp' });
     ramp.style.backgroundImage = gradientCss();
     const legend = el('div', { class: 'legend', attrs: { 'aria-hidden': 'true' } }, [
@@ -65,43 +73,22 @@ export class HeatmapView implements View {
       ramp,
       el('span', { class: 'muted', text: '1' }),
     ]);
-    this.sizer.append(this.canvas);
-    this.scroller.append(this.sizer);
     const tools = figureToolbar(ctx, 'heatmap', () => this.figure());
-    this.root.append(el('div', { class: 'section-head' }, [this.title, legend, tools]), this.scroller, this.tooltip);
+    this.root.append(el('div', { class: 'section-head' }, [this.title, legend, tools]), this.grid.scroller, this.tooltip);
 
-    this.scroller.addEventListener(
-      'scroll',
-      () => {
-        this.tooltip.hidden = true;
-        this.schedule();
-      },
-      { passive: true },
-    );
-    this.canvas.addEventListener('mousemove', (e) => this.onMove(e));
-    this.canvas.addEventListener('mouseleave', () => {
+    this.grid.scroller.addEventListener('scroll', () => (this.tooltip.hidden = true), { passive: true });
+    const canvas = this.grid.canvas;
+    canvas.addEventListener('mousemove', (e) => this.onMove(e));
+    canvas.addEventListener('mouseleave', () => {
       this.hoverCell = null;
       this.tooltip.hidden = true;
       ctx.hover(null);
-      this.schedule();
+      this.grid.schedule();
     });
-    this.canvas.addEventListener('click', (e) => {
+    canvas.addEventListener('click', (e) => {
       const hit = this.hit(e.offsetX, e.offsetY);
       if (hit) ctx.reveal(hit.token);
     });
-    new ResizeObserver(() => this.resize()).observe(this.scroller);
-    const watchDpr = (): void => {
-      const mq = matchMedia(`(resolution: ${window.devicePixelRatio}dppx)`);
-      mq.addEventListener(
-        'change',
-        () => {
-          this.resize();
-          watchDpr();
-        },
-        { once: true },
-      );
-    };
-    watchDpr();
   }
 
   update(changed: ReadonlySet<string>): void {
@@ -112,13 +99,9 @@ export class HeatmapView implements View {
     if (changed.has('analysis')) {
       this.root.dataset.rows = String(d.rows.length);
       this.root.dataset.cols = String(d.numExperts);
-      const contentH = HEADER_H + d.rows.length * ROW_H;
-      this.sizer.style.height = `${contentH}px`;
-      this.scroller.style.height = `${Math.min(contentH, MAX_VIEW_H)}px`;
-      this.scroller.scrollTop = 0;
-      this.resize();
+      this.grid.setRows(d.rows.length);
     }
-    if (changed.has('view') && s.view === 'chart') this.resize();
+    if (changed.has('view') && s.view === 'chart') this.grid.invalidateSize();
     this.root.dataset.layer = String(s.layer);
     this.root.dataset.value = s.heatmapValue;
     const noGates = d.analysis.model.gatesAvailable === false;
@@ -127,62 +110,27 @@ export class HeatmapView implements View {
     this.legendLabel.textContent = noGates ? 'routed' : HEATMAP_LEGEND[s.heatmapValue];
     this.legendLabel.title = noGates ? 'The trace records which experts were chosen, not their gates.' : HEATMAP_HELP[s.heatmapValue];
     const a = d.analysis;
-    this.canvas.setAttribute(
+    this.grid.canvas.setAttribute(
       'aria-label',
       `Heatmap of ${what} in layer ${s.layer}: ${d.rows.length} tokens by ${d.numExperts} experts, mean K ${fmtNum(a.stats.meanK.perLayer[s.layer] ?? NaN)}. ` +
         'The table view lists the same values.',
     );
-    this.scroller.setAttribute('aria-label', `Heatmap, ${d.rows.length} rows; scroll with the arrow keys`);
+    this.grid.scroller.setAttribute('aria-label', `Heatmap, ${d.rows.length} rows; scroll with the arrow keys`);
     if (changed.has('cursorToken') && s.cursorToken !== null) this.scrollToToken(s.cursorToken);
-    this.schedule();
+    this.grid.schedule();
   }
 
   /** Scrolls so that token t's row is visible (centred when it was not). */
   scrollToToken(t: number): void {
     const d = this.ctx.derived();
-    if (!d) return;
-    const row = d.rowOf[t] ?? -1;
-    if (row < 0) return;
-    const top = row * ROW_H;
-    const viewRows = this.scroller.clientHeight - HEADER_H;
-    if (top < this.scroller.scrollTop || top + ROW_H > this.scroller.scrollTop + viewRows) {
-      this.scroller.scrollTop = Math.max(0, top - (viewRows - ROW_H) / 2);
-    }
-    this.schedule();
-  }
-
-  private resize(): void {
-    const d = this.ctx.derived();
-    if (!d || this.root.hidden) return;
-    const width = this.scroller.clientWidth;
-    const height = this.scroller.clientHeight;
-    if (width === 0 || height === 0) return;
-    this.dpr = window.devicePixelRatio || 1;
-    const labelW = Math.round(Math.min(180, Math.max(70, width * 0.28)));
-    const avail = width - labelW - K_W - 6;
-    const cellW = Math.max(6, Math.min(44, Math.floor(avail / Math.max(1, d.numExperts))));
-    this.layout = { width, height, labelW, x0: labelW + K_W, cellW };
-    this.canvas.width = Math.round(width * this.dpr);
-    this.canvas.height = Math.round(height * this.dpr);
-    this.canvas.style.width = `${width}px`;
-    this.canvas.style.height = `${height}px`;
-    this.draw();
-  }
-
-  private schedule(): void {
-    if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.draw();
-    });
+    if (d) this.grid.scrollToRow(d.rowOf[t] ?? -1);
   }
 
   private hit(x: number, y: number): { row: number; col: number; token: number } | null {
     const d = this.ctx.derived();
-    if (!d || y < HEADER_H) return null;
-    const row = Math.floor((y - HEADER_H + this.scroller.scrollTop) / ROW_H);
-    if (row < 0 || row >= d.rows.length) return null;
-    const { x0, cellW } = this.layout;
+    const row = this.grid.rowAt(y);
+    if (!d || row === null) return null;
+    const { x0, cellW } = this;
     const col = x >= x0 ? Math.floor((x - x0) / cellW) : -1;
     return { row, col: col < d.numExperts ? col : -1, token: d.rows[row] };
   }
@@ -191,7 +139,7 @@ export class HeatmapView implements View {
     const hit = this.hit(e.offsetX, e.offsetY);
     const prev = this.hoverCell;
     this.hoverCell = hit ? { row: hit.row, col: hit.col } : null;
-    if (!prev || !hit || prev.row !== hit.row || prev.col !== hit.col) this.schedule();
+    if (!prev || !hit || prev.row !== hit.row || prev.col !== hit.col) this.grid.schedule();
     if (!hit) {
       this.tooltip.hidden = true;
       this.ctx.hover(null);
@@ -236,49 +184,45 @@ export class HeatmapView implements View {
     this.tooltip.style.top = `${Math.max(0, top)}px`;
   }
 
-  private draw(): void {
-    const d = this.ctx.derived();
-    const c = this.canvas.getContext('2d');
-    if (!d || !c || this.root.hidden || this.layout.width === 0) return;
-    const t0 = performance.now();
+  private drawRows(c: CanvasRenderingContext2D, { first, last, scrollTop }: VisibleRows): void {
+    const d = this.ctx.derived()!;
     const s = this.ctx.store.get();
     const th: ThemeTokens = this.ctx.theme();
     const layer = d.analysis.layers[s.layer];
-    const { width, height, labelW, x0, cellW } = this.layout;
+    const { labelW, x0, cellW } = this;
     const E = d.numExperts;
-    const scrollTop = this.scroller.scrollTop;
-    c.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
-    c.fillStyle = th.background;
-    c.fillRect(0, 0, width, height);
-
-    const first = Math.max(0, Math.floor(scrollTop / ROW_H));
-    const last = Math.min(d.rows.length - 1, Math.floor((scrollTop + height - HEADER_H) / ROW_H));
     const fontPx = Math.max(10, Math.min(13, th.fontSize - 1));
     const empty = th.kind === 'light' || th.kind === 'hc-light' ? 'rgba(0,0,0,0.06)' : 'rgba(255,255,255,0.07)';
     // A routing trace has neither gates nor router probabilities: chosen experts are drawn at full strength.
     const noGates = d.analysis.model.gatesAvailable === false;
     const probs = s.heatmapValue === 'routerProbs' && !noGates;
-    c.textBaseline = 'middle';
-    c.save();
-    c.beginPath();
-    c.rect(0, HEADER_H, width, height - HEADER_H);
-    c.clip();
     c.font = `${fontPx}px ${th.monoFamily}`;
+    // The hovered and the cursor's rows (high contrast: outlined only, the selection colour there is a full fill).
+    if (!th.highContrast)
+      for (const [t, bg] of [
+        [s.hoverToken, th.hoverBackground],
+        [s.cursorToken, th.selectionBackground],
+      ] as const) {
+        const r = t === null ? -1 : (d.rowOf[t] ?? -1);
+        if (r < first || r > last) continue;
+        c.fillStyle = bg;
+        c.fillRect(0, HEADER_H + r * ROW_H - scrollTop, x0 + E * cellW, ROW_H);
+      }
+    // Empty cells of every visible row in one fill style (gates / compute share: unrouted experts).
+    if (!probs) {
+      c.fillStyle = empty;
+      for (let r = first; r <= last; r++) {
+        const y = HEADER_H + r * ROW_H - scrollTop;
+        for (let e = 0; e < E; e++) c.fillRect(x0 + e * cellW + 0.5, y + 0.5, cellW - 1, ROW_H - 1);
+      }
+    }
     for (let r = first; r <= last; r++) {
       const t = d.rows[r];
       const y = HEADER_H + r * ROW_H - scrollTop;
       const isCursor = t === s.cursorToken;
       const isHover = t === s.hoverToken;
-      if (isCursor || isHover) {
-        // High contrast: outline only (the selection colour there is a full-strength fill).
-        if (!th.highContrast) {
-          c.fillStyle = isCursor ? th.selectionBackground : th.hoverBackground;
-          c.fillRect(0, y, x0 + E * cellW, ROW_H);
-        }
-      }
       c.fillStyle = th.foreground;
-      c.textAlign = 'right';
-      c.fillText(truncateToWidth(c, tokenShownText(d.analysis.tokens[t], d.analysis), labelW - 10), labelW - 6, y + ROW_H / 2);
+      drawRowLabel(c, tokenShownText(d.analysis.tokens[t], d.analysis), labelW, y, ROW_H);
       c.textAlign = 'center';
       c.fillStyle = th.muted;
       c.fillText(String(layer.k[t]), labelW + K_W / 2, y + ROW_H / 2);
@@ -298,8 +242,6 @@ export class HeatmapView implements View {
           c.fill();
         }
       } else {
-        c.fillStyle = empty;
-        for (let e = 0; e < E; e++) c.fillRect(x0 + e * cellW + 0.5, y + 0.5, cellW - 1, ROW_H - 1);
         const scale = s.heatmapValue === 'gateK' ? layer.k[t] / Math.max(1, d.kMax) : 1;
         for (let j = 0; j < experts.length; j++) {
           c.fillStyle = LUT_CSS[lutIndex((noGates ? 1 : gates[j]) * scale)];
@@ -325,13 +267,15 @@ export class HeatmapView implements View {
       c.lineWidth = 2;
       c.strokeRect(x0 + this.hoverCell.col * cellW + 1, y + 1, cellW - 2, ROW_H - 2);
     }
-    c.restore();
+  }
 
-    // Header band (drawn over the rows).
-    c.fillStyle = th.background;
-    c.fillRect(0, 0, width, HEADER_H);
+  /** Column names over the rows. */
+  private drawHeader(c: CanvasRenderingContext2D, { width }: VisibleRows): void {
+    const th = this.ctx.theme();
+    const { labelW, x0, cellW } = this;
+    const E = this.ctx.derived()!.numExperts;
     c.fillStyle = th.muted;
-    c.font = `${Math.max(10, fontPx - 1)}px ${th.fontFamily}`;
+    c.font = `${Math.max(10, Math.max(10, Math.min(13, th.fontSize - 1)) - 1)}px ${th.fontFamily}`;
     c.textAlign = 'right';
     c.fillText('token', labelW - 6, HEADER_H / 2);
     c.textAlign = 'center';
@@ -340,12 +284,6 @@ export class HeatmapView implements View {
     for (let e = 0; e < E; e += every) c.fillText(cellW >= 24 ? `E${e}` : String(e), x0 + e * cellW + cellW / 2, HEADER_H / 2);
     c.fillStyle = th.border;
     c.fillRect(0, HEADER_H - 1, Math.min(width, x0 + E * cellW), 1);
-
-    this.draws++;
-    this.root.dataset.drawMs = (performance.now() - t0).toFixed(2);
-    this.root.dataset.draws = String(this.draws);
-    this.root.dataset.firstRow = String(first);
-    this.root.dataset.visibleRows = String(Math.max(0, last - first + 1));
   }
 
   /** The whole heatmap of the selected layer (every row), for PNG / SVG export. */

@@ -2,13 +2,13 @@
  * The K grid, the panel's first chart: one row per text token, one column per layer, each cell the K the model
  * gave that token in that layer (colour and digit; K=0 padding is empty). The column of the selected layer is
  * outlined; a click on a column header selects that layer, a click on a row reveals the token. Virtualised like the
- * heatmap: a sticky viewport-sized canvas draws only the visible rows, so a long text costs what a short one does.
+ * heatmap (shared/charts.ts CanvasRows): only the visible rows are drawn, so a long text costs what a short one does.
  */
 import type { Ctx, View } from '../context';
 import { el } from '../../shared/dom';
 import { colourAt, kPosition, textOn } from '../../../shared/palette';
 import { tokenDescription, tokenShownText } from '../../../shared/token-text';
-import { truncateToWidth } from './canvasText';
+import { CanvasRows, drawRowLabel, type VisibleRows } from '../../shared/charts';
 import type { GridFigureSpec } from '../../shared/figure';
 import { figureToolbar } from '../figureTools';
 
@@ -20,29 +20,35 @@ export class KGridView implements View {
   readonly root = el('section', { class: 'section kgrid-section', testid: 'k-grid', attrs: { 'aria-labelledby': 'kgrid-title' } });
   private readonly title = el('h2', { class: 'section-title', text: 'K per token and layer', attrs: { id: 'kgrid-title' } });
   private readonly legend = el('div', { class: 'legend k-legend', testid: 'k-grid-legend', attrs: { 'aria-hidden': 'true' } });
-  private readonly scroller = el('div', { class: 'kgrid-scroll', attrs: { tabindex: 0 } });
-  private readonly sizer = el('div', { class: 'heatmap-sizer' });
-  private readonly canvas = el('canvas', { class: 'heatmap-canvas', testid: 'k-grid-canvas', attrs: { role: 'img' } });
-  private width = 0;
-  private height = 0;
+  private readonly grid: CanvasRows;
   private labelW = 100;
   private cellW = 28;
-  private dpr = 1;
-  private frame = 0;
-  private draws = 0;
 
   constructor(private readonly ctx: Ctx) {
-    this.sizer.append(this.canvas);
-    this.scroller.append(this.sizer);
-    const tools = figureToolbar(ctx, 'k-grid', () => this.figure());
-    this.root.append(el('div', { class: 'section-head' }, [this.title, this.legend, tools]), this.scroller);
-    this.scroller.addEventListener('scroll', () => this.schedule(), { passive: true });
-    this.canvas.addEventListener('mousemove', (e) => {
-      const t = this.rowToken(e.offsetY);
-      ctx.hover(t);
+    this.grid = new CanvasRows({
+      rowH: K_ROW_H,
+      headerH: K_HEADER_H,
+      maxViewH: MAX_VIEW_H,
+      borderH: 2,
+      scrollerClass: 'kgrid-scroll',
+      canvasTestId: 'k-grid-canvas',
+      stats: this.root,
+      hidden: () => this.root.hidden || !ctx.derived(),
+      background: () => ctx.theme().background,
+      layout: (width) => {
+        const L = Math.max(1, ctx.derived()?.analysis.layers.length ?? 1);
+        this.labelW = Math.round(Math.min(160, Math.max(64, width * 0.3)));
+        this.cellW = Math.max(14, Math.min(40, Math.floor((width - this.labelW - 4) / L)));
+      },
+      drawRows: (c, v) => this.drawRows(c, v),
+      drawHeader: (c, v) => this.drawHeader(c, v),
     });
-    this.canvas.addEventListener('mouseleave', () => ctx.hover(null));
-    this.canvas.addEventListener('click', (e) => {
+    const canvas = this.grid.canvas;
+    const tools = figureToolbar(ctx, 'k-grid', () => this.figure());
+    this.root.append(el('div', { class: 'section-head' }, [this.title, this.legend, tools]), this.grid.scroller);
+    canvas.addEventListener('mousemove', (e) => ctx.hover(this.rowToken(e.offsetY)));
+    canvas.addEventListener('mouseleave', () => ctx.hover(null));
+    canvas.addEventListener('click', (e) => {
       if (e.offsetY < K_HEADER_H) {
         const l = Math.floor((e.offsetX - this.labelW) / this.cellW);
         if (l >= 0) ctx.selectLayer(l);
@@ -51,14 +57,12 @@ export class KGridView implements View {
       const t = this.rowToken(e.offsetY);
       if (t !== null) ctx.reveal(t);
     });
-    new ResizeObserver(() => this.resize()).observe(this.scroller);
   }
 
   private rowToken(y: number): number | null {
     const d = this.ctx.derived();
-    if (!d || y < K_HEADER_H) return null;
-    const r = Math.floor((y - K_HEADER_H + this.scroller.scrollTop) / K_ROW_H);
-    return r >= 0 && r < d.rows.length ? d.rows[r] : null;
+    const r = this.grid.rowAt(y);
+    return d && r !== null ? d.rows[r] : null;
   }
 
   update(changed: ReadonlySet<string>): void {
@@ -67,25 +71,21 @@ export class KGridView implements View {
     this.root.hidden = !d || s.view !== 'chart';
     if (!d) return;
     if (changed.has('analysis')) {
-      const contentH = K_HEADER_H + d.rows.length * K_ROW_H;
-      this.sizer.style.height = `${contentH}px`;
-      this.scroller.style.height = `${Math.min(contentH + 2, MAX_VIEW_H)}px`;
-      this.scroller.scrollTop = 0;
+      this.grid.setRows(d.rows.length);
       this.root.dataset.rows = String(d.rows.length);
       this.root.dataset.cols = String(d.analysis.layers.length);
       this.root.dataset.k = d.rows.map((t) => d.analysis.layers.map((l) => l.k[t]).join('')).join(',');
       this.buildLegend();
-      this.resize();
     }
-    if (changed.has('view') && s.view === 'chart') this.resize();
+    if (changed.has('view') && s.view === 'chart') this.grid.invalidateSize();
     this.root.dataset.layer = String(s.layer);
     const a = d.analysis;
-    this.canvas.setAttribute(
+    this.grid.canvas.setAttribute(
       'aria-label',
       `K of ${d.rows.length} tokens in ${a.layers.length} layers; layer ${s.layer} selected. The table view lists the same values.`,
     );
-    if (changed.has('cursorToken') && s.cursorToken !== null) this.scrollToToken(s.cursorToken);
-    this.schedule();
+    if (changed.has('cursorToken') && s.cursorToken !== null) this.grid.scrollToRow(d.rowOf[s.cursorToken] ?? -1);
+    this.grid.schedule();
   }
 
   private buildLegend(): void {
@@ -99,64 +99,23 @@ export class KGridView implements View {
     }
   }
 
-  private scrollToToken(t: number): void {
-    const d = this.ctx.derived();
-    const row = d ? (d.rowOf[t] ?? -1) : -1;
-    if (row < 0) return;
-    const top = row * K_ROW_H;
-    const view = this.scroller.clientHeight - K_HEADER_H;
-    if (top < this.scroller.scrollTop || top + K_ROW_H > this.scroller.scrollTop + view)
-      this.scroller.scrollTop = Math.max(0, top - (view - K_ROW_H) / 2);
+  private fontPx(): number {
+    return Math.max(10, Math.min(13, this.ctx.theme().fontSize - 1));
   }
 
-  private resize(): void {
-    const d = this.ctx.derived();
-    if (!d || this.root.hidden) return;
-    const width = this.scroller.clientWidth;
-    const height = this.scroller.clientHeight;
-    if (width === 0 || height === 0) return;
-    this.dpr = window.devicePixelRatio || 1;
-    const L = Math.max(1, d.analysis.layers.length);
-    this.labelW = Math.round(Math.min(160, Math.max(64, width * 0.3)));
-    this.cellW = Math.max(14, Math.min(40, Math.floor((width - this.labelW - 4) / L)));
-    this.width = width;
-    this.height = height;
-    this.canvas.width = Math.round(width * this.dpr);
-    this.canvas.height = Math.round(height * this.dpr);
-    this.canvas.style.width = `${width}px`;
-    this.canvas.style.height = `${height}px`;
-    this.draw();
-  }
-
-  private schedule(): void {
-    if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.draw();
-    });
-  }
-
-  private draw(): void {
-    const d = this.ctx.derived();
-    const c = this.canvas.getContext('2d');
-    if (!d || !c || this.root.hidden || this.width === 0) return;
+  private drawRows(c: CanvasRenderingContext2D, { first, last, scrollTop }: VisibleRows): void {
+    const d = this.ctx.derived()!;
     const s = this.ctx.store.get();
     const th = this.ctx.theme();
     const a = d.analysis;
     const L = a.layers.length;
-    const { width, height, labelW, cellW } = this;
-    const scrollTop = this.scroller.scrollTop;
-    c.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
-    c.fillStyle = th.background;
-    c.fillRect(0, 0, width, height);
-    const first = Math.max(0, Math.floor(scrollTop / K_ROW_H));
-    const last = Math.min(d.rows.length - 1, Math.floor((scrollTop + height - K_HEADER_H) / K_ROW_H));
-    const fontPx = Math.max(10, Math.min(13, th.fontSize - 1));
-    c.textBaseline = 'middle';
-    c.save();
-    c.beginPath();
-    c.rect(0, K_HEADER_H, width, height - K_HEADER_H);
-    c.clip();
+    const { labelW, cellW } = this;
+    const fontPx = this.fontPx();
+    const cellFont = `${Math.max(10, fontPx - 1)}px ${th.fontFamily}`;
+    const labelFont = `${fontPx}px ${th.monoFamily}`;
+    // One colour string per K value, computed once per draw.
+    const fills = Array.from({ length: d.kMax + 1 }, (_, k) => colourAt(Math.max(0, kPosition(k, d.kMax))));
+    const inks = Array.from({ length: d.kMax + 1 }, (_, k) => textOn(Math.max(0, kPosition(k, d.kMax))));
     for (let r = first; r <= last; r++) {
       const t = d.rows[r];
       const y = K_HEADER_H + r * K_ROW_H - scrollTop;
@@ -165,21 +124,14 @@ export class KGridView implements View {
         c.fillStyle = t === s.cursorToken ? th.selectionBackground : th.hoverBackground;
         c.fillRect(0, y, labelW, K_ROW_H);
       }
-      c.font = `${fontPx}px ${th.monoFamily}`;
+      c.font = labelFont;
       c.fillStyle = th.foreground;
-      c.textAlign = 'right';
-      c.fillText(truncateToWidth(c, tokenShownText(a.tokens[t], a), labelW - 10), labelW - 6, y + K_ROW_H / 2);
-      c.textAlign = 'center';
-      c.font = `${Math.max(10, fontPx - 1)}px ${th.fontFamily}`;
+      drawRowLabel(c, tokenShownText(a.tokens[t], a), labelW, y, K_ROW_H);
       for (let l = 0; l < L; l++) {
         const k = a.layers[l].k[t];
-        const pos = kPosition(k, d.kMax);
-        if (pos < 0) continue;
-        const x = labelW + l * cellW;
-        c.fillStyle = colourAt(pos);
-        c.fillRect(x + 0.5, y + 0.5, cellW - 1, K_ROW_H - 1);
-        c.fillStyle = textOn(pos);
-        c.fillText(String(k), x + cellW / 2, y + K_ROW_H / 2 + 0.5);
+        if (kPosition(k, d.kMax) < 0) continue;
+        c.fillStyle = fills[k];
+        c.fillRect(labelW + l * cellW + 0.5, y + 0.5, cellW - 1, K_ROW_H - 1);
       }
       if (lit) {
         c.strokeStyle = th.highContrast ? th.contrastActiveBorder : th.focus;
@@ -187,11 +139,26 @@ export class KGridView implements View {
         c.strokeRect(1, y + 1, labelW + L * cellW - 2, K_ROW_H - 2);
       }
     }
-    c.restore();
-    // Header, and the selected layer's column outlined over the rows.
-    c.fillStyle = th.background;
-    c.fillRect(0, 0, width, K_HEADER_H);
-    c.font = `${Math.max(10, fontPx - 1)}px ${th.fontFamily}`;
+    // The digits after the cells, one fill colour at a time.
+    c.textAlign = 'center';
+    c.font = cellFont;
+    for (let k = 1; k <= d.kMax; k++) {
+      c.fillStyle = inks[k];
+      for (let r = first; r <= last; r++) {
+        const t = d.rows[r];
+        const y = K_HEADER_H + r * K_ROW_H - scrollTop + K_ROW_H / 2 + 0.5;
+        for (let l = 0; l < L; l++) if (a.layers[l].k[t] === k) c.fillText(String(k), labelW + l * cellW + cellW / 2, y);
+      }
+    }
+  }
+
+  /** Layer names, and the selected layer's column outlined over the rows. */
+  private drawHeader(c: CanvasRenderingContext2D, { first, last, height }: VisibleRows): void {
+    const s = this.ctx.store.get();
+    const th = this.ctx.theme();
+    const L = this.ctx.derived()!.analysis.layers.length;
+    const { labelW, cellW } = this;
+    c.font = `${Math.max(10, this.fontPx() - 1)}px ${th.fontFamily}`;
     c.textAlign = 'right';
     c.fillStyle = th.muted;
     c.fillText('token', labelW - 6, K_HEADER_H / 2);
@@ -204,10 +171,6 @@ export class KGridView implements View {
     c.strokeStyle = th.highContrast ? th.contrastActiveBorder : th.focus;
     c.lineWidth = 2;
     c.strokeRect(sel + 1, 1, cellW - 2, Math.min(height, K_HEADER_H + (last - first + 1) * K_ROW_H) - 2);
-    this.draws++;
-    this.root.dataset.draws = String(this.draws);
-    this.root.dataset.firstRow = String(first);
-    this.root.dataset.visibleRows = String(Math.max(0, last - first + 1));
   }
 
   /** The whole grid (every row), for PNG / SVG export. */

@@ -122,40 +122,46 @@ export class SmallMultiplesView implements View {
         if (c > 0) sums[i] /= c;
         if (sums[i] > max) max = sums[i];
       }
-      const heat = new ImageData(cols, E);
-      const kImg = new ImageData(cols, 1);
+      // Colour (LUT index) of every cell: experts × columns, then the K strip's columns.
+      const heatLut = new Int32Array(cols * E);
+      const kLut = new Int32Array(cols);
       for (let col = 0; col < cols; col++) {
-        for (let e = 0; e < E; e++) {
-          const li = lutIndex(max > 0 ? sums[col * E + e] / max : 0) * 3;
-          const o = (e * cols + col) * 4;
-          heat.data[o] = LUT_RGB[li];
-          heat.data[o + 1] = LUT_RGB[li + 1];
-          heat.data[o + 2] = LUT_RGB[li + 2];
-          heat.data[o + 3] = 255;
-        }
+        for (let e = 0; e < E; e++) heatLut[e * cols + col] = lutIndex(max > 0 ? sums[col * E + e] / max : 0) * 3;
         const k = count[col] > 0 ? kSum[col] / count[col] : 0;
-        const li = lutIndex(d.kMax > 0 ? k / d.kMax : 0) * 3;
-        kImg.data[col * 4] = LUT_RGB[li];
-        kImg.data[col * 4 + 1] = LUT_RGB[li + 1];
-        kImg.data[col * 4 + 2] = LUT_RGB[li + 2];
-        kImg.data[col * 4 + 3] = 255;
+        kLut[col] = lutIndex(d.kMax > 0 ? k / d.kMax : 0) * 3;
       }
-      canvas.width = Math.round(CSS_W * dpr);
-      canvas.height = Math.round(cssH * dpr);
-      canvas.style.width = `${CSS_W}px`;
-      canvas.style.height = `${cssH}px`;
+      const W = Math.round(CSS_W * dpr);
+      const H = Math.round(cssH * dpr);
+      if (canvas.width !== W || canvas.height !== H) {
+        canvas.width = W;
+        canvas.height = H;
+        canvas.style.width = `${CSS_W}px`;
+        canvas.style.height = `${cssH}px`;
+      }
       const c = canvas.getContext('2d');
       if (!c) return;
-      const off = document.createElement('canvas');
-      off.width = cols;
-      off.height = E + 1;
-      const oc = off.getContext('2d')!;
-      oc.putImageData(heat, 0, 0);
-      oc.putImageData(kImg, 0, E);
-      c.imageSmoothingEnabled = false;
-      c.clearRect(0, 0, canvas.width, canvas.height);
-      c.drawImage(off, 0, 0, cols, E, 0, 0, canvas.width, E * EXPERT_PX * dpr);
-      c.drawImage(off, 0, E, cols, 1, 0, (E * EXPERT_PX + 3) * dpr, canvas.width, K_PX * dpr);
+      // The device pixels written directly (nearest cell), one putImageData a layer: no scaled drawImage, which in
+      // a software-rendered webview costs more than the whole computation.
+      const img = new ImageData(W, H);
+      const px = img.data;
+      const heatH = E * EXPERT_PX * dpr;
+      const kTop = (E * EXPERT_PX + 3) * dpr;
+      const colOf = new Int32Array(W);
+      for (let x = 0; x < W; x++) colOf[x] = Math.min(cols - 1, Math.floor((x * cols) / W));
+      for (let y = 0; y < H; y++) {
+        const row = y < heatH ? Math.min(E - 1, Math.floor(y / (EXPERT_PX * dpr))) * cols : y >= kTop ? -1 : -2;
+        if (row === -2) continue; // the gap between heatmap and K strip stays transparent
+        const lut = row >= 0 ? heatLut : kLut;
+        const base = row >= 0 ? row : 0;
+        for (let x = 0, o = y * W * 4; x < W; x++, o += 4) {
+          const li = lut[base + colOf[x]];
+          px[o] = LUT_RGB[li];
+          px[o + 1] = LUT_RGB[li + 1];
+          px[o + 2] = LUT_RGB[li + 2];
+          px[o + 3] = 255;
+        }
+      }
+      c.putImageData(img, 0, 0);
     });
   }
 }

@@ -18,6 +18,7 @@ import { DROPPED_TEXT, isDropped } from '../../../shared/router-text';
 import { STOPS_CSS } from '../../../shared/palette';
 import { colourAt, textOn } from '../../../shared/palette';
 import { kThresholds } from '../../../shared/k-rule';
+import { TOKEN_STRIP_CHUNK } from '../../../shared/defaults';
 
 /** More K than this is written as a digit instead of pips. */
 const MAX_PIPS = 6;
@@ -43,6 +44,10 @@ export class TokenStripView implements View {
   private lit = new Map<string, number>();
   private readonly ramp = el('span', { class: 'importance-legend', testid: 'importance-legend' });
   private pips: HTMLElement[] = [];
+  /** Chips built so far (tokens [0, built)). */
+  private built = 0;
+  /** After the built chips: builds the next ones when scrolled into view or clicked. */
+  private readonly more = el('button', { class: 'strip-more muted', testid: 'token-strip-more', attrs: { type: 'button' } });
   private readonly detail: TokenDetail;
   /** Causal LMs only: colour the chips by importance or by loss. */
   private readonly colorBy: { root: HTMLElement; radios: (HTMLElement & { value: string; checked?: boolean })[] };
@@ -79,6 +84,13 @@ export class TokenStripView implements View {
       if (t !== null) ctx.hover(t);
     });
     this.strip.addEventListener('mouseleave', () => ctx.hover(null));
+    this.more.addEventListener('click', () => this.buildUpTo(this.built + TOKEN_STRIP_CHUNK));
+    new IntersectionObserver(
+      (entries) => {
+        if (entries.some((e) => e.isIntersecting) && !this.more.hidden) this.buildUpTo(this.built + TOKEN_STRIP_CHUNK);
+      },
+      { root: this.strip, rootMargin: '0px 0px 160px 0px' },
+    ).observe(this.more);
     this.strip.addEventListener('click', (e) => {
       const t = this.tokenOf(e.target);
       if (t !== null && !ctx.derived()?.analysis.tokens[t]?.special) ctx.reveal(t);
@@ -110,9 +122,32 @@ export class TokenStripView implements View {
     clear(this.strip);
     this.lit.clear();
     const a = this.ctx.derived()!.analysis;
+    this.spans = new Array<HTMLElement>(a.tokens.length);
+    this.pips = new Array<HTMLElement>(a.tokens.length);
+    this.built = 0;
+    this.more.hidden = true;
+    this.strip.append(this.more);
+    this.strip.setAttribute(
+      'aria-label',
+      `${a.tokens.length} tokens coloured by importance, with their K as pips. Use the table view to read them one by one.`,
+    );
+    this.buildUpTo(TOKEN_STRIP_CHUNK);
+  }
+
+  /**
+   * Builds the chips up to token `end` (exclusive). A long text gets its chips TOKEN_STRIP_CHUNK at a time, as the
+   * strip is scrolled to its end (or the cursor moves past the built ones): thousands of chips would cost the first
+   * paint a long layout for tokens that sit below the strip's few visible lines.
+   */
+  private buildUpTo(end: number): void {
+    const d = this.ctx.derived();
+    if (!d) return;
+    const a = d.analysis;
+    const to = Math.min(a.tokens.length, end);
+    if (to <= this.built) return;
     const frag = document.createDocumentFragment();
-    this.pips = [];
-    this.spans = a.tokens.map((t) => {
+    for (let i = this.built; i < to; i++) {
+      const t = a.tokens[i];
       const span = el('span', {
         class: t.special ? 'tok special' : t.unknown ? 'tok unknown' : 'tok',
         text: displayToken(tokenShownText(t, a)),
@@ -120,15 +155,17 @@ export class TokenStripView implements View {
       span.dataset.index = String(t.index);
       const pips = el('span', { class: 'tok-k' });
       span.append(pips);
-      this.pips.push(pips);
+      this.spans[i] = span;
+      this.pips[i] = pips;
       frag.appendChild(span);
-      return span;
-    });
-    this.strip.appendChild(frag);
-    this.strip.setAttribute(
-      'aria-label',
-      `${a.tokens.length} tokens coloured by importance, with their K as pips. Use the table view to read them one by one.`,
-    );
+    }
+    const from = this.built;
+    this.built = to;
+    this.strip.insertBefore(frag, this.more);
+    this.colourRange(from, to);
+    const left = a.tokens.length - to;
+    this.more.hidden = left === 0;
+    this.more.textContent = `${left} more token${left === 1 ? '' : 's'}…`;
   }
 
   private colour(): void {
@@ -141,21 +178,35 @@ export class TokenStripView implements View {
     this.noLossLegend.hidden = !byLoss;
     this.strip.dataset.colorBy = byLoss ? 'loss' : 'importance';
     this.title.textContent = byLoss ? `Tokens · loss, and K in layer ${l}` : `Tokens · importance and K in layer ${l}`;
+    if (d.analysis.model.routingSource === 'trace') this.title.textContent = 'Tokens · importance not recorded (routing trace)';
+    this.colourRange(0, this.built);
+    if (byLoss) this.drawLossLegend(d.maxLoss);
+    else this.drawLegend(d.maxImportance[l] ?? 0, kThresholds(d.rule, l));
+  }
+
+  /** Colours, K pips and titles of the built chips [from, to) in the selected layer. */
+  private colourRange(from: number, to: number): void {
+    const d = this.ctx.derived()!;
+    const s = this.ctx.store.get();
+    const l = s.layer;
+    const byLoss = d.causal && s.stripColorBy === 'loss';
     const tokens = d.analysis.tokens;
     const imp = d.analysis.layers[l]?.importance ?? [];
     const trace = d.analysis.model.routingSource === 'trace';
-    if (trace) this.title.textContent = 'Tokens · importance not recorded (routing trace)';
     const impText = (i: number): string => (trace ? 'importance not recorded' : `importance ${(imp[i] ?? 0).toFixed(3)}`);
     const layer = d.analysis.layers[l];
     const ks = layer?.k ?? [];
-    for (let i = 0; i < this.spans.length; i++) {
+    for (let i = from; i < to; i++) {
       const span = this.spans[i];
-      this.pips[i].replaceChildren(kPips(ks[i] ?? 0));
-      span.dataset.k = String(ks[i] ?? 0);
+      const k = String(ks[i] ?? 0);
+      if (span.dataset.k !== k) {
+        this.pips[i].replaceChildren(kPips(ks[i] ?? 0));
+        span.dataset.k = k;
+      }
       const dropped = layer !== undefined && isDropped(layer, i) ? ` · ${DROPPED_TEXT}` : '';
       const lm = d.causal ? causalTitle(d.analysis.tokens[i]) : '';
       if (tokens[i].special) {
-        span.title = `${tokens[i].text} (special token) · ${impText(i)} · K ${ks[i] ?? 0}${dropped}${lm}`;
+        span.title = `${tokens[i].text} (special token) · ${impText(i)} · K ${k}${dropped}${lm}`;
         continue;
       }
       const r = byLoss ? relLoss(d, i) : relImportance(d, l, i);
@@ -163,13 +214,11 @@ export class TokenStripView implements View {
       span.style.backgroundColor = r === null ? '' : colourAt(r);
       span.style.color = r === null ? '' : textOn(r);
       span.title =
-        `#${i} ${tokenDescription(tokens[i], d.analysis)} · ${impText(i)} · K ${ks[i] ?? 0}${dropped}${lm}` +
+        `#${i} ${tokenDescription(tokens[i], d.analysis)} · ${impText(i)} · K ${k}${dropped}${lm}` +
         (tokens[i].generated ? ' · generated' : '') +
         (tokens[i].recorded === false ? ' · routing not recorded' : '');
       span.classList.toggle('generated', tokens[i].generated === true);
     }
-    if (byLoss) this.drawLossLegend(d.maxLoss);
-    else this.drawLegend(d.maxImportance[l] ?? 0, kThresholds(d.rule, l));
   }
 
   /** The loss axis (0 .. the text's largest loss, in nats) in the chips' colours. */
@@ -199,6 +248,8 @@ export class TokenStripView implements View {
   }
 
   private mark(cls: string, token: number | null): void {
+    // The editor cursor may be on a chip not built yet: build up to it (a hover elsewhere never builds).
+    if (cls === 'is-cursor' && token !== null && token >= this.built) this.buildUpTo(token + TOKEN_STRIP_CHUNK);
     const prev = this.lit.get(cls);
     if (prev !== undefined) this.spans[prev]?.classList.remove(cls);
     if (token !== null && this.spans[token]) {

@@ -1,5 +1,5 @@
 /** Token labels on canvases (heatmap, K grid): made visible (displayToken) and cut with … to fit, cached per font. */
-import { displayToken } from '../../shared/dom';
+import { displayToken } from './dom';
 
 const cache = new Map<string, string>();
 
