@@ -10,10 +10,11 @@
 import { ChildProcess, fork } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import type { Readable } from 'stream';
 import type { ExecutionProviderChoice, ProviderReport } from '../../shared/analysis';
 import { EngineError } from '../errors';
 import { DEFAULT_WORKER_TIMEOUT_SECONDS } from '../../shared/defaults';
-import type { GpuGraphLoad, HostToWorker, LoadedMessage, WorkerToHost } from './protocol';
+import { HEARTBEAT_FD, type GpuGraphLoad, type HostToWorker, type LoadedMessage, type WorkerToHost } from './protocol';
 import { BatchItemResult, BatchOptions, runBuckets, TokenSequence } from './batch-dispatch';
 import type { ModelIO, TensorMap } from './tensors';
 
@@ -273,9 +274,9 @@ export class ModelRuntime {
     const { workerPath, modelPath, threads, warmupLength, workerTimeoutMs, gpuGraph, gpuGraphProblem } = this.options;
     this.stderrTail = [];
     const heartbeatMs = this.options.heartbeatMs || Math.max(50, Math.min(1000, Math.floor(workerTimeoutMs / 4) || 1000));
-    const child = fork(workerPath, ['--heartbeat-ms', String(heartbeatMs)], {
+    const child = fork(workerPath, ['--heartbeat-ms', String(heartbeatMs), '--heartbeat-fd', String(HEARTBEAT_FD)], {
       serialization: 'advanced',
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
       execArgv: [],
     });
     this.child = child;
@@ -292,6 +293,14 @@ export class ModelRuntime {
     };
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
+    // The heartbeat pipe: one byte per beat from the worker's heartbeat thread (worker.ts).
+    const heartbeats = child.stdio[HEARTBEAT_FD] as Readable | null;
+    heartbeats?.on('data', (beats: Buffer) => {
+      state.lastSign = performance.now();
+      state.beating = true;
+      this.heartbeatCount += beats.length;
+    });
+    heartbeats?.on('error', () => undefined);
     if (workerTimeoutMs > 0) state.watchdog = this.watch(state, workerTimeoutMs, heartbeatMs);
 
     return new Promise<void>((resolve, reject) => {

@@ -2,6 +2,12 @@
 import type { ExecutionProviderChoice, ExpertCompute, ProviderReport } from '../../shared/analysis';
 import type { ModelIO, TensorMap } from './tensors';
 
+/**
+ * The worker's file descriptor of its heartbeat pipe (the fifth stdio entry of the fork: stdin, stdout, stderr,
+ * the IPC channel, then this). Passed to the worker as `--heartbeat-fd`.
+ */
+export const HEARTBEAT_FD = 4;
+
 export interface LoadMessage {
   type: 'load';
   modelPath: string;
@@ -65,7 +71,11 @@ export interface RunErrorMessage {
   message: string;
 }
 
-/** Sent by the worker process's main thread every heartbeat period, whatever the model is doing. */
+/**
+ * A sign of life over IPC, from a worker started without a heartbeat pipe (stand-in workers in tests). The model
+ * worker beats on its heartbeat pipe instead (HEARTBEAT_FD: one byte per period from a thread of its own), because
+ * its main thread, which owns the IPC channel, is busy while a model runs. The host counts either.
+ */
 export interface HeartbeatMessage {
   type: 'heartbeat';
 }

@@ -2,10 +2,14 @@
  * The model worker: a child process that owns the onnxruntime session, so that an ORT abort on a bad model
  * kills this process and never the caller (the VS Code extension host or the CLI).
  *
- * Two threads. onnxruntime-node runs a model synchronously on the thread that calls it, so the session lives in a
- * worker thread (this same file, started with worker_threads), and the process's main thread only relays messages
- * and sends heartbeats to the host. A long, honest model run keeps beating; a process that is stopped (SIGSTOP),
- * swapped out for good or wedged stops beating, and the host's watchdog (ModelRuntime) replaces it.
+ * The session runs on the process's main thread, which reads the host's requests from the IPC channel and answers
+ * on it: a request costs two process wake-ups, host to worker and back. (It used to run in a worker thread behind
+ * a relay on the main thread: four wake-ups, which on a loaded 2-core machine cost more than a millisecond per
+ * request; bench/README.md.) onnxruntime-node runs a model synchronously on the thread that calls it, so the main
+ * thread cannot beat while a model runs: a small heartbeat thread (this same file, started with worker_threads)
+ * writes one byte per period to its own pipe (`--heartbeat-fd N`, which ModelRuntime opens) with a plain write
+ * system call, whatever the main thread is doing. A long, honest model run keeps beating; a process that is stopped
+ * (SIGSTOP), swapped out for good or wedged stops beating, and the host's watchdog (ModelRuntime) replaces it.
  *
  * Entry point only: started by ModelRuntime with child_process.fork (from out/src/core/runtime/worker.js, or
  * from dist/worker.js in the bundled extension). It serves one request at a time, in order.
@@ -13,7 +17,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { isMainThread, parentPort, Worker } from 'worker_threads';
+import { isMainThread, Worker, workerData } from 'worker_threads';
 import type * as Ort from 'onnxruntime-node';
 import type { ExecutionProviderName, NodePlacement, ProviderReport } from '../../shared/analysis';
 import { reduceCausalLogits } from './next-token';
@@ -26,45 +30,37 @@ import type { RawTensor, TensorInfo, TensorMap } from './tensors';
 /** Heartbeat period when the host does not pass one (`--heartbeat-ms N` on the command line). */
 const DEFAULT_HEARTBEAT_MS = 1000;
 
-if (isMainThread) processSide();
-else void threadSide();
+interface HeartbeatConfig {
+  /** The heartbeat pipe's descriptor in this process, or null to beat over IPC (only between model runs). */
+  fd: number | null;
+  ms: number;
+}
 
-// ---- the process's main thread: IPC relay and heartbeats ------------------------------------------------------
+if (isMainThread) void serve(heartbeatConfig(process.argv));
+else heartbeatThread(workerData as HeartbeatConfig);
 
-function processSide(): void {
-  const send = (message: WorkerToHost): void => {
-    if (process.connected) process.send?.(message);
+function heartbeatConfig(argv: readonly string[]): HeartbeatConfig {
+  const arg = (name: string): number | null => {
+    const i = argv.indexOf(name);
+    const v = i >= 0 ? Number(argv[i + 1]) : NaN;
+    return Number.isInteger(v) ? v : null;
   };
-  const i = process.argv.indexOf('--heartbeat-ms');
-  const heartbeatMs = i >= 0 ? Math.max(10, Number(process.argv[i + 1]) || DEFAULT_HEARTBEAT_MS) : DEFAULT_HEARTBEAT_MS;
-  setInterval(() => send({ type: 'heartbeat' }), heartbeatMs);
-  send({ type: 'heartbeat' });
+  return { fd: arg('--heartbeat-fd'), ms: Math.max(10, arg('--heartbeat-ms') || DEFAULT_HEARTBEAT_MS) };
+}
 
-  const thread = new Worker(__filename);
-  thread.on('message', (message: WorkerToHost) => send(message));
-  thread.on('error', (e) => {
-    process.stderr.write(`model worker thread failed: ${e.stack ?? e.message}\n`);
-    process.exit(1);
-  });
-  thread.on('exit', (code) => process.exit(code === 0 ? 0 : 1));
+// ---- the heartbeat thread -------------------------------------------------------------------------------------
 
-  process.on('message', (message: HostToWorker) => {
-    if (message.type !== 'run') return thread.postMessage(message);
-    // The IPC deserializer hands out views into its read buffer, which other messages share: copy each feed into
-    // memory of its own (only its bytes) and hand that to the thread instead of copying it again.
-    const feeds: TensorMap = {};
-    const buffers: ArrayBuffer[] = [];
-    for (const [name, t] of Object.entries(message.feeds)) {
-      const data = (t.data as BigInt64Array).slice();
-      buffers.push(data.buffer);
-      feeds[name] = { ...t, data };
+function heartbeatThread(config: HeartbeatConfig): void {
+  const write = (): void => {
+    try {
+      fs.writeSync(config.fd!, '.');
+    } catch {
+      // The host is gone (the main thread exits on disconnect) or has not read for a while (pipe full): a missed
+      // beat is what the watchdog is for.
     }
-    thread.postMessage({ ...message, feeds }, buffers);
-  });
-  // The host went away (crashed, or was killed): never linger as an orphan.
-  process.on('disconnect', () => process.exit(0));
-  // Ctrl-C in a terminal reaches the whole process group; the parent decides what a cancel means and disposes us.
-  process.on('SIGINT', () => {});
+  };
+  write();
+  setInterval(write, config.ms);
 }
 
 /** The placement in the one profile file onnxruntime wrote into `dir`, or why it cannot be read. */
@@ -78,15 +74,38 @@ function readPlacement(dir: string): { placement?: NodePlacement; placementProbl
   }
 }
 
-// ---- the session thread: onnxruntime --------------------------------------------------------------------------
+// ---- the main thread: IPC and the onnxruntime session --------------------------------------------------------
 
-async function threadSide(): Promise<void> {
+async function serve(heartbeat: HeartbeatConfig): Promise<void> {
+  const send = (message: WorkerToHost): void => {
+    if (process.connected) process.send?.(message);
+  };
+  if (heartbeat.fd !== null) {
+    const thread = new Worker(__filename, { workerData: heartbeat });
+    thread.on('error', (e) => {
+      process.stderr.write(`model worker heartbeat thread failed: ${e.stack ?? e.message}\n`);
+      process.exit(1);
+    });
+    thread.unref();
+  } else {
+    // No heartbeat pipe (a host that does not open one): beat over IPC, which stops while a model runs.
+    setInterval(() => send({ type: 'heartbeat' }), heartbeat.ms).unref();
+    send({ type: 'heartbeat' });
+  }
+  // The host went away (crashed, or was killed): never linger as an orphan.
+  process.on('disconnect', () => process.exit(0));
+  // Ctrl-C in a terminal reaches the whole process group; the parent decides what a cancel means and disposes us.
+  process.on('SIGINT', () => {});
+  // Listen before onnxruntime is imported (the host sends 'load' at once, and a message with no listener is lost);
+  // what comes meanwhile waits in `early`.
+  const early: HostToWorker[] = [];
+  let receive = (message: HostToWorker): void => void early.push(message);
+  process.on('message', (message: HostToWorker) => receive(message));
+
   const ort = await import('onnxruntime-node');
-  const port = parentPort!;
   let session: Ort.InferenceSession | null = null;
   const queue: RunMessage[] = [];
   let busy = false;
-  const send = (message: WorkerToHost): void => port.postMessage(message);
 
   const tensorInfo = (m: Ort.InferenceSession.ValueMetadata): TensorInfo =>
     m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'non-tensor', shape: [] };
@@ -213,18 +232,20 @@ async function threadSide(): Promise<void> {
 
   const run = async (msg: RunMessage): Promise<void> => {
     if (!session) return send({ type: 'run-error', id: msg.id, message: 'no model is loaded in the worker' });
-    const started = Date.now();
+    const started = performance.now();
     try {
+      // The IPC deserializer hands out views into its read buffer, which later messages share: each feed is
+      // copied into memory of its own (only its bytes) before onnxruntime reads it.
       const feeds: Record<string, Ort.Tensor> = {};
       for (const [name, t] of Object.entries(msg.feeds)) {
-        feeds[name] = new ort.Tensor(t.type as 'int64', t.data as BigInt64Array, t.dims);
+        feeds[name] = new ort.Tensor(t.type as 'int64', (t.data as BigInt64Array).slice(), t.dims);
       }
       const result = await session.run(feeds);
       const raw: TensorMap = {};
       for (const [name, t] of Object.entries(result)) raw[name] = toRaw(t);
       // A causal LM's [B, T, V] logits are reduced here, so only [B, T, k] tensors go back over IPC.
       const outputs = msg.feeds.input_ids ? reduceCausalLogits(raw, msg.feeds.input_ids) : raw;
-      send({ type: 'result', id: msg.id, outputs, ms: Date.now() - started });
+      send({ type: 'result', id: msg.id, outputs, ms: performance.now() - started });
     } catch (e) {
       send({ type: 'run-error', id: msg.id, message: summarizeOrtError(e instanceof Error ? e.message : String(e)) });
     }
@@ -240,7 +261,7 @@ async function threadSide(): Promise<void> {
     }
   };
 
-  port.on('message', (raw: HostToWorker) => {
+  receive = (raw: HostToWorker): void => {
     switch (raw.type) {
       case 'load':
         void load(raw);
@@ -256,9 +277,9 @@ async function threadSide(): Promise<void> {
         break;
       }
       case 'dispose':
-        // Ends this thread; the process's main thread then exits with code 0.
         void (session?.release() ?? Promise.resolve()).finally(() => process.exit(0));
         break;
     }
-  });
+  };
+  for (const message of early.splice(0)) receive(message);
 }
