@@ -1,7 +1,8 @@
 """PyTorch eager batch inference of a DA-MoE model, for bench/spotcheck-throughput.ts.
 
-Reads a JSON request on stdin: {"onnx": PATH} or {"run_dir": DIR, ...} (see torch_model.py), "tokenizer": PATH, "threads": N, "batch_size": N, "max_len": N,
-"examples": [[text, pair_or_null], ...]} and writes one JSON object to stdout:
+Reads a JSON request as the first line of stdin: {"onnx": PATH} or {"run_dir": DIR, ...} (see torch_model.py),
+"tokenizer": PATH, "threads": N, "batch_size": N, "max_len": N, "examples": [[text, pair_or_null], ...], and
+optionally "wait_for_go": true} and writes one JSON object to stdout:
 {"ok": true, "seconds": .., "tokenize_seconds": .., "forward_seconds": .., "examples": N, "examples_per_second": ..,
  "predictions": [...], "torch": VERSION, "threads": N} or {"ok": false, "reason": "..."}.
 
@@ -10,6 +11,12 @@ checkpoint.py load_run), the texts are tokenized with
 training/damoe/wordpiece.py (the model's tokenizer.json), sorted by length and run in batches of `batch_size`
 (length bucketing, as the engine does), under torch.inference_mode with torch.set_num_threads(threads).
 Timed: tokenization + batching + forward passes + argmax (model loading is not timed).
+
+With "wait_for_go", the process writes {"ready": true} after loading and warming up, and starts the timed part
+when it reads a line on stdin: bench/spotcheck-throughput.ts starts several processes at once this way (one per
+core, each on its share of the examples), so their timed parts run concurrently.
+The caller sets OPENBLAS_NUM_THREADS and OMP_NUM_THREADS to "threads" (torch.set_num_threads does not bound
+OpenBLAS's own pool).
 """
 import json
 import os
@@ -20,7 +27,7 @@ from torch_model import fail, load_model
 
 
 def main():
-    req = json.load(sys.stdin)
+    req = json.loads(sys.stdin.readline())
     torch, model = load_model(req)
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "training"))
     if not os.path.exists(req["tokenizer"]):
@@ -38,6 +45,9 @@ def main():
         warm = [tok.encode(t, p, max_len=max_len) for t, p in examples[: min(8, len(examples))]]
         ids, mask = pad_batch(warm, tok.pad_id)
         model(ids, mask)
+    if req.get("wait_for_go"):
+        print(json.dumps({"ready": True}), flush=True)
+        sys.stdin.readline()
 
     t0 = time.perf_counter()
     seqs = [tok.encode(t, p, max_len=max_len) for t, p in examples]
