@@ -3,29 +3,47 @@
  * on the shipped DA-MoE model, against PyTorch eager on the same weights, same token ids and the same number of
  * threads, measured in the same run. See bench/README.md.
  *
+ * The two sides are interleaved: each length is timed in `--rounds` blocks, engine then PyTorch, so that a load
+ * spike on a shared machine hits both. At `--breakdown` tokens (default 128) the bench also times, in the same
+ * blocks, onnxruntime alone in this process (the worker's session options) and the worker round trip alone, and
+ * prints where the engine's time goes; then the compute limit (bench/compute-limit.ts).
+ *
  * The PyTorch peer is rebuilt from the model's own model.onnx (bench/onnx_peer.py), or loaded from a training run's
  * best.pt with --checkpoint-run DIR.
  *
- * Usage: npm run bench [-- --threads N --iters N --model DIR --checkpoint-run DIR --lengths 16,64]
+ * Usage: npm run bench [-- --threads N --iters N --rounds N --model DIR --checkpoint-run DIR --lengths 16,64
+ *        --breakdown T]
  */
-import { describeTorchSource, torchRequest, torchSourceFor, type TorchSource } from './shipped-weights';
-import { spawnSync } from 'child_process';
+import { describeTorchSource, torchSourceFor } from './shipped-weights';
+import { forwardFlops, modelSizes, onnxruntimeGemmRate } from './compute-limit';
+import { TorchPeer } from './torch-peer';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
+import type * as Ort from 'onnxruntime-node';
 import { createEngine } from '../src/core/engine';
 import { packageRoot } from '../src/core/model-dirs';
+import { int64Tensor, type RawTensor } from '../src/core/runtime/tensors';
 
 const DEFAULT_LENGTHS = [16, 64, 128, 512];
 const ROOT = packageRoot(__dirname) ?? process.cwd();
+/** Side of the square matrix product whose rate is the compute limit's denominator. */
+const GEMM_N = 1024;
 
 interface Row {
   T: number;
+  ids: number[];
+  text: string;
   endToEnd: number[];
   inference: number[];
+  tokenize: number[];
+  torch: number[];
   windowed: boolean;
   probabilities: number[];
   k: number[][];
+  torchProbabilities?: number[];
+  torchK?: number[][];
 }
 
 function quantile(xs: number[], q: number): number {
@@ -34,6 +52,11 @@ function quantile(xs: number[], q: number): number {
 }
 
 const median = (xs: number[]): number => quantile(xs, 0.5);
+const load = (): string =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(', ');
 
 /** A text of exactly T tokens (specials included), cut from a long sentence at a token boundary. */
 function textOfLength(tokenize: (s: string) => { end: number | null }[], specials: number, T: number): string {
@@ -44,42 +67,45 @@ function textOfLength(tokenize: (s: string) => { end: number | null }[], special
   return source.slice(0, content[need - 1].end!);
 }
 
-function torchLatency(source: TorchSource, threads: number, iters: number, inputs: Record<string, number[]>) {
-  const script = path.join(ROOT, 'bench', 'torch_latency.py');
-  const r = spawnSync('/usr/bin/python3', [script], {
-    input: JSON.stringify({ ...torchRequest(source), threads, iters, warmup: 3, inputs }),
-    encoding: 'utf8',
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  if (r.error) return { ok: false as const, reason: `cannot run /usr/bin/python3: ${r.error.message}` };
-  try {
-    return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as
-      | {
-          ok: true;
-          ms: Record<string, { median: number; p90: number }>;
-          outputs: Record<string, { probabilities: number[]; expert_count: number[][] }>;
-          torch: string;
-          threads: number;
-        }
-      | { ok: false; reason: string };
-  } catch {
-    return { ok: false as const, reason: `the PyTorch script failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` };
+function feedsOf(ids: readonly number[]): Record<string, RawTensor> {
+  return { input_ids: int64Tensor(ids, [1, ids.length]), attention_mask: int64Tensor(new Array(ids.length).fill(1), [1, ids.length]) };
+}
+
+/** Times `fn` `n` times into `into`. */
+async function timeInto(into: number[], n: number, fn: () => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn();
+    into.push(performance.now() - t0);
   }
+}
+
+/** onnxruntime alone, in this process, at one length, for the breakdown. */
+interface Parts {
+  T: number;
+  ort: number[];
+  session: Ort.InferenceSession;
+  ortFeeds: Record<string, Ort.Tensor>;
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       threads: { type: 'string', default: '1' },
-      iters: { type: 'string', default: '20' },
+      iters: { type: 'string', default: '40' },
+      rounds: { type: 'string', default: '4' },
       model: { type: 'string' },
       'checkpoint-run': { type: 'string' },
       lengths: { type: 'string' },
+      breakdown: { type: 'string', default: '128' },
     },
   });
   const threads = Number(values.threads);
   const lengths = values.lengths ? values.lengths.split(',').map(Number) : DEFAULT_LENGTHS;
   const iters = Number(values.iters);
+  const rounds = Math.max(1, Math.min(iters, Number(values.rounds)));
+  const perRound = Math.ceil(iters / rounds);
+  const breakdownT = Number(values.breakdown);
   const shipped = path.join(ROOT, 'models', 'damoe-sst2');
   let modelDir = values.model ?? shipped;
   const notes: string[] = [];
@@ -88,47 +114,87 @@ async function main(): Promise<void> {
     notes.push(`MODEL MISSING: ${modelDir}/model.onnx does not exist; timing the tiny test fixture instead (not comparable to PyTorch).`);
     modelDir = tiny;
   }
+  const modelFile = path.join(modelDir, 'model.onnx');
   const source = torchSourceFor(modelDir, values['checkpoint-run'], recordedRouterOverrides(modelDir));
+  const loadAtStart = load();
 
+  const ort = await import('onnxruntime-node');
   const engine = await createEngine({ modelDir, executionProvider: 'cpu', threads });
+  const started = await TorchPeer.start(ROOT, source, threads);
+  const torch = started instanceof TorchPeer ? started : null;
+  if (!torch) notes.push(`PYTORCH N/A: ${(started as { reason: string }).reason}`);
   const rows: Row[] = [];
-  const inputs: Record<string, number[]> = {};
+  let parts: Parts | null = null;
+  let gemm: { ort: { gflops: number; ms: number }; torch: { gflops: number; ms: number } | null } | null = null;
   try {
     const tok = engine.tokenizer;
     const specials = tok.numSpecialTokensToAdd(false);
     for (const T of lengths) {
       const text = textOfLength((s) => tok.tokenize(s), specials, T);
-      inputs[T] = tok.encode(text).ids;
-      if (inputs[T].length !== T) throw new Error(`T=${T}: made ${inputs[T].length} tokens`);
+      const ids = tok.encode(text).ids;
+      if (ids.length !== T) throw new Error(`T=${T}: made ${ids.length} tokens`);
       for (let i = 0; i < 3; i++) await engine.analyze({ text });
-      const row: Row = { T, endToEnd: [], inference: [], windowed: false, probabilities: [], k: [] };
-      for (let i = 0; i < iters; i++) {
-        const t0 = performance.now();
-        const a = await engine.analyze({ text });
-        row.endToEnd.push(performance.now() - t0);
-        row.inference.push(a.timings.inferenceMs);
-        row.windowed = a.windowing !== null;
-        row.probabilities = a.prediction?.probabilities ?? [];
-        row.k = a.layers.map((l) => l.k);
-      }
-      rows.push(row);
+      rows.push({ T, ids, text, endToEnd: [], inference: [], tokenize: [], torch: [], windowed: false, probabilities: [], k: [] });
     }
+    const breakdownRow = rows.find((r) => r.T === breakdownT);
+    if (breakdownRow) {
+      // The worker's session options (src/core/runtime/worker.ts), in this process: onnxruntime and nothing else.
+      const session = await ort.InferenceSession.create(modelFile, {
+        executionProviders: ['cpu'],
+        graphOptimizationLevel: 'all',
+        intraOpNumThreads: threads,
+        logSeverityLevel: 3,
+      });
+      const f = feedsOf(breakdownRow.ids);
+      const ortFeeds = Object.fromEntries(
+        Object.entries(f).map(([name, t]) => [name, new ort.Tensor('int64', t.data as BigInt64Array, t.dims)]),
+      );
+      parts = { T: breakdownT, ort: [], session, ortFeeds };
+      for (let i = 0; i < 3; i++) await session.run(ortFeeds);
+    }
+    for (let round = 0; round < rounds; round++) {
+      for (const r of rows) {
+        const n = Math.min(perRound, iters - round * perRound);
+        if (n <= 0) continue;
+        for (let i = 0; i < n; i++) {
+          const t0 = performance.now();
+          const a = await engine.analyze({ text: r.text });
+          r.endToEnd.push(performance.now() - t0);
+          r.inference.push(a.timings.inferenceMs);
+          r.tokenize.push(a.timings.tokenizeMs);
+          r.windowed = a.windowing !== null;
+          r.probabilities = a.prediction?.probabilities ?? [];
+          r.k = a.layers.map((l) => l.k);
+        }
+        if (torch) {
+          const t = await torch.time(r.ids, n, round === 0 ? 3 : 1);
+          r.torch.push(...t.ms);
+          r.torchProbabilities = t.probabilities;
+          r.torchK = t.expert_count;
+        }
+        if (parts && r.T === parts.T) {
+          const p = parts;
+          await timeInto(p.ort, n, () => p.session.run(p.ortFeeds));
+        }
+      }
+    }
+    gemm = { ort: await onnxruntimeGemmRate(ort, GEMM_N, threads, 5), torch: torch ? await torch.gemm(GEMM_N, 5) : null };
   } finally {
+    torch?.close();
     await engine.dispose();
+    await parts?.session.release();
   }
 
-  const torch = torchLatency(source, threads, iters, inputs);
-  if (!torch.ok) notes.push(`PYTORCH N/A: ${torch.reason}`);
-
-  console.log(`Engine latency, batch 1, ${threads} thread(s), ${iters} iterations after 3 warm-ups`);
+  console.log(`Engine latency, batch 1, ${threads} thread(s), ${iters} iterations per length in ${rounds} interleaved rounds`);
   console.log(`model: ${modelDir} (onnxruntime-node, cpu, in the worker process)`);
   console.log(
-    `pytorch: ${torch.ok ? `${describeTorchSource(source)} (torch ${torch.torch}, ${torch.threads} threads, eager, inference_mode)` : 'n/a'}`,
+    `pytorch: ${torch ? `${describeTorchSource(source)} (torch ${torch.torch}, ${torch.threads} threads, OpenBLAS ${threads}, eager, inference_mode)` : 'n/a'}`,
   );
+  console.log(`load average (1, 5, 15 min): ${loadAtStart} at the start, ${load()} at the end (${os.cpus().length} CPUs)`);
   const header = ['T', 'engine median ms', 'engine p90 ms', 'model run median ms', 'PyTorch median ms', 'PyTorch / engine'];
   const body = rows.map((r) => {
     const e = median(r.endToEnd);
-    const p = torch.ok ? torch.ms[String(r.T)]?.median : undefined;
+    const p = r.torch.length > 0 ? median(r.torch) : undefined;
     return [
       `${r.T}${r.windowed ? ' (windowed)' : ''}`,
       e.toFixed(2),
@@ -138,24 +204,20 @@ async function main(): Promise<void> {
       p === undefined ? 'n/a' : `${(p / e).toFixed(2)}x`,
     ];
   });
-  const widths = header.map((h, c) => Math.max(h.length, ...body.map((b) => b[c].length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padStart(widths[i])).join('  ');
-  console.log(line(header));
-  console.log(line(widths.map((w) => '-'.repeat(w))));
-  body.forEach((b) => console.log(line(b)));
+  printTable(header, body);
   console.log(
     'engine = tokenize + IPC + onnxruntime + analysis; model run = worker round trip (IPC + onnxruntime); ratio > 1: engine faster',
   );
-  if (torch.ok) {
+  if (torch) {
     // The peer must be the same model: its outputs on the same token ids, next to the engine's (ONNX) outputs.
     let maxProb = 0;
     let kDiff = 0;
     let kTotal = 0;
     for (const r of rows) {
-      const o = torch.outputs[String(r.T)];
-      if (!o || r.windowed) continue;
-      r.probabilities.forEach((p, i) => (maxProb = Math.max(maxProb, Math.abs(p - o.probabilities[i]))));
-      r.k.forEach((layer, l) => layer.forEach((k, t) => ((kTotal += 1), (kDiff += k === o.expert_count[l][t] ? 0 : 1))));
+      if (!r.torchProbabilities || !r.torchK || r.windowed) continue;
+      const [probs, ks] = [r.torchProbabilities, r.torchK];
+      r.probabilities.forEach((p, i) => (maxProb = Math.max(maxProb, Math.abs(p - probs[i]))));
+      r.k.forEach((layer, l) => layer.forEach((k, t) => ((kTotal += 1), (kDiff += k === ks[l][t] ? 0 : 1))));
     }
     console.log(
       `same model: max |probability difference| PyTorch vs engine ${maxProb.toExponential(2)}, K differs on ${kDiff} of ${kTotal} (layer, token) pairs`,
@@ -163,7 +225,64 @@ async function main(): Promise<void> {
     if (maxProb > 1e-4 || kDiff > 0)
       notes.push('PYTORCH MISMATCH: the PyTorch peer does not reproduce the engine outputs (see the line above).');
   }
+  const row = parts ? rows.find((r) => r.T === parts!.T) : undefined;
+  if (parts && row) printBreakdown(parts, row);
+  if (gemm && row) {
+    const sizes = modelSizes(modelFile, engine.model);
+    if (typeof sizes === 'string') notes.push(`COMPUTE LIMIT N/A: ${sizes}`);
+    else {
+      const kSum = row.k.map((layer) => layer.reduce((a, b) => a + b, 0));
+      const flops = forwardFlops(sizes, row.T, kSum);
+      const rate = Math.max(gemm.ort.gflops, gemm.torch?.gflops ?? 0);
+      const limitMs = flops.total / (rate * 1e6);
+      console.log(
+        `\ncompute limit at T=${row.T}: ${(flops.total / 1e6).toFixed(1)} MFLOP of matrix products (d=${sizes.d}, expert hidden ${sizes.hidden}, ` +
+          `${sizes.layers} layers, ${sizes.experts} experts, sum K ${kSum.join('+')}: experts ${(flops.experts / 1e6).toFixed(1)} MFLOP)`,
+      );
+      console.log(
+        `  float32 ${GEMM_N}x${GEMM_N}x${GEMM_N} matrix product on ${threads} thread(s), best of 5: onnxruntime MatMul ${gemm.ort.gflops.toFixed(1)} GFLOP/s` +
+          `${gemm.torch ? `, torch.mm ${gemm.torch.gflops.toFixed(1)} GFLOP/s` : ''}; at the faster ${rate.toFixed(1)} GFLOP/s the FLOPs take ${limitMs.toFixed(2)} ms`,
+      );
+      const vs = (label: string, ms: number): string => `${label} ${ms.toFixed(2)} ms = ${(ms / limitMs).toFixed(2)}x the limit`;
+      const sides = [vs('engine', median(row.endToEnd)), vs('onnxruntime alone', median(parts!.ort))];
+      if (row.torch.length > 0) sides.push(vs('PyTorch', median(row.torch)));
+      console.log(`  ${sides.join('; ')}`);
+      console.log(
+        `  engine >= 2x PyTorch needs the engine within ${row.torch.length > 0 ? (median(row.torch) / 2 / limitMs).toFixed(2) : '?'}x the limit`,
+      );
+    }
+  }
   for (const n of notes) console.log(n);
+}
+
+function printTable(header: string[], body: string[][]): void {
+  const widths = header.map((h, c) => Math.max(h.length, ...body.map((b) => b[c].length)));
+  // Labels left, figures right.
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(header));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  body.forEach((b) => console.log(line(b)));
+}
+
+/** Where the engine's median time goes at the breakdown length (medians of blocks timed in the same rounds). */
+function printBreakdown(parts: Parts, row: Row): void {
+  const total = median(row.endToEnd);
+  const tokenize = median(row.tokenize);
+  const ortMs = median(parts.ort);
+  const roundTrip = median(row.inference);
+  const rows: [string, number][] = [
+    ['tokenisation', tokenize],
+    ['onnxruntime run (same session options, in this process)', ortMs],
+    ["IPC and the worker (the engine's model run - onnxruntime run)", roundTrip - ortMs],
+    ['host after the run (routing extraction, invariant checks, analysis)', total - tokenize - roundTrip],
+  ];
+  console.log(
+    `\nwhere the engine's ${total.toFixed(2)} ms go at T=${parts.T} (medians; onnxruntime alone is timed apart, in the same rounds):`,
+  );
+  printTable(
+    ['part', 'ms', 'share'],
+    rows.map(([name, ms]) => [name, ms.toFixed(2), `${((100 * ms) / total).toFixed(0)}%`]),
+  );
 }
 
 /** The router settings training/export.py recorded for a --checkpoint-run (models/NAME/metrics.json). */

@@ -1,0 +1,182 @@
+/**
+ * The compute limit of the latency bench: the matrix-product FLOPs of one forward pass of a training/damoe model,
+ * counted from the model's own sizes, and the single-core rate of a large float32 matrix product measured with the
+ * engine's own library (onnxruntime's MatMul on the cpu provider), so that `FLOPs / rate` is the time no
+ * implementation on this core can beat by running the same products faster.
+ *
+ * The sizes come from model.onnx's initializer shapes (read from the protobuf without a protobuf library):
+ * d = `model.tok.weight`'s width, h = the expert hidden size (`model.blocks.0.moe.experts.0.fc1.weight` rows);
+ * layers, experts and labels from the contract metadata. A multiply-add counts as 2 FLOPs. Per layer, for a
+ * sequence of T tokens: the q, k, v and output projections 4 * 2*T*d*d, the attention scores and their product
+ * with v 2 * 2*T*T*d, the router 2*T*d*E, and the experts on the tokens routed to them 2 * 2*d*h per (token,
+ * chosen expert), i.e. sum(K) times the contract's expert_flops_per_token; plus the classifier head 2*d*C.
+ * Element-wise work (LayerNorm, softmax, GELU, the K rule) is not counted: it is a few percent of these FLOPs.
+ */
+import * as fs from 'fs';
+import type * as Ort from 'onnxruntime-node';
+
+/** Wire types of the protobuf encoding. */
+const VARINT = 0;
+const I64 = 1;
+const LEN = 2;
+const I32 = 5;
+
+interface Field {
+  no: number;
+  wire: number;
+  /** Varint value (wire 0). */
+  value: number;
+  /** Payload bounds for length-delimited fields (wire 2). */
+  start: number;
+  end: number;
+}
+
+function* fields(buf: Uint8Array, start: number, end: number): Generator<Field> {
+  let pos = start;
+  const varint = (): number => {
+    let result = 0;
+    let scale = 1;
+    for (;;) {
+      const b = buf[pos++];
+      result += (b & 0x7f) * scale;
+      if ((b & 0x80) === 0) return result;
+      scale *= 128;
+    }
+  };
+  while (pos < end) {
+    const key = varint();
+    const no = Math.floor(key / 8);
+    const wire = key & 7;
+    if (wire === VARINT) yield { no, wire, value: varint(), start: 0, end: 0 };
+    else if (wire === LEN) {
+      const n = varint();
+      yield { no, wire, value: n, start: pos, end: pos + n };
+      pos += n;
+    } else if (wire === I64) pos += 8;
+    else if (wire === I32) pos += 4;
+    else throw new Error(`unsupported protobuf wire type ${wire}`);
+  }
+}
+
+/** Names and shapes of the graph's initializers (ModelProto.graph = 7, GraphProto.initializer = 5). */
+export function initializerShapes(file: string): Map<string, number[]> {
+  const buf = new Uint8Array(fs.readFileSync(file));
+  const shapes = new Map<string, number[]>();
+  const text = new TextDecoder();
+  for (const g of fields(buf, 0, buf.length)) {
+    if (g.no !== 7 || g.wire !== LEN) continue;
+    for (const init of fields(buf, g.start, g.end)) {
+      if (init.no !== 5 || init.wire !== LEN) continue;
+      let name = '';
+      const dims: number[] = [];
+      for (const f of fields(buf, init.start, init.end)) {
+        if (f.no === 8 && f.wire === LEN) name = text.decode(buf.subarray(f.start, f.end));
+        else if (f.no === 1 && f.wire === VARINT) dims.push(f.value);
+        else if (f.no === 1 && f.wire === LEN) for (const d of fields(buf, f.start, f.end)) dims.push(d.value);
+      }
+      shapes.set(name, dims);
+    }
+  }
+  return shapes;
+}
+
+export interface ModelSizes {
+  d: number;
+  hidden: number;
+  layers: number;
+  experts: number;
+  labels: number;
+  expertFlopsPerToken: number;
+}
+
+/** The sizes of a training/damoe export, or why they cannot be read. */
+export function modelSizes(
+  file: string,
+  meta: { numLayers: number; numExperts: number; labels: readonly string[]; expertFlopsPerToken?: number | null },
+): ModelSizes | string {
+  const shapes = initializerShapes(file);
+  const tok = shapes.get('model.tok.weight');
+  const fc1 = shapes.get('model.blocks.0.moe.experts.0.fc1.weight');
+  if (!tok || tok.length !== 2 || !fc1 || fc1.length !== 2) {
+    return 'the initializers are not named like a training/damoe export (model.tok.weight, model.blocks.0.moe.experts.0.fc1.weight)';
+  }
+  return {
+    d: tok[1],
+    hidden: fc1[0],
+    layers: meta.numLayers,
+    experts: meta.numExperts,
+    labels: meta.labels.length,
+    // fc1 and fc2, d x h each, one multiply-add per weight: what export writes as expert_flops_per_token.
+    expertFlopsPerToken: meta.expertFlopsPerToken ?? 2 * 2 * tok[1] * fc1[0],
+  };
+}
+
+/** Matrix-product FLOPs of one sequence of T tokens that routed `kSum[l]` (token, expert) pairs in layer l. */
+export function forwardFlops(s: ModelSizes, T: number, kSum: readonly number[]): { total: number; experts: number } {
+  const perLayerDense = 4 * 2 * T * s.d * s.d + 2 * 2 * T * T * s.d + 2 * T * s.d * s.experts;
+  const experts = kSum.reduce((a, k) => a + k * s.expertFlopsPerToken, 0);
+  return { total: s.layers * perLayerDense + experts + 2 * s.d * s.labels, experts };
+}
+
+/** An ONNX model of one MatMul Y = A x B of two n x n float32 inputs (opset 17), encoded by hand. */
+export function matmulModel(n: number): Uint8Array {
+  const bytes: number[] = [];
+  const varint = (out: number[], v: number): void => {
+    while (v >= 0x80) {
+      out.push((v & 0x7f) | 0x80);
+      v = Math.floor(v / 128);
+    }
+    out.push(v);
+  };
+  const len = (no: number, payload: number[]): number[] => {
+    const out: number[] = [];
+    varint(out, no * 8 + LEN);
+    varint(out, payload.length);
+    return out.concat(payload);
+  };
+  const int = (no: number, v: number): number[] => {
+    const out: number[] = [];
+    varint(out, no * 8 + VARINT);
+    varint(out, v);
+    return out;
+  };
+  const str = (no: number, s: string): number[] => len(no, [...new TextEncoder().encode(s)]);
+  const dim = len(1, int(1, n)); // TensorShapeProto.dim { dim_value }
+  const tensorType = len(1, [...int(1, 1), ...len(2, [...dim, ...dim])]); // float, [n, n]
+  const valueInfo = (no: number, name: string): number[] => len(no, [...str(1, name), ...len(2, tensorType)]);
+  const node = len(1, [...str(1, 'A'), ...str(1, 'B'), ...str(2, 'Y'), ...str(4, 'MatMul')]);
+  const graph = [...node, ...str(2, 'gemm'), ...valueInfo(11, 'A'), ...valueInfo(11, 'B'), ...valueInfo(12, 'Y')];
+  bytes.push(...int(1, 8), ...len(8, int(2, 17)), ...len(7, graph));
+  return Uint8Array.from(bytes);
+}
+
+/**
+ * Single-core float32 matrix-product rate of onnxruntime's cpu provider (MatMul n x n x n, `threads` intra-op
+ * threads), best of `reps` runs after a warm-up: the best is what the core can do, the rest is other load.
+ */
+export async function onnxruntimeGemmRate(
+  ort: typeof Ort,
+  n: number,
+  threads: number,
+  reps: number,
+): Promise<{ gflops: number; ms: number }> {
+  const session = await ort.InferenceSession.create(matmulModel(n), {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: threads,
+    logSeverityLevel: 3,
+  });
+  try {
+    const data = (): Float32Array => Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
+    const feeds = { A: new ort.Tensor('float32', data(), [n, n]), B: new ort.Tensor('float32', data(), [n, n]) };
+    await session.run(feeds);
+    let best = Infinity;
+    for (let r = 0; r < reps; r++) {
+      const t0 = performance.now();
+      await session.run(feeds);
+      best = Math.min(best, performance.now() - t0);
+    }
+    return { gflops: (2 * n ** 3) / (best * 1e6), ms: best };
+  } finally {
+    await session.release();
+  }
+}
