@@ -5,24 +5,63 @@
  * - latency: engine.analyze at T = 128, 512 and 4,096 tokens (4,096 is windowed into the model's 512), median of --iters;
  * - spot-check throughput: engine.routeBatch over a 640-text sample at batch 64 (examples/s);
  * then one table, and --json FILE with every figure. It fails (exit 1) if the webgpu engine did not run on WebGPU.
+ * On each GPU provider it also prints the node placement (analysis.provider.placement, from onnxruntime's profile)
+ * of the folder's sparse model.onnx and of its GPU graph model.gpu.onnx: the "before" and "after" of the GPU graph.
+ * `--placement-only` prints just that, for every model folder in `--models` (default: every shipped model).
  *
  * Usage: node out/bench/gpu/gpu-bench.js [--iters N] [--json FILE] [--model DIR] [--providers cpu,webgpu]
+ *        node out/bench/gpu/gpu-bench.js --placement-only [--models DIR,DIR] [--providers webgpu]
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEngine } from '../../src/core/engine';
 import { packageRoot } from '../../src/core/model-dirs';
-import type { ExecutionProviderName } from '../../src/shared/analysis';
+import type { ExecutionProviderName, NodePlacement, ProviderReport } from '../../src/shared/analysis';
 
 const ROOT = packageRoot(__dirname) ?? process.cwd();
 const LENGTHS = [128, 512, 4096];
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** Where one graph's nodes ran on one provider, as the engine reported it after its warm-up run. */
+interface GraphPlacement {
+  modelFile: string;
+  placement: NodePlacement | null;
+  problem: string | null;
+}
+
+/** The placement of model.onnx (sparse dispatch) and of the engine's choice (model.gpu.onnx when present). */
+async function placements(provider: ExecutionProviderName, modelDir: string): Promise<GraphPlacement[]> {
+  const out: GraphPlacement[] = [];
+  for (const gpuGraph of [false, true]) {
+    const engine = await createEngine({ modelDir, executionProvider: provider, threads: 0, gpuGraph });
+    try {
+      const p: ProviderReport = engine.provider;
+      if (gpuGraph && p.modelFile === out[0]?.modelFile) break; // no GPU graph here: the same graph twice
+      out.push({
+        modelFile: p.modelFile ?? 'model.onnx',
+        placement: p.placement ?? null,
+        problem: p.placementProblem ?? p.gpuGraphProblem ?? null,
+      });
+    } finally {
+      await engine.dispose();
+    }
+  }
+  return out;
+}
+
+function describePlacement(g: GraphPlacement): string {
+  const p = g.placement;
+  if (!p) return `${g.modelFile}: no placement (${g.problem ?? 'not reported'})`;
+  const ops = p.cpu_ops.map((op) => `${op} x${p.cpu_op_counts[op]}`).join(', ');
+  return `${g.modelFile}: ${p.gpu_nodes} nodes on GPU, ${p.cpu_nodes} on CPU (${ops || 'none'}), ${p.memcpy_nodes} GPU<->CPU copies`;
+}
+
 interface ProviderFigures {
   provider: ExecutionProviderName;
   used: string;
+  placements: GraphPlacement[];
   skipped: { provider: string; reason: string }[];
   loadSeconds: number;
   latencyMs: Record<string, number>;
@@ -31,6 +70,7 @@ interface ProviderFigures {
 }
 
 async function measure(provider: ExecutionProviderName, modelDir: string, iters: number, texts: string[], sample: string[]) {
+  const graphs = provider === 'cpu' ? [] : await placements(provider, modelDir);
   const t0 = performance.now();
   const engine = await createEngine({ modelDir, executionProvider: provider, threads: 0 });
   const loadSeconds = (performance.now() - t0) / 1000;
@@ -70,6 +110,7 @@ async function measure(provider: ExecutionProviderName, modelDir: string, iters:
     const figures: ProviderFigures = {
       provider,
       used: engine.provider.used,
+      placements: graphs,
       skipped: engine.provider.skipped,
       loadSeconds,
       latencyMs,
@@ -88,9 +129,12 @@ async function main(): Promise<void> {
       iters: { type: 'string', default: '20' },
       json: { type: 'string' },
       model: { type: 'string' },
-      providers: { type: 'string', default: 'cpu,webgpu' },
+      providers: { type: 'string' },
+      'placement-only': { type: 'boolean' },
+      models: { type: 'string' },
     },
   });
+  if (values['placement-only']) return placementOnly(values.models, values.providers ?? 'webgpu');
   const modelDir = values.model ?? join(ROOT, 'models', 'damoe-sst2');
   const name = modelDir.split('/').filter(Boolean).pop()!;
   const fixture = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'parity', `${name}.json`), 'utf8')) as {
@@ -110,6 +154,7 @@ async function main(): Promise<void> {
     console.log(
       `${p}: ran on ${r.used} (load ${r.loadSeconds.toFixed(1)} s)${r.skipped.length ? `; skipped ${JSON.stringify(r.skipped)}` : ''}`,
     );
+    for (const g of r.placements) console.log(`  placement, ${describePlacement(g)}`);
   }
   const cpu = results.find((r) => r.provider === 'cpu');
   const parity: Record<string, { maxProbabilityDiff: number; kDiffs: number; kTotal: number }> = {};
@@ -145,6 +190,24 @@ async function main(): Promise<void> {
   if (wrong.length > 0) {
     console.error(`not on the requested provider: ${wrong.map((r) => `${r.provider} ran on ${r.used}`).join(', ')}`);
     process.exitCode = 1;
+  }
+}
+
+/** The placement of each model folder's graphs on each GPU provider; exit 1 if a provider did not run. */
+async function placementOnly(models: string | undefined, providers: string): Promise<void> {
+  const shipped = join(ROOT, 'models');
+  const dirs = models
+    ? models.split(',')
+    : readdirSync(shipped)
+        .map((d) => join(shipped, d))
+        .filter((d) => existsSync(join(d, 'model.onnx')));
+  for (const provider of providers.split(',') as ExecutionProviderName[]) {
+    for (const dir of dirs) {
+      const graphs = await placements(provider, dir);
+      console.log(`${dir.split('/').filter(Boolean).pop()} on ${provider}:`);
+      for (const g of graphs) console.log(`  ${describePlacement(g)}`);
+      if (graphs.some((g) => !g.placement)) process.exitCode = 1;
+    }
   }
 }
 

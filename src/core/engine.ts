@@ -35,6 +35,11 @@ export interface CreateEngineOptions extends EngineOptions {
   workerPath?: string;
   /** Windows per model run when one text needs several (default 8). */
   windowBatchSize?: number;
+  /**
+   * false: GPU providers run model.onnx even when the folder has a GPU graph (bench/gpu compares the two graphs'
+   * placement). Default true.
+   */
+  gpuGraph?: boolean;
 }
 
 /** One input made ready for the model: its merged tokens and the windows the model will see. */
@@ -78,7 +83,7 @@ export async function createEngine(options: CreateEngineOptions = {}): Promise<D
   }
   const provider = options.executionProvider ?? 'auto';
   // Only a GPU provider runs the GPU graph: on cpu the folder's model.gpu.onnx is not even read.
-  const gpu = provider === 'cpu' ? null : await findGpuGraph(dir);
+  const gpu = provider === 'cpu' || options.gpuGraph === false ? null : await findGpuGraph(dir);
   if (gpu?.problem) log('warn', gpu.problem);
   const runtime = await ModelRuntime.start({
     modelPath: check.modelPath,
