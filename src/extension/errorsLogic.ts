@@ -138,6 +138,8 @@ export function describeError(e: unknown, modelDir: string): UserError {
       };
     case 'cancelled':
       return { ...base, severity: 'info', message: 'DA-MoE: analysis cancelled.', actions: [] };
+    case 'importance-unavailable':
+      return { ...base, severity: 'info', message: `DA-MoE: ${oneLine(e.message)}`, actions: [] };
     default:
       return { ...base, severity: 'error', message: `DA-MoE: ${oneLine(e.message)}`, actions: ['Show Output'] };
   }

@@ -3,6 +3,7 @@
  * filtering the examples table); no network, no external fonts or images. Every string that came from the dataset
  * or the model is HTML-escaped. A pure function of the report, so the VS Code side can reuse it ("Export HTML").
  */
+import { formatLayerCheck, importanceCheckSummary } from '../shared/importance-check';
 import type {
   SpecialisationExpert,
   SpotCheckExpertLoad,
@@ -222,6 +223,22 @@ function languageModelSection(r: SpotCheckReport): string {
     (r.label_mapping.note ? `<p class="muted">${e(r.label_mapping.note)}.</p>` : '') +
     `<table class="kloss"><caption>Mean loss (nats) of the scored tokens with each K, per layer (tokens in brackets); Pearson's r of K and loss</caption>${head}${body}</table>` +
     `<p class="muted">A negative correlation: tokens given more experts are predicted better; DA-MoE gives K from a token's attention importance, not from its loss.</p></section>`
+  );
+}
+
+/** Importance against occlusion (docs/importance-check.md): rho per layer over the check's subset, or why it is absent. */
+function importanceCheckHtml(r: SpotCheckReport): string {
+  const c = r.importance_check;
+  if (!c) return '';
+  const rows = c.layers
+    .map(
+      (l) =>
+        `<tr><th scope="row">layer ${l.layer}</th><td class="num">${e(formatLayerCheck(l))}</td><td class="num">${l.mean_text_spearman === null ? 'n/a' : `${fmt(l.mean_text_spearman, 3)} (${int(l.texts)})`}</td></tr>`,
+    )
+    .join('');
+  return (
+    `<section id="importance-check"><h2>Importance vs occlusion</h2><p class="muted">${e(importanceCheckSummary(c))}</p>` +
+    `<table><thead><tr><th scope="col">layer</th><th scope="col">Spearman's ρ [95% CI] (n), pooled over tokens</th><th scope="col">mean of per-example ρ (examples)</th></tr></thead><tbody>${rows}</tbody></table></section>`
   );
 }
 
@@ -536,6 +553,7 @@ export function renderSpotCheckHtml(report: SpotCheckReport, options: RenderOpti
           tokenTable(r.token_importance.least, 'least important')
         : '<p class="muted">Not available: this model exposes only router_logits (no token importance).</p>') +
       `</section>`,
+    importanceCheckHtml(r),
     `<section><h2>Skipped rows</h2>${skippedList}</section>`,
     `<section><h2>Examples</h2><p class="muted">Click a column to sort; the text filter matches the text and labels. Mean K counts special tokens; importance entropy is over content tokens.</p>${examplesTable(r)}</section>`,
   ];

@@ -124,3 +124,19 @@ export function importanceCheckLines(c: ImportanceCheck): string[] {
   }
   return lines;
 }
+
+/**
+ * One sentence saying what a sample's check measured and over what (the spot-check panel and HTML report): the
+ * method, the pooling, the subset and its seed, and the size of the effect.
+ */
+export function importanceCheckSummary(c: ImportanceCheck): string {
+  const subset =
+    c.requested !== undefined
+      ? `${c.texts} of the sample's examples (${c.requested} asked for${c.skipped ? `, ${c.skipped} left out` : ''}${c.seed ? `, drawn with seed ${c.seed}` : ''})`
+      : `${c.texts} example${c.texts === 1 ? '' : 's'}`;
+  return (
+    `${c.cancelled ? 'CANCELLED, partial: ' : ''}Each token of ${subset} deleted in turn (special tokens kept); Spearman's ρ per layer between the token's importance and the drop in the predicted class's probability, ` +
+    `pooled over all ${c.n} tokens (${c.sequences} model inputs). Mean drop ${c.mean_drop.toFixed(4)}, largest ${c.max_drop.toFixed(4)}. ` +
+    `The interval treats tokens as independent, so it is too narrow; ρ near 0 means importance does not pick out the tokens the prediction depends on.`
+  );
+}

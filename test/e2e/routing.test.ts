@@ -6,11 +6,14 @@
  * Screenshots (light and dark): test-results/e2e/routing-*.png.
  */
 import * as assert from 'assert';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { after, before, describe, it } from 'node:test';
 import * as h from './harness';
 import * as s from './support';
+import type { Analysis } from '../../src/shared/analysis';
+import { formatLayerCheck } from '../../src/shared/importance-check';
 
 const WORKSPACE = path.join(s.ROOT, 'test', 'e2e', 'fixtures', 'workspace');
 const LINES = fs.readFileSync(path.join(WORKSPACE, 'reviews.txt'), 'utf8').split('\n');
@@ -272,6 +275,33 @@ describe('DA-MoE Inspector in VS Code: routing panel', { timeout: 900_000 }, () 
       const notice = f.locator('[data-testid=notice]');
       await notice.waitFor({ state: 'visible', timeout: 10_000 });
       assert.ok((await notice.innerText()).includes(out), await notice.innerText());
+    }),
+  );
+
+  it('Check importance (occlusion) in the panel: Spearman per layer with n, the figures damoe analyze --importance-check gives', T, () =>
+    s.scenario('importance check', async () => {
+      const text = LINES[0];
+      const exp = s.expectedEncoding(text);
+      const f = s.routing(page());
+      await f.locator('[data-testid=importance-check-run]').click();
+      const table = f.locator('[data-testid=importance-check-table]');
+      await table.waitFor({ state: 'visible', timeout: 120_000 });
+      const shown = await f.locator('[data-testid=importance-check-rho]').allInnerTexts();
+      const cli = spawnSync(
+        process.execPath,
+        [path.join(s.ROOT, 'bin', 'damoe.js'), 'analyze', '--json', '--importance-check', '--provider', 'cpu', text],
+        {
+          encoding: 'utf8',
+          maxBuffer: 64 * 2 ** 20,
+        },
+      );
+      assert.equal(cli.status, 0, cli.stderr);
+      const check = (JSON.parse(cli.stdout) as Analysis).importance_check!;
+      assert.equal(check.n, exp.content.length, 'every text token occluded once, specials never');
+      assert.deepEqual(shown, check.layers.map(formatLayerCheck), 'the panel shows the same rho, interval and n per layer');
+      assert.match(await table.locator('caption').innerText(), new RegExp(`${check.n} tokens, ${check.sequences} model inputs`));
+      await f.locator('[data-testid=importance-check]').scrollIntoViewIfNeeded();
+      await s.screenshotBothThemes(page(), 'routing-importance-check');
     }),
   );
 

@@ -4,8 +4,11 @@
  * cancels the one still running (through the engine request's signal) and a superseded result is never shown.
  * The editor side is EditorSync (editorSync.ts), re-linking after a reload is Relinker (relink.ts).
  */
+import * as path from 'path';
 import * as vscode from 'vscode';
+import { checkTextImportance } from '../../core';
 import type { Analysis } from '../../shared/analysis';
+import { importanceCheckUnavailable, type ImportanceCheck } from '../../shared/importance-check';
 import type { ErrorReporter } from '../errors';
 import { describeError, isCancellation } from '../errorsLogic';
 import { readEngineSettings } from '../model/config';
@@ -77,6 +80,7 @@ export class RoutingAnalyzer implements vscode.Disposable {
       highlightModeChanged: (mode) => highlights.setMode(mode),
       errorAction: (action) => deps.errors.runAction(action, this.lastError?.settingsQuery),
       saveFigure: (figure, analysis) => exportFigure(figure, analysis, session.anchor, log),
+      checkImportance: (analysis, signal, onProgress) => this.checkImportance(analysis, signal, onProgress),
     });
     this.editors = new EditorSync(session, highlights, () => this.panel.controller);
     this.relinker = new Relinker(context.workspaceState, {
@@ -258,9 +262,49 @@ export class RoutingAnalyzer implements vscode.Disposable {
     }
   }
 
+  /**
+   * The panel's "Check importance (occlusion)": the shown analysis's text and its one-token-deleted variants
+   * through the engine that made it (docs/importance-check.md). Rejects with a message for the panel's banner.
+   */
+  private async checkImportance(
+    analysis: Analysis,
+    signal: AbortSignal,
+    onProgress: (done: number, total: number) => void,
+  ): Promise<ImportanceCheck> {
+    const unavailable = importanceCheckUnavailable(analysis.model);
+    if (unavailable) throw new Error(unavailable);
+    let modelDir = readEngineSettings(this.extensionPath).modelDir;
+    try {
+      const engine = await this.deps.engines.get();
+      modelDir = engine.model.path;
+      if (path.resolve(engine.model.path) !== path.resolve(analysis.model.path)) {
+        throw new Error(
+          `This analysis was made with ${analysis.model.name}, and the selected model is now ${engine.model.name}: run Analyze Routing again, then check its importance.`,
+        );
+      }
+      const request =
+        analysis.textPair === undefined ? { text: analysis.text, signal } : { text: analysis.text, textPair: analysis.textPair, signal };
+      const check = await checkTextImportance(engine, request, { onProgress: (p) => onProgress(p.sequencesDone, p.sequences) });
+      this.deps.log.info(
+        `Importance check of ${analysis.tokens.length} tokens: ${check.sequences} model inputs; Spearman per layer ${check.layers.map((l) => (l.spearman === null ? 'n/a' : l.spearman.toFixed(3))).join(' ')}.`,
+      );
+      return check;
+    } catch (e) {
+      if (signal.aborted || isCancellation(e)) throw e;
+      if (!(e instanceof Error) || e.name === 'EngineError') {
+        const ue = describeError(e, modelDir);
+        this.deps.errors.logOnly(ue);
+        if (ue.dropEngine) this.deps.engines.invalidate();
+        throw new Error(ue.message.replace(/^DA-MoE: /, ''));
+      }
+      throw e;
+    }
+  }
+
   /** Ends the run in flight as cancelled (the engine it runs on is about to go). */
   cancel(): void {
     this.latest.cancel();
+    this.panel.controller?.cancelImportanceCheck();
   }
 
   dispose(): void {

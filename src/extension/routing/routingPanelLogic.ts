@@ -9,6 +9,7 @@ import type { Analysis } from '../../shared/analysis';
 import type { NotificationMessage } from '../../shared/protocol/envelope';
 import type { FigureSaveParams } from '../../shared/protocol/figure';
 import { packAnalysis, type PackedAnalysis } from '../../shared/protocol/packed-analysis';
+import type { ImportanceCheck } from '../../shared/importance-check';
 import type { HighlightColorBy, HostNotifications, ParseContext, ParseResult, WebviewMessage } from '../../shared/protocol/routing';
 import { PanelChannel, type PanelLog, type PanelPort } from '../panels/panelChannel';
 
@@ -27,6 +28,15 @@ export interface PanelHandlers {
   errorAction?(action: string): void;
   /** Save a figure the webview rendered (already validated); resolves to the saved path, or null when cancelled. */
   saveFigure?(figure: FigureSaveParams, analysis: Analysis): PromiseLike<string | null>;
+  /**
+   * Importance against occlusion for `analysis` (the one shown when the button was pressed); rejects with the
+   * reason when it cannot run. `signal` aborts it (importance/cancel, or a new analysis).
+   */
+  checkImportance?(
+    analysis: Analysis,
+    signal: AbortSignal,
+    onProgress: (done: number, total: number) => void,
+  ): PromiseLike<ImportanceCheck>;
   log: PanelLog;
 }
 
@@ -43,6 +53,8 @@ export class RoutingPanelLogic {
   /** The cursor moved while the webview was not ready (the next `ready` sends it). */
   private cursorDirty = false;
   private layer = 0;
+  /** The importance check in flight (one at a time: a new press or a new analysis stops the old one). */
+  private importanceRun: AbortController | null = null;
 
   constructor(
     port: RoutingPanelPort,
@@ -88,6 +100,7 @@ export class RoutingPanelLogic {
   // ---- host side -----------------------------------------------------------------------------------------------
 
   showAnalysis(analysis: Analysis, stale = false): void {
+    this.cancelImportanceCheck();
     this.analysis = analysis;
     this.wire = packAnalysis(analysis);
     this.stale = stale;
@@ -126,6 +139,12 @@ export class RoutingPanelLogic {
     this.cursorToken = tokenIndex;
     this.cursorDirty = !this.channel.isReady;
     this.channel.notify('editor/cursorToken', { tokenIndex });
+  }
+
+  /** Stops the importance check in flight, if any (its request resolves with null). */
+  cancelImportanceCheck(): void {
+    this.importanceRun?.abort();
+    this.importanceRun = null;
   }
 
   /** The webview's document is being replaced (HTML set): queue until it says `ready`. */
@@ -184,6 +203,9 @@ export class RoutingPanelLogic {
       case 'view/highlights':
         this.handlers.highlightModeChanged?.(msg.params.colorBy);
         return;
+      case 'importance/cancel':
+        this.cancelImportanceCheck();
+        return;
       case 'error/action':
         // Only a button the host offered with the error on show: the webview cannot make up commands.
         if (this.error?.actions.includes(msg.params.action)) this.handlers.errorAction?.(msg.params.action);
@@ -196,7 +218,7 @@ export class RoutingPanelLogic {
     }
   }
 
-  private onRequest(msg: Extract<WebviewMessage, { kind: 'request' }>): PromiseLike<string | null> {
+  private onRequest(msg: Extract<WebviewMessage, { kind: 'request' }>): PromiseLike<string | ImportanceCheck | null> {
     switch (msg.method) {
       case 'analysis/export':
         if (!this.analysis) throw new Error('There is no analysis to export.');
@@ -205,6 +227,33 @@ export class RoutingPanelLogic {
         if (!this.analysis) throw new Error('There is no analysis to save a figure of.');
         if (!this.handlers.saveFigure) throw new Error('Saving figures is not available here.');
         return this.handlers.saveFigure(msg.params, this.analysis);
+      case 'importance/check':
+        return this.checkImportance();
+    }
+  }
+
+  private async checkImportance(): Promise<ImportanceCheck | null> {
+    const analysis = this.analysis;
+    if (!analysis) throw new Error('There is no analysis to check.');
+    if (!this.handlers.checkImportance) throw new Error('The importance check is not available here.');
+    this.cancelImportanceCheck();
+    const run = new AbortController();
+    this.importanceRun = run;
+    try {
+      const check = await this.handlers.checkImportance(analysis, run.signal, (done, total) => {
+        if (!run.signal.aborted) this.channel.notify('importance/progress', { done, total });
+      });
+      if (run.signal.aborted) return null;
+      // Kept with the analysis (and its wire copy, which a re-ready webview is sent): a reloaded panel and Export
+      // Analysis have it too.
+      analysis.importance_check = check;
+      if (this.analysis === analysis && this.wire) this.wire.importance_check = check;
+      return check;
+    } catch (e) {
+      if (run.signal.aborted) return null;
+      throw e;
+    } finally {
+      if (this.importanceRun === run) this.importanceRun = null;
     }
   }
 

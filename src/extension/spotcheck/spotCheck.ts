@@ -24,6 +24,7 @@ import {
 } from '../../core';
 import type { SpotCheckReport } from '../../shared/spotcheck-report';
 import { headlineText, perplexityText } from '../../shared/lm-report-text';
+import { importanceCheckUnavailable } from '../../shared/importance-check';
 import { renderSpotCheckHtml } from '../../report/html';
 import type { SpotCheckExportFormat, SpotCheckLinking } from '../../shared/protocol/spotcheck';
 import { describeError, isCancellation, type UserError } from '../errorsLogic';
@@ -84,6 +85,7 @@ export function readSpotCheckSettings(): SpotCheckSettings {
     textColumn: cfg.get('textColumn'),
     pairColumn: cfg.get('pairColumn'),
     labelColumn: cfg.get('labelColumn'),
+    importanceCheck: cfg.get('importanceCheck'),
   });
 }
 
@@ -279,10 +281,27 @@ export class SpotChecker implements vscode.Disposable {
           const workers = defaultSpotCheckWorkers(threads, undefined, workerMemoryFor(engine.model.path));
           if (workers > 1) progress.report({ message: `starting ${workers} model workers…` });
           const table = this.startRoutingTable(engine, dataset.path, settings.seed);
+          // Only where it applies: a causal LM's or a trace's spot-check runs without it instead of failing.
+          const importanceCheck = importanceCheckUnavailable(engine.model) === null ? (settings.importanceCheck ?? 0) : 0;
           const report = await runDatasetSample(engine, dataset, sample, {
             threads,
             workers,
             signal: controller.signal,
+            importanceCheck,
+            onImportanceProgress: (p) => {
+              progress.report({ message: `importance check (occlusion): ${p.textsDone} of ${p.texts} examples…` });
+              const t = Date.now();
+              if (this.panel.controller && (t - lastPanel >= PANEL_PROGRESS_MS || p.textsDone === p.texts)) {
+                lastPanel = t;
+                this.panel.controller.setProgress({
+                  running: true,
+                  done: p.textsDone,
+                  total: p.texts,
+                  examplesPerSecond: 0,
+                  message: `Importance check (occlusion) on ${p.texts} examples of ${name}…`,
+                });
+              }
+            },
             onExample: table ? (record, routed) => table.add(record, routed) : undefined,
             onProgress: (p) => {
               const now = total > 0 ? (100 * p.done) / total : 100;

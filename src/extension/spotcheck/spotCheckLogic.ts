@@ -6,7 +6,12 @@
 import * as path from 'path';
 import type { ResolvedColumns } from '../../core';
 import { DATASET_EXTENSIONS, type DatasetFormat } from '../../shared/dataset';
-import { DEFAULT_SPOTCHECK_SAMPLE_SIZE, DEFAULT_SPOTCHECK_SEED, MAX_SPOTCHECK_SAMPLE_SIZE } from '../../shared/defaults';
+import {
+  DEFAULT_IMPORTANCE_CHECK_SAMPLE,
+  DEFAULT_SPOTCHECK_SAMPLE_SIZE,
+  DEFAULT_SPOTCHECK_SEED,
+  MAX_SPOTCHECK_SAMPLE_SIZE,
+} from '../../shared/defaults';
 import type { SpotCheckReport } from '../../shared/spotcheck-report';
 import type { SpotCheckExportFormat } from '../../shared/protocol/spotcheck';
 
@@ -21,6 +26,8 @@ export interface SpotCheckSettings {
   textColumn?: string;
   pairColumn?: string;
   labelColumn?: string;
+  /** Examples of the sample the importance check occludes after the run (docs/importance-check.md); 0 = none. */
+  importanceCheck?: number;
 }
 
 /** Clamps what a hand-edited settings.json may contain. */
@@ -30,6 +37,7 @@ export function sanitizeSpotCheckSettings(raw: {
   textColumn?: unknown;
   pairColumn?: unknown;
   labelColumn?: unknown;
+  importanceCheck?: unknown;
 }): SpotCheckSettings {
   const sampleSize =
     typeof raw.sampleSize === 'number' &&
@@ -40,7 +48,19 @@ export function sanitizeSpotCheckSettings(raw: {
       : DEFAULT_SPOTCHECK_SAMPLE_SIZE;
   const seed = parseSeed(raw.seed) ?? DEFAULT_SPOTCHECK_SEED;
   const column = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
-  return { sampleSize, seed, textColumn: column(raw.textColumn), pairColumn: column(raw.pairColumn), labelColumn: column(raw.labelColumn) };
+  const importanceCheck = isImportanceSample(raw.importanceCheck) ? raw.importanceCheck : DEFAULT_IMPORTANCE_CHECK_SAMPLE;
+  return {
+    sampleSize,
+    seed,
+    textColumn: column(raw.textColumn),
+    pairColumn: column(raw.pairColumn),
+    labelColumn: column(raw.labelColumn),
+    importanceCheck,
+  };
+}
+
+function isImportanceSample(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_SPOTCHECK_SAMPLE_SIZE;
 }
 
 /** A seed: a safe integer (number or digits), or any other non-empty string (used as given); undefined when unusable. */
@@ -74,7 +94,7 @@ export interface SpotCheckCommandOptions extends Partial<SpotCheckSettings> {
   file?: string;
 }
 
-const OPTION_KEYS = ['sampleSize', 'seed', 'textColumn', 'pairColumn', 'labelColumn', 'file'] as const;
+const OPTION_KEYS = ['sampleSize', 'seed', 'textColumn', 'pairColumn', 'labelColumn', 'importanceCheck', 'file'] as const;
 
 /** A plain object whose keys are all spot-check options (and at least one). */
 export function isCommandOptions(v: unknown): v is SpotCheckCommandOptions {
@@ -103,6 +123,11 @@ export function mergeCommandOptions(base: SpotCheckSettings, o: SpotCheckCommand
     const seed = parseSeed(o.seed);
     if (seed === undefined) return `seed must be an integer or a non-empty string, got ${JSON.stringify(o.seed)}`;
     out.seed = seed;
+  }
+  if (o.importanceCheck !== undefined) {
+    if (!isImportanceSample(o.importanceCheck))
+      return `importanceCheck must be a whole number of examples >= 0 (0 = no importance check), got ${JSON.stringify(o.importanceCheck)}`;
+    out.importanceCheck = o.importanceCheck;
   }
   for (const k of ['textColumn', 'pairColumn', 'labelColumn'] as const) {
     const v = o[k];

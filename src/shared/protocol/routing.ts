@@ -49,6 +49,8 @@ export interface HostNotifications {
   'host/error': { message: string; actions?: string[] };
   /** How the editor highlights are coloured now (the setting, or the panel's last choice). */
   'highlights/mode': { colorBy: HighlightColorBy; enabled: boolean };
+  /** The importance check (`importance/check`) is running: model inputs done of total. */
+  'importance/progress': { done: number; total: number };
 }
 
 /** What the editor's token highlights show: the selected layer's importance, its K, or its top-1 expert. */
@@ -80,6 +82,8 @@ export interface WebviewNotifications {
   'view/highlights': { colorBy: HighlightColorBy };
   /** A button of the error banner (one of the actions `host/error` gave). */
   'error/action': { action: string };
+  /** Stop the importance check that is running (its request then resolves with null). */
+  'importance/cancel': Record<string, never>;
 }
 
 export interface WebviewRequests {
@@ -87,6 +91,12 @@ export interface WebviewRequests {
   'analysis/export': { format: 'json' };
   /** Save a chart the webview rendered, through a save dialog. Result: the saved path or null when cancelled. */
   'figure/save': FigureSaveParams;
+  /**
+   * Importance against occlusion for the analysis the panel shows (docs/importance-check.md). Result: the
+   * ImportanceCheck (src/shared/importance-check.ts), also kept on the host's analysis as `importance_check`; null
+   * when it was cancelled (importance/cancel, or a new analysis replaced the one being checked).
+   */
+  'importance/check': Record<string, never>;
 }
 
 export type WebviewNotificationMethod = keyof WebviewNotifications;
@@ -148,6 +158,7 @@ const notificationValidators: ParamsValidators<WebviewNotifications, Required<Pa
       fail(`params.colorBy: expected one of ${HIGHLIGHT_COLOR_BY.join(', ')}, got ${describe(p.colorBy)}`);
     return { colorBy: p.colorBy as HighlightColorBy };
   },
+  'importance/cancel': (p) => (expectKeys(p, 'params', []), {}),
   'error/action': (p) => {
     expectKeys(p, 'params', ['action']);
     if (typeof p.action !== 'string' || p.action.length === 0 || p.action.length > 100)
@@ -163,6 +174,7 @@ const requestValidators: ParamsValidators<WebviewRequests, Required<ParseContext
     return { format: 'json' };
   },
   'figure/save': (p) => validateFigureSave(p),
+  'importance/check': (p) => (expectKeys(p, 'params', []), {}),
 };
 
 function resolveContext(ctx: ParseContext | undefined): Required<ParseContext> {
@@ -188,6 +200,7 @@ const HOST_METHODS: readonly HostNotificationMethod[] = [
   'editor/cursorToken',
   'host/error',
   'highlights/mode',
+  'importance/progress',
 ];
 
 /** Whether `raw` looks like a HostMessage of this protocol version (envelope and method only, params unchecked). */

@@ -28,6 +28,7 @@ import { ExpertLoadView } from './views/expertLoad';
 import { HeaderView } from './views/header';
 import { HeatmapView } from './views/heatmap';
 import { HistogramsView } from './views/histograms';
+import { ImportanceCheckView } from './views/importanceCheck';
 import { KGridView } from './views/kGrid';
 import { KRuleView } from './views/kRule';
 import { SmallMultiplesView } from './views/smallMultiples';
@@ -107,6 +108,9 @@ function main(): void {
       errorActions: [],
       notice: null,
       running: false,
+      importanceCheck: analysis.importance_check ?? null,
+      importanceRunning: false,
+      importanceProgress: null,
     });
     client.notify('view/layer', { layer });
     performance.measure('damoe:show', 'damoe:show');
@@ -128,6 +132,10 @@ function main(): void {
       running: false,
     }),
   );
+  client.on('importance/progress', ({ done, total }) => {
+    if (store.get().importanceRunning && Number.isInteger(done) && Number.isInteger(total))
+      store.update({ importanceProgress: { done, total } });
+  });
   client.on('highlights/mode', ({ colorBy, enabled }) => store.update({ highlightColorBy: colorBy, highlightsEnabled: enabled !== false }));
 
   // Handshake: the listener is installed, the host may talk now.
@@ -140,6 +148,7 @@ function main(): void {
   const rule = new KRuleView(ctx);
   const kGrid = new KGridView(ctx);
   const strip = new TokenStripView(ctx);
+  const importanceCheck = new ImportanceCheckView(ctx);
   const heatmap = new HeatmapView(ctx);
   const multiples = new SmallMultiplesView(ctx);
   const histograms = new HistogramsView(ctx);
@@ -155,12 +164,24 @@ function main(): void {
     controls.root,
     rule.root,
     empty,
-    el('div', { class: 'first-grid' }, [kGrid.root, strip.root]),
+    el('div', { class: 'first-grid' }, [kGrid.root, el('div', { class: 'strip-column' }, [strip.root, importanceCheck.root])]),
     el('div', { class: 'main-grid' }, [heatmap.root, multiples.root]),
     el('div', { class: 'charts-grid' }, [histograms.root, load.root]),
     table.root,
   );
-  const views: [string, View][] = Object.entries({ header, controls, rule, kGrid, strip, heatmap, multiples, histograms, load, table });
+  const views: [string, View][] = Object.entries({
+    header,
+    controls,
+    rule,
+    kGrid,
+    strip,
+    importanceCheck,
+    heatmap,
+    multiples,
+    histograms,
+    load,
+    table,
+  });
   // The histograms and the expert load (below the heatmap, off screen when an analysis arrives) and the layer
   // thumbnails beside the heatmap are built in the task after the first frame is painted, so that the K grid, the
   // token strip and the heatmap are not kept waiting (bench/paint.ts); they follow one frame later.
@@ -207,6 +228,7 @@ function main(): void {
       heatmapValue: restored.heatmapValue,
       view: restored.view,
       stripColorBy: restored.stripColorBy ?? 'importance',
+      importanceCheck: restored.analysis?.importance_check ?? null,
     });
   store.subscribe((_s, changed) => render(changed));
   render(all);

@@ -2,6 +2,7 @@
 import type { Analysis } from '../../shared/analysis';
 import { PROTOCOL_VERSION } from '../../shared/protocol/envelope';
 import type { HighlightColorBy, PanelState } from '../../shared/protocol/routing';
+import type { ImportanceCheck } from '../../shared/importance-check';
 
 export type HeatmapValue = PanelState['heatmapValue'];
 export type ViewMode = PanelState['view'];
@@ -30,12 +31,18 @@ export interface AppState {
   /** Buttons of the error banner (actions the host offers for the error). */
   errorActions: string[];
   notice: string | null;
+  /** The importance check of the analysis (also kept on it as importance_check, which is what is persisted). */
+  importanceCheck: ImportanceCheck | null;
+  importanceRunning: boolean;
+  /** Model inputs done of total, while the check runs. */
+  importanceProgress: { done: number; total: number } | null;
 }
 
 export type StateKey = keyof AppState;
 export type Listener = (state: Readonly<AppState>, changed: ReadonlySet<StateKey>) => void;
 
-const PERSISTED: readonly StateKey[] = ['analysis', 'layer', 'layerPinned', 'heatmapValue', 'view', 'stripColorBy'];
+// importanceCheck: saved as the analysis's importance_check (the analysis object carries it).
+const PERSISTED: readonly StateKey[] = ['analysis', 'layer', 'layerPinned', 'heatmapValue', 'view', 'stripColorBy', 'importanceCheck'];
 
 export function initialState(): AppState {
   return {
@@ -55,6 +62,9 @@ export function initialState(): AppState {
     error: null,
     errorActions: [],
     notice: null,
+    importanceCheck: null,
+    importanceRunning: false,
+    importanceProgress: null,
   };
 }
 

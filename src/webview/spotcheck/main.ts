@@ -31,6 +31,7 @@ import {
   HeaderSection,
   KHistogramSection,
   LabelRoutingSection,
+  ImportanceCheckSection,
   SpecialisationSection,
   TokensSection,
   type SectionCtx,
@@ -97,6 +98,7 @@ function main(): void {
   const specialisation = new SpecialisationSection(ctx);
   const byLabel = new LabelRoutingSection(ctx);
   const tokens = new TokensSection(ctx);
+  const importanceCheck = new ImportanceCheckSection(ctx);
   const examples = new ExamplesSection({
     report: () => state.report,
     view: () => state,
@@ -122,7 +124,7 @@ function main(): void {
     for (const v of [languageModel, hist, load, coact, specialisation, byLabel]) safe(() => v.render());
   };
   const renderAll = (): void => {
-    for (const v of [header, confusion, languageModel, hist, load, coact, specialisation, byLabel, tokens, examples])
+    for (const v of [header, confusion, languageModel, hist, load, coact, specialisation, byLabel, tokens, importanceCheck, examples])
       safe(() => v.render());
   };
 
@@ -164,6 +166,7 @@ function main(): void {
   app.append(
     header.root,
     el('div', { class: 'sc-grid' }, [confusion.root, languageModel.root, tokens.root]),
+    importanceCheck.root,
     hist.root,
     el('div', { class: 'sc-grid' }, [load.root, coact.root]),
     specialisation.root,

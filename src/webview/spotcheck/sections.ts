@@ -12,6 +12,7 @@ import type {
 } from '../../shared/spotcheck-report';
 import { perplexityBasis, perplexityText } from '../../shared/lm-report-text';
 import type { SpotCheckExportFormat, SpotCheckLinking } from '../../shared/protocol/spotcheck';
+import { formatLayerCheck, importanceCheckSummary } from '../../shared/importance-check';
 import { clear, displayToken, el, fmtMs, fmtNum, fmtPct, svg } from '../shared/dom';
 import { colourAt, gradientCss, textOn } from '../../shared/palette';
 import { conditionalCoActivation, wilsonInterval } from '../../shared/stats';
@@ -769,5 +770,63 @@ export class TokensSection {
         this.list(ti.least, 'Least important', 'spotcheck-tokens-least', max),
       ]),
     );
+  }
+}
+
+// ---- importance vs occlusion -----------------------------------------------------------------------------------
+
+/** Importance against occlusion on a subset of the sample (docs/importance-check.md): rho per layer, pooled over tokens. */
+export class ImportanceCheckSection {
+  private readonly s = section('spotcheck-importance-check', 'Importance vs occlusion');
+  readonly root = this.s.root;
+
+  constructor(private readonly ctx: SectionCtx) {}
+
+  render(): void {
+    const r = this.s.reset(this.ctx.report());
+    if (!r) return;
+    const c = r.importance_check;
+    if (!c) {
+      this.s.body.append(
+        el('p', {
+          class: 'muted',
+          text: !r.token_importance.available
+            ? 'Not available: the model reports no token importance.'
+            : r.language_model
+              ? 'Not available: a causal language model predicts no class whose probability could drop when a token is deleted.'
+              : 'Not run for this report (setting damoe.spotCheck.importanceCheck, or damoe spot-check --importance-check).',
+        }),
+      );
+      return;
+    }
+    this.s.body.append(el('p', { class: 'muted small', testid: 'spotcheck-importance-check-summary', text: importanceCheckSummary(c) }));
+    const table = el('table', { class: 'routing-table sc-importance-check', testid: 'spotcheck-importance-check-table' });
+    table.append(
+      el('thead', {}, [
+        el(
+          'tr',
+          {},
+          ['layer', "Spearman's ρ [95% CI] (n), pooled over tokens", 'mean of per-example ρ (examples)'].map((t) =>
+            el('th', { attrs: { scope: 'col' }, text: t }),
+          ),
+        ),
+      ]),
+    );
+    const tbody = el('tbody');
+    for (const l of c.layers) {
+      tbody.append(
+        el(
+          'tr',
+          { testid: 'spotcheck-importance-check-row', attrs: { 'data-layer': String(l.layer), 'data-spearman': String(l.spearman) } },
+          [
+            el('th', { attrs: { scope: 'row' }, text: `Layer ${l.layer}` }),
+            el('td', { class: 'num', text: formatLayerCheck(l) }),
+            el('td', { class: 'num', text: l.mean_text_spearman === null ? 'n/a' : `${fmtNum(l.mean_text_spearman, 3)} (${l.texts})` }),
+          ],
+        ),
+      );
+    }
+    table.append(tbody);
+    this.s.body.append(table);
   }
 }

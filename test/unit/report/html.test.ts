@@ -62,6 +62,37 @@ describe('renderSpotCheckHtml', () => {
     assert.doesNotMatch(html, /max-width:640px/);
   });
 
+  it('importance vs occlusion: rho per layer with interval and n, the subset and its seed; absent without the check', () => {
+    assert.doesNotMatch(html, /Importance vs occlusion/);
+    const r = report();
+    r.importance_check = {
+      occlusion: 'deletion',
+      measure: 'predicted-class-probability-drop',
+      pooling: 'tokens',
+      n: 4709,
+      texts: 200,
+      requested: 200,
+      skipped: 0,
+      seed: 'importance:42',
+      sequences: 4909,
+      mean_drop: 0.0121,
+      max_drop: 0.7992,
+      layers: [
+        { layer: 0, spearman: 0.0786, n: 4709, ci95: [0.049, 0.108], mean_text_spearman: 0.1112, texts: 200 },
+        { layer: 1, spearman: null, n: 1, ci95: null, mean_text_spearman: null, texts: 0 },
+      ],
+    };
+    const out = renderSpotCheckHtml(r);
+    assert.match(out, /<section id="importance-check"><h2>Importance vs occlusion<\/h2>/);
+    assert.match(out, /200 of the sample(?:'|&#39;)s examples \(200 asked for, drawn with seed importance:42\)/);
+    assert.match(out, /pooled over all 4709 tokens \(4909 model inputs\)/);
+    assert.match(
+      out,
+      /<th scope="row">layer 0<\/th><td class="num">\+0\.079 \[\+0\.049, \+0\.108\] \(n 4709\)<\/td><td class="num">0\.111 \(200\)<\/td>/,
+    );
+    assert.match(out, /<th scope="row">layer 1<\/th><td class="num">n\/a \(n 1\)<\/td><td class="num">n\/a<\/td>/);
+  });
+
   it('escapes every dataset and model string', () => {
     const html = renderSpotCheckHtml(report(false, '<b>1</b>'));
     assert.doesNotMatch(html, /<img/i);

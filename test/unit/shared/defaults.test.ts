@@ -45,6 +45,8 @@ describe('package.json agrees with src/shared/defaults.ts', () => {
     assert.equal(setting('damoe.spotCheck.sampleSize').default, D.DEFAULT_SPOTCHECK_SAMPLE_SIZE);
     assert.equal(setting('damoe.spotCheck.sampleSize').maximum, D.MAX_SPOTCHECK_SAMPLE_SIZE);
     assert.equal(setting('damoe.spotCheck.seed').default, D.DEFAULT_SPOTCHECK_SEED);
+    assert.equal(setting('damoe.spotCheck.importanceCheck').default, D.DEFAULT_IMPORTANCE_CHECK_SAMPLE);
+    assert.equal(setting('damoe.spotCheck.importanceCheck').maximum, D.MAX_SPOTCHECK_SAMPLE_SIZE);
   });
 
   it('every Spot-Check menu offers exactly the dataset extensions the readers know', () => {

@@ -515,6 +515,97 @@ describe('routing webview (headless Chromium)', { skip: skip ?? false, timeout: 
     }
   });
 
+  it('importance check: the button requests it, progress and Cancel while it runs, rho per layer after; errors in the banner', async () => {
+    const p = await openPanel(browser, { theme: 'dark', width: 1000, height: 1100 });
+    try {
+      const a = makeFakeAnalysis({ tokens: 12, layers: 4 });
+      await p.send(hostNotification('analysis/show', { analysis: a, stale: false }));
+      const run = p.page.getByTestId('importance-check-run');
+      assert.equal(await run.isVisible(), true);
+      assert.equal(await p.page.getByTestId('importance-check-cancel').isVisible(), false);
+      await run.click();
+      const req = (await p.posted()).at(-1)!;
+      assert.equal(req.kind, 'request');
+      assert.equal(req.method, 'importance/check');
+      assert.deepEqual(req.params, {});
+      await p.send(hostNotification('importance/progress', { done: 3, total: 11 }));
+      assert.match((await p.page.getByTestId('importance-check-status').textContent())!, /3 of 11 inputs/);
+      await p.page.getByTestId('importance-check-cancel').click();
+      assert.deepEqual((await p.posted()).at(-1), { protocol: 1, kind: 'notification', method: 'importance/cancel', params: {} });
+      await p.send(hostResponse(req.id!, null));
+      assert.equal(await p.page.getByTestId('notice').textContent(), 'Importance check cancelled.');
+
+      await run.click();
+      const req2 = (await p.posted()).at(-1)!;
+      const drops = a.tokens.map((t, i) => (t.special ? null : i === 3 ? 0.4 : 0.01 * i));
+      const layers = a.layers.map((_, layer) => ({
+        layer,
+        spearman: layer === 1 ? -0.25 : 0.5,
+        n: 10,
+        ci95: [0.1, 0.8] as [number, number],
+        mean_text_spearman: null,
+        texts: 0,
+      }));
+      const check = {
+        occlusion: 'deletion',
+        measure: 'predicted-class-probability-drop',
+        pooling: 'tokens',
+        n: 10,
+        texts: 1,
+        sequences: 11,
+        mean_drop: 0.05,
+        max_drop: 0.4,
+        layers,
+        drops,
+        predicted: { index: 1, label: 'positive', probability: 0.9 },
+      };
+      await p.send(hostResponse(req2.id!, check));
+      const table = p.page.getByTestId('importance-check-table');
+      assert.equal(await table.locator('tbody tr').count(), a.layers.length);
+      assert.equal(
+        await p.page.getByTestId('importance-check-layer-1').getByTestId('importance-check-rho').textContent(),
+        '-0.250 [+0.100, +0.800] (n 10)',
+      );
+      assert.match(
+        (await table.locator('caption').textContent())!,
+        /p\(positive\) \(0\.900 on the whole text\).*10 tokens, 11 model inputs/,
+      );
+      assert.match(
+        (await p.page.getByTestId('importance-check-drops').textContent())!,
+        new RegExp(`^Largest drops: ${a.tokens[3].text} −0\\.400`),
+      );
+      // Kept with the analysis in the saved state.
+      await persisted(p);
+      assert.deepEqual((await p.state())!.analysis!.importance_check, check);
+
+      await run.click();
+      const req3 = (await p.posted()).at(-1)!;
+      await p.send({ protocol: 1, kind: 'response', id: req3.id!, ok: false, error: 'the model worker stopped' });
+      assert.match((await p.page.getByTestId('error-banner').textContent())!, /Importance check failed: the model worker stopped/);
+      await p.page.getByTestId('importance-check').screenshot({ path: path.join(resultsDir(), 'routing-importance-check.png') });
+      await expectClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('importance check: a routing trace says importance is absent and offers no button', async () => {
+    const p = await openPanel(browser, { theme: 'light' });
+    try {
+      const a = makeFakeAnalysis({ tokens: 8 });
+      a.model = { ...a.model, routingSource: 'trace', importanceAvailable: false };
+      await p.send(hostNotification('analysis/show', { analysis: a, stale: false }));
+      assert.notEqual(await p.page.getByTestId('importance-check-run').getAttribute('disabled'), null);
+      assert.match(
+        (await p.page.getByTestId('importance-check-status').textContent())!,
+        /Not available: A routing trace records expert ids only/,
+      );
+      await expectClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('4,096 tokens × 16 experts × 8 layers, packed as the host sends it: renders, scroll + redraw stays fast (timings printed)', async () => {
     const p = await openPanel(browser, { theme: 'dark', deviceScaleFactor: 2 });
     try {

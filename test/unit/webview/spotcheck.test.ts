@@ -196,6 +196,58 @@ describe('spot-check webview (headless Chromium)', { skip: skip ?? false, timeou
     }
   });
 
+  it("importance vs occlusion: the sample's rho per layer with interval and n; a report without it says how to get it", async () => {
+    const p = await openPanel(browser, { bundle: 'spotcheck', theme: 'light' });
+    try {
+      const report = makeFakeSpotCheck();
+      await p.send(spotCheckHostNotification('spotcheck/show', { report, linking }));
+      assert.match(
+        (await p.page.getByTestId('spotcheck-importance-check').textContent())!,
+        /Not run for this report \(setting damoe\.spotCheck\.importanceCheck/,
+      );
+      const layers = report.mean_k.per_layer.map((_, layer) => ({
+        layer,
+        spearman: layer === 0 ? -0.101 : 0.122,
+        n: 5129,
+        ci95: [0.094, 0.149] as [number, number],
+        mean_text_spearman: 0.21,
+        texts: 200,
+      }));
+      const withCheck = {
+        ...report,
+        importance_check: {
+          occlusion: 'deletion' as const,
+          measure: 'predicted-class-probability-drop' as const,
+          pooling: 'tokens' as const,
+          n: 5129,
+          texts: 200,
+          requested: 200,
+          skipped: 0,
+          seed: 'importance:42',
+          sequences: 5329,
+          mean_drop: 0.017,
+          max_drop: 0.87,
+          layers,
+        },
+      };
+      await p.send(spotCheckHostNotification('spotcheck/show', { report: withCheck, linking }));
+      const rows = p.page.getByTestId('spotcheck-importance-check-row');
+      assert.equal(await rows.count(), layers.length);
+      assert.equal(await rows.nth(0).locator('td').nth(0).textContent(), '-0.101 [+0.094, +0.149] (n 5129)');
+      assert.equal(await rows.nth(0).locator('td').nth(1).textContent(), '0.210 (200)');
+      assert.match(
+        (await p.page.getByTestId('spotcheck-importance-check-summary').textContent())!,
+        /pooled over all 5129 tokens \(5329 model inputs\)/,
+      );
+      await p.page
+        .getByTestId('spotcheck-importance-check')
+        .screenshot({ path: path.join(resultsDir(), 'spotcheck-importance-check.png') });
+      await expectClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('a cancelled report says so; labels that do not map get a clear note; text is rendered as text', async () => {
     const p = await openPanel(browser, { bundle: 'spotcheck', theme: 'dark' });
     try {

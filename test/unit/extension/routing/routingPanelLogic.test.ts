@@ -223,3 +223,79 @@ describe('RoutingPanelLogic: error buttons, editor highlights and figures (issue
     assert.ok(h.logs.some((l) => /Open Settings/.test(l)));
   });
 });
+
+describe('RoutingPanelLogic: importance check', () => {
+  const request = (id: number) => ({ protocol: 1, kind: 'request', id, method: 'importance/check', params: {} });
+  const check = { occlusion: 'deletion', n: 3, layers: [] } as unknown as import('../../../../src/shared/importance-check').ImportanceCheck;
+
+  it('runs the handler for the shown analysis, forwards progress, keeps the result on the analysis', async () => {
+    const seen: Analysis[] = [];
+    const h = harness({
+      checkImportance: async (a, _signal, progress) => {
+        seen.push(a);
+        progress(2, 5);
+        return check;
+      },
+    });
+    const a = makeAnalysis();
+    h.core.showAnalysis(a);
+    await h.core.receive(ready);
+    await h.core.receive(request(4));
+    assert.deepEqual(seen, [a]);
+    assert.deepEqual(h.methods().slice(1), ['importance/progress', 'response#4']);
+    assert.deepEqual((h.posted[1] as { params: unknown }).params, { done: 2, total: 5 });
+    assert.deepEqual(h.posted.at(-1), { protocol: 1, kind: 'response', id: 4, ok: true, result: check });
+    assert.equal(a.importance_check, check);
+    // A webview that comes back (hidden and shown again) gets the analysis with its check.
+    h.core.notReady();
+    await h.core.receive(ready);
+    const show = h.posted.find((m, i) => i > 2 && m.kind === 'notification' && m.method === 'analysis/show') as {
+      params: { analysis: { importance_check?: unknown } };
+    };
+    assert.deepEqual(show.params.analysis.importance_check, check);
+  });
+
+  it('importance/cancel and a new analysis abort it: the request answers null and nothing is kept', async () => {
+    const signals: AbortSignal[] = [];
+    const h = harness({
+      checkImportance: (_a, signal) =>
+        new Promise((_resolve, reject) => {
+          signals.push(signal);
+          signal.addEventListener('abort', () => reject(new Error('cancelled')));
+        }),
+    });
+    const a = makeAnalysis();
+    h.core.showAnalysis(a);
+    await h.core.receive(ready);
+    const first = h.core.receive(request(1));
+    await new Promise((r) => setImmediate(r));
+    await h.core.receive(note('importance/cancel', {}));
+    await first;
+    assert.deepEqual(h.posted.at(-1), { protocol: 1, kind: 'response', id: 1, ok: true, result: null });
+    const second = h.core.receive(request(2));
+    await new Promise((r) => setImmediate(r));
+    h.core.showAnalysis(makeAnalysis({ text: 'another text!' }));
+    await second;
+    assert.deepEqual(h.posted.at(-1), { protocol: 1, kind: 'response', id: 2, ok: true, result: null });
+    assert.equal(signals.length, 2);
+    assert.ok(signals.every((s) => s.aborted));
+    assert.equal(a.importance_check, undefined);
+  });
+
+  it('a failure answers the request with its message (the webview shows it in the banner); params must be empty', async () => {
+    const h = harness({ checkImportance: async () => Promise.reject(new Error('damoe-lm-sst2 is a causal language model')) });
+    h.core.showAnalysis(makeAnalysis());
+    await h.core.receive(ready);
+    await h.core.receive(request(3));
+    assert.deepEqual(h.posted.at(-1), {
+      protocol: 1,
+      kind: 'response',
+      id: 3,
+      ok: false,
+      error: 'damoe-lm-sst2 is a causal language model',
+    });
+    const before = h.posted.length;
+    await h.core.receive({ ...request(5), params: { text: 'made up' } });
+    assert.ok(h.posted.length === before || (h.posted.at(-1) as { ok?: boolean }).ok === false, 'made-up params are refused');
+  });
+});

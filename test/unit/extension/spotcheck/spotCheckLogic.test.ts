@@ -34,14 +34,21 @@ describe('spot-check settings and options', () => {
       textColumn: undefined,
       pairColumn: undefined,
       labelColumn: undefined,
+      importanceCheck: 200,
     });
-    assert.deepEqual(sanitizeSpotCheckSettings({ sampleSize: 0, seed: 7, textColumn: ' body ', pairColumn: '', labelColumn: 'stars' }), {
-      sampleSize: 0,
-      seed: 7,
-      textColumn: 'body',
-      pairColumn: undefined,
-      labelColumn: 'stars',
-    });
+    assert.deepEqual(
+      sanitizeSpotCheckSettings({ sampleSize: 0, seed: 7, textColumn: ' body ', pairColumn: '', labelColumn: 'stars', importanceCheck: 0 }),
+      {
+        sampleSize: 0,
+        seed: 7,
+        textColumn: 'body',
+        pairColumn: undefined,
+        labelColumn: 'stars',
+        importanceCheck: 0,
+      },
+    );
+    assert.equal(sanitizeSpotCheckSettings({ importanceCheck: -5 }).importanceCheck, 200);
+    assert.equal(sanitizeSpotCheckSettings({ importanceCheck: 'many' }).importanceCheck, 200);
     assert.equal(sanitizeSpotCheckSettings({ sampleSize: -1 }).sampleSize, 500);
     assert.equal(sanitizeSpotCheckSettings({ sampleSize: 2.5 }).sampleSize, 500);
     assert.equal(sanitizeSpotCheckSettings({ seed: 1.5 }).seed, 42);
@@ -75,6 +82,9 @@ describe('spot-check settings and options', () => {
     });
     assert.match(mergeCommandOptions(base, { sampleSize: -2 }) as string, /sampleSize/);
     assert.match(mergeCommandOptions(base, { seed: '' }) as string, /seed/);
+    assert.equal((mergeCommandOptions(base, { importanceCheck: 12 }) as { importanceCheck: number }).importanceCheck, 12);
+    assert.match(mergeCommandOptions(base, { importanceCheck: 1.5 }) as string, /importanceCheck must be a whole number of examples >= 0/);
+    assert.equal(isCommandOptions({ importanceCheck: 0 }), true);
     assert.match(mergeCommandOptions(base, { textColumn: 3 as unknown as string }) as string, /textColumn/);
   });
 

@@ -30,6 +30,8 @@ describe('parseWebviewMessage', () => {
       n('view/layer', { layer: 0 }),
       n('view/highlights', { colorBy: 'expert' }),
       n('error/action', { action: 'Select Model' }),
+      n('importance/cancel', {}),
+      { protocol: 1, kind: 'request', id: 2, method: 'importance/check', params: {} },
       { protocol: 1, kind: 'request', id: 1, method: 'analysis/export', params: { format: 'json' } },
       { protocol: 1, kind: 'request', id: Number.MAX_SAFE_INTEGER, method: 'analysis/export', params: { format: 'json' } },
     ];
@@ -97,6 +99,9 @@ describe('parseWebviewMessage', () => {
     rejects(n('ready', { protocolVersion: 2 }), /webview speaks protocol 2/);
     rejects(n('ready', { protocolVersion: 1, x: 1 }), /unexpected field "x"/);
     rejects(n('token/hover', {}), /missing field "tokenIndex"/);
+    // The check is always of the analysis the host holds: the webview cannot hand it a text to run.
+    rejects({ protocol: 1, kind: 'request', id: 3, method: 'importance/check', params: { text: 'x' } }, /unexpected field "text"/);
+    rejects(n('importance/cancel', { all: true }), /unexpected field "all"/);
     rejects(n('token/hover', { tokenIndex: undefined }), /expected an integer/);
     rejects(n('token/hover', { tokenIndex: -1 }), /params.tokenIndex: expected an integer in \[0, 1000000\], got -1/);
     rejects(n('token/hover', { tokenIndex: 1.5 }), /got 1.5/);
