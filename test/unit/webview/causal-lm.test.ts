@@ -136,6 +136,51 @@ describe('causal LM panels (headless Chromium, damoe-lm-sst2 through the real CL
     }
   });
 
+  it('Hugging Face fixtures: a token dropped by capacity is marked dropped (K grid, strip, detail); shared experts are always on in the table', async () => {
+    const hf = (family: string): string => path.join(ROOT, 'test', 'fixtures', 'models', 'hf', family);
+    const text = (
+      JSON.parse(fs.readFileSync(path.join(hf('switch_transformers'), 'reference.json'), 'utf8')) as { texts: { text: string }[] }
+    ).texts.at(-1)!.text;
+    const sw = JSON.parse(damoe(['analyze', '--model', hf('switch_transformers'), '--threads', '1', '--json', text])) as Analysis;
+    const layer = sw.layers.findIndex((l) => (l.dropped?.length ?? 0) > 0);
+    assert.ok(layer >= 0, 'the fixture drops a token on this text');
+    const t = sw.layers[layer].dropped![0];
+    const p = await openPanel(browser, { theme: 'dark', width: 1200, height: 1000 });
+    try {
+      await p.send(hostNotification('analysis/show', { analysis: sw, stale: false }));
+      // router_logits only: no importance, so the strip is coloured by loss and the importance choice is off.
+      assert.equal(sw.model.importanceAvailable, false);
+      assert.equal(await p.page.getByTestId('token-strip').getAttribute('data-color-by'), 'loss');
+      assert.equal(await p.page.getByTestId('strip-color-by-importance').getAttribute('disabled'), '');
+      const grid = p.page.getByTestId('k-grid');
+      assert.equal(await grid.getAttribute('data-dropped'), String(sw.layers.reduce((n, l) => n + (l.dropped?.length ?? 0), 0)));
+      assert.equal(await grid.locator('.k-dropped').count(), 1, 'the K legend keys the dropped mark');
+      await p.page.getByTestId('layer-select').evaluate((e, l) => {
+        (e as HTMLElement & { value: string }).value = String(l);
+        e.dispatchEvent(new Event('change'));
+      }, layer);
+      const chip = p.page.getByTestId('token-strip').locator(`.tok[data-index="${t}"]`);
+      assert.match((await chip.getAttribute('title'))!, /dropped \(over capacity\)/);
+      await chip.hover();
+      assert.match(
+        (await p.page.getByTestId('token-detail').textContent())!,
+        new RegExp(`layer ${layer}: K 0 · .*dropped \\(over capacity\\)`),
+      );
+      await p.page.screenshot({ path: path.join(resultsDir(), 'causal-hf-dropped-dark.png'), fullPage: true });
+
+      const qwen = JSON.parse(damoe(['analyze', '--model', hf('qwen2_moe'), '--threads', '1', '--json', text])) as Analysis;
+      assert.equal(qwen.model.sharedExperts?.count, 1);
+      await p.send(hostNotification('analysis/show', { analysis: qwen, stale: false }));
+      await p.page.getByTestId('view-mode-table').click();
+      const cells = await p.page.getByTestId('table-row').first().locator('td.experts').allTextContents();
+      assert.equal(cells.length, qwen.layers.length);
+      for (const c of cells) assert.match(c, /\n\+ 1 shared$/, c);
+      await expectClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('spot-check panel: perplexity with what it is computed over, loss by K per layer, no accuracy or predicted lines', async () => {
     const lm = report.language_model!;
     assert.ok(lm, 'the report has language_model');

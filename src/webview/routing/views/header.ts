@@ -98,7 +98,7 @@ export class HeaderView implements View {
     if (!lm) return;
     this.prediction.append(
       el('div', {
-        class: 'muted small',
+        class: 'muted small lm-summary',
         testid: 'lm-summary',
         text:
           `mean loss ${lm.meanLoss.toFixed(3)} nats over ${lm.scoredTokens} tokens · next token in top-1 ` +

@@ -9,6 +9,7 @@ import { el } from '../../shared/dom';
 import { colourAt, kPosition, textOn } from '../../../shared/palette';
 import { tokenDescription, tokenShownText } from '../../../shared/token-text';
 import { CanvasRows, drawRowLabel, type VisibleRows } from '../../shared/charts';
+import { DROPPED_TEXT, isDropped } from '../../../shared/router-text';
 import type { GridFigureSpec } from '../../shared/figure';
 import { figureToolbar } from '../figureTools';
 
@@ -72,6 +73,7 @@ export class KGridView implements View {
     if (!d) return;
     if (changed.has('analysis')) {
       this.grid.setRows(d.rows.length);
+      this.root.dataset.dropped = String(d.analysis.layers.reduce((n, l) => n + (l.dropped?.length ?? 0), 0));
       this.root.dataset.rows = String(d.rows.length);
       this.root.dataset.cols = String(d.analysis.layers.length);
       this.root.dataset.k = d.rows.map((t) => d.analysis.layers.map((l) => l.k[t]).join('')).join(',');
@@ -97,6 +99,11 @@ export class KGridView implements View {
       sw.style.color = textOn(kPosition(k, d.kMax));
       this.legend.append(sw);
     }
+    if (d.analysis.layers.some((l) => (l.dropped?.length ?? 0) > 0))
+      this.legend.append(
+        el('span', { class: 'k-swatch k-dropped', text: '✕', attrs: { title: DROPPED_TEXT } }),
+        el('span', { class: 'muted', text: 'dropped' }),
+      );
   }
 
   private fontPx(): number {
@@ -129,6 +136,21 @@ export class KGridView implements View {
       drawRowLabel(c, tokenShownText(a.tokens[t], a), labelW, y, K_ROW_H);
       for (let l = 0; l < L; l++) {
         const k = a.layers[l].k[t];
+        if (isDropped(a.layers[l], t)) {
+          // Dropped by the router's capacity: no expert at all, unlike padding (K = 0 too), which is left empty.
+          const x = labelW + l * cellW;
+          c.save();
+          c.strokeStyle = th.muted;
+          c.lineWidth = 1;
+          c.setLineDash([2, 2]);
+          c.strokeRect(x + 1.5, y + 1.5, cellW - 3, K_ROW_H - 3);
+          c.fillStyle = th.foreground;
+          c.font = cellFont;
+          c.textAlign = 'center';
+          c.fillText('✕', x + cellW / 2, y + K_ROW_H / 2 + 0.5);
+          c.restore();
+          continue;
+        }
         if (kPosition(k, d.kMax) < 0) continue;
         c.fillStyle = fills[k];
         c.fillRect(labelW + l * cellW + 0.5, y + 0.5, cellW - 1, K_ROW_H - 1);

@@ -46,7 +46,8 @@ export class TokenDetail {
     const routing: (Node | string)[] = [];
     if (layer) {
       routing.push(`layer ${s.layer}: K ${layer.k[t] ?? 0}`);
-      if (a.model.routingSource !== 'trace') routing.push(` · importance ${fmtNum(layer.importance[t] ?? 0, 3)}`);
+      if (a.model.routingSource !== 'trace' && a.model.importanceAvailable !== false)
+        routing.push(` · importance ${fmtNum(layer.importance[t] ?? 0, 3)}`);
       if (isDropped(layer, t)) routing.push(` · ${DROPPED_TEXT}`);
       else {
         const gates = a.model.gatesAvailable !== false;

@@ -9,7 +9,7 @@
 import type { Ctx, View } from '../context';
 import type { AnalysisToken } from '../../../shared/analysis';
 import { clear, displayToken, el, svg } from '../../shared/dom';
-import { relImportance, relLoss } from '../model';
+import { relImportance, relLoss, type Derived } from '../model';
 import { radioGroup } from './controls';
 import { TokenDetail } from './tokenDetail';
 import type { StripColorBy } from '../store';
@@ -172,8 +172,14 @@ export class TokenStripView implements View {
     const d = this.ctx.derived()!;
     const s = this.ctx.store.get();
     const l = s.layer;
-    const byLoss = d.causal && s.stripColorBy === 'loss';
+    const noImportance = d.analysis.model.importanceAvailable === false;
+    const byLoss = colourByLoss(d, s.stripColorBy);
     this.colorBy.root.hidden = !d.causal;
+    for (const r of this.colorBy.radios) {
+      const off = r.value === 'importance' && noImportance;
+      r.toggleAttribute('disabled', off);
+      r.title = off ? 'This model reports no token importance' : '';
+    }
     for (const r of this.colorBy.radios) r.checked = r.value === (byLoss ? 'loss' : 'importance');
     this.noLossLegend.hidden = !byLoss;
     this.strip.dataset.colorBy = byLoss ? 'loss' : 'importance';
@@ -189,11 +195,13 @@ export class TokenStripView implements View {
     const d = this.ctx.derived()!;
     const s = this.ctx.store.get();
     const l = s.layer;
-    const byLoss = d.causal && s.stripColorBy === 'loss';
+    const byLoss = colourByLoss(d, s.stripColorBy);
+    const noImportance = d.analysis.model.importanceAvailable === false;
     const tokens = d.analysis.tokens;
     const imp = d.analysis.layers[l]?.importance ?? [];
     const trace = d.analysis.model.routingSource === 'trace';
-    const impText = (i: number): string => (trace ? 'importance not recorded' : `importance ${(imp[i] ?? 0).toFixed(3)}`);
+    const impText = (i: number): string =>
+      trace ? 'importance not recorded' : noImportance ? 'no importance' : `importance ${(imp[i] ?? 0).toFixed(3)}`;
     const layer = d.analysis.layers[l];
     const ks = layer?.k ?? [];
     for (let i = from; i < to; i++) {
@@ -301,4 +309,9 @@ function colourAxis(max: number, maxText: string, marks: { at: number; text: str
   root.setAttribute('aria-label', label);
   root.append(svg('title', {}, [label]));
   return root;
+}
+
+/** Whether the chips show the loss: a causal LM whose user chose it, or that has no importance to show (router_logits only). */
+function colourByLoss(d: Derived, choice: StripColorBy): boolean {
+  return d.causal && (choice === 'loss' || d.analysis.model.importanceAvailable === false);
 }
