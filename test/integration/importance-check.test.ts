@@ -9,6 +9,7 @@ import { createEngine, DamoeEngine } from '../../src/core/engine';
 import { EngineError } from '../../src/core/engine-api';
 import { checkSampleImportance, checkTextImportance } from '../../src/core/analysis/importance-check';
 import { SHIPPED_DAMOE_DIR, TINY_LM_DIR } from '../unit/core/helpers';
+import { MAX_OCCLUSION_TOKENS } from '../../src/shared/defaults';
 
 const TEXT = 'the acting is wooden , but the story is not bad at all';
 
@@ -96,6 +97,15 @@ describe('importance check on models/damoe-sst2 (real onnxruntime)', () => {
     } finally {
       await windowed.dispose();
     }
+  });
+
+  it('a text over MAX_OCCLUSION_TOKENS is refused before anything runs, with what to do', async () => {
+    const long = Array.from({ length: MAX_OCCLUSION_TOKENS }, (_, i) => `w${i % 50}`).join(' ');
+    await assert.rejects(engine.occludeBatch([{ text: long }]), (e: EngineError) => {
+      assert.equal(e.code, 'input-too-long');
+      assert.match(e.message, new RegExp(`takes texts of at most ${MAX_OCCLUSION_TOKENS} tokens: check a shorter selection`));
+      return true;
+    });
   });
 
   it('cancellable', async () => {
