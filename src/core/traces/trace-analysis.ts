@@ -10,6 +10,7 @@
  */
 import * as path from 'path';
 import { ANALYSIS_VERSION, type Analysis, type AnalysisToken, type LayerRouting, type ModelSummary } from '../../shared/analysis';
+import { analysisTokens } from '../analysis/build';
 import { RoutingStatsAccumulator } from '../analysis/stats';
 import { EngineError } from '../errors';
 import type { Tokenizer } from '../tokenizer';
@@ -88,15 +89,8 @@ function tokenIds(
       }
     }
     promptText = opts.prompt;
-    promptTokens = enc.tokens.map((t, index) => ({
-      index,
-      id: t.id,
-      text: t.text,
-      start: t.start,
-      end: t.end,
-      special: t.special,
-      sequence: t.sequenceIndex,
-    }));
+    // The same tokens as a local analysis of the text (unknown-token marks included).
+    promptTokens = analysisTokens(enc.tokens, tokenizer.specialTokens.unk?.id);
   } else {
     const ids = trace.promptIds;
     if (!ids) {

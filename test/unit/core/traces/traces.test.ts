@@ -11,6 +11,7 @@ import * as path from 'path';
 import { Tokenizer } from '../../../../src/core/tokenizer';
 import { detectTraceFormat, readTraceModelConfig, traceAnalysis, type TraceModelConfig } from '../../../../src/core/traces';
 import { EngineError } from '../../../../src/core/errors';
+import { analysisTokens } from '../../../../src/core/analysis/build';
 import type { Analysis } from '../../../../src/shared/analysis';
 import { SHIPPED_DAMOE_DIR } from '../helpers';
 import {
@@ -117,6 +118,22 @@ describe('routing traces: vLLM 0.21 completions', () => {
     assert.ok(p.text.startsWith(PROMPT));
     const film = p.tokens.find((t) => t.text === 'film')!;
     assert.equal(PROMPT.slice(film.start!, film.end!), 'film');
+  });
+});
+
+describe('routing traces: --prompt tokens are those of a local analysis', () => {
+  it('marks a token the tokenizer did not know as unknown, as analysisTokens does', () => {
+    // U+2603 is not in the shipped WordPiece vocabulary: it becomes [UNK], whose text is not the source's.
+    const text = 'a \u2603 film';
+    const enc = tokenizer.encode(text);
+    const unk = tokenizer.specialTokens.unk!.id;
+    assert.ok(enc.ids.includes(unk), 'the test text has an unknown token');
+    const s: TraceSpec = { promptIds: enc.ids, generatedIds: [], routing: syntheticRouting(enc.ids.length, L, K, E) };
+    const a = analyse(vllm021Completion(s), { prompt: text });
+    assert.deepEqual(a.tokens, analysisTokens(enc.tokens, unk));
+    const snowman = a.tokens.find((t) => t.id === unk)!;
+    assert.equal(snowman.unknown, true);
+    assert.equal(text.slice(snowman.start!, snowman.end!), '\u2603');
   });
 });
 
