@@ -18,9 +18,18 @@ export { RoutingTableWriter } from './spotcheck';
 export type { DatasetSample, RoutingTableSummary, SpotCheckOptions } from './spotcheck';
 export { buildCompareReport, compareOnSample } from './compare';
 export type { CompareModelSource, CompareOptions, FullText } from './compare';
-export { analyseTrace, detectTraceFormat, openTraceReader, readTraceFile, traceAnalysis, traceSpotCheck, ROUTING_FLAG } from './traces';
-export type { TraceFile, TraceReader, TraceReaderOptions } from './traces';
+export {
+  analyseTrace,
+  detectTraceFormat,
+  openedTrace,
+  openTraceReader,
+  readTraceFile,
+  traceAnalysis,
+  traceSpotCheck,
+  ROUTING_FLAG,
+} from './traces';
+export type { OpenedTrace, TraceFile, TraceReader, TraceReaderOptions } from './traces';
 export { remoteAnalysis, remoteRequest } from './remote';
 export { checkSampleImportance, checkTextImportance } from './analysis/importance-check';
 export type { ImportanceCheckOptions, ImportanceCheckProgress } from './analysis/importance-check';
-export type { RemoteOptions } from './remote';
+export type { RemoteHints, RemoteOptions } from './remote';

@@ -140,6 +140,24 @@ export function describeError(e: unknown, modelDir: string): UserError {
       return { ...base, severity: 'info', message: 'DA-MoE: analysis cancelled.', actions: [] };
     case 'importance-unavailable':
       return { ...base, severity: 'info', message: `DA-MoE: ${oneLine(e.message)}`, actions: [] };
+    case 'bad-trace':
+      // The message names the field, the expected shape and the one found: shown whole.
+      return {
+        ...base,
+        severity: 'error',
+        message: `DA-MoE: the routing trace was refused: ${oneLine(e.message, 800)}`,
+        actions: ['Show Output'],
+      };
+    case 'trace-no-routing':
+      return { ...base, severity: 'error', message: `DA-MoE: ${oneLine(e.message, 600)}`, actions: ['Show Output'] };
+    case 'remote-failed':
+      return {
+        ...base,
+        severity: 'error',
+        message: `DA-MoE: ${oneLine(e.message, 600)}`,
+        actions: ['Open Settings', 'Show Output'],
+        settingsQuery: 'damoe.remote',
+      };
     default:
       return { ...base, severity: 'error', message: `DA-MoE: ${oneLine(e.message)}`, actions: ['Show Output'] };
   }

@@ -8,6 +8,7 @@
  *   routing/    Analyze Routing: the routing panel, hover, highlights, editor sync, re-linking, export
  *   spotcheck/  Spot-Check Dataset and its panel
  *   compare/    Compare Models (a selection, or a dataset) and its panel
+ *   traces/     Open Routing Trace (vLLM / SGLang / Hugging Face hooks traces) and the live source (damoe.remote.*)
  *   panels/     what both panels share: the webview panel, its HTML, the message channel
  */
 import * as path from 'path';
@@ -23,6 +24,8 @@ import { Highlights, toggleHighlights } from './routing/highlights';
 import { AnalysisSession } from './routing/session';
 import { SpotChecker } from './spotcheck/spotCheck';
 import { ModelComparer } from './compare/compare';
+import { openRoutingTrace } from './traces/openTrace';
+import { RemoteSource } from './traces/remoteSource';
 
 /** What activate() exports: observation points for extension-host tests, nothing that changes state. */
 export interface InspectorTestApi {
@@ -58,7 +61,8 @@ export function activate(context: vscode.ExtensionContext): InspectorTestApi {
   status.resetModel(modelDisplayName(readEngineSettings(extensionPath).modelDir));
   const session = new AnalysisSession();
   const highlights = new Highlights(session, highlightsEnabled(), highlightColorBy());
-  const routing = new RoutingAnalyzer({ context, log, engines: engineManager, status, errors, session, highlights });
+  const remote = new RemoteSource(context.secrets, extensionPath);
+  const routing = new RoutingAnalyzer({ context, log, engines: engineManager, status, errors, session, highlights, remote });
   const spotChecker = new SpotChecker(context.extensionUri, {
     log,
     engine: () => engineManager.get(),
@@ -92,6 +96,26 @@ export function activate(context: vscode.ExtensionContext): InspectorTestApi {
     vscode.commands.registerCommand('damoe.spotCheck', (...args: unknown[]) => spotChecker.run(...args)),
     vscode.commands.registerCommand('damoe.compareModels', (...args: unknown[]) => comparer.compareSelection(...args)),
     vscode.commands.registerCommand('damoe.compareModelsOnDataset', (...args: unknown[]) => comparer.compareDataset(...args)),
+    vscode.commands.registerCommand('damoe.openRoutingTrace', (...args: unknown[]) =>
+      openRoutingTrace(
+        {
+          extensionPath,
+          log,
+          showAnalysis: (a) => routing.showDetachedAnalysis(a),
+          showReport: (r) => spotChecker.showTraceReport(r),
+          showError: (ue, where) => {
+            if (where === 'routing') routing.showPanelError(ue);
+            else {
+              errors.logOnly(ue);
+              spotChecker.showPanelError(ue.message);
+            }
+          },
+        },
+        ...args,
+      ),
+    ),
+    vscode.commands.registerCommand('damoe.setRemoteApiKey', () => remote.setApiKey()),
+    vscode.commands.registerCommand('damoe.clearRemoteApiKey', () => remote.clearApiKey()),
   ];
   context.subscriptions.push({
     dispose: () => {

@@ -1,6 +1,6 @@
 /** damoe trace FILE: show the routing a serving engine (vLLM, SGLang) recorded, or statistics over a JSONL of traces. */
 import * as path from 'path';
-import { openTraceReader, readTraceFile, analyseTrace, traceSpotCheck, type TraceReaderOptions } from '../../core';
+import { openedTrace, openTraceReader, readTraceFile, type TraceReaderOptions } from '../../core';
 import { renderSpotCheckHtml } from '../../report/html';
 import type { CliIO, Command } from '../context';
 import { UsageError } from '../errors';
@@ -60,16 +60,17 @@ export const traceCommand: Command = {
     const reader = await openTraceReader(readerOptions(values));
     const file = path.resolve(positionals[0]);
     const content = await readTraceFile(file);
-    if (content.kind === 'single') {
-      if (values.html !== undefined) throw new UsageError('--html is for a JSONL of traces; one trace is shown as a table (or --json)');
-      const analysis = analyseTrace(reader, content.response, file, values.prompt);
-      if (values.json) await writeJson(io.stdout, analysis);
-      else io.stdout.write(`${tokenTable(analysis)}\n\n${summary(analysis)}\n`);
+    if (content.kind === 'single' && values.html !== undefined)
+      throw new UsageError('--html is for a JSONL of traces; one trace is shown as a table (or --json)');
+    if (content.kind !== 'single' && values.prompt !== undefined)
+      throw new UsageError('--prompt is for one trace; in a JSONL, give each line as {"prompt": ..., "response": ...}');
+    const opened = openedTrace(reader, content, file, values.prompt !== undefined ? { prompt: values.prompt } : {});
+    if (opened.kind === 'analysis') {
+      if (values.json) await writeJson(io.stdout, opened.analysis);
+      else io.stdout.write(`${tokenTable(opened.analysis)}\n\n${summary(opened.analysis)}\n`);
       return 0;
     }
-    if (values.prompt !== undefined)
-      throw new UsageError('--prompt is for one trace; in a JSONL, give each line as {"prompt": ..., "response": ...}');
-    const report = traceSpotCheck(reader, { file, lines: content.lines });
+    const { report } = opened;
     if (values.html !== undefined) writeAtomic(path.resolve(values.html), renderSpotCheckHtml(report));
     if (values.json) await writeJson(io.stdout, report);
     else io.stdout.write(`${spotCheckSummary(report)}\n`);

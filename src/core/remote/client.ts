@@ -27,7 +27,25 @@ export interface RemoteOptions {
   model?: string;
   timeoutSeconds: number;
   signal?: AbortSignal;
+  /**
+   * Where the user changes what a message is about, in the caller's words: the CLI's options by default
+   * (`--remote-timeout`, `--remote-kind`, the DAMOE_REMOTE_API_KEY variable); VS Code names its settings and commands.
+   */
+  hints?: RemoteHints;
 }
+
+export interface RemoteHints {
+  /** How to give the API key (a sentence). */
+  apiKey: string;
+  timeout: string;
+  kind: string;
+}
+
+export const CLI_REMOTE_HINTS: RemoteHints = {
+  apiKey: `Give the key in the ${REMOTE_API_KEY_ENV} environment variable`,
+  timeout: '--remote-timeout',
+  kind: '--remote-kind',
+};
 
 /** The endpoint and body of the request for `kind`: documented in docs/routing-traces.md ("Live source"). */
 export function remoteRequest(
@@ -62,18 +80,15 @@ export function remoteRequest(
   };
 }
 
-function httpMessage(status: number, url: URL, body: string, kind: RemoteKind): string {
+function httpMessage(status: number, url: URL, body: string, kind: RemoteKind, hints: RemoteHints): string {
   const detail = serverDetail(body);
   const said = detail ? `: ${detail}` : '';
   if (status === 401 || status === 403) {
-    return (
-      `${url.origin} refused the request (HTTP ${status}${said}): the API key is missing or wrong. ` +
-      `Give the key in the ${REMOTE_API_KEY_ENV} environment variable`
-    );
+    return `${url.origin} refused the request (HTTP ${status}${said}): the API key is missing or wrong. ${hints.apiKey}`;
   }
   if (status === 404) {
     return (
-      `${url.href} was not found (HTTP 404${said}): is the server kind right (--remote-kind)? (${kind} answers ` +
+      `${url.href} was not found (HTTP 404${said}): is the server kind right (${hints.kind})? (${kind} answers ` +
       `${kind === 'vllm' ? '/v1/completions; SGLang answers /generate' : '/generate; vLLM answers /v1/completions'}) and is the URL the server's base?`
     );
   }
@@ -118,10 +133,11 @@ function networkMessage(e: NodeJS.ErrnoException, url: URL): string {
 export function postJson(
   url: URL,
   body: unknown,
-  o: Pick<RemoteOptions, 'apiKey' | 'timeoutSeconds' | 'signal' | 'kind'>,
+  o: Pick<RemoteOptions, 'apiKey' | 'timeoutSeconds' | 'signal' | 'kind' | 'hints'>,
 ): Promise<unknown> {
   const payload = Buffer.from(JSON.stringify(body), 'utf8');
   const mod = url.protocol === 'https:' ? https : http;
+  const hints = o.hints ?? CLI_REMOTE_HINTS;
   return new Promise((resolve, reject) => {
     if (o.signal?.aborted) {
       reject(new EngineError('cancelled', 'the request was cancelled'));
@@ -164,7 +180,7 @@ export function postJson(
         res.on('end', () => {
           const status = res.statusCode ?? 0;
           if (status < 200 || status >= 300) {
-            finish(() => reject(new EngineError('remote-failed', httpMessage(status, url, text, o.kind))));
+            finish(() => reject(new EngineError('remote-failed', httpMessage(status, url, text, o.kind, hints))));
             return;
           }
           try {
@@ -187,7 +203,7 @@ export function postJson(
     const timer = setTimeout(() => {
       req.destroy();
       finish(() =>
-        reject(new EngineError('remote-failed', `${url.origin} did not answer within ${o.timeoutSeconds} s (--remote-timeout)`)),
+        reject(new EngineError('remote-failed', `${url.origin} did not answer within ${o.timeoutSeconds} s (${hints.timeout})`)),
       );
     }, o.timeoutSeconds * 1000);
     const onAbort = (): void => {

@@ -1,3 +1,3 @@
 /** The live source: a prompt sent to a running vLLM or SGLang server, its recorded routing as an Analysis. */
-export { postJson, remoteAnalysis, remoteRequest } from './client';
-export type { RemoteOptions } from './client';
+export { CLI_REMOTE_HINTS, postJson, remoteAnalysis, remoteRequest } from './client';
+export type { RemoteHints, RemoteOptions } from './client';

@@ -9,3 +9,5 @@ export { analyseTrace, openTraceReader, readTraceFile, unwrapTraceLine } from '.
 export type { TraceFile, TraceReader, TraceReaderOptions } from './open';
 export { traceSpotCheck } from './spotcheck';
 export type { TraceSpotCheckOptions } from './spotcheck';
+export { openedTrace } from './load';
+export type { OpenedTrace, OpenTraceOptions } from './load';

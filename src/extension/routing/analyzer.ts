@@ -6,7 +6,7 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { checkTextImportance } from '../../core';
+import { checkTextImportance, EngineError } from '../../core';
 import type { Analysis } from '../../shared/analysis';
 import { importanceCheckUnavailable, type ImportanceCheck } from '../../shared/importance-check';
 import type { ErrorReporter } from '../errors';
@@ -24,6 +24,7 @@ import { LatestWins } from './latestWins';
 import { Relinker, textStillThere } from './relink';
 import { RoutingPanel } from './routingPanel';
 import type { AnalysisSession, Anchor } from './session';
+import type { RemoteSource } from '../traces/remoteSource';
 
 /**
  * Longer selections are refused up front, at once: the engine would analyse them without blocking the extension
@@ -51,6 +52,8 @@ export interface RoutingDeps {
   errors: ErrorReporter;
   session: AnalysisSession;
   highlights: Highlights;
+  /** The live source: with damoe.remote.url set, the text goes to that server instead of the local model. */
+  remote: RemoteSource;
 }
 
 export class RoutingAnalyzer implements vscode.Disposable {
@@ -178,37 +181,45 @@ export class RoutingAnalyzer implements vscode.Disposable {
     const anchor = target?.anchor ?? null;
     const ticket = this.latest.begin();
     this.deps.status.setRunning(true);
-    let modelDir = readEngineSettings(this.extensionPath).modelDir;
+    const remote = this.deps.remote.settings();
+    let modelDir = remote ? remote.url : readEngineSettings(this.extensionPath).modelDir;
     try {
       // Open (or reveal) the panel at once so the run is visible there too; it keeps the editor focused.
       const opened = !this.panel.exists;
-      this.panel.show(true, column).setProgress(true, 'Analysing…');
+      this.panel.show(true, column).setProgress(true, remote ? `Asking ${remoteOrigin(remote.url)}…` : 'Analysing…');
       if (opened) this.showHighlightMode();
-      const engine = await this.deps.engines.get();
-      modelDir = engine.model.path;
-      if (!ticket.isCurrent()) return { status: 'cancelled' };
-      this.deps.status.setModel(engine.model.name, engine.provider.used);
-      const run = (): Promise<Analysis> =>
-        engine.analyze(textPair === undefined ? { text, signal: ticket.signal } : { text, textPair, signal: ticket.signal });
-      const chars = text.length + (textPair?.length ?? 0);
-      // The engine works in slices, so the extension host stays responsive; a long text also gets a notification
-      // with its progress and a Cancel button.
-      const analysis =
-        chars < LONG_TEXT_CHARS
-          ? await run()
-          : await vscode.window.withProgress(
-              {
-                location: vscode.ProgressLocation.Notification,
-                title: `DA-MoE: analysing ${chars.toLocaleString('en')} characters…`,
-                cancellable: true,
-              },
-              (_progress, token) => {
-                const sub = token.onCancellationRequested(() => {
-                  if (ticket.isCurrent()) this.latest.cancel();
-                });
-                return run().finally(() => sub.dispose());
-              },
-            );
+      const withCancel = (title: string, run: () => Promise<Analysis>): Thenable<Analysis> =>
+        vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_progress, token) => {
+          // Cancel aborts the ticket's signal: the engine request stops, or the HTTP request's connection closes.
+          const sub = token.onCancellationRequested(() => {
+            if (ticket.isCurrent()) this.latest.cancel();
+          });
+          return run().finally(() => sub.dispose());
+        });
+      let analysis: Analysis;
+      if (remote) {
+        if (textPair !== undefined) {
+          throw new EngineError('invalid-option', 'a text pair cannot be sent to a remote server (damoe.remote.url): it takes one prompt.');
+        }
+        // A network request always gets the notification with Cancel: a server may take long to answer.
+        analysis = await withCancel(`DA-MoE: asking ${remoteOrigin(remote.url)} (${remote.kind}) for the routing…`, () =>
+          this.deps.remote.analyze(text, remote, ticket.signal),
+        );
+        if (!ticket.isCurrent()) return { status: 'cancelled' };
+        this.deps.status.setModel(analysis.model.name, remote.kind);
+      } else {
+        const engine = await this.deps.engines.get();
+        modelDir = engine.model.path;
+        if (!ticket.isCurrent()) return { status: 'cancelled' };
+        this.deps.status.setModel(engine.model.name, engine.provider.used);
+        const run = (): Promise<Analysis> =>
+          engine.analyze(textPair === undefined ? { text, signal: ticket.signal } : { text, textPair, signal: ticket.signal });
+        const chars = text.length + (textPair?.length ?? 0);
+        // The engine works in slices, so the extension host stays responsive; a long text also gets a notification
+        // with its progress and a Cancel button.
+        analysis =
+          chars < LONG_TEXT_CHARS ? await run() : await withCancel(`DA-MoE: analysing ${chars.toLocaleString('en')} characters…`, run);
+      }
       if (!ticket.isCurrent()) return { status: 'cancelled' };
 
       const stale = document && anchor ? !textStillThere(document, anchor, text) : false;
@@ -301,6 +312,29 @@ export class RoutingAnalyzer implements vscode.Disposable {
     }
   }
 
+  /**
+   * Shows an analysis that has no text in an editor (a routing trace opened from a file): it replaces the current
+   * one and ends any run in flight.
+   */
+  showDetachedAnalysis(analysis: Analysis): void {
+    this.latest.cancel();
+    this.deps.session.set(analysis, null);
+    this.relinker.remember(null, analysis.text);
+    this.lastError = null;
+    const opened = !this.panel.exists;
+    this.panel.show(true).showAnalysis(analysis, false);
+    if (opened) this.showHighlightMode();
+    this.deps.highlights.showToken(null);
+    this.deps.highlights.refresh();
+  }
+
+  /** An error about something shown in the routing panel (a refused trace): in its banner, once. */
+  showPanelError(ue: UserError): void {
+    this.lastError = ue;
+    this.deps.errors.logOnly(ue);
+    this.panel.show(true).showError(ue.message, ue.actions);
+  }
+
   /** Ends the run in flight as cancelled (the engine it runs on is about to go). */
   cancel(): void {
     this.latest.cancel();
@@ -316,5 +350,13 @@ export class RoutingAnalyzer implements vscode.Disposable {
         /* keep disposing the rest */
       }
     }
+  }
+}
+
+function remoteOrigin(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
   }
 }

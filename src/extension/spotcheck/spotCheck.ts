@@ -365,6 +365,17 @@ export class SpotChecker implements vscode.Disposable {
     );
   }
 
+  /** Spot-check statistics over a JSONL of routing traces (Open Routing Trace): no examples to open, no routing table. */
+  showTraceReport(report: SpotCheckReport): void {
+    const note = 'These are routing traces: open one of them with “DA-MoE: Open Routing Trace” to see its tokens.';
+    this.panel.show(true).showReport(report, { canOpen: false, note });
+  }
+
+  /** An error about a report shown here (a JSONL of traces that was refused): in the panel's banner. */
+  showPanelError(message: string): void {
+    this.panel.show(true).showError(message);
+  }
+
   private datasetFailure(e: unknown): SpotCheckResult {
     if (!(e instanceof DatasetError)) {
       const ue = describeError(e, this.host.modelDir());

@@ -209,7 +209,11 @@ export class HeaderSection {
       this.notes.append(d);
     }
     note(
-      this.ctx.linking().note ? `Clicking an example opens its line and analyses it; ${this.ctx.linking().note}` : null,
+      this.ctx.linking().note
+        ? this.ctx.linking().canOpen
+          ? `Clicking an example opens its line and analyses it; ${this.ctx.linking().note}`
+          : this.ctx.linking().note
+        : null,
       'spotcheck-linking-note',
     );
   }

@@ -30,3 +30,21 @@ describe('user-facing errors', () => {
     assert.match(describeError(new TypeError('boom'), '/m').message, /unexpected error: boom/);
   });
 });
+
+describe('routing trace and live-source errors', () => {
+  it('a refused trace keeps its whole message: the field, the expected and the found shape', () => {
+    const msg =
+      'prompt_routed_experts: expected [12, num_moe_layers, top_k]: one row per prompt token (12 prompt tokens), found [11, 48, 8]';
+    const ue = describeError(new EngineError('bad-trace', msg), '/t.json');
+    assert.equal(ue.message, `DA-MoE: the routing trace was refused: ${msg}`);
+    assert.equal(ue.code, 'bad-trace');
+  });
+  it('a server without routing names the flag; a failed request offers the damoe.remote settings', () => {
+    const nr = describeError(new EngineError('trace-no-routing', 'start it with --enable-return-routed-experts'), 'http://x');
+    assert.match(nr.message, /--enable-return-routed-experts/);
+    const rf = describeError(new EngineError('remote-failed', 'x did not answer within 2 s (damoe.remote.timeoutSeconds)'), 'http://x');
+    assert.deepEqual(rf.actions, ['Open Settings', 'Show Output']);
+    assert.equal(rf.settingsQuery, 'damoe.remote');
+    assert.match(rf.message, /damoe\.remote\.timeoutSeconds/);
+  });
+});

@@ -8,9 +8,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DATASET_EXTENSIONS } from '../../../src/shared/dataset';
 import * as D from '../../../src/shared/defaults';
+import { TRACE_EXTENSIONS } from '../../../src/extension/traces/traceSettingsLogic';
 import { ROOT } from '../core/helpers';
 
 interface Manifest {
+  capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } };
   contributes: {
     configuration: { properties: Record<string, { default?: unknown; minimum?: number; maximum?: number; enum?: string[] }> };
     menus: Record<string, { command: string; when?: string }[]>;
@@ -47,6 +49,36 @@ describe('package.json agrees with src/shared/defaults.ts', () => {
     assert.equal(setting('damoe.spotCheck.seed').default, D.DEFAULT_SPOTCHECK_SEED);
     assert.equal(setting('damoe.spotCheck.importanceCheck').default, D.DEFAULT_IMPORTANCE_CHECK_SAMPLE);
     assert.equal(setting('damoe.spotCheck.importanceCheck').maximum, D.MAX_SPOTCHECK_SAMPLE_SIZE);
+  });
+
+  it('live-source settings: kinds, default kind and the request timeout (default, minimum above 0, maximum)', () => {
+    assert.deepEqual(setting('damoe.remote.kind').enum, [...D.REMOTE_KINDS]);
+    assert.equal(setting('damoe.remote.kind').default, D.DEFAULT_REMOTE_KIND);
+    assert.equal(setting('damoe.remote.timeoutSeconds').default, D.DEFAULT_REMOTE_TIMEOUT_SECONDS);
+    assert.equal(setting('damoe.remote.timeoutSeconds').maximum, D.MAX_REMOTE_TIMEOUT_SECONDS);
+    assert.ok(setting('damoe.remote.timeoutSeconds').minimum! > 0);
+    assert.equal(setting('damoe.remote.url').default, '');
+  });
+
+  it('an untrusted workspace cannot set the model, the remote server or the trace tokenizer', () => {
+    const restricted = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations;
+    for (const key of ['damoe.modelPath', 'damoe.remote.url', 'damoe.trace.tokenizer']) {
+      setting(key);
+      assert.ok(restricted.includes(key), `${key} is not in restrictedConfigurations`);
+    }
+  });
+
+  it('every Open Routing Trace menu offers the trace extensions Open Routing Trace knows', () => {
+    const whens = Object.values(manifest.contributes.menus)
+      .flat()
+      .filter((m) => m.command === 'damoe.openRoutingTrace')
+      .map((m) => m.when ?? '');
+    assert.equal(whens.length, 2);
+    for (const when of whens) {
+      const m = /resourceExtname =~ \/\^\\\.\(([a-z|]+)\)\$\/i/.exec(when);
+      assert.ok(m, `no extension list in ${when}`);
+      assert.deepEqual(m[1].split('|'), [...TRACE_EXTENSIONS], when);
+    }
   });
 
   it('every Spot-Check menu offers exactly the dataset extensions the readers know', () => {

@@ -187,7 +187,18 @@ export class TokenStripView implements View {
     if (d.analysis.model.routingSource === 'trace') this.title.textContent = 'Tokens · importance not recorded (routing trace)';
     this.colourRange(0, this.built);
     if (byLoss) this.drawLossLegend(d.maxLoss);
+    else if (d.analysis.model.routingSource === 'trace') this.traceLegend(d.analysis.tokens.some((t) => t.generated === true));
     else this.drawLegend(d.maxImportance[l] ?? 0, kThresholds(d.rule, l));
+  }
+
+  /** A routing trace has no importance axis: say so, and show how generated tokens are marked. */
+  private traceLegend(generated: boolean): void {
+    this.ramp.dataset.thresholds = '';
+    this.ramp.dataset.max = '';
+    this.ramp.replaceChildren(
+      el('span', { class: 'muted', text: 'importance not recorded: tokens are not coloured' }),
+      ...(generated ? [el('span', { class: 'tok no-importance generated legend-chip', text: 'generated' })] : []),
+    );
   }
 
   /** Colours, K pips and titles of the built chips [from, to) in the selected layer. */
@@ -217,8 +228,10 @@ export class TokenStripView implements View {
         span.title = `${tokens[i].text} (special token) · ${impText(i)} · K ${k}${dropped}${lm}`;
         continue;
       }
-      const r = byLoss ? relLoss(d, i) : relImportance(d, l, i);
-      span.classList.toggle('no-loss', r === null);
+      // A routing trace recorded no importance: its chips stay uncoloured rather than showing every token at 0.
+      const r = trace && !byLoss ? null : byLoss ? relLoss(d, i) : relImportance(d, l, i);
+      span.classList.toggle('no-loss', byLoss && r === null);
+      span.classList.toggle('no-importance', trace && !byLoss);
       span.style.backgroundColor = r === null ? '' : colourAt(r);
       span.style.color = r === null ? '' : textOn(r);
       span.title =
