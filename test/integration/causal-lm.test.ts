@@ -195,9 +195,10 @@ describe('damoe spot-check on a plain-text file with a causal LM', () => {
     const file = path.join(dir, 'texts.tsv');
     fs.writeFileSync(file, 'sentence\tlabel\n' + reference.cases.map((c, i) => `${c.text}\t${i % 2}`).join('\n') + '\n');
     const out = path.join(dir, 'report.json');
+    const html = path.join(dir, 'report.html');
     const r = spawnSync(
       process.execPath,
-      [path.join(ROOT, 'bin', 'damoe.js'), 'spot-check', '--model', TINY_LM_DIR, '--threads', '1', '--json', out, file],
+      [path.join(ROOT, 'bin', 'damoe.js'), 'spot-check', '--model', TINY_LM_DIR, '--threads', '1', '--json', out, '--html', html, file],
       { encoding: 'utf8', timeout: 60_000 },
     );
     assert.equal(r.status, 0, r.stderr);
@@ -233,5 +234,12 @@ describe('damoe spot-check on a plain-text file with a causal LM', () => {
     assert.match(r.stdout, /^ {2}layer 0 .*(r = -?[\d.]+|n\/a \(K or loss constant\))$/m);
     assert.doesNotMatch(r.stdout, /^Predicted:/m);
     assert.doesNotMatch(r.stdout, /^Accuracy:/m);
+    // The HTML report: the perplexity section with the loss-by-K table, examples with mean loss, no class lines.
+    const page = fs.readFileSync(html, 'utf8');
+    assert.match(page, /<h2>Perplexity and loss by K<\/h2>/);
+    assert.match(page, /over \d+ tokens of 3 texts; each text&#39;s first token has no loss/);
+    assert.equal((page.match(/<tr data-layer="\d+">/g) ?? []).length, 2, 'one loss-by-K row per layer');
+    assert.match(page, /<button type="button" data-col="3" data-key="loss">mean loss \(nats\)<\/button>/);
+    assert.doesNotMatch(page, /Predicted:|Accuracy and confusion|By predicted label|id="state"/);
   });
 });
