@@ -322,7 +322,7 @@ function tokenTable(entries: readonly TokenImportanceEntry[], caption: string): 
     .map(
       (x) =>
         `<tr><td><code>${e(x.token)}</code></td><td class="num">${fmt(x.mean_importance, 3)}</td><td class="num">${int(x.count)}</td>` +
-        `<td><span class="bar" style="width:${Math.max(1, (100 * x.mean_importance) / max).toFixed(0)}%;background:${hexAt(x.mean_importance / max)}"></span></td></tr>`,
+        `<td class="barcell"><span class="bar" style="width:${Math.max(1, (100 * x.mean_importance) / max).toFixed(0)}%;background:${hexAt(x.mean_importance / max)}"></span></td></tr>`,
     )
     .join('');
   return `<table class="tokens"><caption>${e(caption)}</caption><tr><th scope="col">token</th><th scope="col">mean importance</th><th scope="col">count</th><th scope="col"></th></tr>${rows}</table>`;
@@ -414,7 +414,7 @@ svg text{fill:var(--fg);font-size:10px;text-anchor:middle}svg text.left{text-anc
 svg .rule{stroke:var(--line)}svg .fair{stroke:var(--fg);stroke-dasharray:4 3;opacity:.6}
 svg rect.nodata{fill:transparent;stroke:var(--line)}.lift{font-variant-numeric:tabular-nums;font-weight:600}table.specialisation td{max-width:520px}
 svg rect.dead{fill:transparent;stroke:var(--dead);stroke-width:1.5;stroke-dasharray:3 2}svg text.deadmark{fill:var(--dead);font-size:12px;font-weight:700}
-.tokens{display:inline-table;margin-right:18px}.bar{display:inline-block;height:10px;min-width:2px;border-radius:2px}
+.pair{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:14px 28px;align-items:start}table.tokens{width:100%}table.tokens td.barcell{width:45%}.bar{display:inline-block;height:10px;min-width:2px;border-radius:2px}
 .controls{display:flex;gap:16px;align-items:center;margin:8px 0;flex-wrap:wrap}input,select{background:var(--bg);color:var(--fg);border:1px solid var(--line);border-radius:4px;padding:4px 6px}
 table.examples{width:100%}table.examples td.text{word-break:break-word}table.examples th button{all:unset;cursor:pointer;font-weight:600}
 table.examples th button::after{content:" ⇅";color:var(--muted)}th[aria-sort=ascending] button::after{content:" ▲"}th[aria-sort=descending] button::after{content:" ▼"}
@@ -549,8 +549,7 @@ export function renderSpotCheckHtml(report: SpotCheckReport, options: RenderOpti
     `<section><h2>Most and least important tokens</h2>` +
       (r.token_importance.available
         ? `<p class="muted">Mean importance (averaged over layers) of each token text over the sample, tokens seen at least ${r.token_importance.min_count} times; special tokens excluded.</p>` +
-          tokenTable(r.token_importance.most, 'most important') +
-          tokenTable(r.token_importance.least, 'least important')
+          `<div class="pair">${tokenTable(r.token_importance.most, 'most important')}${tokenTable(r.token_importance.least, 'least important')}</div>`
         : '<p class="muted">Not available: this model exposes only router_logits (no token importance).</p>') +
       `</section>`,
     importanceCheckHtml(r),

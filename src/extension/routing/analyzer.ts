@@ -16,7 +16,7 @@ import type { EngineManager } from '../model/engineManager';
 import type { RoutingStatusBar } from '../model/statusBar';
 import { EditorSync } from './editorSync';
 import { exportAnalysis } from './exportAnalysis';
-import { exportFigure } from './exportFigure';
+import { exportFigure } from '../panels/exportFigure';
 import type { UserError } from '../errorsLogic';
 import type { Highlights } from './highlights';
 import { RoutingHoverProvider } from './hover';
@@ -82,7 +82,11 @@ export class RoutingAnalyzer implements vscode.Disposable {
       layerChanged: (l) => highlights.setLayer(l),
       highlightModeChanged: (mode) => highlights.setMode(mode),
       errorAction: (action) => deps.errors.runAction(action, this.lastError?.settingsQuery),
-      saveFigure: (figure, analysis) => exportFigure(figure, analysis, session.anchor, log),
+      saveFigure: (figure, analysis) => {
+        const anchor = session.anchor ? vscode.Uri.parse(session.anchor.uri) : undefined;
+        const folder = anchor?.scheme === 'file' ? vscode.Uri.joinPath(anchor, '..') : undefined;
+        return exportFigure(figure, { prefix: analysis.model.name, folder }, log);
+      },
       checkImportance: (analysis, signal, onProgress) => this.checkImportance(analysis, signal, onProgress),
     });
     this.editors = new EditorSync(session, highlights, () => this.panel.controller);

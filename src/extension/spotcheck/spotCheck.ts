@@ -29,6 +29,7 @@ import { renderSpotCheckHtml } from '../../report/html';
 import type { SpotCheckExportFormat, SpotCheckLinking } from '../../shared/protocol/spotcheck';
 import { describeError, isCancellation, type UserError } from '../errorsLogic';
 import type { AnalyzeResult } from '../routing/analyzer';
+import { exportFigure } from '../panels/exportFigure';
 import { SpotCheckPanel } from './spotCheckPanel';
 import {
   DATASET_FILE_EXTENSIONS,
@@ -118,6 +119,12 @@ export class SpotChecker implements vscode.Disposable {
         await this.openExample(report, line);
       },
       exportReport: (report, format) => this.exportReport(report, format),
+      saveFigure: (figure, report) =>
+        exportFigure(
+          figure,
+          { prefix: `${report.model.name}-spotcheck`, folder: vscode.Uri.file(path.dirname(report.dataset.path)) },
+          host.log,
+        ),
     });
     this.disposables.push(this.panel, this.panel.registerSerializer());
   }

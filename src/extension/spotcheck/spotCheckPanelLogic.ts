@@ -5,6 +5,7 @@
  * current report's examples (the webview is untrusted).
  */
 import type { NotificationMessage } from '../../shared/protocol/envelope';
+import type { FigureSaveParams } from '../../shared/protocol/figure';
 import type {
   SpotCheckExportFormat,
   SpotCheckHostNotifications,
@@ -23,6 +24,8 @@ export interface SpotCheckPanelHandlers {
   openExample(report: SpotCheckReport, line: number): void | PromiseLike<void>;
   /** Save the report; resolves to the saved path, or null when the user cancelled. */
   exportReport(report: SpotCheckReport, format: SpotCheckExportFormat): PromiseLike<string | null>;
+  /** Save one of the report's charts (validated by the protocol); resolves to the path, or null when cancelled. */
+  saveFigure?(figure: FigureSaveParams, report: SpotCheckReport): PromiseLike<string | null>;
   log: PanelLog;
 }
 
@@ -53,6 +56,10 @@ export class SpotCheckPanelLogic {
       },
       onRequest: (m) => {
         if (!this.report) throw new Error('There is no report to export.');
+        if (m.method === 'figure/save') {
+          if (!this.handlers.saveFigure) throw new Error('Saving figures is not available here.');
+          return this.handlers.saveFigure(m.params, this.report);
+        }
         return this.handlers.exportReport(this.report, m.params.format);
       },
     });

@@ -4,6 +4,7 @@
  * and an example line must be one of the current report's examples.
  */
 import type { SpotCheckReport } from '../spotcheck-report';
+import { type FigureSaveParams, validateFigureSave } from './figure';
 import {
   notificationBuilder,
   PROTOCOL_VERSION,
@@ -68,6 +69,8 @@ export interface SpotCheckWebviewNotifications {
 export interface SpotCheckWebviewRequests {
   /** Save the report through a save dialog. Result: the saved path, or null when the user cancelled. */
   'spotcheck/export': { format: SpotCheckExportFormat };
+  /** Save a chart of the report as PNG or SVG (the routing panel's request, figure.ts). Result: the path, or null. */
+  'figure/save': FigureSaveParams;
 }
 
 export type SpotCheckWebviewNotificationMethod = keyof SpotCheckWebviewNotifications;
@@ -123,6 +126,7 @@ const requestValidators: ParamsValidators<SpotCheckWebviewRequests, SpotCheckPar
     }
     return { format: p.format as SpotCheckExportFormat };
   },
+  'figure/save': (p) => validateFigureSave(p),
 };
 
 /** Validates one message posted by the spot-check webview. Never throws. */

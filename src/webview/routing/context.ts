@@ -3,7 +3,7 @@ import type { HighlightColorBy } from '../../shared/protocol/routing';
 import type { MessageClient } from './client';
 import type { Derived } from './model';
 import type { Store } from './store';
-import type { ThemeTokens } from './theme';
+import type { ThemeTokens } from '../shared/theme';
 
 export interface Ctx {
   store: Store;

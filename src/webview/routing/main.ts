@@ -22,7 +22,7 @@ import type { Ctx, View } from './context';
 import { afterPaint, el } from '../shared/dom';
 import { derive, type Derived } from './model';
 import { Store, initialState, type StateKey } from './store';
-import { readTheme, watchTheme, type ThemeTokens } from './theme';
+import { readTheme, watchTheme, type ThemeTokens } from '../shared/theme';
 import { ControlsView } from './views/controls';
 import { ExpertLoadView } from './views/expertLoad';
 import { HeaderView } from './views/header';

@@ -21,6 +21,7 @@ import {
 } from '../../shared/protocol/spotcheck';
 import { el } from '../shared/dom';
 import { SpotCheckClient, type SpotCheckApi } from './client';
+import { addFigureTools } from './figureTools';
 import { ExamplesSection } from './examples';
 import { LanguageModelSection } from './languageModel';
 import type { ExampleView } from './filter';
@@ -120,12 +121,15 @@ function main(): void {
     header.error.hidden = !text;
     header.error.textContent = text ?? '';
   };
+  const figureTools = (): void => addFigureTools(document, client, (ok, message) => (ok ? setNotice(message) : setError(message)));
   const renderLayerViews = (): void => {
     for (const v of [languageModel, hist, load, coact, specialisation, byLabel]) safe(() => v.render());
+    figureTools();
   };
   const renderAll = (): void => {
     for (const v of [header, confusion, languageModel, hist, load, coact, specialisation, byLabel, tokens, importanceCheck, examples])
       safe(() => v.render());
+    figureTools();
   };
 
   client.on('spotcheck/show', ({ report, linking }) => {

@@ -8,6 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'path';
 import type { Browser } from 'playwright-core';
 import { hostResponse } from '../../../src/shared/protocol/envelope';
+import { pngSize, validateFigureSave } from '../../../src/shared/protocol/figure';
 import { type SpotCheckPanelState, spotCheckHostNotification } from '../../../src/shared/protocol/spotcheck';
 import { makeFakeSpotCheck } from './fake-spotcheck';
 import {
@@ -242,6 +243,56 @@ describe('spot-check webview (headless Chromium)', { skip: skip ?? false, timeou
       await p.page
         .getByTestId('spotcheck-importance-check')
         .screenshot({ path: path.join(resultsDir(), 'spotcheck-importance-check.png') });
+      await expectClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it("every chart saves as PNG and SVG through figure/save (the routing panel's path), also after a layer change", async () => {
+    const p = await openPanel(browser, { bundle: 'spotcheck', theme: 'dark', deviceScaleFactor: 2 });
+    try {
+      const report = makeFakeSpotCheck();
+      await p.send(spotCheckHostNotification('spotcheck/show', { report, linking }));
+      const figures = p.page.locator('figure.chart-figure:has(> svg.chart)');
+      const n = await figures.count();
+      assert.ok(n >= 1 + 2 * report.model.num_layers, `${n} charts`);
+      assert.equal(
+        await p.page.locator('figure.chart-figure:has(> svg.chart) [data-testid=figure-save-png]').count(),
+        n,
+        'one toolbar per chart',
+      );
+      const next = async (prev: number | undefined): Promise<{ id?: number; method: string; params: Record<string, unknown> }> => {
+        for (let i = 0; i < 100; i++) {
+          const last = (await p.posted()).at(-1)!;
+          if (last.method === 'figure/save' && last.id !== prev) return last;
+          await p.page.waitForTimeout(50);
+        }
+        throw new Error('no figure/save request');
+      };
+      await p.page.getByTestId('figure-tools-k-histogram-overall').getByTestId('figure-save-png').click();
+      let req = await next(undefined);
+      const png = validateFigureSave(req.params);
+      assert.equal(png.format, 'png');
+      assert.deepEqual(pngSize(new Uint8Array(Buffer.from(png.data, 'base64'))), { width: png.width, height: png.height });
+      assert.equal(png.width, 500, 'the 250 px chart at devicePixelRatio 2');
+      await p.send(hostResponse(req.id!, '/tmp/k.png'));
+      assert.match((await p.page.getByTestId('spotcheck-notice').textContent())!, /Saved the k-histogram-overall chart to \/tmp\/k\.png/);
+      // The clickable per-layer histograms: saving does not select the layer.
+      await p.page.getByTestId('figure-tools-k-histogram-L1').getByTestId('figure-save-svg').click();
+      req = await next(req.id);
+      const svgFig = validateFigureSave(req.params);
+      assert.equal(svgFig.name, 'k-histogram-L1');
+      assert.match(svgFig.data, /<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      assert.match(svgFig.data, /<rect [^>]*data-k="1" data-count="\d+" fill="rgb\(/, 'bars with their colours inlined');
+      await p.send(hostResponse(req.id!, null));
+      assert.equal(await p.page.locator('[data-testid=spotcheck-k-histogram].selected').getAttribute('data-layer'), '0');
+      // Co-activation (rebuilt per layer) keeps its toolbar after a layer change.
+      await p.page.locator('[data-testid=spotcheck-k-histogram][data-layer="1"]').click();
+      await p.page.getByTestId('figure-tools-coactivation-L1').getByTestId('figure-save-png').click();
+      req = await next(req.id);
+      assert.equal(validateFigureSave(req.params).name, 'coactivation-L1');
+      await p.send(hostResponse(req.id!, null));
       await expectClean(p);
     } finally {
       await p.close();

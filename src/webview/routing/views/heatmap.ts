@@ -8,7 +8,7 @@ import type { Ctx, View } from '../context';
 import { el, fmtNum } from '../../shared/dom';
 import { CanvasRows, drawRowLabel, type VisibleRows } from '../../shared/charts';
 import { LUT_CSS, gradientCss, lutIndex, textOn } from '../../../shared/palette';
-import type { ThemeTokens } from '../theme';
+import type { ThemeTokens } from '../../shared/theme';
 import { DROPPED_TEXT, isDropped, layerLabel } from '../../../shared/router-text';
 import type { HeatmapValue } from '../store';
 import { cellValue } from '../model';

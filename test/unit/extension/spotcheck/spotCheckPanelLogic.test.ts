@@ -68,4 +68,27 @@ describe('SpotCheckPanelLogic', () => {
     await f.core.receive({ protocol: 1, kind: 'request', id: 3, method: 'spotcheck/export', params: { format: 'json' } });
     assert.deepEqual(f.posted.at(-1), { protocol: 1, kind: 'response', id: 3, ok: false, error: 'disk full' });
   });
+  it('saves a chart through figure/save, validated first (an SVG with script never reaches the handler)', async () => {
+    const saved: string[] = [];
+    const h = harness({ saveFigure: async (f, r) => (saved.push(`${r.model.name}:${f.name}.${f.format}`), `/tmp/${f.name}.${f.format}`) });
+    h.core.showReport(makeFakeSpotCheck({ examples: 2 }), linking);
+    await h.core.receive(ready);
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"><rect width="20" height="10"/></svg>';
+    const req = (id: number, data: string) => ({
+      protocol: 1,
+      kind: 'request',
+      id,
+      method: 'figure/save',
+      params: { name: 'k-histogram-L1', format: 'svg', data, width: 20, height: 10 },
+    });
+    await h.core.receive(req(4, svg));
+    assert.deepEqual(h.posted.at(-1), { protocol: 1, kind: 'response', id: 4, ok: true, result: '/tmp/k-histogram-L1.svg' });
+    await h.core.receive(req(5, svg.replace('<rect', '<script>alert(1)</script><rect')));
+    assert.ok(!h.posted.some((m) => m.kind === 'response' && m.id === 5), 'refused at the door');
+    assert.ok(
+      h.logs.some((l) => /^warn: Dropped an invalid message.*script/i.test(l)),
+      h.logs.join('\n'),
+    );
+    assert.deepEqual(saved, [`${makeFakeSpotCheck({ examples: 2 }).model.name}:k-histogram-L1.svg`]);
+  });
 });

@@ -1,19 +1,21 @@
-/** A chart of the routing panel saved as PNG or SVG (the `figure/save` request, validated in src/shared/protocol/figure.ts). */
+/**
+ * A chart of a panel (routing or spot-check) saved as PNG or SVG: the `figure/save` request, whose parameters were
+ * validated in src/shared/protocol/figure.ts (PNG header and size, inert SVG) before they get here.
+ */
 import * as vscode from 'vscode';
-import type { Analysis } from '../../shared/analysis';
 import type { FigureSaveParams } from '../../shared/protocol/figure';
-import type { Anchor } from './session';
+
+export interface FigurePlace {
+  /** Start of the suggested file name (the model's name, …): `${prefix}-${figure.name}.${format}`. */
+  prefix: string;
+  /** Folder the save dialog opens in (the analysed file's, the dataset's); else the first workspace folder. */
+  folder?: vscode.Uri;
+}
 
 /** Resolves to the saved path, or null when the user cancelled. Nothing is written without the user choosing a path. */
-export async function exportFigure(
-  figure: FigureSaveParams,
-  analysis: Analysis,
-  anchor: Anchor | null,
-  log: vscode.LogOutputChannel,
-): Promise<string | null> {
-  const anchorUri = anchor ? vscode.Uri.parse(anchor.uri) : undefined;
-  const base = anchorUri?.scheme === 'file' ? vscode.Uri.joinPath(anchorUri, '..') : vscode.workspace.workspaceFolders?.[0]?.uri;
-  const fileName = `${analysis.model.name}-${figure.name}.${figure.format}`.replace(/[^A-Za-z0-9._-]/g, '_');
+export async function exportFigure(figure: FigureSaveParams, place: FigurePlace, log: vscode.LogOutputChannel): Promise<string | null> {
+  const base = place.folder ?? vscode.workspace.workspaceFolders?.[0]?.uri;
+  const fileName = `${place.prefix}-${figure.name}.${figure.format}`.replace(/[^A-Za-z0-9._-]/g, '_');
   const target = await vscode.window.showSaveDialog({
     title: `Save the ${figure.name} chart as ${figure.format.toUpperCase()}`,
     saveLabel: 'Save',
