@@ -572,7 +572,7 @@ describe('routing webview (headless Chromium)', { skip: skip ?? false, timeout: 
       );
       assert.match(
         (await p.page.getByTestId('importance-check-drops').textContent())!,
-        new RegExp(`^Largest drops: ${a.tokens[3].text} −0\\.400`),
+        new RegExp(`^Largest drops of p\\(positive\\) when deleted: ${a.tokens[3].text} 0\\.4000 \\(importance`),
       );
       // Kept with the analysis in the saved state.
       await persisted(p);

@@ -127,12 +127,9 @@ export class ImportanceCheckView implements View {
       .slice(0, TOP_DROPS);
     const imp = a.layers[layer]?.importance ?? [];
     return el('p', { class: 'small importance-check-drops', testid: 'importance-check-drops' }, [
-      el('span', { class: 'muted', text: 'Largest drops: ' }),
+      el('span', { class: 'muted', text: `Largest drops of p(${check.predicted?.label ?? 'the predicted class'}) when deleted: ` }),
       ranked
-        .map(
-          ({ drop, i }) =>
-            `${tokenShownText(a.tokens[i], a)} ${drop >= 0 ? '−' : '+'}${Math.abs(drop).toFixed(3)} (importance ${(imp[i] ?? NaN).toFixed(2)})`,
-        )
+        .map(({ drop, i }) => `${tokenShownText(a.tokens[i], a)} ${drop.toFixed(4)} (importance ${(imp[i] ?? NaN).toFixed(2)})`)
         .join(' · '),
     ]);
   }
