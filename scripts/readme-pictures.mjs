@@ -9,13 +9,15 @@
  *
  * Usage: npm run build && npx tsc -p test/tsconfig.browser.json && node scripts/readme-pictures.mjs [--out DIR] [--theme dark|light|hc]...
  */
+/* global requestAnimationFrame, getComputedStyle, document -- page.evaluate callbacks run in Chromium */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const need = (p) => {
   const f = path.join(root, p);
