@@ -175,6 +175,8 @@ describe('causal LM panels (headless Chromium, damoe-lm-sst2 through the real CL
       const cells = await p.page.getByTestId('table-row').first().locator('td.experts').allTextContents();
       assert.equal(cells.length, qwen.layers.length);
       for (const c of cells) assert.match(c, /\n\+ 1 shared$/, c);
+      // No importance (router_logits only): no importance column.
+      assert.equal(await p.page.getByTestId('routing-table').locator('th.imp-col').isVisible(), false);
       await expectClean(p);
     } finally {
       await p.close();

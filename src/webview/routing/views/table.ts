@@ -120,7 +120,7 @@ export class TableView implements View {
       el('th', { text: '#', attrs: { scope: 'col' } }),
       el('th', { text: 'Token', attrs: { scope: 'col' } }),
       el('th', {
-        class: 'layer-col',
+        class: 'layer-col imp-col',
         text: `Imp. (L${l})`,
         attrs: { scope: 'col', title: `Importance in layer ${l}, the selected layer` },
       }),
@@ -146,6 +146,8 @@ export class TableView implements View {
     this.table.append(el('thead', {}, [head]));
     this.rowTokens = d.rows.slice();
     this.table.setAttribute('aria-rowcount', String(d.rows.length + 1));
+    // A model without importance (router_logits only) gets no importance column: it would say "–" on every row.
+    this.table.classList.toggle('no-importance', a.model.importanceAvailable === false);
     head.setAttribute('aria-rowindex', '1');
     this.table.append(this.tbody);
     this.page = -1;
