@@ -10,7 +10,7 @@ import { occludedProbabilities, occlusionVariants, probabilityDrops, type Occlus
 import { importanceCheckUnavailable } from '../shared/importance-check';
 import { extractSequenceRouting, SequenceRouting } from './analysis/model-outputs';
 import { mergeWindowRouting, RoutedText } from './analysis/routed';
-import type { Analysis, ModelSummary, ProviderReport, RouterInfo } from '../shared/analysis';
+import type { Analysis, ModelSummary, ProviderReport } from '../shared/analysis';
 import { defaultOverlap, mapMergedTokens, planWindows, TokenSource, WindowPlan } from './analysis/windowing';
 import { checkModelDirectory, checkModelIO, CONTRACT_DOC, ContractMetadata, MODEL_FILE, ModelContract } from './contract';
 import { AnalyzeRequest, BatchAnalyzeOptions, Engine, EngineError, EngineOptions } from './engine-api';
@@ -19,7 +19,7 @@ import { findGpuGraph } from './gpu-graph';
 import { isProviderChoice } from './runtime/providers';
 import { BucketRunner, runBuckets } from './runtime/batch-dispatch';
 import { ModelRuntime } from './runtime/model-runtime';
-import type { RouterSpec } from './routers';
+import { routerInfo } from './routers';
 import { EncodedToken, Encoding, Tokenizer, TokenizerConfigError } from './tokenizer';
 import { createPause, type Pause } from './pause';
 import {
@@ -188,27 +188,6 @@ export function modelSummary(contract: ModelContract): ModelSummary {
     ...(contract.routingSource === 'router_logits' ? { router: routerInfo(m.router) } : {}),
     ...(m.sharedExperts ? { sharedExperts: { ...m.sharedExperts } } : {}),
     ...(m.denseLayers.length > 0 ? { denseLayers: [...m.denseLayers] } : {}),
-  };
-}
-
-/**
- * The router as the Analysis reports it. `input` is the metadata's, or 'logits' for 'auto' until a run resolves it
- * (the engine overwrites it with what the first run found).
- */
-function routerInfo(r: RouterSpec): RouterInfo {
-  return {
-    convention: r.convention,
-    input: r.input === 'probabilities' ? 'probabilities' : 'logits',
-    ...(r.convention === 'sigmoid-group-topk'
-      ? {
-          nGroup: r.nGroup,
-          topkGroup: r.topkGroup,
-          normTopkProb: r.normTopkProb,
-          routedScalingFactor: r.routedScalingFactor,
-          selectionBias: r.eScoreCorrectionBias?.some((row) => row.some((v) => v !== 0)) ?? false,
-        }
-      : {}),
-    ...(r.convention === 'switch-capacity' && r.expertCapacity !== null ? { expertCapacity: r.expertCapacity } : {}),
   };
 }
 

@@ -115,6 +115,24 @@ describe('damoe trace', () => {
     assert.equal(r.stdout, '');
   });
 
+  it('reads a Hugging Face hooks trace (test/fixtures/traces/hf-hooks.jsonl): gates derived, two sequences as statistics', () => {
+    const fixture = path.join(ROOT, 'test', 'fixtures', 'traces', 'hf-hooks.jsonl');
+    const expected = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'traces', 'hf-hooks.expected.json'), 'utf8'));
+    const [head, first] = fs.readFileSync(fixture, 'utf8').split('\n');
+    const one = path.join(dir, 'hf-one.jsonl');
+    fs.writeFileSync(one, `${head}\n${first}\n`);
+    const r = damoe(['trace', one, '--tokenizer', SHIPPED_DAMOE_DIR, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const a = JSON.parse(r.stdout);
+    assert.equal(a.model.trace.format, 'hf-hooks');
+    assert.equal(a.model.gatesAvailable, true);
+    assert.deepEqual(a.layers[1].experts, expected.sequences[0][1].experts);
+    assert.ok(Math.abs(a.layers[1].gates[4][0] - expected.sequences[0][1].gates[4][0]) < 1e-6);
+    const many = damoe(['trace', fixture, '--tokenizer', SHIPPED_DAMOE_DIR, '--json']);
+    assert.equal(many.code, 0, many.stderr);
+    assert.equal(JSON.parse(many.stdout).n, 2);
+  });
+
   it('needs --tokenizer', () => {
     const r = damoe(['trace', path.join(dir, 'vllm.json')]);
     assert.equal(r.code, 2);

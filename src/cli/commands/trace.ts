@@ -21,6 +21,10 @@ the engines record no gates and no importance, and the table says so.
 A JSONL FILE (.jsonl, or one response per line) gives spot-check statistics over all its traces: expert load,
 co-activation and dead experts per layer; --json prints that report, --html writes the HTML report.
 
+A Hugging Face hooks trace (training/record_hf_trace.py: a header line with the router convention, then one line
+of token ids and router logits per sequence) is read too: its experts and gates are derived by the convention
+(gates exist; importance does not). One sequence is shown as a table, several as spot-check statistics.
+
 Options:
   --tokenizer DIR      the served model's directory (tokenizer.json, and config.json for num_experts, top_k and
                        the layer count), or its tokenizer.json (then pass --num-experts)
@@ -60,9 +64,10 @@ export const traceCommand: Command = {
     const reader = await openTraceReader(readerOptions(values));
     const file = path.resolve(positionals[0]);
     const content = await readTraceFile(file);
-    if (content.kind === 'single' && values.html !== undefined)
+    const many = content.kind === 'lines' || (content.kind === 'hf-hooks' && content.lines.length > 1);
+    if (!many && values.html !== undefined)
       throw new UsageError('--html is for a JSONL of traces; one trace is shown as a table (or --json)');
-    if (content.kind !== 'single' && values.prompt !== undefined)
+    if (many && values.prompt !== undefined)
       throw new UsageError('--prompt is for one trace; in a JSONL, give each line as {"prompt": ..., "response": ...}');
     const opened = openedTrace(reader, content, file, values.prompt !== undefined ? { prompt: values.prompt } : {});
     if (opened.kind === 'analysis') {

@@ -3,7 +3,7 @@
  * docs/model-contract.md#router-conventions), validated into a RouterSpec: everything deriveRouting needs to turn a
  * model's router_logits into experts and gates the way its Hugging Face family does.
  */
-import { ROUTER_CONVENTIONS, RouterConvention, SharedExperts } from '../../shared/analysis';
+import { ROUTER_CONVENTIONS, RouterConvention, type RouterInfo, SharedExperts } from '../../shared/analysis';
 
 export type RouterInput = 'logits' | 'probabilities' | 'auto';
 
@@ -147,4 +147,25 @@ export function moeDecoderLayers(numLayers: number, denseLayers: readonly number
   const out: number[] = [];
   for (let d = 0; out.length < numLayers; d++) if (!dense.has(d)) out.push(d);
   return out;
+}
+
+/**
+ * The router as the Analysis reports it. `input` is the metadata's, or 'logits' for 'auto' until a run resolves it
+ * (the engine overwrites it with what the first run found).
+ */
+export function routerInfo(r: RouterSpec): RouterInfo {
+  return {
+    convention: r.convention,
+    input: r.input === 'probabilities' ? 'probabilities' : 'logits',
+    ...(r.convention === 'sigmoid-group-topk'
+      ? {
+          nGroup: r.nGroup,
+          topkGroup: r.topkGroup,
+          normTopkProb: r.normTopkProb,
+          routedScalingFactor: r.routedScalingFactor,
+          selectionBias: r.eScoreCorrectionBias?.some((row) => row.some((v) => v !== 0)) ?? false,
+        }
+      : {}),
+    ...(r.convention === 'switch-capacity' && r.expertCapacity !== null ? { expertCapacity: r.expertCapacity } : {}),
+  };
 }

@@ -11,6 +11,7 @@ import { checkRegularFile, readRegularTextFile } from '../model-files';
 import { Tokenizer, TokenizerConfigError } from '../tokenizer';
 import { readTraceModelConfig, withOverrides, type TraceModelConfig } from './model-config';
 import { traceAnalysis } from './trace-analysis';
+import { HF_HOOKS_FORMAT, isHfHooksHeader, parseHfHooksHeader, type HfHooksHeader } from './hf-hooks';
 
 export interface TraceReaderOptions {
   /** A directory with tokenizer.json (and config.json), or a tokenizer.json file. */
@@ -49,8 +50,14 @@ export async function openTraceReader(o: TraceReaderOptions): Promise<TraceReade
   return { tokenizer, tokenizerPath: isDir ? given : file, config };
 }
 
-/** What a trace file holds: one response, or one per line (JSONL). */
-export type TraceFile = { kind: 'single'; response: unknown } | { kind: 'lines'; lines: { line: number; text: string }[] };
+/**
+ * What a trace file holds: one response, one per line (JSONL), or a Hugging Face hooks trace (a header line, then
+ * one sequence per line: hf-hooks.ts).
+ */
+export type TraceFile =
+  | { kind: 'single'; response: unknown }
+  | { kind: 'lines'; lines: { line: number; text: string }[] }
+  | { kind: 'hf-hooks'; header: HfHooksHeader; lines: { line: number; text: string }[] };
 
 export async function readTraceFile(file: string): Promise<TraceFile> {
   const check = await checkRegularFile(file);
@@ -62,6 +69,8 @@ export async function readTraceFile(file: string): Promise<TraceFile> {
     );
   }
   const text = (await readRegularTextFile(file)).replace(/^\uFEFF/, '');
+  const hf = hfHooksFile(text, file);
+  if (hf) return hf;
   const jsonl = /\.(jsonl|ndjson)$/i.test(file);
   if (!jsonl) {
     try {
@@ -75,6 +84,25 @@ export async function readTraceFile(file: string): Promise<TraceFile> {
     }
   }
   return { kind: 'lines', lines: nonEmptyLines(text) };
+}
+
+/** A file whose first line is a Hugging Face hooks header; null for any other file. */
+function hfHooksFile(text: string, file: string): TraceFile | null {
+  const nl = text.indexOf('\n');
+  const first = (nl < 0 ? text : text.slice(0, nl)).trim();
+  if (!first.startsWith('{') || !first.includes(HF_HOOKS_FORMAT)) return null;
+  let head: unknown;
+  try {
+    head = JSON.parse(first);
+  } catch {
+    return null;
+  }
+  if (!isHfHooksHeader(head)) return null;
+  const header = parseHfHooksHeader(head, `${path.basename(file)}:1`);
+  const lines = nonEmptyLines(text).filter((l) => l.line > 1);
+  if (lines.length === 0)
+    throw new EngineError('bad-trace', `${file}: a Hugging Face hooks header and no sequence after it (expected one line per sequence)`);
+  return { kind: 'hf-hooks', header, lines };
 }
 
 function parses(s: string): boolean {

@@ -14,11 +14,17 @@ import { analyseTrace, unwrapTraceLine, type TraceReader } from './open';
 export interface TraceSpotCheckOptions {
   file: string;
   lines: readonly { line: number; text: string }[];
+  /** One parsed line -> its Analysis (and label); default: a saved vLLM / SGLang response, optionally wrapped. */
+  analyseLine?: (value: unknown, source: string) => { analysis: Analysis; label?: string };
   createdAt?: Date;
   signal?: AbortSignal;
 }
 
 export function traceSpotCheck(reader: TraceReader, o: TraceSpotCheckOptions): SpotCheckReport {
+  const engineLine = (value: unknown, source: string): { analysis: Analysis; label?: string } => {
+    const w = unwrapTraceLine(value);
+    return { analysis: analyseTrace(reader, w.response, source, w.prompt), ...(w.label !== undefined ? { label: w.label } : {}) };
+  };
   const t0 = performance.now();
   let builder: SpotCheckReportBuilder | null = null;
   const skipped: { line: number; reason: string }[] = [];
@@ -32,9 +38,7 @@ export function traceSpotCheck(reader: TraceReader, o: TraceSpotCheckOptions): S
     let a: Analysis;
     let label: string | undefined;
     try {
-      const w = unwrapTraceLine(JSON.parse(text));
-      label = w.label;
-      a = analyseTrace(reader, w.response, `${o.file}:${line}`, w.prompt);
+      ({ analysis: a, label } = (o.analyseLine ?? engineLine)(JSON.parse(text), `${o.file}:${line}`));
     } catch (e) {
       if (e instanceof SyntaxError) skipped.push({ line, reason: `not JSON: ${e.message}` });
       else if (e instanceof EngineError) skipped.push({ line, reason: e.message });

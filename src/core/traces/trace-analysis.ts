@@ -9,7 +9,14 @@
  * token count, ids >= num_experts, a top_k other than config.json's, prompt ids that differ from --prompt.
  */
 import * as path from 'path';
-import { ANALYSIS_VERSION, type Analysis, type AnalysisToken, type LayerRouting, type ModelSummary } from '../../shared/analysis';
+import {
+  ANALYSIS_VERSION,
+  type Analysis,
+  type AnalysisToken,
+  type LayerRouting,
+  type ModelSummary,
+  type TraceInfo,
+} from '../../shared/analysis';
 import { analysisTokens } from '../analysis/build';
 import { RoutingStatsAccumulator } from '../analysis/stats';
 import { EngineError } from '../errors';
@@ -110,7 +117,7 @@ function tokenIds(
 }
 
 /** Tokens of `ids` with their text rebuilt by the tokenizer's decoder, appended after `before` (offsets follow it). */
-function rebuiltTokens(
+export function rebuiltTokens(
   tokenizer: Tokenizer,
   ids: readonly number[],
   before: string,
@@ -322,47 +329,80 @@ function analysisOfTrace(trace: RecordedTrace, opts: TraceAnalysisOptions, t0: n
     }
   }
   const unrecorded = recorded.slice(0, shownT).filter((r) => !r).length;
-  const dir = opts.tokenizerPath.endsWith('.json') ? path.dirname(opts.tokenizerPath) : opts.tokenizerPath;
+  return assembleTraceAnalysis({
+    tokenizerPath: opts.tokenizerPath,
+    model: {
+      name: trace.engineModel,
+      numLayers: L,
+      numExperts: E,
+      kMax: K,
+      maxSequenceLength: cfg.maxPositions ?? shownT,
+      gatesAvailable: false,
+      trace: {
+        engine: trace.engine,
+        format: trace.format,
+        source: opts.source,
+        engineModel: trace.engineModel,
+        topK: K,
+        promptTokens: P,
+        generatedTokens: showGenerated ? G : 0,
+        unrecordedTokens: unrecorded,
+        notes: trace.notes,
+      },
+    },
+    tokens,
+    layers,
+    text: showGenerated ? gen.text : promptText,
+    t0,
+    requestMs: opts.requestMs ?? 0,
+  });
+}
+
+/** What differs between the trace formats' model summaries; the rest is the same for every trace. */
+export type TraceModelFacts = Pick<ModelSummary, 'numLayers' | 'numExperts' | 'kMax' | 'maxSequenceLength' | 'gatesAvailable'> &
+  Partial<Pick<ModelSummary, 'router' | 'sharedExperts' | 'denseLayers'>> & { name: string | null; trace: TraceInfo };
+
+/**
+ * The Analysis of a trace (any format): the model summary (no prediction, no provider, no importance, K = top_k),
+ * the statistics over the recorded tokens, the timings.
+ */
+export function assembleTraceAnalysis(a: {
+  tokenizerPath: string;
+  model: TraceModelFacts;
+  tokens: AnalysisToken[];
+  layers: LayerRouting[];
+  text: string;
+  t0: number;
+  requestMs: number;
+}): Analysis {
+  const dir = a.tokenizerPath.endsWith('.json') ? path.dirname(a.tokenizerPath) : a.tokenizerPath;
+  const { name, ...facts } = a.model;
   const model: ModelSummary = {
-    name: trace.engineModel ?? path.basename(path.resolve(dir)),
+    ...facts,
+    name: name ?? path.basename(path.resolve(dir)),
     path: path.resolve(dir),
     routerKind: 'top-k',
-    numLayers: L,
-    numExperts: E,
-    kMax: K,
     labels: [],
-    maxSequenceLength: cfg.maxPositions ?? shownT,
     routingSource: 'trace',
     importanceAvailable: false,
-    gatesAvailable: false,
     expertFlopsPerToken: null,
     gates: null,
     importanceDefinition: null,
-    trace: {
-      engine: trace.engine,
-      format: trace.format,
-      source: opts.source,
-      engineModel: trace.engineModel,
-      topK: K,
-      promptTokens: P,
-      generatedTokens: showGenerated ? G : 0,
-      unrecordedTokens: unrecorded,
-      notes: trace.notes,
-    },
   };
+  const { numLayers: L, numExperts: E, kMax: K } = model;
   const stats = new RoutingStatsAccumulator({ numLayers: L, numExperts: E, kMax: K, flopsPerExpertToken: null });
-  if (L > 0) stats.add(layers, (t) => tokens[t].recorded !== false);
+  if (L > 0) stats.add(a.layers, (t) => a.tokens[t].recorded !== false);
   const now = performance.now();
   return {
     version: ANALYSIS_VERSION,
-    text: showGenerated ? gen.text : promptText,
+    text: a.text,
     model,
     provider: null,
-    tokens,
-    layers,
+    tokens: a.tokens,
+    layers: a.layers,
     prediction: null,
     windowing: null,
     stats: stats.result(),
-    timings: { tokenizeMs: 0, inferenceMs: opts.requestMs ?? 0, analysisMs: now - t0, totalMs: now - t0 + (opts.requestMs ?? 0) },
+    timings: { tokenizeMs: 0, inferenceMs: a.requestMs, analysisMs: now - a.t0, totalMs: now - a.t0 + a.requestMs },
   };
 }

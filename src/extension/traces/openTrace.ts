@@ -54,9 +54,9 @@ export async function openRoutingTrace(host: OpenTraceHost, ...args: unknown[]):
     const tokenizer = o.tokenizer ?? readTraceTokenizerSetting(host.extensionPath) ?? (await pickTokenizer(host, interactive));
     if (!tokenizer) return { status: 'cancelled' };
     const content = await readTraceFile(file);
-    if (content.kind === 'lines') where = 'spotcheck';
+    if (content.kind === 'lines' || (content.kind === 'hf-hooks' && content.lines.length > 1)) where = 'spotcheck';
     let reader = await openTraceReader({ tokenizer, ...(o.numExperts !== undefined ? { numExperts: o.numExperts } : {}) });
-    if (reader.config.numExperts === undefined && interactive) {
+    if (reader.config.numExperts === undefined && interactive && content.kind !== 'hf-hooks') {
       // The engines record expert ids only; without config.json the ids cannot be checked against a count.
       const n = await vscode.window.showInputBox({
         title: 'DA-MoE: number of experts',

@@ -247,7 +247,10 @@ export class HeaderView implements View {
       el('div', {
         class: 'small',
         testid: 'not-recorded',
-        text: 'gates and importance: not recorded (the engine returns expert ids only)',
+        text:
+          a.model.gatesAvailable === false
+            ? 'gates and importance: not recorded (the engine returns expert ids only)'
+            : 'importance: not recorded; gates derived from the recorded router logits',
       }),
     );
   }
