@@ -93,6 +93,9 @@ describe('DA-MoE Inspector in VS Code: routing traces and the live source', { ti
     });
     fs.writeFileSync(path.join(ws, 'traces.jsonl'), `${lines.join('\n')}\n`);
     fs.writeFileSync(path.join(ws, 'prompts.txt'), `${LIVE.join('\n')}\n`);
+    // One sequence of the Hugging Face hooks fixture (written by training/damoe/hf_trace.py; make-hf-hooks-trace.py).
+    const [hfHead, hfFirst] = fs.readFileSync(path.join(s.ROOT, 'test', 'fixtures', 'traces', 'hf-hooks.jsonl'), 'utf8').split('\n');
+    fs.writeFileSync(path.join(ws, 'hf-hooks.jsonl'), `${hfHead}\n${hfFirst}\n`);
     server = await startEngineServer({ kind: 'vllm', tokenizer, layers: L, topK: K, numExperts: E, delayMs: 600_000 });
     cs = await h.startCodeServer({
       extensionVsix: s.ensureVsix(),
@@ -162,6 +165,27 @@ describe('DA-MoE Inspector in VS Code: routing traces and the live source', { ti
       const cell = await f.locator('[data-testid=table-row]').first().locator('td.experts').first().innerText();
       assert.match(cell.trim(), /^K=2:\s+E\d+\s+E\d+$/);
       await s.screenshotBothThemes(page(), 'traces-vllm-table');
+      await f.locator('[data-testid=view-mode-chart]').click();
+    }),
+  );
+
+  it('a Hugging Face hooks trace opens with gates derived by its router convention', T, () =>
+    s.scenario('open HF hooks trace', async () => {
+      const expected = JSON.parse(fs.readFileSync(path.join(s.ROOT, 'test', 'fixtures', 'traces', 'hf-hooks.expected.json'), 'utf8')) as {
+        sequences: { experts: number[][]; gates: number[][] }[][];
+      };
+      await h.openFile(page(), 'hf-hooks.jsonl');
+      await h.runCommand(page(), 'DA-MoE: Open Routing Trace');
+      const f = s.routing(page());
+      await f.locator('[data-testid=trace-format]', { hasText: 'hf-hooks' }).waitFor({ timeout: 60_000 });
+      assert.match(await f.locator('[data-testid=not-recorded]').innerText(), /gates derived from the recorded router logits/);
+      const table = await tableRouting(page());
+      const want = expected.sequences[0];
+      for (const [t, row] of table)
+        for (let l = 0; l < row.layers.length; l++) assert.deepEqual(row.layers[l], want[l].experts[t], `token ${t} layer ${l}`);
+      const cell = await f.locator('[data-testid=table-row]').first().locator('td.experts').first().innerText();
+      assert.match(cell.trim(), /^K=2:\s+E\d+ 0\.\d+\s+E\d+ 0\.\d+$/, 'gates shown beside the experts');
+      await s.screenshotBothThemes(page(), 'traces-hf-hooks-table');
       await f.locator('[data-testid=view-mode-chart]').click();
     }),
   );
