@@ -10,7 +10,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import * as h from './harness';
 import * as s from './support';
@@ -39,28 +39,7 @@ async function screenshotThreeThemes(page: Page, name: string): Promise<void> {
 }
 
 describe('DA-MoE Inspector in VS Code: Compare Models', { timeout: 900_000 }, () => {
-  let cs: h.CodeServer | undefined;
-  let b: h.BrowserSession | undefined;
-  const page = () => b!.page;
-
-  before(async () => {
-    const vsix = s.ensureVsix();
-    cs = await h.startCodeServer({ extensionVsix: vsix, workspace: WORKSPACE, trusted: true, theme: 'Light Modern' });
-    b = await h.launchBrowser();
-    await h.openWorkbench(b.page, cs.url, cs.workspace);
-    await h.openFile(b.page, REVIEWS);
-  });
-
-  after(async () => {
-    if (b) {
-      const errs = b.collector.unexpectedErrors(s.reloadNoise);
-      if (errs.length) console.log(`[e2e] unexpected browser errors:\n  ${errs.join('\n  ')}`);
-    }
-    await b?.close();
-    await cs?.stop();
-    await h.stopAll();
-    s.printSummary('compare.test');
-  });
+  const { page } = s.useWorkbench('compare.test', { workspace: WORKSPACE, trusted: true, theme: 'Light Modern', open: REVIEWS });
 
   it('Compare Models on a selection: the two models side by side, K differences marked', T, () =>
     s.scenario('compare a selection', async () => {

@@ -17,15 +17,10 @@ const T = { timeout: 240_000 };
 
 describe('DA-MoE Inspector in VS Code: Restricted Mode', { timeout: 600_000 }, () => {
   const model = s.shippedModel();
-  let cs: h.CodeServer | undefined;
-  let b: h.BrowserSession | undefined;
   let ws = '';
   let text = '';
-  const page = () => b!.page;
 
-  before(async () => {
-    const t = Date.now();
-    const vsix = s.ensureVsix();
+  before(() => {
     // A copy, so the broken model can be written next to the workspace settings that point at it.
     ws = path.join(s.tmpDir('damoe-e2e-restricted-'), 'untrusted-repo');
     fs.cpSync(FIXTURE, ws, { recursive: true });
@@ -33,22 +28,10 @@ describe('DA-MoE Inspector in VS Code: Restricted Mode', { timeout: 600_000 }, (
     const settings = fs.readFileSync(path.join(ws, '.vscode', 'settings.json'), 'utf8');
     assert.match(settings, /"damoe\.modelPath":\s*"\.\/broken-model"/);
     text = fs.readFileSync(path.join(ws, 'reviews.txt'), 'utf8').split('\n')[0];
-    cs = await h.startCodeServer({ extensionVsix: vsix, workspace: ws, trusted: false, theme: 'Dark Modern' });
-    b = await h.launchBrowser();
-    await h.openWorkbench(b.page, cs.url, ws);
-    console.log(`[e2e] set-up (untrusted window): ${((Date.now() - t) / 1000).toFixed(1)} s`);
   });
-
-  after(async () => {
-    if (b) {
-      const errs = b.collector.unexpectedErrors(s.reloadNoise);
-      if (errs.length) console.log(`[e2e] unexpected browser errors:\n  ${errs.join('\n  ')}`);
-    }
-    await b?.close();
-    await cs?.stop();
-    await h.stopAll();
+  const { page, codeServer } = s.useWorkbench('restricted-mode.test', { workspace: () => ws, trusted: false, theme: 'Dark Modern' });
+  after(() => {
     if (ws) fs.rmSync(path.dirname(ws), { recursive: true, force: true });
-    s.printSummary('restricted-mode.test');
   });
 
   it("in an untrusted workspace, the workspace's damoe.modelPath is ignored: the shipped model analyses", T, () =>
@@ -61,7 +44,7 @@ describe('DA-MoE Inspector in VS Code: Restricted Mode', { timeout: 600_000 }, (
       const p = await s.waitForAnalysis(page(), exp);
       assert.equal(p.modelName, 'damoe-sst2');
       assert.ok(
-        p.modelPath.startsWith(cs!.extensionsDir) && p.modelPath.endsWith(path.join('models', 'damoe-sst2')),
+        p.modelPath.startsWith(codeServer().extensionsDir) && p.modelPath.endsWith(path.join('models', 'damoe-sst2')),
         `model path ${p.modelPath} is the shipped one`,
       );
       assert.equal(p.rows, exp.content.length);

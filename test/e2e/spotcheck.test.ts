@@ -8,7 +8,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import * as h from './harness';
 import * as s from './support';
@@ -28,29 +28,7 @@ const quickRow = (page: Page, label: RegExp) =>
 
 describe('DA-MoE Inspector in VS Code: dataset spot-check', { timeout: 900_000 }, () => {
   const model = s.shippedModel();
-  let cs: h.CodeServer | undefined;
-  let b: h.BrowserSession | undefined;
-  const page = () => b!.page;
-
-  before(async () => {
-    const vsix = s.ensureVsix();
-    assert.ok(fs.existsSync(path.join(WORKSPACE, DATASET)), `fixture missing: ${DATASET}`);
-    cs = await h.startCodeServer({ extensionVsix: vsix, workspace: WORKSPACE, trusted: true, theme: 'Light Modern' });
-    b = await h.launchBrowser();
-    await h.openWorkbench(b.page, cs.url, cs.workspace);
-    await h.openFile(b.page, DATASET);
-  });
-
-  after(async () => {
-    if (b) {
-      const errs = b.collector.unexpectedErrors(s.reloadNoise);
-      if (errs.length) console.log(`[e2e] unexpected browser errors:\n  ${errs.join('\n  ')}`);
-    }
-    await b?.close();
-    await cs?.stop();
-    await h.stopAll();
-    s.printSummary('spotcheck.test');
-  });
+  const { page } = s.useWorkbench('spotcheck.test', { workspace: WORKSPACE, trusted: true, theme: 'Light Modern', open: DATASET });
 
   it('Spot-Check Dataset from the palette, through the quick pick, shows accuracy and K histograms', T, () =>
     s.scenario('spot-check from the palette', async () => {

@@ -11,6 +11,7 @@ import * as child_process from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { after, before } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
 import { parseContractMetadata, CONTRACT_METADATA_KEY } from '../../src/core/contract';
 import { Tokenizer } from '../../src/core/tokenizer';
@@ -229,6 +230,61 @@ export const reloadNoise = [
   // Save participants time out on a loaded machine when VS Code saves settings.json (theme switches): workbench noise.
   /Aborted onWillSaveTextDocument-event after \d+ms/,
 ];
+
+/** What a test file's real VS Code is opened with (the VSIX under test is always installed). */
+export interface WorkbenchOptions {
+  /** The folder opened; a function when it is made in an earlier before() hook of the file. */
+  workspace: string | (() => string);
+  trusted: boolean;
+  theme: h.ThemeName;
+  /** A file of the workspace opened once the workbench is up. */
+  open?: string;
+  /** Browser console errors that are expected in this file (reloadNoise always is). */
+  ignore?: RegExp[];
+}
+
+/**
+ * The file's one real VS Code: a before() hook starts code-server with the VSIX and Chromium on its workbench, an
+ * after() hook reports the browser's unexpected errors, stops both and prints the scenario summary. Register it
+ * first thing in the describe(); hooks registered after it run after it.
+ */
+export function useWorkbench(
+  file: string,
+  o: WorkbenchOptions,
+): { page: () => Page; browser: () => h.BrowserSession; codeServer: () => h.CodeServer } {
+  let cs: h.CodeServer | undefined;
+  let b: h.BrowserSession | undefined;
+  before(async () => {
+    const t = Date.now();
+    const vsix = ensureVsix();
+    const workspace = typeof o.workspace === 'string' ? o.workspace : o.workspace();
+    cs = await h.startCodeServer({ extensionVsix: vsix, workspace, trusted: o.trusted, theme: o.theme });
+    b = await h.launchBrowser();
+    await h.openWorkbench(b.page, cs.url, cs.workspace);
+    if (o.open) {
+      // Quick Open can miss its first list on a loaded machine (the workspace index is still being built): once more.
+      await h.openFile(b.page, o.open).catch(async () => {
+        await b!.page.keyboard.press('Escape');
+        await sleep(3000);
+        await h.openFile(b!.page, o.open!);
+      });
+    }
+    console.log(
+      `[e2e] set-up (VSIX ${path.relative(ROOT, vsix)}, code-server, browser, workbench): ${((Date.now() - t) / 1000).toFixed(1)} s`,
+    );
+  });
+  after(async () => {
+    if (b) {
+      const errs = b.collector.unexpectedErrors([...reloadNoise, ...(o.ignore ?? [])]);
+      if (errs.length) console.log(`[e2e] unexpected browser errors:\n  ${errs.join('\n  ')}`);
+    }
+    await b?.close();
+    await cs?.stop();
+    await h.stopAll();
+    printSummary(file);
+  });
+  return { page: () => b!.page, browser: () => b!, codeServer: () => cs! };
+}
 
 /**
  * Screenshots in both themes: the current one first, then switches to the other (so scenarios alternate and each

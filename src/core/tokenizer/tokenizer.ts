@@ -95,18 +95,9 @@ export class Tokenizer {
     try {
       text = fs.readFileSync(path, 'utf8');
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new TokenizerConfigError(
-        code === 'ENOENT' ? `Tokenizer file not found: ${path}` : `Cannot read tokenizer file ${path}: ${(e as Error).message}`,
-      );
+      throw readError(path, e);
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (e) {
-      throw new TokenizerConfigError(`Malformed JSON in tokenizer file ${path}: ${(e as Error).message}`);
-    }
-    return Tokenizer.fromJSON(json, path);
+    return Tokenizer.fromText(text, path);
   }
 
   /**
@@ -118,18 +109,20 @@ export class Tokenizer {
     try {
       text = await readRegularTextFile(path);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new TokenizerConfigError(
-        code === 'ENOENT' ? `Tokenizer file not found: ${path}` : `Cannot read tokenizer file ${path}: ${(e as Error).message}`,
-      );
+      throw readError(path, e);
     }
+    return Tokenizer.fromText(text, path);
+  }
+
+  /** A tokenizer.json's text, already read from `source` (named in errors). */
+  static fromText(text: string, source = '<tokenizer.json>'): Tokenizer {
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch (e) {
-      throw new TokenizerConfigError(`Malformed JSON in tokenizer file ${path}: ${(e as Error).message}`);
+      throw new TokenizerConfigError(`Malformed JSON in tokenizer file ${source}: ${(e as Error).message}`);
     }
-    return Tokenizer.fromJSON(json, path);
+    return Tokenizer.fromJSON(json, source);
   }
 
   static fromJSON(json: unknown, source = '<tokenizer.json>'): Tokenizer {
@@ -364,4 +357,12 @@ function fuseUnknowns(out: EncodedToken[], from: number, unkId: number | undefin
     out[w++] = t;
   }
   out.length = w;
+}
+
+/** A failed read of the tokenizer file as the error the user sees (not found, or why it cannot be read). */
+function readError(path: string, e: unknown): TokenizerConfigError {
+  const code = (e as NodeJS.ErrnoException).code;
+  return new TokenizerConfigError(
+    code === 'ENOENT' ? `Tokenizer file not found: ${path}` : `Cannot read tokenizer file ${path}: ${(e as Error).message}`,
+  );
 }

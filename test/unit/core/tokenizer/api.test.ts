@@ -23,6 +23,24 @@ describe('Tokenizer API', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
+  it('load (async) and fromText give the errors fromFile gives, naming the file', async () => {
+    await assert.rejects(Tokenizer.load('/nonexistent/tokenizer.json'), (e: Error) => {
+      return e instanceof TokenizerConfigError && /not found: \/nonexistent\/tokenizer\.json/.test(e.message);
+    });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tok-'));
+    const bad = path.join(dir, 'tokenizer.json');
+    fs.writeFileSync(bad, '{"model": ');
+    await assert.rejects(Tokenizer.load(bad), /Malformed JSON in tokenizer file .*tokenizer\.json/);
+    assert.throws(() => Tokenizer.fromText('{"model": ', 'given.json'), /Malformed JSON in tokenizer file given\.json/);
+    await assert.rejects(Tokenizer.load(dir), /Cannot read tokenizer file .*tok-/);
+    fs.rmSync(dir, { recursive: true });
+    const text = fs.readFileSync(fixturePath('wordpiece'), 'utf8');
+    assert.deepEqual(
+      Tokenizer.fromText(text).encode('Hello world').ids,
+      (await Tokenizer.load(fixturePath('wordpiece'))).encode('Hello world').ids,
+    );
+  });
+
   it('unsupported components name their type and the file', () => {
     const cases: Array<[string, unknown, RegExp]> = [
       ['normalizer', { type: 'Fancy' }, /Unsupported normalizer type "Fancy" in my\.json/],
