@@ -265,13 +265,30 @@ function confusionTable(r: SpotCheckReport): string {
 
 function groupTable(groups: readonly SpotCheckRoutingGroup[], what: string, L: number): string {
   if (groups.length === 0) return `<p class="muted">No ${e(what)}.</p>`;
-  const head = `<tr><th scope="col">${e(what)}</th><th scope="col">examples</th><th scope="col">tokens</th><th scope="col">mean K</th>${Array.from({ length: L }, (_, l) => `<th scope="col">K L${l}</th>`).join('')}<th scope="col">dead experts per layer</th></tr>`;
+  // Reports saved before per-group accuracy and load shift have neither: their columns are left out.
+  const withAccuracy = groups.some((g) => g.accuracy !== undefined && g.accuracy !== null);
+  const withShift = groups.some((g) => g.expert_load_shift !== undefined);
+  const head =
+    `<tr><th scope="col">${e(what)}</th><th scope="col">examples</th><th scope="col">tokens</th>` +
+    (withAccuracy ? '<th scope="col">accuracy (95% CI)</th>' : '') +
+    `<th scope="col">mean K</th>${Array.from({ length: L }, (_, l) => `<th scope="col">K L${l}</th>`).join('')}` +
+    (withShift
+      ? '<th scope="col" title="Share of the group\'s expert assignments that differ from the whole sample\'s (total variation distance; 0% = the same load)">load shift per layer</th>'
+      : '') +
+    `<th scope="col">dead experts per layer</th></tr>`;
   const rows = groups
     .map(
       (g) =>
         `<tr><th scope="row">${e(g.label)}${g.model_label !== null && g.model_label !== g.label ? ` <span class="muted">(${e(g.model_label)})</span>` : ''}</th>` +
-        `<td class="num">${int(g.n)}</td><td class="num">${int(g.tokens)}</td><td class="num">${fmt(g.mean_k.overall)}</td>` +
+        `<td class="num">${int(g.n)}</td><td class="num">${int(g.tokens)}</td>` +
+        (withAccuracy
+          ? `<td class="num">${g.accuracy === null || g.accuracy === undefined ? 'n/a' : `${e(formatPercentWithCi(g.accuracy, g.accuracy_ci95 ?? null))} <span class="muted">(${int(g.correct ?? 0)} of ${int(g.labelled ?? 0)})</span>`}</td>`
+          : '') +
+        `<td class="num">${fmt(g.mean_k.overall)}</td>` +
         g.mean_k.per_layer.map((k) => `<td class="num">${fmt(k)}</td>`).join('') +
+        (withShift
+          ? `<td class="num">${(g.expert_load_shift ?? []).map((x, l) => `L${l}: ${(100 * x).toFixed(1)}%`).join(' · ')}</td>`
+          : '') +
         `<td>${g.expert_load.map((l) => (l.dead.length ? `L${l.layer}: ${e(l.dead.join(','))}` : `L${l.layer}: –`)).join(' · ')}</td></tr>`,
     )
     .join('');

@@ -47,6 +47,19 @@ export interface SpotCheckRoutingGroup {
   mean_k: { per_layer: number[]; overall: number };
   k_histogram: SpotCheckKHistogram;
   expert_load: SpotCheckExpertLoad[];
+  /** Examples of the group that have a dataset label. Absent in reports saved before it (as are the next four). */
+  labelled?: number;
+  /** Of those, predicted correctly; null when the labels do not map to the model's. */
+  correct?: number | null;
+  /** correct / labelled; null when correct is null or nothing in the group is labelled. */
+  accuracy?: number | null;
+  /** Wilson score 95% interval of accuracy; null with it. */
+  accuracy_ci95?: [number, number] | null;
+  /**
+   * Per layer: how far the group's expert load is from the whole sample's, as the total variation distance between
+   * their shares of expert assignments (0 = the same mix, 1 = disjoint experts; src/shared/stats.ts totalVariation).
+   */
+  expert_load_shift?: number[];
 }
 
 export interface TokenImportanceEntry {

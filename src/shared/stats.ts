@@ -213,3 +213,22 @@ export function spearmanInterval(rho: number | null, n: number, z: number = Z95)
   const centre = Math.atanh(rho);
   return [Math.tanh(centre - half), Math.tanh(centre + half)];
 }
+
+/**
+ * How a part's mix over categories differs from the whole's (e.g. a group's expert assignments against the whole
+ * sample's): share_i(part) - share_i(whole) for each category, in [-1, 1]. A total of 0 counts as an all-zero mix.
+ */
+export function shareDifferences(part: readonly number[], whole: readonly number[]): number[] {
+  const sum = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0);
+  const p = sum(part);
+  const w = sum(whole);
+  return whole.map((x, i) => (p > 0 ? (part[i] ?? 0) / p : 0) - (w > 0 ? x / w : 0));
+}
+
+/**
+ * Total variation distance between two mixes: half the sum of |shareDifferences|, the share of the part's
+ * assignments that would have to move to other categories to match the whole (0 = the same mix, 1 = disjoint).
+ */
+export function totalVariation(part: readonly number[], whole: readonly number[]): number {
+  return shareDifferences(part, whole).reduce((s, d) => s + Math.abs(d), 0) / 2;
+}

@@ -236,33 +236,7 @@ describe('DA-MoE Inspector in VS Code: routing panel', { timeout: 900_000 }, () 
       const out = path.join(dir, 'k-grid.png');
       const f = s.routing(page());
       await f.locator('[data-testid=figure-tools-k-grid] [data-testid=figure-save-png]').click();
-      // code-server's save dialog is VS Code's simple dialog (a quick input holding the path). It writes its default
-      // path in after it opens: wait for that, then type ours.
-      const input = page().locator('.quick-input-widget input').first();
-      try {
-        await input.waitFor({ state: 'visible', timeout: 15_000 });
-        await page().waitForFunction(
-          () => (document.querySelector<HTMLInputElement>('.quick-input-widget input')?.value ?? '').includes('k-grid.png'),
-          null,
-          { timeout: 15_000 },
-        );
-        await input.fill(out);
-        await page().waitForFunction((v) => document.querySelector<HTMLInputElement>('.quick-input-widget input')?.value === v, out, {
-          timeout: 5_000,
-        });
-        // The dialog lists the folder while the path is typed; on a loaded machine an early Enter can land before the
-        // listing and be dropped. Accept with the dialog's OK button, again every 3 s while the dialog is still open.
-        const ok = page().locator('.quick-input-widget').getByRole('button', { name: 'OK' }).first();
-        for (let end = Date.now() + 20_000, next = 0; Date.now() < end && !fs.existsSync(out); await s.sleep(200)) {
-          if (Date.now() >= next && (await ok.isVisible().catch(() => false))) {
-            await ok.click().catch(() => undefined);
-            next = Date.now() + 3_000;
-          }
-        }
-        if (!fs.existsSync(out)) await h.screenshot(page(), 'routing-figure-export-failed');
-      } finally {
-        if (await input.isVisible().catch(() => false)) await page().keyboard.press('Escape');
-      }
+      await s.saveThroughDialog(page(), 'k-grid.png', out, 'routing-figure-export');
       assert.ok(fs.existsSync(out), `saved ${out}`);
       const png = fs.readFileSync(out);
       assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');

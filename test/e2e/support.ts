@@ -310,28 +310,59 @@ export async function screenshotBothThemes(page: Page, name: string, prepare?: (
   return files;
 }
 
-/** Reference lines of the big K histograms that cross a bar count or a line label (expected: none). */
-export async function refLineCrossings(page: Page): Promise<string[]> {
-  return routing(page)
-    .locator('#app')
-    .evaluate((app) => {
-      const out: string[] = [];
-      for (const chart of app.querySelectorAll<SVGSVGElement>('svg.khist:not(.compact)')) {
-        const texts = [...chart.querySelectorAll<SVGTextElement>('text.count, text.ref-label')].map((t) => ({
-          t: t.textContent,
-          b: t.getBBox(),
-        }));
-        for (const line of chart.querySelectorAll<SVGLineElement>('line.ref')) {
-          const x = line.x1.baseVal.value;
-          const y1 = Math.min(line.y1.baseVal.value, line.y2.baseVal.value);
-          const y2 = Math.max(line.y1.baseVal.value, line.y2.baseVal.value);
-          for (const { t, b } of texts)
-            if (x > b.x && x < b.x + b.width && y2 > b.y + 1 && y1 < b.y + b.height - 1)
-              out.push(`line at x=${x.toFixed(1)} crosses "${t}"`);
-        }
-      }
-      return out;
+/**
+ * Answers the save dialog an export opened with `file`, and waits until the file is written. code-server's save
+ * dialog is VS Code's simple dialog (a quick input holding the path); it writes its default path in after it opens:
+ * wait for that (it includes `defaultIncludes`), then type ours. Returns whether the file was written.
+ */
+export async function saveThroughDialog(page: Page, defaultIncludes: string, file: string, name = 'save-dialog'): Promise<boolean> {
+  const input = page.locator('.quick-input-widget input').first();
+  try {
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    await page.waitForFunction(
+      (want) => (document.querySelector<HTMLInputElement>('.quick-input-widget input')?.value ?? '').includes(want),
+      defaultIncludes,
+      { timeout: 15_000 },
+    );
+    await input.fill(file);
+    await page.waitForFunction((v) => document.querySelector<HTMLInputElement>('.quick-input-widget input')?.value === v, file, {
+      timeout: 5_000,
     });
+    // The dialog lists the folder while the path is typed; on a loaded machine an early Enter can land before the
+    // listing and be dropped. Accept with the dialog's OK button, again every 3 s while the dialog is still open.
+    const ok = page.locator('.quick-input-widget').getByRole('button', { name: 'OK' }).first();
+    for (let end = Date.now() + 20_000, next = 0; Date.now() < end && !fs.existsSync(file); await sleep(200)) {
+      if (Date.now() >= next && (await ok.isVisible().catch(() => false))) {
+        await ok.click().catch(() => undefined);
+        next = Date.now() + 3_000;
+      }
+    }
+    if (!fs.existsSync(file)) await h.screenshot(page, `${name}-failed`);
+  } finally {
+    if (await input.isVisible().catch(() => false)) await page.keyboard.press('Escape');
+  }
+  return fs.existsSync(file);
+}
+
+/** Reference lines of the big K histograms (routing panel, or the spot-check's `frame`) that cross a bar count or a line label (expected: none). */
+export async function refLineCrossings(page: Page, frame: FrameLocator = routing(page)): Promise<string[]> {
+  return frame.locator('#app').evaluate((app) => {
+    const out: string[] = [];
+    for (const chart of app.querySelectorAll<SVGSVGElement>('svg.khist:not(.compact)')) {
+      const texts = [...chart.querySelectorAll<SVGTextElement>('text.count, text.ref-label')].map((t) => ({
+        t: t.textContent,
+        b: t.getBBox(),
+      }));
+      for (const line of chart.querySelectorAll<SVGLineElement>('line.ref')) {
+        const x = line.x1.baseVal.value;
+        const y1 = Math.min(line.y1.baseVal.value, line.y2.baseVal.value);
+        const y2 = Math.max(line.y1.baseVal.value, line.y2.baseVal.value);
+        for (const { t, b } of texts)
+          if (x > b.x && x < b.x + b.width && y2 > b.y + 1 && y1 < b.y + b.height - 1) out.push(`line at x=${x.toFixed(1)} crosses "${t}"`);
+      }
+    }
+    return out;
+  });
 }
 
 /** Mean K of a histogram's counts (counts[k] tokens at K = k). */

@@ -132,6 +132,21 @@ describe('damoe spot-check', () => {
       rep.routing_by_group!.reduce((t, g) => t + g.tokens, 0),
       rep.tokens,
     );
+    // Accuracy per group adds up to the report's; each group's load shift is a distance in [0, 1] per layer.
+    assert.equal(
+      rep.routing_by_group!.reduce((t, g) => t + g.correct!, 0),
+      rep.correct,
+    );
+    for (const g of rep.routing_by_group!) {
+      // Row i of `rows` is line i + 2 of domains.tsv (after its header).
+      const exs = rep.examples.filter((e) => ((e.line - 2) % 3 === 0 ? 'film' : 'books') === g.label);
+      assert.equal(g.labelled, exs.length);
+      assert.equal(g.correct, exs.filter((e) => e.correct).length);
+      assert.ok(g.accuracy_ci95![0] <= g.accuracy! && g.accuracy! <= g.accuracy_ci95![1]);
+      assert.equal(g.expert_load_shift!.length, rep.model.num_layers);
+      assert.ok(g.expert_load_shift!.every((x) => x >= 0 && x <= 1));
+    }
+    assert.match(r.stdout, /books +\d+ +\d+ +\d+\.\d% \[\d+\.\d, \d+\.\d\]/);
     assert.equal(rep.expert_specialisation!.length, rep.model.num_layers);
     assert.ok(rep.expert_specialisation!.every((layer) => layer.length === rep.model.num_experts));
     assert.ok(rep.expert_specialisation!.flat().some((x) => x.tokens.length > 0));

@@ -122,17 +122,32 @@ export function spotCheckSummary(r: SpotCheckReport): string {
     lines.push(`Mean K by label: ${r.routing_by_label.map((g) => `${g.label} ${g.mean_k.overall.toFixed(2)} (n ${g.n})`).join(', ')}`);
   }
   if (r.routing_by_group && r.routing_by_group.length > 0) {
-    lines.push(`Routing by "${r.dataset.group_column}" (mean K per layer; expert utilisation CV per layer):`);
+    const withAccuracy = r.routing_by_group.some((g) => g.accuracy !== undefined && g.accuracy !== null);
+    lines.push(
+      `Routing by "${r.dataset.group_column}" (${withAccuracy ? 'accuracy with 95% CI; ' : ''}mean K per layer; load shift per layer = ` +
+        `share of the group's expert assignments that differ from the whole sample's):`,
+    );
     lines.push(
       table(
-        ['group', 'n', 'tokens', 'mean K', ...r.mean_k.per_layer.map((_, l) => `K L${l}`), 'CV per layer'],
+        [
+          'group',
+          'n',
+          'tokens',
+          ...(withAccuracy ? ['accuracy'] : []),
+          'mean K',
+          ...r.mean_k.per_layer.map((_, l) => `K L${l}`),
+          'load shift per layer',
+        ],
         r.routing_by_group.map((g) => [
           g.label,
           String(g.n),
           String(g.tokens),
+          ...(withAccuracy
+            ? [g.accuracy === null || g.accuracy === undefined ? 'n/a' : formatPercentWithCi(g.accuracy, g.accuracy_ci95 ?? null)]
+            : []),
           g.mean_k.overall.toFixed(2),
           ...g.mean_k.per_layer.map((k) => k.toFixed(2)),
-          g.expert_load.map((l) => l.cv.toFixed(2)).join(' '),
+          (g.expert_load_shift ?? []).map((x) => `${(100 * x).toFixed(1)}%`).join(' '),
         ]),
       ),
     );

@@ -28,7 +28,7 @@ import {
 } from '../../shared/spotcheck-report';
 import { DEFAULT_SPECIALISATION_MIN_COUNT, DEFAULT_SPECIALISATION_TOP_TOKENS } from '../../shared/defaults';
 import type { DatasetRecord } from '../datasets/types';
-import { lift, wilsonInterval } from '../../shared/stats';
+import { lift, totalVariation, wilsonInterval } from '../../shared/stats';
 
 export const DEFAULT_MIN_TOKEN_COUNT = 5;
 export const DEFAULT_TOKEN_LIST_LENGTH = 20;
@@ -81,6 +81,8 @@ interface Row {
   windows: number;
   /** Causal LMs: mean loss of the example's scored tokens (all but its first); null when none. */
   meanLoss?: number | null;
+  /** The example's value of the group column (EMPTY_GROUP when its cell is empty); null without a group column. */
+  group: string | null;
 }
 
 /** Compare strings with numbers in numeric order ("2" before "10"). */
@@ -150,7 +152,20 @@ function loadOut(l: ExpertLoad): SpotCheckExpertLoad {
   return { layer: l.layer, tokens: l.tokens, gate_mass: l.gateMass, utilisation: l.utilisation, dead: l.dead, cv: l.cv };
 }
 
-function group(label: string, modelLabel: string | null, n: number, s: RoutingStats): SpotCheckRoutingGroup {
+/** A group's accuracy: its labelled examples and, where labels map, how many were predicted right (with the CI). */
+interface GroupAccuracy {
+  labelled: number;
+  correct: number | null;
+}
+
+function group(
+  label: string,
+  modelLabel: string | null,
+  n: number,
+  s: RoutingStats,
+  acc: GroupAccuracy,
+  sample: RoutingStats,
+): SpotCheckRoutingGroup {
   return {
     label,
     model_label: modelLabel,
@@ -159,6 +174,11 @@ function group(label: string, modelLabel: string | null, n: number, s: RoutingSt
     mean_k: { per_layer: s.meanK.perLayer, overall: s.meanK.overall },
     k_histogram: { per_layer: s.kHistogram.perLayer, overall: s.kHistogram.overall },
     expert_load: s.expertLoad.map(loadOut),
+    labelled: acc.labelled,
+    correct: acc.correct,
+    accuracy: acc.correct !== null && acc.labelled > 0 ? acc.correct / acc.labelled : null,
+    accuracy_ci95: acc.correct !== null && acc.labelled > 0 ? wilsonInterval(acc.correct, acc.labelled) : null,
+    expert_load_shift: s.expertLoad.map((l, i) => totalVariation(l.tokens, sample.expertLoad[i]?.tokens ?? [])),
   };
 }
 
@@ -318,6 +338,7 @@ export class SpotCheckReportBuilder {
       tokens: T,
       windows: routed.windows,
       ...(r.nextToken ? { meanLoss: meanScoredLoss(r.nextToken.loss, r.length) } : {}),
+      group: this.groupColumn ? (record.group ?? EMPTY_GROUP) : null,
     });
   }
 
@@ -358,11 +379,23 @@ export class SpotCheckReportBuilder {
     const toModel = new Map(mapping.pairs.map((p) => [p.dataset_label, p.model_label]));
     const mapped = mapping.strategy !== 'none' && mapping.strategy !== 'no-labels';
     let correctCount = 0;
+    // Accuracy per group of each kind, keyed as the groups are (dataset label, predicted index, group value).
+    const groupAccuracy = new Map<string, GroupAccuracy>();
+    const countIn = (key: string, labelled: boolean, correct: boolean | null): void => {
+      let g = groupAccuracy.get(key);
+      if (!g) groupAccuracy.set(key, (g = { labelled: 0, correct: mapped ? 0 : null }));
+      if (labelled) g.labelled++;
+      if (correct && g.correct !== null) g.correct++;
+    };
+    const accuracyOf = (key: string): GroupAccuracy => groupAccuracy.get(key) ?? { labelled: 0, correct: mapped ? 0 : null };
     const examples: SpotCheckExample[] = this.rows.map((r) => {
       const gold = r.label === null ? null : (toModel.get(r.label) ?? null);
       const predicted = r.predictedIndex === null ? null : (labels[r.predictedIndex] ?? String(r.predictedIndex));
       const correct = mapped && gold !== null && predicted !== null ? gold === predicted : null;
       if (correct) correctCount++;
+      if (r.label !== null) countIn(`label:${r.label}`, true, correct);
+      if (r.predictedIndex !== null) countIn(`prediction:${r.predictedIndex}`, r.label !== null, correct);
+      if (r.group !== null) countIn(`group:${r.group}`, r.label !== null, correct);
       return {
         line: r.line,
         text: r.text,
@@ -473,16 +506,18 @@ export class SpotCheckReportBuilder {
       },
       routing_by_label: [...this.byLabel.entries()]
         .sort(([a], [b]) => naturalCompare(a, b))
-        .map(([label, g]) => group(label, mapped ? (toModel.get(label) ?? null) : null, g.n, g.acc.result())),
+        .map(([label, g]) =>
+          group(label, mapped ? (toModel.get(label) ?? null) : null, g.n, g.acc.result(), accuracyOf(`label:${label}`), s),
+        ),
       routing_by_group: [...this.byGroup.entries()]
         .sort(([a], [b]) => naturalCompare(a, b))
-        .map(([label, g]) => group(label, null, g.n, g.acc.result())),
+        .map(([label, g]) => group(label, null, g.n, g.acc.result(), accuracyOf(`group:${label}`), s)),
       expert_specialisation: this.specialisation(),
       ...(this.languageModel.scored > 0 ? { language_model: this.languageModel.result() } : {}),
       expert_specialisation_min_count: this.opts.specialisationMinCount,
       routing_by_prediction: [...this.byPrediction.entries()]
         .sort(([a], [b]) => a - b)
-        .map(([i, g]) => group(labels[i] ?? String(i), labels[i] ?? null, g.n, g.acc.result())),
+        .map(([i, g]) => group(labels[i] ?? String(i), labels[i] ?? null, g.n, g.acc.result(), accuracyOf(`prediction:${i}`), s)),
       token_importance: {
         available: importanceAvailable,
         min_count: this.opts.minTokenCount,

@@ -23,7 +23,7 @@ import {
   type Engine,
 } from '../../core';
 import type { SpotCheckReport } from '../../shared/spotcheck-report';
-import { headlineText, perplexityText } from '../../shared/lm-report-text';
+import { headlineText } from '../../shared/lm-report-text';
 import { importanceCheckUnavailable } from '../../shared/importance-check';
 import { renderSpotCheckHtml } from '../../report/html';
 import type { SpotCheckExportFormat, SpotCheckLinking } from '../../shared/protocol/spotcheck';
@@ -31,9 +31,11 @@ import { describeError, isCancellation, type UserError } from '../errorsLogic';
 import type { AnalyzeResult } from '../routing/analyzer';
 import { exportFigure } from '../panels/exportFigure';
 import { SpotCheckPanel } from './spotCheckPanel';
+import { SpotCheckStatusBar } from './spotCheckStatusBar';
 import {
   DATASET_FILE_EXTENSIONS,
   columnChoices,
+  groupColumnChoices,
   exportFileName,
   isCommandOptions,
   isDatasetFileName,
@@ -91,14 +93,18 @@ export function readSpotCheckSettings(): SpotCheckSettings {
 }
 
 function datasetOptions(s: SpotCheckSettings): DatasetOptions {
-  return { textColumn: s.textColumn, pairColumn: s.pairColumn, labelColumn: s.labelColumn };
+  return { textColumn: s.textColumn, pairColumn: s.pairColumn, labelColumn: s.labelColumn, groupColumn: s.groupColumn };
 }
 
 /** Runs whose routing table is kept for export (the latest; a table of 500 SST-2 examples is about 0.6 MB). */
 const ROUTING_TABLES_KEPT = 5;
 
+/** The status bar summary's click: shows the spot-check report (internal; not in the command palette). */
+const SHOW_REPORT_COMMAND = 'damoe.spotCheck.showReport';
+
 export class SpotChecker implements vscode.Disposable {
   readonly panel: SpotCheckPanel;
+  readonly status: SpotCheckStatusBar;
   private running: AbortController | null = null;
   private readonly disposables: vscode.Disposable[] = [];
   /**
@@ -125,8 +131,17 @@ export class SpotChecker implements vscode.Disposable {
           { prefix: `${report.model.name}-spotcheck`, folder: vscode.Uri.file(path.dirname(report.dataset.path)) },
           host.log,
         ),
+      closed: () => this.status.hide(),
     });
-    this.disposables.push(this.panel, this.panel.registerSerializer());
+    this.status = new SpotCheckStatusBar(SHOW_REPORT_COMMAND);
+    this.disposables.push(
+      this.panel,
+      this.panel.registerSerializer(),
+      this.status,
+      vscode.commands.registerCommand(SHOW_REPORT_COMMAND, () => {
+        if (this.panel.exists) this.panel.show(false);
+      }),
+    );
   }
 
   get isRunning(): boolean {
@@ -135,7 +150,7 @@ export class SpotChecker implements vscode.Disposable {
 
   /**
    * The command. Arguments: none (active dataset editor, else an open dialog), a resource URI (explorer / editor
-   * menus), and/or an options object `{ file?, sampleSize?, seed?, textColumn?, pairColumn?, labelColumn? }`, which
+   * menus), and/or an options object `{ file?, sampleSize?, seed?, textColumn?, pairColumn?, labelColumn?, groupColumn? }`, which
    * skips the quick pick.
    */
   async run(...args: unknown[]): Promise<SpotCheckResult> {
@@ -241,11 +256,15 @@ export class SpotChecker implements vscode.Disposable {
       }
       const key = choice.action;
       const columns = dataset.columns ?? [];
+      const what = dataset.format === 'jsonl' ? 'key' : 'column';
       const picked = await vscode.window.showQuickPick(
-        columnChoices(columns, settings[key]).map((c) => ({ ...c, label: c.label })),
+        key === 'groupColumn' ? groupColumnChoices(dataset, settings.groupColumn) : columnChoices(columns, settings[key]),
         {
           title: choice.label,
-          placeHolder: `Which ${dataset.format === 'jsonl' ? 'key' : 'column'} holds the ${key.replace('Column', '')}?`,
+          placeHolder:
+            key === 'groupColumn'
+              ? `Routing statistics per value of which ${what}? (None: no grouping)`
+              : `Which ${what} holds the ${key.replace('Column', '')}?`,
         },
       );
       if (!picked) continue;
@@ -262,6 +281,7 @@ export class SpotChecker implements vscode.Disposable {
   private async execute(dataset: Dataset, settings: SpotCheckSettings): Promise<SpotCheckResult> {
     const controller = new AbortController();
     this.running = controller;
+    this.status.hide();
     const name = path.basename(dataset.path);
     let modelDir = this.host.modelDir();
     let lastPanel = 0;
@@ -363,13 +383,7 @@ export class SpotChecker implements vscode.Disposable {
       this.host.log.info(
         `  skipped ${report.skipped.count} rows: ${report.skipped.first.map((s) => `line ${s.line}: ${s.reason}`).join('; ')}`,
       );
-    // Short enough for the status bar beside the editor's own items (the full line is in the log and the report).
-    vscode.window.setStatusBarMessage(
-      report.cancelled
-        ? `DA-MoE: spot-check cancelled, ${report.n} of ${report.sample.size} kept`
-        : `DA-MoE: ${report.language_model ? `ppl ${perplexityText(report.language_model.perplexity)}` : report.accuracy === null ? 'no accuracy' : `${(100 * report.accuracy).toFixed(1)}%`} on ${report.n} · K̄ ${report.mean_k.overall.toFixed(2)}`,
-      8000,
-    );
+    this.status.show(report);
   }
 
   /** Spot-check statistics over a JSONL of routing traces (Open Routing Trace): no examples to open, no routing table. */

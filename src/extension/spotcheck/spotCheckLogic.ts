@@ -14,6 +14,8 @@ import {
 } from '../../shared/defaults';
 import type { SpotCheckReport } from '../../shared/spotcheck-report';
 import type { SpotCheckExportFormat } from '../../shared/protocol/spotcheck';
+import { formatPercentWithCi, wilsonInterval } from '../../shared/stats';
+import { perplexityText } from '../../shared/lm-report-text';
 
 /** File extensions the command offers (open dialog; package.json's menus list the same, checked by a test). */
 export const DATASET_FILE_EXTENSIONS: readonly string[] = Object.keys(DATASET_EXTENSIONS);
@@ -28,6 +30,11 @@ export interface SpotCheckSettings {
   labelColumn?: string;
   /** Examples of the sample the importance check occludes after the run (docs/importance-check.md); 0 = none. */
   importanceCheck?: number;
+  /**
+   * Routing statistics per value of this column (damoe spot-check --group-column); undefined = none. Chosen per run in
+   * the quick pick (a dataset's own column), so it is not a setting.
+   */
+  groupColumn?: string;
 }
 
 /** Clamps what a hand-edited settings.json may contain. */
@@ -94,7 +101,7 @@ export interface SpotCheckCommandOptions extends Partial<SpotCheckSettings> {
   file?: string;
 }
 
-const OPTION_KEYS = ['sampleSize', 'seed', 'textColumn', 'pairColumn', 'labelColumn', 'importanceCheck', 'file'] as const;
+const OPTION_KEYS = ['sampleSize', 'seed', 'textColumn', 'pairColumn', 'labelColumn', 'groupColumn', 'importanceCheck', 'file'] as const;
 
 /** A plain object whose keys are all spot-check options (and at least one). */
 export function isCommandOptions(v: unknown): v is SpotCheckCommandOptions {
@@ -129,7 +136,7 @@ export function mergeCommandOptions(base: SpotCheckSettings, o: SpotCheckCommand
       return `importanceCheck must be a whole number of examples >= 0 (0 = no importance check), got ${JSON.stringify(o.importanceCheck)}`;
     out.importanceCheck = o.importanceCheck;
   }
-  for (const k of ['textColumn', 'pairColumn', 'labelColumn'] as const) {
+  for (const k of ['textColumn', 'pairColumn', 'labelColumn', 'groupColumn'] as const) {
     const v = o[k];
     if (v === undefined) continue;
     if (typeof v !== 'string') return `${k} must be a string, got ${JSON.stringify(v)}`;
@@ -150,12 +157,13 @@ export function vscodeDatasetMessage(message: string): string {
     .replace(/--text-column( \(JSON key\))?/g, 'text column$1 (damoe.spotCheck.textColumn)')
     .replace(/--pair-column( \(JSON key\))?/g, 'pair column$1 (damoe.spotCheck.pairColumn)')
     .replace(/--label-column( \(JSON key\))?/g, 'label column$1 (damoe.spotCheck.labelColumn)')
+    .replace(/--group-column( \(JSON key\))?/g, 'group column$1 (the quick pick\'s "Group by")')
     .replace(/Pass text column/g, 'Set the text column');
 }
 
 // ---- the quick pick --------------------------------------------------------------------------------------------
 
-export type PickAction = 'run' | 'sampleSize' | 'seed' | 'textColumn' | 'pairColumn' | 'labelColumn';
+export type PickAction = 'run' | 'sampleSize' | 'seed' | 'textColumn' | 'pairColumn' | 'labelColumn' | 'groupColumn';
 
 export interface PickItem {
   action: PickAction;
@@ -194,6 +202,12 @@ export function pickItems(s: SpotCheckSettings, d: DetectedColumns, fileName: st
       { action: 'textColumn', label: 'Text column', description: columnDescription(r.text, r.source.text) },
       { action: 'pairColumn', label: 'Pair column', description: columnDescription(r.pair, r.source.pair) },
       { action: 'labelColumn', label: 'Label column', description: columnDescription(r.label, r.source.label) },
+      {
+        action: 'groupColumn',
+        label: 'Group by',
+        description: r.group ? `${r.group} (chosen)` : 'none',
+        detail: 'Routing statistics per value of a column (e.g. a domain): examples, accuracy, mean K, expert load',
+      },
     );
   }
   return items;
@@ -207,6 +221,28 @@ export function columnChoices(
   return [
     { label: 'Auto-detect', value: undefined, description: current === undefined ? 'current' : undefined },
     ...columns.map((c) => ({ label: c, value: c, description: current === c ? 'current' : undefined })),
+  ];
+}
+
+/**
+ * Choices for "Group by": none first, then every column but the text and pair columns (they hold free text, one
+ * value per example), the current one marked. The label column may group (routing per label is then shown twice).
+ */
+export function groupColumnChoices(
+  d: DetectedColumns,
+  current: string | undefined,
+): { label: string; value: string | undefined; description?: string }[] {
+  const text = new Set([d.resolved.text, d.resolved.pair]);
+  return [
+    { label: 'None', value: undefined, description: current === undefined ? 'current' : undefined },
+    ...(d.columns ?? [])
+      .filter((c) => !text.has(c))
+      .map((c) => ({
+        label: c,
+        value: c,
+        description:
+          [current === c ? 'current' : '', c === d.resolved.label ? 'the label column' : ''].filter(Boolean).join(' · ') || undefined,
+      })),
   ];
 }
 
@@ -319,9 +355,14 @@ export function exportFileName(
   format: SpotCheckExportFormat,
   now = new Date(),
 ): string {
+  return datedExportName('spotcheck', report.dataset.path, report.model.name, format, now);
+}
+
+/** `<kind>-<dataset base name>-<what>-<UTC date and time>.<format>`, with only file-name-safe characters. */
+export function datedExportName(kind: string, datasetPath: string, what: string, format: string, now = new Date()): string {
   const stamp = now.toISOString().replace(/[:T]/g, '-').slice(0, 19);
-  const base = path.basename(report.dataset.path).replace(/\.[^.]*$/, '');
-  return `spotcheck-${base}-${report.model.name}-${stamp}.${format}`.replace(/[^A-Za-z0-9._-]/g, '_');
+  const base = path.basename(datasetPath).replace(/\.[^.]*$/, '');
+  return `${kind}-${base}-${what}-${stamp}.${format}`.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
 /** Whether `target` is the dataset file itself (compared as resolved paths; case-insensitively on Windows and macOS). */
@@ -338,4 +379,63 @@ export function progressMessage(done: number, total: number, examplesPerSecond: 
   const rate =
     examplesPerSecond > 0 ? ` · ${examplesPerSecond >= 10 ? examplesPerSecond.toFixed(0) : examplesPerSecond.toFixed(1)} examples/s` : '';
   return `${done}/${total}${rate}`;
+}
+
+// ---- the status bar summary -------------------------------------------------------------------------------------
+
+export interface SpotCheckStatus {
+  /** The status bar text: short enough never to be cut off beside the editor's own items. */
+  text: string;
+  /** The tooltip's heading and lines (plain text; the vscode side escapes them as Markdown). */
+  title: string;
+  lines: string[];
+}
+
+/**
+ * The summary of a finished spot-check for the status bar: the headline figure with its 95% CI, the examples and
+ * mean K in the text ("80.0% [58.4, 91.9] on 20 · mean K 1.91"), every other figure in the tooltip.
+ */
+export function spotCheckStatus(r: SpotCheckReport): SpotCheckStatus {
+  const ci = r.accuracy_ci95 ?? (r.correct !== null && r.labelled > 0 ? wilsonInterval(r.correct, r.labelled) : null);
+  const lm = r.language_model;
+  const headline =
+    r.accuracy !== null
+      ? `${formatPercentWithCi(r.accuracy, ci)} on ${r.n}`
+      : lm
+        ? `perplexity ${perplexityText(lm.perplexity)} on ${r.n}`
+        : `${r.n} examples`;
+  const text = `$(checklist) ${r.cancelled ? 'cancelled · ' : r.partial ? 'partial · ' : ''}${headline} · mean K ${r.mean_k.overall.toFixed(2)}`;
+  const lines: string[] = [];
+  if (r.accuracy !== null && r.correct !== null) {
+    lines.push(
+      `Accuracy ${formatPercentWithCi(r.accuracy, ci)} (95% Wilson interval).`,
+      `${r.correct} of ${r.labelled} labelled examples right.`,
+    );
+  } else if (lm) {
+    lines.push(`Perplexity ${perplexityText(lm.perplexity)} (mean loss ${lm.mean_loss.toFixed(3)} nats over ${lm.scored_tokens} tokens).`);
+  } else {
+    lines.push(r.label_mapping.note ?? 'No accuracy: the dataset has no labels.');
+  }
+  lines.push(
+    `Examples: ${r.n} of the ${r.sample.size} sampled from ${r.dataset.records} in ${path.basename(r.dataset.path)}` +
+      (r.cancelled ? ' (cancelled: the figures cover those only)' : r.partial ? ` (partial: ${r.partial_reason})` : '') +
+      (r.skipped.count > 0 ? `; ${r.skipped.count} ${r.skipped.count === 1 ? 'row' : 'rows'} skipped` : '') +
+      '.',
+  );
+  lines.push(
+    `Mean K ${r.mean_k.overall.toFixed(2)} (per layer ${r.mean_k.per_layer.map((k) => k.toFixed(2)).join(', ')}) over ${r.tokens} tokens.`,
+  );
+  const f = r.flops;
+  if (f.fixed_top_2 > 0) {
+    lines.push(
+      `Expert compute ${((100 * f.spent) / f.fixed_top_2).toFixed(1)}% of a fixed top-2 router` +
+        (r.model.k_max !== 2 && f.fixed_top_k_max > 0
+          ? `, ${((100 * f.spent) / f.fixed_top_k_max).toFixed(1)}% of top-${r.model.k_max}`
+          : '') +
+        '.',
+    );
+  }
+  lines.push(`${r.examples_per_second.toFixed(1)} examples/s.`);
+  lines.push('Click to show the report.');
+  return { text, title: `DA-MoE spot-check: ${r.model.name} on ${path.basename(r.dataset.path)}`, lines };
 }

@@ -38,6 +38,10 @@ export class SpotCheckPanel extends SingletonWebviewPanel<SpotCheckPanelLogic, S
     return new SpotCheckPanelLogic({ postMessage: post }, this.handlers, parseSpotCheckMessage);
   }
 
+  protected onDisposed(): void {
+    this.handlers.closed?.();
+  }
+
   protected restoreState(core: SpotCheckPanelLogic, state: unknown): void {
     const parsed = parseSpotCheckState(state);
     if (parsed?.report) core.showReport(parsed.report, parsed.linking);

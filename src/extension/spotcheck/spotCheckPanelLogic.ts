@@ -27,6 +27,8 @@ export interface SpotCheckPanelHandlers {
   /** Save one of the report's charts (validated by the protocol); resolves to the path, or null when cancelled. */
   saveFigure?(figure: FigureSaveParams, report: SpotCheckReport): PromiseLike<string | null>;
   log: PanelLog;
+  /** The panel was closed (the status bar summary goes with it). */
+  closed?(): void;
 }
 
 type Progress = SpotCheckHostNotifications['spotcheck/progress'];

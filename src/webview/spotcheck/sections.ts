@@ -15,7 +15,7 @@ import type { SpotCheckExportFormat, SpotCheckLinking } from '../../shared/proto
 import { formatLayerCheck, importanceCheckSummary } from '../../shared/importance-check';
 import { clear, displayToken, el, fmtMs, fmtNum, fmtPct, svg } from '../shared/dom';
 import { colourAt, gradientCss, textOn } from '../../shared/palette';
-import { conditionalCoActivation, wilsonInterval } from '../../shared/stats';
+import { conditionalCoActivation, formatPercentWithCi, shareDifferences, wilsonInterval } from '../../shared/stats';
 import { placementBrief, providerDetails, providerFields } from '../../shared/provider-text';
 import { figure, kHistogramSvg, loadSvg } from '../shared/charts';
 
@@ -649,7 +649,50 @@ export class SpecialisationSection {
   }
 }
 
-// ---- routing per label -----------------------------------------------------------------------------------------
+// ---- routing per label ---------------------------------------------------------------------------------------
+
+/**
+ * A group's expert load against the whole sample's, one bar per expert: up where the group sends a larger share of
+ * its assignments to the expert than the sample does, down where smaller; `scale` is the largest |difference| drawn
+ * in the table, so the groups' strips compare.
+ */
+function loadShiftSvg(diffs: readonly number[], scale: number, label: string, width = 160, height = 40): SVGSVGElement {
+  const E = Math.max(1, diffs.length);
+  const pad = 4;
+  const mid = height / 2;
+  const half = mid - pad;
+  const slot = (width - 2 * pad) / E;
+  const bw = Math.max(1, slot * 0.74);
+  const root = svg('svg', {
+    class: 'chart load-shift',
+    width,
+    height,
+    viewBox: `0 0 ${width} ${height}`,
+    role: 'img',
+    'aria-label': `${label}: ${diffs.map((d, e) => `expert ${e} ${fmtPoints(d)}`).join(', ')}`,
+  });
+  root.append(svg('line', { class: 'axis', x1: pad, x2: width - pad, y1: mid + 0.5, y2: mid + 0.5 }));
+  diffs.forEach((d, e) => {
+    const h = scale > 0 ? (Math.abs(d) / scale) * half : 0;
+    const bar = svg('rect', {
+      class: d >= 0 ? 'shift-over' : 'shift-under',
+      x: pad + e * slot + (slot - bw) / 2,
+      y: d >= 0 ? mid - h : mid + 1,
+      width: bw,
+      height: Math.max(h, 0.5),
+      'data-expert': e,
+    });
+    bar.append(svg('title', {}, [`expert ${e}: ${fmtPoints(d)} of the assignments against the whole sample`]));
+    root.append(bar);
+  });
+  return root;
+}
+
+/** A wide table in a narrow panel scrolls sideways inside its own box instead of being cut at the panel's edge. */
+const scroller = (table: HTMLElement): HTMLElement => el('div', { class: 'table-scroll sc-groups-scroll' }, [table]);
+
+/** A share difference in percentage points: "+8.1 pts". */
+const fmtPoints = (d: number): string => `${d >= 0 ? '+' : '−'}${Math.abs(100 * d).toFixed(1)} pts`;
 
 export class LabelRoutingSection {
   private readonly s = section('spotcheck-by-label', 'Routing per label');
@@ -657,50 +700,112 @@ export class LabelRoutingSection {
 
   constructor(private readonly ctx: SectionCtx) {}
 
-  private table(groups: SpotCheckRoutingGroup[], what: string, layer: number, maxTokens: number, column = 'label'): HTMLElement {
-    const table = el('table', { class: 'routing-table sc-groups' });
+  private table(
+    groups: SpotCheckRoutingGroup[],
+    what: string,
+    layer: number,
+    maxTokens: number,
+    sample: SpotCheckExpertLoad | undefined,
+    column = 'label',
+  ): HTMLElement {
+    const table = el('table', { class: 'routing-table sc-groups', attrs: { 'data-layer': String(layer) } });
     table.append(el('caption', { text: what }));
+    // Reports saved before per-group accuracy and load shift have neither: their columns are left out.
+    const withAccuracy = groups.some((g) => g.accuracy !== undefined && g.accuracy !== null);
+    const withShift = sample !== undefined && groups.some((g) => g.expert_load_shift !== undefined);
+    const diffs = groups.map((g) => (sample && g.expert_load[layer] ? shareDifferences(g.expert_load[layer].tokens, sample.tokens) : []));
+    const scale = diffs.reduce((m, d) => Math.max(m, ...d.map(Math.abs)), 0);
+    const heads = [
+      column,
+      'examples',
+      'tokens',
+      ...(withAccuracy ? ['accuracy (95% CI)'] : []),
+      'mean K',
+      'mean K per layer',
+      `expert load (layer ${layer})`,
+      ...(withShift ? [`load vs the sample (layer ${layer})`] : []),
+    ];
     table.append(
       el('thead', {}, [
         el(
           'tr',
           {},
-          [column, 'examples', 'tokens', 'mean K', 'mean K per layer', `expert load (layer ${layer})`].map((t) =>
-            el('th', { attrs: { scope: 'col' }, text: t }),
-          ),
+          heads.map((t) => el('th', { attrs: { scope: 'col' }, text: t })),
         ),
       ]),
     );
     const tbody = el('tbody');
-    for (const g of groups) {
+    groups.forEach((g, gi) => {
       const load = g.expert_load[layer];
-      tbody.append(
-        el('tr', { testid: 'spotcheck-label-row', attrs: { 'data-label': g.label, 'data-mean-k': g.mean_k.overall.toFixed(4) } }, [
-          el('th', {
-            attrs: { scope: 'row' },
-            text: g.model_label !== null && g.model_label !== g.label ? `${g.label} → ${g.model_label}` : g.label,
+      const cells: HTMLElement[] = [
+        el('th', {
+          attrs: { scope: 'row' },
+          text: g.model_label !== null && g.model_label !== g.label ? `${g.label} → ${g.model_label}` : g.label,
+        }),
+        el('td', { class: 'num', text: String(g.n) }),
+        el('td', { class: 'num', text: String(g.tokens) }),
+      ];
+      if (withAccuracy) {
+        const acc = g.accuracy ?? null;
+        cells.push(
+          el('td', {
+            class: 'num sc-group-accuracy',
+            attrs:
+              acc === null
+                ? {}
+                : { 'data-accuracy': acc.toFixed(6), title: `${g.correct} of ${g.labelled} labelled examples predicted right` },
+            text:
+              acc === null
+                ? g.labelled
+                  ? 'labels do not map'
+                  : 'no labels'
+                : `${formatPercentWithCi(acc, g.accuracy_ci95 ?? null)} · ${g.correct}/${g.labelled}`,
           }),
-          el('td', { class: 'num', text: String(g.n) }),
-          el('td', { class: 'num', text: String(g.tokens) }),
-          el('td', { class: 'num', text: fmtNum(g.mean_k.overall) }),
-          el('td', { class: 'num small', text: g.mean_k.per_layer.map((k) => fmtNum(k)).join(' · ') }),
-          el('td', {}, [
-            load
-              ? loadSvg({
-                  tokens: load.tokens,
-                  utilisation: load.utilisation,
-                  gateMass: load.gate_mass,
-                  dead: load.dead,
-                  maxTokens,
-                  width: 160,
-                  height: 40,
-                  label: `${g.label} layer ${layer} expert load`,
-                })
-              : '',
-          ]),
+        );
+      }
+      cells.push(
+        el('td', { class: 'num', text: fmtNum(g.mean_k.overall) }),
+        el('td', { class: 'num small', text: g.mean_k.per_layer.map((k) => fmtNum(k)).join(' · ') }),
+        el('td', {}, [
+          load
+            ? loadSvg({
+                tokens: load.tokens,
+                utilisation: load.utilisation,
+                gateMass: load.gate_mass,
+                dead: load.dead,
+                maxTokens,
+                width: 160,
+                height: 40,
+                label: `${g.label} layer ${layer} expert load`,
+              })
+            : '',
         ]),
       );
-    }
+      if (withShift) {
+        const d = diffs[gi];
+        const shift = g.expert_load_shift?.[layer];
+        const top = d.reduce((best, x, e) => (Math.abs(x) > Math.abs(d[best] ?? 0) ? e : best), 0);
+        cells.push(
+          el('td', { class: 'sc-load-shift', attrs: shift === undefined ? {} : { 'data-shift': shift.toFixed(6) } }, [
+            loadShiftSvg(d, scale, `${g.label} layer ${layer} expert load against the sample`),
+            el('div', {
+              class: 'small muted',
+              text:
+                shift === undefined || d.length === 0
+                  ? '–'
+                  : `${(100 * shift).toFixed(1)}% moved · most: expert ${top} ${fmtPoints(d[top])}`,
+              attrs: {
+                title:
+                  "Total variation distance between the group's shares of expert assignments and the whole sample's: the share of the group's assignments that would have to move to other experts to match the sample (0% = the same load).",
+              },
+            }),
+          ]),
+        );
+      }
+      tbody.append(
+        el('tr', { testid: 'spotcheck-label-row', attrs: { 'data-label': g.label, 'data-mean-k': g.mean_k.overall.toFixed(4) } }, cells),
+      );
+    });
     table.append(tbody);
     return table;
   }
@@ -712,15 +817,18 @@ export class LabelRoutingSection {
     const groups = r.routing_by_group ?? [];
     const all = [...r.routing_by_label, ...r.routing_by_prediction, ...groups];
     const maxTokens = all.reduce((m, g) => Math.max(m, ...(g.expert_load[layer]?.tokens ?? [0])), 0);
+    const sample = r.expert_load[layer];
     if (groups.length > 0) {
       const col = r.dataset.group_column ?? 'group';
-      const t = this.table(groups, `By "${col}"`, layer, maxTokens, col);
+      const t = this.table(groups, `By "${col}"`, layer, maxTokens, sample, col);
       t.dataset.testid = 'spotcheck-by-group';
-      this.s.body.append(t);
+      this.s.body.append(scroller(t));
     }
-    if (r.routing_by_label.length > 0) this.s.body.append(this.table(r.routing_by_label, 'By dataset label', layer, maxTokens));
+    if (r.routing_by_label.length > 0)
+      this.s.body.append(scroller(this.table(r.routing_by_label, 'By dataset label', layer, maxTokens, sample)));
     // A causal LM has no predicted label to group by.
-    if (!r.language_model) this.s.body.append(this.table(r.routing_by_prediction, 'By predicted label', layer, maxTokens));
+    if (!r.language_model)
+      this.s.body.append(scroller(this.table(r.routing_by_prediction, 'By predicted label', layer, maxTokens, sample)));
     else if (r.routing_by_label.length === 0 && groups.length === 0) {
       this.root.hidden = true;
     }

@@ -10,6 +10,8 @@ import {
   mcnemarExactP,
   pairedBootstrapDifference,
   quantileSorted,
+  shareDifferences,
+  totalVariation,
   spearman,
   spearmanInterval,
   wilsonInterval,
@@ -209,5 +211,17 @@ describe('co-activation as P(j | i)', () => {
     );
     // An expert that chose nothing has no conditional row.
     assert.deepEqual(conditionalCoActivation([[0]]), [[null]]);
+  });
+});
+
+describe("share differences and total variation (a group's expert load against the sample's)", () => {
+  it('part [3, 1] against whole [5, 5]: shares 0.75/0.25 vs 0.5/0.5, differences +0.25/-0.25, TVD 0.25', () => {
+    assert.deepEqual(shareDifferences([3, 1], [5, 5]), [0.25, -0.25]);
+    assert.equal(totalVariation([3, 1], [5, 5]), 0.25);
+  });
+  it('the same mix at another scale is 0; disjoint experts are 1; an empty part counts as no mix', () => {
+    assert.equal(totalVariation([2, 4, 6], [10, 20, 30]), 0);
+    assert.equal(totalVariation([0, 7], [9, 0]), 1);
+    assert.deepEqual(shareDifferences([0, 0], [1, 3]), [-0.25, -0.75]);
   });
 });

@@ -19,6 +19,8 @@ export interface FakeSpotCheckOptions {
   /** Text of example 3 (e.g. HTML, to check it is shown as text). */
   injectText?: string;
   pair?: boolean;
+  /** Group the examples by a 'domain' column (books, film, music in turn). */
+  groups?: boolean;
 }
 
 function rng(seed: number): () => number {
@@ -68,7 +70,7 @@ export function makeFakeSpotCheck(o: FakeSpotCheckOptions = {}): SpotCheckReport
     expertFlopsPerToken: 1000,
   };
   const r = rng(7);
-  const builder = new SpotCheckReportBuilder(model, { minTokenCount: 2 });
+  const builder = new SpotCheckReportBuilder(model, { minTokenCount: 2 }, o.groups ? 'domain' : null);
   const n = o.examples ?? 24;
   for (let i = 0; i < n; i++) {
     const words = Array.from({ length: 3 + Math.floor(r() * 6) }, () => WORDS[Math.floor(r() * WORDS.length)]);
@@ -109,6 +111,7 @@ export function makeFakeSpotCheck(o: FakeSpotCheckOptions = {}): SpotCheckReport
     };
     const record: DatasetRecord = { line: i + 2, text };
     if (o.pair) record.pair = 'a second sentence';
+    if (o.groups) record.group = ['books', 'film', 'music'][i % 3];
     const gold = i % 3 === 0 ? index : 1 - index; // one in three correct-by-construction flips
     if (o.labels === 'foreign') record.label = gold ? 'pos' : 'neg';
     else if (o.labels !== 'none') record.label = String(i % 4 === 0 ? 1 - gold : gold);
@@ -122,6 +125,7 @@ export function makeFakeSpotCheck(o: FakeSpotCheckOptions = {}): SpotCheckReport
       text_column: o.pair ? 'sentence1' : 'sentence',
       pair_column: o.pair ? 'sentence2' : null,
       label_column: o.labels === 'none' ? null : 'label',
+      ...(o.groups ? { group_column: 'domain' } : {}),
       rows: n + 1,
       records: n,
     },

@@ -299,6 +299,42 @@ describe('spot-check webview (headless Chromium)', { skip: skip ?? false, timeou
     }
   });
 
+  it('--group-column: per value, n, accuracy with its 95% CI, mean K and the expert load against the sample', async () => {
+    const p = await openPanel(browser, { bundle: 'spotcheck', theme: 'light' });
+    try {
+      const report = makeFakeSpotCheck({ groups: true });
+      await p.send(spotCheckHostNotification('spotcheck/show', { report, linking }));
+      const table = p.page.getByTestId('spotcheck-by-group');
+      await table.waitFor();
+      assert.match(await table.locator('caption').innerText(), /By "domain"/);
+      const rows = table.getByTestId('spotcheck-label-row');
+      const groups = report.routing_by_group!;
+      assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.label)), ['books', 'film', 'music']);
+      const layer = Number(await table.getAttribute('data-layer'));
+      for (const [i, g] of groups.entries()) {
+        const row = rows.nth(i);
+        const acc = row.locator('.sc-group-accuracy');
+        assert.equal(Number(await acc.getAttribute('data-accuracy')), Number(g.accuracy!.toFixed(6)));
+        const ci = g.accuracy_ci95!;
+        assert.match(
+          await acc.innerText(),
+          new RegExp(
+            `${(100 * g.accuracy!).toFixed(1)}% \\[${(100 * ci[0]).toFixed(1)}, ${(100 * ci[1]).toFixed(1)}\\] · ${g.correct}/${g.labelled}`,
+          ),
+        );
+        const shift = row.locator('.sc-load-shift');
+        assert.equal(Number(await shift.getAttribute('data-shift')), Number(g.expert_load_shift![layer].toFixed(6)));
+        assert.match(await shift.innerText(), /\d+\.\d% moved · most: expert \d+ [+−]\d+\.\d pts/);
+        // One bar per expert, up or down; the dead expert (no token anywhere) has no difference.
+        assert.equal(await shift.locator('rect').count(), report.model.num_experts);
+      }
+      await p.page.screenshot({ path: path.join(resultsDir(), 'spotcheck-groups-light.png'), fullPage: true });
+      await expectClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('a cancelled report says so; labels that do not map get a clear note; text is rendered as text', async () => {
     const p = await openPanel(browser, { bundle: 'spotcheck', theme: 'dark' });
     try {

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { entropyBits, mapLabels, SpotCheckContext, SpotCheckReportBuilder } from '../../../../src/core/spotcheck/report';
 import { fakeAnalysis, MODEL, threeExamples } from './fake';
+import { wilsonInterval } from '../../../../src/shared/stats';
 
 const near = (a: number, b: number, eps = 1e-9): void => assert.ok(Math.abs(a - b) < eps, `${a} != ${b}`);
 
@@ -347,5 +348,40 @@ describe('expert specialisation (lift) and routing per group', () => {
     );
     assert.deepEqual(g[1].expert_load[0].tokens, [3, 1, 0]);
     assert.deepEqual(built(1).routing_by_group, []);
+    // Accuracy per group: line 5 (empty) and line 2 (news) right, line 3 (reviews) wrong; Wilson's interval of 1 of 1.
+    assert.deepEqual(
+      g.map((x) => [x.label, x.labelled, x.correct, x.accuracy]),
+      [
+        ['(empty)', 1, 1, 1],
+        ['news', 1, 1, 1],
+        ['reviews', 1, 0, 0],
+      ],
+    );
+    assert.deepEqual(g[1].accuracy_ci95, wilsonInterval(1, 1));
+    // Load shift: news's layer 0 shares 3/4, 1/4, 0 against the sample's 10/15, 5/15, 0: TVD (1/12 + 1/12) / 2.
+    near(g[1].expert_load_shift![0], 1 / 12);
+  });
+
+  it('accuracy per dataset label and per prediction; no accuracy when the labels do not map', () => {
+    const r = built(1);
+    // Label 0: line 3 wrong, line 5 right. Predicted positive: line 2 right, line 3 wrong; negative: line 5 right.
+    assert.deepEqual(
+      r.routing_by_label.map((x) => [x.label, x.labelled, x.correct]),
+      [
+        ['0', 2, 1],
+        ['1', 1, 1],
+      ],
+    );
+    assert.deepEqual(
+      r.routing_by_prediction.map((x) => [x.label, x.labelled, x.correct, x.accuracy]),
+      [
+        ['negative', 1, 1, 1],
+        ['positive', 2, 1, 0.5],
+      ],
+    );
+    const b = new SpotCheckReportBuilder(MODEL, { minTokenCount: 1 }, 'domain');
+    for (const { record, analysis } of threeExamples(['x', 'y', 'z'])) b.add({ ...record, group: 'a' }, analysis);
+    const none = b.build(context()).routing_by_group![0];
+    assert.deepEqual([none.labelled, none.correct, none.accuracy, none.accuracy_ci95], [3, null, null, null]);
   });
 });

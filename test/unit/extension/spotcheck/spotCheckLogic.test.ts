@@ -1,12 +1,14 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { openDataset } from '../../../../src/core/datasets/reader';
 import {
   columnChoices,
   csvCells,
   exportFileName,
+  groupColumnChoices,
   isCommandOptions,
   isDatasetFileName,
   isSameFile,
@@ -18,6 +20,7 @@ import {
   progressMessage,
   sampleOption,
   sanitizeSpotCheckSettings,
+  spotCheckStatus,
   vscodeDatasetMessage,
 } from '../../../../src/extension/spotcheck/spotCheckLogic';
 import { filterAndSort } from '../../../../src/webview/spotcheck/filter';
@@ -104,8 +107,9 @@ describe('the quick pick', () => {
     const items = pickItems({ sampleSize: 0, seed: 42 }, ds, 'sst2-sample.tsv');
     assert.deepEqual(
       items.map((i) => i.action),
-      ['run', 'sampleSize', 'seed', 'textColumn', 'pairColumn', 'labelColumn'],
+      ['run', 'sampleSize', 'seed', 'textColumn', 'pairColumn', 'labelColumn', 'groupColumn'],
     );
+    assert.equal(items[6].description, 'none');
     assert.match(items[0].description!, /all examples, seed 42/);
     assert.match(items[0].detail!, /columns: sentence, label/);
     assert.equal(items[3].description, 'sentence (detected)');
@@ -132,6 +136,35 @@ describe('the quick pick', () => {
         ['b', 'b', 'current'],
       ],
     );
+  });
+
+  it('"Group by" offers None and every column but the text and pair columns; the chosen one reads back', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'damoe-group-'));
+    try {
+      const file = path.join(dir, 'd.tsv');
+      fs.writeFileSync(file, 'sentence1\tsentence2\tlabel\tdomain\na\tb\t1\tnews\n');
+      const ds = await openDataset(file);
+      assert.deepEqual(
+        groupColumnChoices(ds, undefined).map((c) => [c.label, c.value, c.description]),
+        [
+          ['None', undefined, 'current'],
+          ['label', 'label', 'the label column'],
+          ['domain', 'domain', undefined],
+        ],
+      );
+      assert.equal(groupColumnChoices(ds, 'domain')[2].description, 'current');
+      const grouped = await openDataset(file, { groupColumn: 'domain' });
+      assert.equal(pickItems(base, grouped, 'd.tsv').find((i) => i.action === 'groupColumn')!.description, 'domain (chosen)');
+      assert.deepEqual(mergeCommandOptions(base, { groupColumn: ' domain ' }), { ...base, groupColumn: 'domain' });
+      assert.match(String(mergeCommandOptions(base, { groupColumn: 3 as unknown as string })), /groupColumn must be a string/);
+      assert.ok(isCommandOptions({ file, groupColumn: 'domain' }));
+      assert.equal(
+        vscodeDatasetMessage('unknown --group-column \'x\'; columns found: "a"'),
+        'unknown group column (the quick pick\'s "Group by") \'x\'; columns found: "a"',
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -227,5 +260,32 @@ describe('examples table filter and sort', () => {
       const s = filterAndSort(withNull, { ...v, sort: { key: 'importance_entropy', descending } });
       assert.equal(s.at(-1)!.importance_entropy, null);
     }
+  });
+});
+
+describe('the status bar summary', () => {
+  it('is short and complete: accuracy with its 95% CI, examples and mean K; the rest in the tooltip', () => {
+    const r = makeFakeSpotCheck();
+    const s = spotCheckStatus(r);
+    const [lo, hi] = r.accuracy_ci95!;
+    const pct = (x: number) => (100 * x).toFixed(1);
+    assert.equal(s.text, `$(checklist) ${pct(r.accuracy!)}% [${pct(lo)}, ${pct(hi)}] on ${r.n} · mean K ${r.mean_k.overall.toFixed(2)}`);
+    // The icon is one glyph; the rest stays within what a status bar shows beside the editor's items.
+    assert.ok(s.text.replace(/^\$\([a-z-]+\) /, '').length <= 45, s.text);
+    assert.equal(s.title, 'DA-MoE spot-check: damoe-sst2 on sst2-sample.tsv');
+    const tip = s.lines.join('\n');
+    assert.match(tip, new RegExp(`${r.correct} of ${r.labelled} labelled examples right`));
+    assert.match(tip, /Expert compute \d+\.\d% of a fixed top-2 router, \d+\.\d% of top-4\./);
+    assert.match(tip, /Mean K \d\.\d\d \(per layer \d\.\d\d, \d\.\d\d, \d\.\d\d, \d\.\d\d\)/);
+    assert.match(tip, /; 1 row skipped\./);
+  });
+
+  it('says cancelled, and without labels counts the examples and gives the reason in the tooltip', () => {
+    const c = spotCheckStatus(makeFakeSpotCheck({ cancelled: true }));
+    assert.match(c.text, /^\$\(checklist\) cancelled · \d+\.\d% \[/);
+    assert.match(c.lines.join(' '), /cancelled: the figures cover those only/);
+    const none = spotCheckStatus(makeFakeSpotCheck({ labels: 'none' }));
+    assert.match(none.text, /^\$\(checklist\) 24 examples · mean K \d\.\d\d$/);
+    assert.match(none.lines[0], /no labels/i);
   });
 });
