@@ -4,7 +4,9 @@
  * - a selected line of reviews.txt through damoe-sst2 and top2-sst2 (the quick pick's default pair): one card per
  *   model, a token table with both models' K, and every K that differs from the first model's marked;
  * - "Compare Models on Dataset" on sst2-sample.tsv: accuracies with 95% CIs, the paired row with McNemar's p, the
- *   disagreements; a click on one shows the compare view of that text, whose predictions are the row's.
+ *   disagreements; a click on one shows the compare view of that text, whose predictions are the row's;
+ * - the comparison exports as JSON and HTML through the save dialog, and the panel comes back after Reload Window
+ *   (its serializer), where a click on a disagreement still compares that text.
  * Screenshots (light, dark, high contrast): test-results/e2e/compare-*.png.
  */
 import * as assert from 'assert';
@@ -111,6 +113,75 @@ describe('DA-MoE Inspector in VS Code: Compare Models', { timeout: 900_000 }, ()
       assert.deepEqual(await cards.evaluateAll((els) => els.map((e) => e.getAttribute('data-prediction'))), predicted);
       assert.equal(await f.locator('[data-testid=compare-model-card].diff').count(), 1, 'the second card is marked as differing');
       await screenshotThreeThemes(page(), 'compare-click-through');
+    }),
+  );
+
+  it('the comparison exports as JSON and HTML; after Reload Window the panel comes back and still clicks through', T, () =>
+    s.scenario('compare export and restore', async () => {
+      const f = await s.frameWith(page(), '[data-testid=compare-model-row]');
+      const dir = s.tmpDir('damoe-e2e-compare-');
+      try {
+        const json = path.join(dir, 'comparison.json');
+        await f.locator('[data-testid=compare-export-json]').click();
+        assert.ok(
+          await s.saveThroughDialog(page(), 'compare-sst2-sample-damoe-sst2-vs-top2-sst2', json, 'compare-export'),
+          `saved ${json}`,
+        );
+        const rep = JSON.parse(fs.readFileSync(json, 'utf8'));
+        assert.equal(rep.kind, 'damoe-compare');
+        assert.deepEqual(
+          rep.models.map((m: { name: string }) => m.name),
+          ['damoe-sst2', 'top2-sst2'],
+        );
+        assert.equal(rep.paired.n, 31);
+        const notice = f.locator('[data-testid=compare-notice]');
+        await notice.waitFor({ state: 'visible', timeout: 10_000 });
+        assert.equal(await notice.innerText(), `Saved to ${json}`);
+        const html = path.join(dir, 'comparison.html');
+        await f.locator('[data-testid=compare-export-html]').click();
+        assert.ok(await s.saveThroughDialog(page(), 'compare-sst2-sample', html, 'compare-export-html'), `saved ${html}`);
+        const page0 = fs.readFileSync(html, 'utf8');
+        assert.match(page0, /^<!doctype html>/i);
+        assert.ok(
+          page0.includes('damoe-sst2') && page0.includes('top2-sst2') && /McNemar/.test(page0),
+          'the HTML report of the comparison',
+        );
+
+        // Reload: the serializer brings back the dataset comparison and the text view of the last click.
+        const rows = async (g: typeof f) => g.locator('[data-testid=compare-model-row]').allInnerTexts();
+        const before = {
+          rows: await rows(f),
+          disagreements: await f.locator('[data-testid=compare-disagreement]').count(),
+          source: await f.locator('[data-testid=compare-source]').innerText(),
+        };
+        await s.sleep(500); // the webview persists its state right after rendering
+        const navigated = page().waitForEvent('framenavigated', { predicate: (fr) => fr === page().mainFrame(), timeout: 60_000 });
+        await h.runCommand(page(), 'Developer: Reload Window');
+        await navigated;
+        await h.waitForWorkbench(page(), 120_000);
+        const g = await s.frameWith(page(), '[data-testid=compare-model-row]', 120_000);
+        assert.deepEqual(
+          {
+            rows: await rows(g),
+            disagreements: await g.locator('[data-testid=compare-disagreement]').count(),
+            source: await g.locator('[data-testid=compare-source]').innerText(),
+          },
+          before,
+          'the restored panel shows what it showed',
+        );
+        await screenshotThreeThemes(page(), 'compare-restored');
+        // The engines did not survive the reload; a click starts them again from the report's model paths.
+        const row = g.locator('[data-testid=compare-disagreement]').last();
+        const line = Number(await row.getAttribute('data-line'));
+        await row.click();
+        const source = g.locator('[data-testid=compare-source]');
+        for (let end = Date.now() + 120_000; Date.now() < end; await s.sleep(250)) {
+          if ((await source.innerText().catch(() => '')).includes(`line ${line} of`)) break;
+        }
+        assert.match(await source.innerText(), new RegExp(`line ${line} of sst2-sample\\.tsv`));
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     }),
   );
 });

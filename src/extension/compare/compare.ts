@@ -3,21 +3,24 @@
  * dataset sample through each, with paired statistics: src/core/compare). The models come from a multi-select quick
  * pick of the shipped models and the configured one (or a command argument `{ models: [...] }`). Each model gets
  * its own engine, kept while the panel lives (a text comparison after a click must not reload three models); the
- * engine settings (provider, threads, max tokens) are the user's, as for Analyze Routing.
+ * engine settings (provider, threads, max tokens) are the user's, as for Analyze Routing. The dataset comparison
+ * exports as JSON or HTML (the files `damoe compare --json / --html` write), and the panel survives a reload.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { compareOnSample, createEngine, modelDirByName, openDataset, sampleDataset, type Engine } from '../../core';
 import type { CompareReport } from '../../shared/compare-report';
+import { renderCompareHtml } from '../../report/compare-html';
+import type { CompareExportFormat } from '../../shared/protocol/compare';
 import { DEFAULT_COMPARE_MODELS, MAX_COMPARE_MODELS, MIN_COMPARE_MODELS } from '../../shared/defaults';
 import type { CompareTextModel } from '../../shared/protocol/compare';
 import { describeError, isCancellation, type UserError } from '../errorsLogic';
 import { readEngineSettings } from '../model/config';
 import { listShippedModels } from '../model/modelPicker';
 import { readSpotCheckSettings } from '../spotcheck/spotCheck';
-import { DATASET_FILE_EXTENSIONS, isDatasetFileName, sampleOption } from '../spotcheck/spotCheckLogic';
+import { DATASET_FILE_EXTENSIONS, isDatasetFileName, isSameFile, sampleOption } from '../spotcheck/spotCheckLogic';
 import { ComparePanel } from './comparePanel';
-import { checkModelChoice } from './comparePanelLogic';
+import { checkModelChoice, compareExportFileName } from './comparePanelLogic';
 
 export type CompareResult =
   | { status: 'ok'; models: string[]; predictions: string[] }
@@ -72,8 +75,36 @@ export class ModelComparer implements vscode.Disposable {
           `line ${d.line} of ${path.basename(report.dataset.path)}`,
         );
       },
+      exportReport: (report, format) => this.exportReport(report, format),
     });
-    this.disposables.push(this.panel);
+    this.disposables.push(this.panel, this.panel.registerSerializer());
+  }
+
+  /** Saves the dataset comparison where the user chooses (never over the dataset itself); the path, or null. */
+  async exportReport(report: CompareReport, format: CompareExportFormat): Promise<string | null> {
+    const dir = vscode.Uri.file(path.dirname(report.dataset.path));
+    for (;;) {
+      // The save dialog asks before replacing an existing file; nothing is written unless the user chooses a path.
+      const target = await vscode.window.showSaveDialog({
+        title: `Export the model comparison as ${format.toUpperCase()}`,
+        saveLabel: 'Export',
+        defaultUri: vscode.Uri.joinPath(dir, compareExportFileName(report, format)),
+        filters: format === 'json' ? { JSON: ['json'] } : { HTML: ['html', 'htm'] },
+      });
+      if (!target) return null;
+      if (target.scheme === 'file' && isSameFile(target.fsPath, report.dataset.path)) {
+        await vscode.window.showErrorMessage('DA-MoE: that is the dataset file itself; choose another file for the comparison.', {
+          modal: true,
+        });
+        continue;
+      }
+      const body = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderCompareHtml(report);
+      await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(body));
+      const shown = target.scheme === 'file' ? target.fsPath : target.toString(true);
+      this.host.log.info(`Exported the model comparison to ${shown}.`);
+      vscode.window.setStatusBarMessage(`DA-MoE: comparison saved to ${shown}`, 5000);
+      return shown;
+    }
   }
 
   /** damoe.compareModels: the selection (or the current line) through the picked models. */

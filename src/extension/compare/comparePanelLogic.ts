@@ -1,10 +1,12 @@
 /**
  * The Compare Models panel's logic without the vscode API (unit-tested with a fake port): what it shows (a text
  * through 2-3 models, a dataset comparison, or both) and what a click on a disagreement does. Messaging is
- * PanelChannel's, as for the other panels; a disagreement line must be one of the current report's.
+ * PanelChannel's, as for the other panels; a disagreement line must be one of the current report's. The dataset
+ * comparison exports as JSON or HTML (`compare/export`).
  */
 import type { CompareReport } from '../../shared/compare-report';
 import type {
+  CompareExportFormat,
   CompareHostNotifications,
   CompareNotification,
   CompareParseContext,
@@ -13,10 +15,13 @@ import type {
   CompareWebviewMessage,
 } from '../../shared/protocol/compare';
 import { PanelChannel, type PanelLog, type PanelPort } from '../panels/panelChannel';
+import { datedExportName } from '../spotcheck/spotCheckLogic';
 
 export interface ComparePanelHandlers {
   /** Compare the models on this disagreement (`line` already checked against the report). */
   openDisagreement(report: CompareReport, line: number): void | PromiseLike<void>;
+  /** Save the dataset comparison; resolves to the saved path, or null when the user cancelled. */
+  exportReport(report: CompareReport, format: CompareExportFormat): PromiseLike<string | null>;
   log: PanelLog;
 }
 
@@ -42,8 +47,9 @@ export class ComparePanelLogic {
       onNotification: async (m) => {
         if (m.method === 'disagreement/open' && this.report) await this.handlers.openDisagreement(this.report, m.params.line);
       },
-      onRequest: () => {
-        throw new Error('The compare panel takes no requests.');
+      onRequest: (m) => {
+        if (!this.report) throw new Error('There is no dataset comparison to export; run Compare Models on Dataset first.');
+        return this.handlers.exportReport(this.report, m.params.format);
       },
     });
   }
@@ -112,4 +118,13 @@ export function checkModelChoice(names: readonly string[], min: number, max: num
   if (new Set(names).size !== names.length) return 'pick each model once';
   if (names.length < min || names.length > max) return `pick ${min} or ${max} models to compare (${names.length} picked)`;
   return null;
+}
+
+/** The export's default file name: `compare-<dataset>-<model>-vs-<model>-<UTC date and time>.<format>`. */
+export function compareExportFileName(
+  report: Pick<CompareReport, 'dataset' | 'models'>,
+  format: CompareExportFormat,
+  now = new Date(),
+): string {
+  return datedExportName('compare', report.dataset.path, report.models.map((m) => m.name).join('-vs-'), format, now);
 }

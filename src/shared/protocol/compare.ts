@@ -1,12 +1,15 @@
 /**
  * The Compare Models panel's messages (`damoe.compare`): the same envelope, handshake and rules as the other panels
  * (envelope.ts). It shows either one text through 2-3 models (their Analyses side by side) or a dataset comparison
- * (a CompareReport); a click on a disagreement asks the host to compare that example's text. Every message from the
- * webview is validated (`parseCompareMessage`): a disagreement line must be one of the current report's.
+ * (a CompareReport); a click on a disagreement asks the host to compare that example's text, and the report exports
+ * as JSON or HTML. Every message from the webview is validated (`parseCompareMessage`): a disagreement line must be
+ * one of the current report's. The webview saves what it shows (ComparePanelState) so the serializer restores it
+ * after a reload, checked by parseComparePanelState.
  */
 import type { Analysis } from '../analysis';
-import type { CompareReport } from '../compare-report';
+import { COMPARE_REPORT_VERSION, type CompareReport } from '../compare-report';
 import {
+  PROTOCOL_VERSION,
   notificationBuilder,
   webviewBuilders,
   type HostMessageOf,
@@ -14,10 +17,13 @@ import {
   type ReadyParams,
   type WebviewMessageOf,
 } from './envelope';
+import { looksLikeAnalysis } from './routing';
 import {
+  describe,
   expectInt,
   expectKeys,
   fail,
+  isPlainObject,
   looksLikeHostMessage,
   parseEnvelope,
   validateReady,
@@ -61,9 +67,14 @@ export interface CompareWebviewNotifications {
   'disagreement/open': { line: number };
 }
 
-// The panel makes no requests; the map is kept for the envelope's types.
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- no requests yet
-export interface CompareWebviewRequests {}
+/** What the panel exports: the dataset comparison, as `damoe compare --json` or `--html` writes it. */
+export const COMPARE_EXPORT_FORMATS = ['json', 'html'] as const;
+export type CompareExportFormat = (typeof COMPARE_EXPORT_FORMATS)[number];
+
+export interface CompareWebviewRequests {
+  /** Save the current dataset comparison through a save dialog. Result: the saved path, or null when cancelled. */
+  'compare/export': { format: CompareExportFormat };
+}
 
 export type CompareWebviewMessage = WebviewMessageOf<CompareWebviewNotifications, CompareWebviewRequests>;
 const webview = webviewBuilders<CompareWebviewNotifications, CompareWebviewRequests>();
@@ -89,7 +100,15 @@ const notificationValidators: ParamsValidators<CompareWebviewNotifications, Comp
   },
 };
 
-const requestValidators: ParamsValidators<CompareWebviewRequests, CompareParseContext> = {};
+const requestValidators: ParamsValidators<CompareWebviewRequests, CompareParseContext> = {
+  'compare/export': (p) => {
+    expectKeys(p, 'params', ['format']);
+    if (!(COMPARE_EXPORT_FORMATS as readonly unknown[]).includes(p.format)) {
+      fail(`params.format: expected one of ${COMPARE_EXPORT_FORMATS.map((f) => `"${f}"`).join(', ')}, got ${describe(p.format)}`);
+    }
+    return { format: p.format as CompareExportFormat };
+  },
+};
 
 /** Validates one message posted by the compare webview. Never throws. */
 export function parseCompareMessage(raw: unknown, ctx: CompareParseContext = {}): CompareParseResult {
@@ -103,3 +122,49 @@ export function isCompareHostMessage(raw: unknown): raw is CompareHostMessage {
 }
 
 export type CompareNotification = NotificationMessage<CompareHostNotifications>;
+
+// ---- saved state -----------------------------------------------------------------------------------------------
+
+/** What the compare webview keeps in vscode.setState, so the serializer can bring the panel back after a reload. */
+export interface ComparePanelState {
+  protocol: typeof PROTOCOL_VERSION;
+  report: CompareReport | null;
+  text: CompareTextView | null;
+}
+
+const isNumArray = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number');
+
+/** Structural check of a CompareReport: enough that the dataset view can index it without throwing. */
+export function looksLikeCompareReport(r: unknown): r is CompareReport {
+  if (!isPlainObject(r) || r.kind !== 'damoe-compare' || r.version !== COMPARE_REPORT_VERSION) return false;
+  if (!isPlainObject(r.dataset) || typeof r.dataset.path !== 'string' || !isPlainObject(r.sample)) return false;
+  if (!Array.isArray(r.models) || r.models.length < 2) return false;
+  for (const m of r.models) {
+    if (!isPlainObject(m) || typeof m.name !== 'string' || typeof m.path !== 'string' || typeof m.mean_k !== 'number') return false;
+    if ((m.accuracy !== null && typeof m.accuracy !== 'number') || (m.ci95 !== null && !isNumArray(m.ci95))) return false;
+  }
+  if (r.paired !== null && !isPlainObject(r.paired)) return false;
+  if (!Array.isArray(r.paired_with_first) || !r.paired_with_first.every((p) => isPlainObject(p) && isNumArray(p.ci95))) return false;
+  if (!Array.isArray(r.disagreements)) return false;
+  for (const d of r.disagreements) {
+    if (!isPlainObject(d) || !Number.isInteger(d.line) || typeof d.text !== 'string' || !Array.isArray(d.predictions)) return false;
+  }
+  return isPlainObject(r.skipped);
+}
+
+function looksLikeTextView(v: unknown): v is CompareTextView {
+  if (!isPlainObject(v) || typeof v.source !== 'string' || !Array.isArray(v.models) || v.models.length < 2) return false;
+  return v.models.every((m) => isPlainObject(m) && typeof m.name === 'string' && looksLikeAnalysis(m.analysis));
+}
+
+/**
+ * Checks a ComparePanelState from getState() or a serializer: null when missing, from another protocol version or
+ * malformed; a part that does not look right is dropped (the other is kept).
+ */
+export function parseComparePanelState(raw: unknown): ComparePanelState | null {
+  if (!isPlainObject(raw) || raw.protocol !== PROTOCOL_VERSION) return null;
+  const report = looksLikeCompareReport(raw.report) ? raw.report : null;
+  const text = looksLikeTextView(raw.text) ? raw.text : null;
+  if (!report && !text) return null;
+  return { protocol: PROTOCOL_VERSION, report, text };
+}

@@ -1,9 +1,11 @@
 /**
  * A dataset comparison: each model's accuracy with its 95% Wilson interval, mean K and expert FLOPs; the paired
  * difference of the first model and each other with its bootstrap interval and McNemar's p; and the disagreements,
- * each a button that asks the host to compare the models on that text.
+ * each a button that asks the host to compare the models on that text. Export JSON / HTML save the comparison as
+ * `damoe compare --json / --html` write it.
  */
 import type { CompareReport } from '../../shared/compare-report';
+import type { CompareExportFormat } from '../../shared/protocol/compare';
 import { formatP, formatPercentWithCi, formatPointsWithCi } from '../../shared/stats';
 import { clear, el, fmtNum } from '../shared/dom';
 
@@ -18,9 +20,27 @@ export class CompareDatasetSection {
   readonly root = el('section', { class: 'section', testid: 'compare-dataset', attrs: { 'aria-labelledby': 'compare-dataset-title' } });
   private readonly title = el('h2', { class: 'section-title', attrs: { id: 'compare-dataset-title' } });
   private readonly body = el('div', { class: 'section-body' });
+  private readonly exportJson = el('vscode-button', {
+    testid: 'compare-export-json',
+    text: 'Export JSON',
+    attrs: { secondary: true, title: 'Save the comparison as JSON (as damoe compare --json writes it)' },
+  });
+  private readonly exportHtml = el('vscode-button', {
+    testid: 'compare-export-html',
+    text: 'Export HTML',
+    attrs: { secondary: true, title: 'Save the comparison as one self-contained HTML file' },
+  });
 
-  constructor(private readonly open: (line: number) => void) {
-    this.root.append(el('div', { class: 'section-head' }, [this.title]), this.body);
+  constructor(
+    private readonly open: (line: number) => void,
+    exportReport: (format: CompareExportFormat) => void,
+  ) {
+    this.exportJson.addEventListener('click', () => exportReport('json'));
+    this.exportHtml.addEventListener('click', () => exportReport('html'));
+    this.root.append(
+      el('div', { class: 'section-head' }, [this.title, el('div', { class: 'cmp-actions' }, [this.exportJson, this.exportHtml])]),
+      this.body,
+    );
     this.root.hidden = true;
   }
 

@@ -1,11 +1,16 @@
 /**
  * Entry of the Compare Models webview (bundled to dist/webview/compare.js + compare.css): install the listener, post
- * `ready`, then draw what the host sends: the dataset comparison (its disagreements clickable) above the text view.
- * An error dims what is shown instead of replacing it; the next result clears it.
+ * `ready`, then draw what the host sends: the dataset comparison (its disagreements clickable, Export JSON / HTML)
+ * and the text view. An error dims what is shown instead of replacing it; the next result clears it. What is shown is
+ * saved with setState, so the serializer (and this page, from getState) brings it back after a reload.
  */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '../shared/base.css';
 import './styles.css';
 
+import type { CompareReport } from '../../shared/compare-report';
+import { PROTOCOL_VERSION } from '../../shared/protocol/envelope';
+import { type ComparePanelState, type CompareTextView, parseComparePanelState } from '../../shared/protocol/compare';
 import { el } from '../shared/dom';
 import { CompareClient, type CompareApi } from './client';
 import { CompareDatasetSection } from './datasetView';
@@ -18,6 +23,26 @@ function main(): void {
   const client = new CompareClient(api);
   const progress = el('div', { class: 'muted small', testid: 'compare-progress', attrs: { role: 'status' } });
   const error = el('div', { class: 'banner banner-error', testid: 'compare-error', attrs: { role: 'alert' } });
+  const notice = el('div', { class: 'banner banner-info', testid: 'compare-notice', attrs: { role: 'status' } });
+  notice.hidden = true;
+  let saved: { report: CompareReport | null; text: CompareTextView | null } = { report: null, text: null };
+  const save = (): void => {
+    const state: ComparePanelState = { protocol: PROTOCOL_VERSION, ...saved };
+    api.setState(state);
+  };
+  const exportReport = async (format: 'json' | 'html'): Promise<void> => {
+    notice.hidden = true;
+    try {
+      const path = await client.request('compare/export', { format }, 300_000);
+      if (typeof path === 'string') {
+        notice.textContent = `Saved to ${path}`;
+        notice.hidden = false;
+      }
+    } catch (e) {
+      error.textContent = `Export failed: ${(e as Error).message}`;
+      error.hidden = false;
+    }
+  };
   const empty = el('p', {
     class: 'muted',
     testid: 'compare-empty',
@@ -25,7 +50,10 @@ function main(): void {
   });
   progress.hidden = true;
   error.hidden = true;
-  const dataset = new CompareDatasetSection((line) => client.notify('disagreement/open', { line }));
+  const dataset = new CompareDatasetSection(
+    (line) => client.notify('disagreement/open', { line }),
+    (format) => void exportReport(format),
+  );
   const text = new CompareTextSection();
   const views = el('div', { class: 'cmp-views' }, [text.root, dataset.root]);
   const shown = (): void => {
@@ -37,11 +65,16 @@ function main(): void {
   client.on('compare/text', (view) => {
     shown();
     text.show(view);
+    saved = { ...saved, text: view };
+    save();
     text.root.scrollIntoView({ block: 'start' });
   });
   client.on('compare/dataset', ({ report }) => {
     shown();
+    notice.hidden = true;
     dataset.show(report);
+    saved = { ...saved, report };
+    save();
   });
   client.on('compare/progress', ({ running, message }) => {
     progress.hidden = !running;
@@ -57,7 +90,15 @@ function main(): void {
   client.ready();
   const app = document.getElementById('app') ?? document.body.appendChild(el('div', { attrs: { id: 'app' } }));
   app.classList.add('compare');
-  app.append(el('h1', { class: 'cmp-title', text: 'Compare models' }), progress, error, empty, views);
+  app.append(el('h1', { class: 'cmp-title', text: 'Compare models' }), progress, error, notice, empty, views);
+  // After a reload: what was shown, at once (the host sends the same again once it has restored the panel).
+  const restored = parseComparePanelState(api.getState());
+  if (restored) {
+    saved = { report: restored.report, text: restored.text };
+    shown();
+    if (restored.report) dataset.show(restored.report);
+    if (restored.text) text.show(restored.text);
+  }
   app.setAttribute('aria-busy', 'false');
   app.dataset.ready = 'true';
 }

@@ -13,6 +13,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { routingPanelHtml } from '../../../src/extension/panels/html';
 import type { HostMessage, PanelState } from '../../../src/shared/protocol/routing';
 import type { SpotCheckHostMessage, SpotCheckPanelState } from '../../../src/shared/protocol/spotcheck';
+import type { CompareHostMessage, ComparePanelState } from '../../../src/shared/protocol/compare';
 
 export const CHROMIUM = process.env.DAMOE_CHROMIUM ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -254,14 +255,14 @@ export interface PanelPage {
   rec: Recorded;
   posted(): Promise<Array<{ kind: string; method: string; id?: number; params: Record<string, unknown> }>>;
   state(): Promise<PanelState | undefined>;
-  send(message: HostMessage | SpotCheckHostMessage): Promise<void>;
+  send(message: HostMessage | SpotCheckHostMessage | CompareHostMessage): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface OpenOptions {
-  state?: PanelState | SpotCheckPanelState;
+  state?: PanelState | SpotCheckPanelState | ComparePanelState;
   /** Which webview bundle to serve (default the routing panel). */
-  bundle?: 'routing' | 'spotcheck';
+  bundle?: 'routing' | 'spotcheck' | 'compare';
   theme?: ThemeName;
   width?: number;
   height?: number;

@@ -1,8 +1,14 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { buildCompareReport } from '../../../../src/core/compare/report';
-import { checkModelChoice, ComparePanelLogic, type ComparePanelHandlers } from '../../../../src/extension/compare/comparePanelLogic';
-import { type CompareHostMessage, parseCompareMessage } from '../../../../src/shared/protocol/compare';
+import {
+  checkModelChoice,
+  compareExportFileName,
+  ComparePanelLogic,
+  type ComparePanelHandlers,
+} from '../../../../src/extension/compare/comparePanelLogic';
+import { type CompareHostMessage, parseCompareMessage, parseComparePanelState } from '../../../../src/shared/protocol/compare';
+import { makeFakeAnalysis } from '../../webview/fake-analysis';
 import type { SpotCheckReport } from '../../../../src/shared/spotcheck-report';
 import { makeFakeSpotCheck } from '../../webview/fake-spotcheck';
 
@@ -21,14 +27,16 @@ function harness(over: Partial<ComparePanelHandlers> = {}) {
   const posted: CompareHostMessage[] = [];
   const logs: string[] = [];
   const calls: number[] = [];
+  const exports: string[] = [];
   const handlers: ComparePanelHandlers = {
     openDisagreement: (_r, line) => void calls.push(line),
+    exportReport: (r, format) => (exports.push(format), Promise.resolve(`/tmp/${compareExportFileName(r, format, new Date(0))}`)),
     log: (level, m) => logs.push(`${level}: ${m}`),
     ...over,
   };
   const core = new ComparePanelLogic({ postMessage: (m) => (posted.push(m), true) }, handlers, parseCompareMessage);
   const methods = () => posted.map((m) => (m.kind === 'notification' ? m.method : `response#${m.id}`));
-  return { core, posted, logs, calls, methods };
+  return { core, posted, logs, calls, exports, methods };
 }
 const ready = { protocol: 1, kind: 'notification', method: 'ready', params: { protocolVersion: 1 } };
 
@@ -59,6 +67,55 @@ describe('ComparePanelLogic', () => {
     await h.core.receive({ protocol: 1, kind: 'notification', method: 'disagreement/open', params: { line: 'x' } });
     assert.deepEqual(h.calls, [line]);
     assert.equal(h.logs.filter((l) => l.startsWith('warn: Dropped an invalid message')).length, 2);
+  });
+});
+
+describe('exporting and restoring the compare panel', () => {
+  it('compare/export saves the current dataset comparison (json or html); without one, an error; other formats are refused', async () => {
+    const h = harness();
+    const request = (id: number, format: unknown) => ({ protocol: 1, kind: 'request', id, method: 'compare/export', params: { format } });
+    await h.core.receive(ready);
+    await h.core.receive(request(1, 'json'));
+    const noReport = h.posted.at(-1) as { kind: string; ok: boolean; error?: string };
+    assert.equal(noReport.kind, 'response');
+    assert.equal(noReport.ok, false);
+    assert.match(noReport.error!, /no dataset comparison to export/);
+    h.core.showReport(report());
+    await h.core.receive(request(2, 'html'));
+    assert.deepEqual(h.posted.at(-1), {
+      protocol: 1,
+      kind: 'response',
+      id: 2,
+      ok: true,
+      result: '/tmp/compare-sst2-sample-A-vs-B-1970-01-01-00-00-00.html',
+    });
+    await h.core.receive(request(3, 'parquet'));
+    assert.deepEqual(h.exports, ['html']);
+    assert.ok(
+      h.logs.some((l) => /params\.format: expected one of "json", "html", got "parquet"/.test(l)),
+      h.logs.join('\n'),
+    );
+  });
+
+  it('the saved state brings back the dataset comparison and the text view; malformed parts are dropped', () => {
+    const r = report();
+    const a = makeFakeAnalysis();
+    const text = {
+      source: 'reviews.txt, selection',
+      models: [
+        { name: 'A', analysis: a },
+        { name: 'B', analysis: a },
+      ],
+    };
+    const state = JSON.parse(JSON.stringify({ protocol: 1, report: r, text }));
+    const back = parseComparePanelState(state)!;
+    assert.deepEqual(back.report, state.report);
+    assert.deepEqual(back.text, state.text);
+    assert.deepEqual(parseComparePanelState({ ...state, text: { source: 1, models: [] } })!.text, null);
+    assert.equal(parseComparePanelState({ ...state, report: { ...state.report, kind: 'damoe-spot-check' } })!.report, null);
+    assert.equal(parseComparePanelState({ protocol: 1, report: null, text: null }), null);
+    assert.equal(parseComparePanelState({ ...state, protocol: 2 }), null);
+    assert.equal(parseComparePanelState('junk'), null);
   });
 });
 
