@@ -1,8 +1,10 @@
 /**
  * The compute limit of the latency bench: the matrix-product FLOPs of one forward pass of a training/damoe model,
  * counted from the model's own sizes, and the single-core rate of a large float32 matrix product measured with the
- * engine's own library (onnxruntime's MatMul on the cpu provider), so that `FLOPs / rate` is the time no
- * implementation on this core can beat by running the same products faster.
+ * engine's own library (onnxruntime's MatMul on the cpu provider) and with PyTorch's (torch.mm), so that
+ * `FLOPs / rate` is the time no implementation could beat without running the same products faster than the faster
+ * of the two libraries does. The rate is per CPU-second of the process (the CPU time a product took, not its wall
+ * time), so a busy shared machine does not lower it; with N threads the limit is the FLOPs over N cores' rate.
  *
  * The sizes come from model.onnx's initializer shapes (read from the protobuf without a protobuf library):
  * d = `model.tok.weight`'s width, h = the expert hidden size (`model.blocks.0.moe.experts.0.fc1.weight` rows);
@@ -150,32 +152,40 @@ export function matmulModel(n: number): Uint8Array {
   return Uint8Array.from(bytes);
 }
 
+/** A matrix-product rate: per CPU-second (so other load on a shared machine does not lower it) and per wall second. */
+export interface GemmRate {
+  /** GFLOP per CPU-second of this process, the best of the repetitions: one core's rate. */
+  gflopsPerCore: number;
+  /** GFLOP per wall second, the best repetition. */
+  gflopsWall: number;
+}
+
 /**
- * Single-core float32 matrix-product rate of onnxruntime's cpu provider (MatMul n x n x n, `threads` intra-op
- * threads), best of `reps` runs after a warm-up: the best is what the core can do, the rest is other load.
+ * Float32 matrix-product rate of onnxruntime's cpu provider (one MatMul n x n x n, one intra-op thread), the best of
+ * `reps` runs after a warm-up. The run is on the calling thread, so this process's CPU time is the product's.
  */
-export async function onnxruntimeGemmRate(
-  ort: typeof Ort,
-  n: number,
-  threads: number,
-  reps: number,
-): Promise<{ gflops: number; ms: number }> {
+export async function onnxruntimeGemmRate(ort: typeof Ort, n: number, reps: number): Promise<GemmRate> {
   const session = await ort.InferenceSession.create(matmulModel(n), {
     executionProviders: ['cpu'],
-    intraOpNumThreads: threads,
+    intraOpNumThreads: 1,
     logSeverityLevel: 3,
   });
   try {
     const data = (): Float32Array => Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
     const feeds = { A: new ort.Tensor('float32', data(), [n, n]), B: new ort.Tensor('float32', data(), [n, n]) };
     await session.run(feeds);
-    let best = Infinity;
+    let cpu = Infinity;
+    let wall = Infinity;
     for (let r = 0; r < reps; r++) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       await session.run(feeds);
-      best = Math.min(best, performance.now() - t0);
+      wall = Math.min(wall, performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu = Math.min(cpu, (c.user + c.system) / 1000);
     }
-    return { gflops: (2 * n ** 3) / (best * 1e6), ms: best };
+    const flop = 2 * n ** 3;
+    return { gflopsPerCore: flop / (cpu * 1e6), gflopsWall: flop / (wall * 1e6) };
   } finally {
     await session.release();
   }

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'child_process';
 import * as path from 'path';
 import * as readline from 'readline';
+import type { GemmRate } from './compute-limit';
 import { torchRequest, type TorchSource } from './shipped-weights';
 
 export interface TorchTimes {
@@ -71,8 +72,8 @@ export class TorchPeer {
   }
 
   /** torch.mm's rate on n x n x n float32, best of `reps`. */
-  gemm(n: number, reps: number): Promise<{ gflops: number; ms: number }> {
-    return this.request({ op: 'gemm', n, reps }) as Promise<{ gflops: number; ms: number }>;
+  gemm(n: number, reps: number): Promise<GemmRate> {
+    return this.request({ op: 'gemm', n, reps }) as Promise<GemmRate>;
   }
 
   close(): void {
