@@ -31,6 +31,8 @@ def _router_config(meta: dict) -> dict:
         r["importance_norm"] = imp["normalization"]
     if imp.get("heads"):
         r["importance_heads"] = imp["heads"]
+    if imp.get("received_correction"):
+        r["received_correction"] = imp["received_correction"]
     if kind == "da-moe":
         r["k_max"] = int(meta["k_max"])
         if "k_scale" in imp:
@@ -118,10 +120,14 @@ def model_from_onnx(onnx_path: str):
     dh = int(round(scales[0] ** 2))
     if dh < 1 or d % dh:
         raise OnnxPeerError(f"{onnx_path}: attention scale {scales[0]} does not give a head size dividing {d}")
+    causal = meta.get("task") == "causal-lm"  # no head: the LM's logits are the tied embedding's
+    if not causal and "model.head.weight" not in init:
+        raise OnnxPeerError(f"{onnx_path}: no model.head.weight initializer (not a training/damoe classifier?)")
     cfg = ModelConfig(vocab_size=int(vocab), d_model=int(d), num_heads=int(d // dh), num_layers=layers,
                       num_experts=experts, expert_hidden=int(init["model.blocks.0.moe.experts.0.fc1.weight"].shape[0]),
-                      max_seq_len=int(init["model.pos.weight"].shape[0]), num_labels=int(init["model.head.weight"].shape[0]),
-                      dropout=0.0)
+                      max_seq_len=int(init["model.pos.weight"].shape[0]),
+                      num_labels=2 if causal else int(init["model.head.weight"].shape[0]), dropout=0.0,
+                      task="causal-lm" if causal else "sequence-classification")
     cfg_dict = cfg.to_dict()
     cfg_dict["router"] = {**cfg_dict["router"], **_router_config(meta)}
     cfg = ModelConfig.from_dict(cfg_dict)

@@ -42,6 +42,30 @@ class OnnxPeerTest(unittest.TestCase):
                                                    atol=1e-5, rtol=0)
                         self.assertEqual(o.expert_count[:, 0].tolist(), c["expert_count"], c["text"])
 
+    def test_the_shipped_causal_lm_reproduces_its_parity_fixture(self):
+        """damoe-lm-sst2 rebuilt (no head: the tied embedding; the causal K rule's received_correction from the
+        metadata) gives the fixture's per-token loss, top-5 and K: the GPU graph of the shipped LM was exported from
+        this rebuild, because its training run is not in the repository."""
+        from damoe.lm import token_losses
+
+        onnx_path = os.path.join(ROOT, "models", "damoe-lm-sst2", "model.onnx")
+        if not os.path.exists(onnx_path):
+            self.skipTest(f"{onnx_path} not exported")
+        model, cfg, meta = model_from_onnx(onnx_path)
+        self.assertEqual(cfg.task, "causal-lm")
+        self.assertEqual(cfg.router.received_correction, meta["importance"]["received_correction"])
+        with open(os.path.join(ROOT, "test", "fixtures", "parity", "damoe-lm-sst2.json"), encoding="utf-8") as f:
+            cases = json.load(f)["cases"]
+        with torch.inference_mode():
+            for c in cases:
+                ids = torch.tensor([c["input_ids"]])
+                mask = torch.ones_like(ids)
+                o = model(ids, mask)
+                torch.testing.assert_close(token_losses(o.logits, ids, mask)[0], torch.tensor(c["token_loss"]),
+                                           atol=1e-5, rtol=0)
+                self.assertEqual(torch.log_softmax(o.logits[0], -1).topk(5, -1).indices.tolist(), c["top5_ids"])
+                self.assertEqual(o.expert_count[:, 0].tolist(), c["expert_count"], c["text"])
+
     def _round_trip(self, **router):
         model = tiny_model(**router)
         for i, block in enumerate(model.blocks):  # buffers away from their defaults, as training leaves them
