@@ -13,7 +13,7 @@ import { findGpuGraph, GPU_GRAPH_FILE } from '../../src/core/gpu-graph';
 import { createEngine } from '../../src/core/engine';
 
 const root = join(__dirname, '..', '..', '..');
-const models = ['damoe-sst2', 'switch-sst2', 'top2-sst2'];
+const models = ['damoe-sst2', 'switch-sst2', 'top2-sst2', 'damoe-lm-sst2'];
 
 type Outputs = Record<string, number[]>;
 
@@ -33,7 +33,7 @@ const maxDiff = (a: number[], b: number[]): number => a.reduce((m, x, i) => Math
 
 describe('the GPU graph (model.gpu.onnx)', () => {
   for (const name of models) {
-    it(`${name}: the same logits, gates and K as model.onnx on the 30 parity sentences and a padded batch (CPU)`, async (t) => {
+    it(`${name}: the same logits (a causal LM: loss and top-5), gates and K as model.onnx on the 30 parity sentences and a padded batch (CPU)`, async (t) => {
       const dir = join(root, 'models', name);
       const found = await findGpuGraph(dir);
       assert.equal(found?.problem, undefined);
@@ -52,7 +52,12 @@ describe('the GPU graph (model.gpu.onnx)', () => {
       for (const rows of batches) {
         const [a, b] = [await run(sparse, rows), await run(gpu, rows)];
         assert.deepEqual(b.expert_count, a.expert_count);
-        logit = Math.max(logit, maxDiff(a.logits, b.logits));
+        if (a.logits) logit = Math.max(logit, maxDiff(a.logits, b.logits));
+        else {
+          // A causal LM: its in-graph per-token loss and top-5 next tokens.
+          assert.deepEqual(b.next_token_topk_ids, a.next_token_topk_ids);
+          logit = Math.max(logit, maxDiff(a.token_loss, b.token_loss), maxDiff(a.next_token_topk_logprobs, b.next_token_topk_logprobs));
+        }
         gate = Math.max(gate, maxDiff(a.expert_gates, b.expert_gates), maxDiff(a.router_probs, b.router_probs));
       }
       t.diagnostic(

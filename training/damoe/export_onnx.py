@@ -56,13 +56,13 @@ class _CausalLmOutputs(torch.nn.Module):
     """token_loss [B, T] (column t: -log p(x_t | x_<t), column 0 and pads 0), the top-k next-token ids and
     log-probabilities [B, T, k] at every position, and the routing outputs."""
 
-    def __init__(self, model: MoEClassifier, k: int = NEXT_TOKEN_TOP_K):
+    def __init__(self, model: MoEClassifier, k: int = NEXT_TOKEN_TOP_K, dense: bool = False):
         super().__init__()
-        self.model, self.k = model, k
+        self.model, self.k, self.dense = model, k, dense
 
     def forward(self, input_ids, attention_mask):
         from .lm import token_losses
-        o = self.model(input_ids, attention_mask)
+        o = self.model(input_ids, attention_mask, dense=self.dense)
         logp = torch.log_softmax(o.logits, dim=-1)
         top = logp.topk(self.k, dim=-1)
         loss = token_losses(o.logits, input_ids, attention_mask)
@@ -159,20 +159,20 @@ def export(model: MoEClassifier, path: str, labels=(), pad_id: int = 0, full_log
     """Exports the sparse-dispatch graph with dynamic batch and sequence axes; writes atomically.
 
     A causal LM exports token_loss and the top-5 next-token outputs in-graph, or with `full_logits` its [B, T, V]
-    logits instead (fine for small vocabularies: the inspector's worker reduces them). `dense` (classifiers; see
-    export_gpu) exports dense-masked expert compute instead of the sparse dispatch."""
+    logits instead (fine for small vocabularies: the inspector's worker reduces them). `dense` (see export_gpu)
+    exports dense-masked expert compute instead of the sparse dispatch."""
     import onnx
 
     # The exporter restores the wrapper's own training flag afterwards, recursively; a wrapper left in training
     # mode would switch dropout back on in `model` for everything that runs after the export.
-    if dense and model.causal:
-        raise ValueError("the dense (GPU) graph is exported for classifiers only")
+    if dense and full_logits:
+        raise ValueError("the dense (GPU) graph of a causal LM is exported with its in-graph loss and top-k outputs")
     if not model.causal:
         wrapper, names = _ContractOutputs(model, dense=dense).eval(), OUTPUT_NAMES
     elif full_logits:
         wrapper, names = _CausalLogitsOutputs(model).eval(), CAUSAL_LOGITS_OUTPUT_NAMES
     else:
-        wrapper, names = _CausalLmOutputs(model).eval(), CAUSAL_OUTPUT_NAMES
+        wrapper, names = _CausalLmOutputs(model, dense=dense).eval(), CAUSAL_OUTPUT_NAMES
     ids = torch.tensor([[2, 10, 11, 12, 3], [2, 13, 3, pad_id, pad_id]], dtype=torch.int64)
     mask = (ids != pad_id).to(torch.int64)
     directory = os.path.dirname(os.path.abspath(path))

@@ -17,12 +17,15 @@ from damoe.export_onnx import GPU_GRAPH_FILE, GPU_GRAPH_KEY, export, export_gpu
 
 class GpuGraphTest(unittest.TestCase):
     def test_no_nonzero_weights_read_from_model_onnx_and_metadata(self):
-        for kind, extra in (("da-moe", {"k_max": 3}), ("top-k", {"k": 2})):
-            model = tiny_model(kind=kind, seed=3, **extra)
+        cases = (("da-moe", "sequence-classification", {"k_max": 3}), ("top-k", "sequence-classification", {"k": 2}),
+                 ("da-moe", "causal-lm", {"k_max": 3, "received_correction": "uniform-causal"}))
+        for kind, task, extra in cases:
+            model = tiny_model(kind=kind, seed=3, task=task, **extra)
+            labels = [] if model.causal else ["a", "b"]
             with tempfile.TemporaryDirectory() as d:
                 sparse_path = os.path.join(d, "model.onnx")
-                export(model, sparse_path, ["a", "b"])
-                info = export_gpu(model, sparse_path, ["a", "b"])
+                export(model, sparse_path, labels)
+                info = export_gpu(model, sparse_path, labels)
                 gpu = onnx.load(os.path.join(d, GPU_GRAPH_FILE), load_external_data=False)
                 ops = {n.op_type for n in gpu.graph.node}
                 self.assertNotIn("NonZero", ops, kind)
@@ -45,14 +48,15 @@ class GpuGraphTest(unittest.TestCase):
                 self.assertEqual(info["expert_compute"], "dense-masked")
 
     def test_the_dense_forward_it_traces_equals_the_sparse_one(self):
-        model = tiny_model(seed=5, k_max=3)
-        ids, mask = batch(seed=4)
-        with torch.no_grad():
-            sparse, dense = model(ids, mask), model(ids, mask, dense=True)
-        self.assertTrue(torch.equal(sparse.expert_count, dense.expert_count))
-        self.assertEqual(dense.expert_count.dtype, torch.int64)
-        self.assertTrue(torch.equal(sparse.expert_gates, dense.expert_gates))
-        self.assertLess(float((sparse.logits - dense.logits).abs().max()), 1e-5)
+        for task, extra in (("sequence-classification", {}), ("causal-lm", {"received_correction": "uniform-causal"})):
+            model = tiny_model(seed=5, k_max=3, task=task, **extra)
+            ids, mask = batch(seed=4)
+            with torch.no_grad():
+                sparse, dense = model(ids, mask), model(ids, mask, dense=True)
+            self.assertTrue(torch.equal(sparse.expert_count, dense.expert_count), task)
+            self.assertEqual(dense.expert_count.dtype, torch.int64)
+            self.assertTrue(torch.equal(sparse.expert_gates, dense.expert_gates), task)
+            self.assertLess(float((sparse.logits - dense.logits).abs().max()), 1e-5, task)
 
     def test_refuses_a_model_that_model_onnx_was_not_exported_from(self):
         with tempfile.TemporaryDirectory() as d:

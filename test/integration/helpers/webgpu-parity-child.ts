@@ -4,7 +4,8 @@
  * on the first case (which provider ran, and its K), then onnxruntime-node sessions on `cpu` and on `webgpu` over
  * the parity cases, and one JSON line on stdout with every output tensor of both.
  *
- * Usage: node webgpu-parity-child.js CASES MODEL_DIR... (CASES: how many parity sentences per model)
+ * Usage: node webgpu-parity-child.js CASES MODEL_DIR[=N]... (CASES: how many parity sentences per model; =N sets a
+ * model's own count)
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,14 +78,15 @@ async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
 }
 
 async function main(): Promise<void> {
-  const [count, ...dirs] = process.argv.slice(2);
+  const [count, ...args] = process.argv.slice(2);
   const models: ChildModel[] = [];
-  for (const dir of dirs) {
+  for (const arg of args) {
+    const [dir, own] = arg.split('=');
     const name = basename(dir);
     const fixture = JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'parity', `${name}.json`), 'utf8')) as {
       cases: { text: string; input_ids: number[] }[];
     };
-    const cases = fixture.cases.slice(0, Number(count));
+    const cases = fixture.cases.slice(0, Number(own ?? count));
     const engine = await createEngine({ modelDir: dir, executionProvider: 'webgpu', threads: 1 });
     let engineProvider: ChildModel['engineProvider'];
     let engineK: number[][];
