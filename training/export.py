@@ -22,12 +22,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from damoe.config import ConfigError  # noqa: E402
-from damoe.glue import DataError  # noqa: E402
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-DATA = os.path.join(ROOT, "..", "shared", "data", "sst2")
-MAX_MODEL_BYTES = 16 * 1024 * 1024
+from damoe.export_dir import (DATA, PARITY_DIR, ROOT, TRAINING as HERE, load_checked_run, parity_sentences,  # noqa: E402
+                              run_main, write_model_files, write_parity_fixture)
 
 
 def parity_fixture(model, tok, sentences) -> dict:
@@ -89,31 +85,22 @@ def main(argv=None) -> int:
     p.add_argument("--study", default=os.path.join(ROOT, "models", "study.json"),
                    help="training/compare.py's study, for the card's comparison (optional)")
     p.add_argument("--tokenizer", default=os.path.join(HERE, "runs", "tokenizer.json"))
-    p.add_argument("--parity-dir", default=os.path.join(ROOT, "test", "fixtures", "parity"))
+    p.add_argument("--parity-dir", default=PARITY_DIR)
     p.add_argument("--gpu-only", action="store_true",
                    help="write only model.gpu.onnx beside the existing model.onnx of this run")
     args = p.parse_args(argv)
 
     import torch
 
-    from damoe.checkpoint import load_run, run_summary
-    from damoe.export_onnx import GPU_GRAPH_FILE, export, export_gpu
-    from damoe.wordpiece import WordPieceTokenizer, write_atomic
+    from damoe.checkpoint import run_summary
+    from damoe.export_onnx import GPU_GRAPH_FILE, export_gpu
+    from damoe.wordpiece import write_atomic
     from damoe.evaluation import encode_file, evaluate
 
     torch.set_num_threads(1)
-    # The model ships with the router it was trained with: no overrides (a k_scale changed after training was the
-    # train/test mismatch of the first shipped DA-MoE).
-    model, ckpt = load_run(args.run)
-    if not os.path.exists(args.tokenizer):
-        raise ConfigError(f"tokenizer not found: {args.tokenizer}")
-    tok = WordPieceTokenizer.from_file(args.tokenizer)
-    if len(tok.vocab) != model.cfg.vocab_size:
-        raise ConfigError(f"tokenizer {args.tokenizer} has {len(tok.vocab)} tokens but the model was trained "
-                          f"with {model.cfg.vocab_size}; use the tokenizer of that run")
+    model, ckpt, tok = load_checked_run(args.run, args.tokenizer)
     name = os.path.basename(os.path.normpath(args.out))
     labels = ckpt["train_config"]["labels"]
-    os.makedirs(args.out, exist_ok=True)
     model_path = os.path.join(args.out, "model.onnx")
     if args.gpu_only:
         if not os.path.exists(model_path):
@@ -126,14 +113,7 @@ def main(argv=None) -> int:
         print(f"{name}: {GPU_GRAPH_FILE} ({gpu['expert_compute']}, {gpu_size / 1024:.0f} KiB) -> {args.out}")
         return 0
 
-    meta = export(model, model_path, labels, pad_id=model.cfg.pad_id)
-    if not model.causal:  # the GPU graph is made for classifiers
-        export_gpu(model, model_path, labels, pad_id=model.cfg.pad_id)
-    size = os.path.getsize(os.path.join(args.out, "model.onnx"))
-    if size > MAX_MODEL_BYTES:
-        print(f"warning: model.onnx is {size / 2**20:.1f} MiB, over the 16 MiB budget", file=sys.stderr)
-    with open(args.tokenizer, "rb") as f:
-        write_atomic(os.path.join(args.out, "tokenizer.json"), f.read())
+    meta, size = write_model_files(model, args.out, labels, args.tokenizer)
 
     label_values = ckpt["train_config"]["label_values"]
     valid = encode_file(tok, args.valid_file, label_values, model.cfg.max_seq_len)
@@ -167,11 +147,7 @@ def main(argv=None) -> int:
     })
     write_atomic(os.path.join(args.out, "metrics.json"), json.dumps(metrics, indent=1).encode("utf-8"))
 
-    with open(os.path.join(HERE, "parity_sentences.txt"), encoding="utf-8") as f:
-        sentences = [line.rstrip("\n") for line in f if line.strip()]
-    fixture = parity_fixture(model, tok, sentences)
-    fixture["model"] = name
-    write_atomic(os.path.join(args.parity_dir, f"{name}.json"), json.dumps(fixture).encode("utf-8"))
+    write_parity_fixture(args.parity_dir, name, parity_fixture(model, tok, parity_sentences()))
 
     from model_card import model_card
     study = None
@@ -185,8 +161,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (ConfigError, DataError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+    run_main(main)

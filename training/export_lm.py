@@ -2,7 +2,7 @@
 """Exports a causal-LM training run (train_lm.py) to a model directory in the inspector's contract v2.
 
 Writes model.onnx (token_loss and the top-5 next-token outputs in-graph, `moe.contract` metadata with
-"task": "causal-lm"), tokenizer.json, metrics.json (sentence-dev perplexity teacher-forced and prefix-only, mean K
+"task": "causal-lm"), its GPU graph model.gpu.onnx (dense-masked experts, weights read from model.onnx), tokenizer.json, metrics.json (sentence-dev perplexity teacher-forced and prefix-only, mean K
 and K histograms per layer, mean loss per K, and the same figures for --compare, a fixed top-2 LM trained the same
 way), the README.md model card, and the PyTorch parity fixture test/fixtures/parity/NAME.json (per-token loss,
 top-5 and K for training/parity_sentences.txt). Every file is written to a temporary path and renamed.
@@ -21,12 +21,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from damoe.config import ConfigError  # noqa: E402
-from damoe.glue import DataError, read_glue_tsv  # noqa: E402
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-DATA = os.path.join(ROOT, "..", "shared", "data", "sst2")
-MAX_MODEL_BYTES = 16 * 1024 * 1024
+from damoe.export_dir import (DATA, PARITY_DIR, ROOT, load_checked_run, parity_sentences, run_main,  # noqa: E402
+                              write_model_files, write_parity_fixture)
+from damoe.glue import read_glue_tsv  # noqa: E402
 
 
 def parity_fixture(model, tok, sentences) -> dict:
@@ -72,31 +69,20 @@ def main(argv=None) -> int:
     p.add_argument("--compare", default=None, help="a fixed top-k LM run trained the same way, for the card")
     p.add_argument("--valid-file", default=os.path.join(DATA, "sentence-dev.tsv"))
     p.add_argument("--tokenizer", default=os.path.join(ROOT, "models", "damoe-sst2", "tokenizer.json"))
-    p.add_argument("--parity-dir", default=os.path.join(ROOT, "test", "fixtures", "parity"))
+    p.add_argument("--parity-dir", default=PARITY_DIR)
     args = p.parse_args(argv)
 
     import torch
 
-    from damoe.checkpoint import load_run
-    from damoe.export_onnx import export
-    from damoe.wordpiece import WordPieceTokenizer, write_atomic
+    from damoe.wordpiece import write_atomic
     from model_card import lm_model_card
 
     torch.set_num_threads(1)
-    model, ckpt = load_run(args.run)
+    model, _, tok = load_checked_run(args.run, args.tokenizer)
     if not model.causal:
         raise ConfigError(f"{args.run} is not a causal LM run (task {model.cfg.task}); use training/export.py")
-    tok = WordPieceTokenizer.from_file(args.tokenizer)
-    if len(tok.vocab) != model.cfg.vocab_size:
-        raise ConfigError(f"tokenizer {args.tokenizer} has {len(tok.vocab)} tokens, the model {model.cfg.vocab_size}")
     name = os.path.basename(os.path.normpath(args.out))
-    os.makedirs(args.out, exist_ok=True)
-    meta = export(model, os.path.join(args.out, "model.onnx"))
-    size = os.path.getsize(os.path.join(args.out, "model.onnx"))
-    if size > MAX_MODEL_BYTES:
-        print(f"warning: model.onnx is {size / 2**20:.1f} MiB, over the 16 MiB budget", file=sys.stderr)
-    with open(args.tokenizer, "rb") as f:
-        write_atomic(os.path.join(args.out, "tokenizer.json"), f.read())
+    meta, size = write_model_files(model, args.out, (), args.tokenizer)
 
     seqs = [tok.encode(e.text, max_len=model.cfg.max_seq_len) for e in read_glue_tsv(args.valid_file)]
     metrics = run_figures(args.run, seqs)
@@ -111,11 +97,7 @@ def main(argv=None) -> int:
     if args.compare:
         metrics["compare"] = run_figures(args.compare, seqs)
     write_atomic(os.path.join(args.out, "metrics.json"), json.dumps(metrics, indent=1).encode("utf-8"))
-    with open(os.path.join(HERE, "parity_sentences.txt"), encoding="utf-8") as f:
-        sentences = [line.rstrip("\n") for line in f if line.strip()]
-    fixture = parity_fixture(model, tok, sentences)
-    fixture["model"] = name
-    write_atomic(os.path.join(args.parity_dir, f"{name}.json"), json.dumps(fixture).encode("utf-8"))
+    write_parity_fixture(args.parity_dir, name, parity_fixture(model, tok, parity_sentences()))
     write_atomic(os.path.join(args.out, "README.md"), lm_model_card(model, metrics).encode("utf-8"))
     print(f"{name}: sentence-dev perplexity {metrics['perplexity']:.2f} (prefix-only {metrics['prefix']['perplexity']:.2f}), "
           f"mean K {metrics['mean_k']:.3f}, model.onnx {size / 2**20:.1f} MiB -> {args.out}")
@@ -123,8 +105,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (ConfigError, DataError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+    run_main(main)
