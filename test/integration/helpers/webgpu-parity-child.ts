@@ -40,6 +40,7 @@ export interface ChildModel {
   engineK: number[][];
   kMax: number;
   routerKind: string;
+  task: ModelSummary['task'];
   importanceDefinition: Record<string, unknown> | null;
   numLayers: number;
   numExperts: number;
@@ -145,6 +146,7 @@ async function main(): Promise<void> {
       engineK,
       kMax: info.kMax,
       routerKind: info.routerKind,
+      task: info.task,
       importanceDefinition: info.importanceDefinition ?? null,
       numLayers: info.numLayers,
       numExperts: info.numExperts,
