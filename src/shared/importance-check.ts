@@ -85,7 +85,7 @@ export interface CheckedModel {
  */
 export function importanceCheckUnavailable(model: CheckedModel): string | null {
   if (model.routingSource === 'trace') {
-    return 'A routing trace records expert ids only: it has no importance to check, and no model here to re-run without a token.';
+    return 'A routing trace has no token importance (a serving engine records expert ids, a Hugging Face hooks trace router logits), and no model here to re-run without a token.';
   }
   if (model.importanceAvailable === false) {
     return `${model.name} has no token_importance output (routing derived from router_logits): there is no importance to check against occlusion.`;

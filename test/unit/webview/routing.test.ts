@@ -589,17 +589,21 @@ describe('routing webview (headless Chromium)', { skip: skip ?? false, timeout: 
     }
   });
 
-  it('importance check: a routing trace says importance is absent and offers no button', async () => {
+  it('a routing trace: importance is absent and no check is offered; no gate/probability choice without gates', async () => {
     const p = await openPanel(browser, { theme: 'light' });
     try {
       const a = makeFakeAnalysis({ tokens: 8 });
-      a.model = { ...a.model, routingSource: 'trace', importanceAvailable: false };
+      a.model = { ...a.model, routingSource: 'trace', importanceAvailable: false, gatesAvailable: false };
       await p.send(hostNotification('analysis/show', { analysis: a, stale: false }));
       assert.notEqual(await p.page.getByTestId('importance-check-run').getAttribute('disabled'), null);
       assert.match(
         (await p.page.getByTestId('importance-check-status').textContent())!,
-        /Not available: A routing trace records expert ids only/,
+        /Not available: A routing trace has no token importance/,
       );
+      assert.equal(await p.page.getByTestId('heatmap-value').isVisible(), false);
+      // The next analysis, of a model that has gates, offers the choice again.
+      await p.send(hostNotification('analysis/show', { analysis: makeFakeAnalysis({ tokens: 8 }), stale: false }));
+      assert.equal(await p.page.getByTestId('heatmap-value').isVisible(), true);
       await expectClean(p);
     } finally {
       await p.close();

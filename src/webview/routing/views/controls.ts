@@ -49,6 +49,7 @@ export class ControlsView implements View {
   private readonly viewRadios: ValueElement[];
   private readonly highlightRadios: ValueElement[];
   private readonly highlightControl: HTMLElement;
+  private readonly valueControl: HTMLElement;
   private readonly exportButton = el('vscode-button', {
     testid: 'export',
     text: 'Export JSON',
@@ -97,6 +98,7 @@ export class ControlsView implements View {
     this.viewRadios = view.radios;
     this.highlightRadios = highlights.radios;
     this.highlightControl = highlights.root;
+    this.valueControl = value.root;
     this.exportButton.addEventListener('click', () => void this.export());
     this.root.append(
       el('label', { class: 'control' }, [el('span', { class: 'control-label', text: 'Layer' }), this.layerSelect]),
@@ -148,6 +150,9 @@ export class ControlsView implements View {
     if (changed.has('highlightColorBy') || changed.has('analysis'))
       for (const r of this.highlightRadios) r.checked = r.value === s.highlightColorBy;
     if (changed.has('highlightsEnabled')) this.highlightControl.hidden = !s.highlightsEnabled;
+    // A trace of expert ids has no gates and no router probabilities: offering them would draw the same picture
+    // three times under three names.
+    if (changed.has('analysis')) this.valueControl.hidden = s.analysis?.model.gatesAvailable === false;
     if (changed.has('heatmapValue') || changed.has('analysis')) for (const r of this.valueRadios) r.checked = r.value === s.heatmapValue;
     if (changed.has('view') || changed.has('analysis')) for (const r of this.viewRadios) r.checked = r.value === s.view;
   }
