@@ -155,13 +155,11 @@ describe('DA-MoE Inspector in VS Code: a causal LM (damoe-lm-sst2)', { timeout: 
       assert.doesNotMatch(await f.locator('[data-testid=spotcheck-accuracy]').innerText(), /accuracy/);
       assert.equal(await f.locator('[data-testid=spotcheck-example-row]').count(), 3);
       // The status bar says the perplexity, not an accuracy.
-      const summary = await page().evaluate(
-        () =>
-          [...document.querySelectorAll<HTMLElement>('.statusbar-item')]
-            .map((e) => e.textContent ?? '')
-            .find((t) => /DA-MoE: ppl/.test(t)) ?? null,
-      );
-      assert.ok(summary && new RegExp(`DA-MoE: ppl ${ppl.replace('.', '\\.')} on 3`).test(summary), `status bar: ${summary}`);
+      const item = page().locator(s.SPOT_STATUS);
+      await item.waitFor({ state: 'visible', timeout: 10_000 });
+      const summary = (await item.innerText()).trim();
+      assert.match(summary, new RegExp(`^perplexity ${ppl.replace('.', '\\.')} on 3 · mean K \\d\\.\\d\\d$`), 'status bar');
+      assert.doesNotMatch(summary, /%|accuracy|Predicted/, 'status bar');
       await page().mouse.move(2, 500);
       await h.screenshot(page(), 'causal-spotcheck-dark');
     }),

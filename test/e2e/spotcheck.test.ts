@@ -19,8 +19,6 @@ const LINES = fs.readFileSync(path.join(WORKSPACE, DATASET), 'utf8').split('\n')
 const T = { timeout: 300_000 };
 const SPOT_CHECK = 'DA-MoE: Spot-Check Dataset';
 const SAMPLE = 20;
-/** The spot-check's status bar item (id `<extension id>.<item id>`). */
-const SPOT_STATUS = '[id="damoe.damoe-inspector.damoe.spotCheckStatus"]';
 
 const quickRow = (page: Page, label: RegExp) =>
   page
@@ -121,7 +119,7 @@ describe('DA-MoE Inspector in VS Code: dataset spot-check', { timeout: 900_000 }
       // of the figures in its tooltip.
       const accText = (await f.locator('[data-testid=spotcheck-accuracy-ci]').innerText()).replace(/^95% CI /, '');
       const meanK = (await f.locator('[data-testid=spotcheck-mean-k]').innerText()).match(/\d+\.\d\d/)![0];
-      const item = page().locator(SPOT_STATUS);
+      const item = page().locator(s.SPOT_STATUS);
       await item.waitFor({ state: 'visible', timeout: 10_000 });
       const summary = await item.evaluate((e) => {
         const label = e.querySelector<HTMLElement>('.statusbar-item-label') ?? (e as HTMLElement);

@@ -24,6 +24,8 @@ export const VSIX_PATH = path.join(ROOT, 'dist', 'damoe-inspector.vsix');
 export const ANALYZE = 'DA-MoE: Analyze Routing';
 /** The extension's status bar item (id `<extension id>.<item id>`). */
 export const STATUS_ITEM = '[id="damoe.damoe-inspector.damoe.status"]';
+/** The spot-check's status bar item (id `<extension id>.<item id>`). */
+export const SPOT_STATUS = '[id="damoe.damoe-inspector.damoe.spotCheckStatus"]';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

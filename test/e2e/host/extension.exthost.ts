@@ -9,7 +9,19 @@ import * as vscode from 'vscode';
 import type { Analysis } from '../../../src/shared/analysis';
 
 const EXTENSION_ID = 'damoe.damoe-inspector';
-const COMMANDS = ['damoe.analyzeRouting', 'damoe.selectModel', 'damoe.toggleHighlights', 'damoe.showOutput'];
+// Every command package.json contributes: a missing registration would leave a palette entry that fails.
+const COMMANDS = [
+  'damoe.analyzeRouting',
+  'damoe.selectModel',
+  'damoe.toggleHighlights',
+  'damoe.showOutput',
+  'damoe.spotCheck',
+  'damoe.compareModels',
+  'damoe.compareModelsOnDataset',
+  'damoe.openRoutingTrace',
+  'damoe.setRemoteApiKey',
+  'damoe.clearRemoteApiKey',
+];
 
 // Mirrors AnalyzeResult in src/extension/routing/analyzer.ts (not imported: that module needs the extension's own vscode).
 type AnalyzeResult =
@@ -112,14 +124,26 @@ describe('DA-MoE Inspector extension', function () {
       threads: 0,
       maxTokens: 512,
       'highlights.enabled': true,
+      'remote.url': '',
+      'remote.kind': 'vllm',
+      'trace.tokenizer': '',
     };
     for (const [k, v] of Object.entries(expect)) assert.deepEqual(cfg().inspect(k)?.defaultValue, v, `damoe.${k}`);
     const pkg = extension().packageJSON as {
       activationEvents: string[];
       capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } };
     };
-    assert.deepEqual(pkg.activationEvents, ['onWebviewPanel:damoe.routing', 'onWebviewPanel:damoe.spotCheck']);
-    assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, ['damoe.modelPath']);
+    assert.deepEqual(pkg.activationEvents, [
+      'onWebviewPanel:damoe.routing',
+      'onWebviewPanel:damoe.spotCheck',
+      'onWebviewPanel:damoe.compare',
+    ]);
+    // Each names a file or server the extension would load or send text to: an untrusted workspace must not set them.
+    assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, [
+      'damoe.modelPath',
+      'damoe.remote.url',
+      'damoe.trace.tokenizer',
+    ]);
   });
 
   describe('with a model', () => {
