@@ -134,7 +134,7 @@ describe('checkSampleImportance', () => {
     });
     await assert.rejects(
       checkSampleImportance(engine({ routingSource: 'trace' }), [{ text: 'a' }]),
-      /routing trace records expert ids only/,
+      /routing trace has no token importance/,
     );
     await assert.rejects(checkSampleImportance(engine({ importanceAvailable: false }), [{ text: 'a' }]), /no token_importance/);
     assert.equal(ran, false);
