@@ -9,7 +9,7 @@
  */
 import * as assert from 'assert';
 import * as path from 'path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import * as h from './harness';
 import * as s from './support';
@@ -26,36 +26,12 @@ const quickRow = (page: Page, label: RegExp) =>
     .first();
 
 describe('DA-MoE Inspector in VS Code: a causal LM (damoe-lm-sst2)', { timeout: 900_000 }, () => {
-  let cs: h.CodeServer | undefined;
-  let b: h.BrowserSession | undefined;
-  const page = () => b!.page;
-
-  before(async () => {
-    cs = await h.startCodeServer({ extensionVsix: s.ensureVsix(), workspace: WORKSPACE, trusted: true, theme: 'Dark Modern' });
-    b = await h.launchBrowser();
-    await h.openWorkbench(b.page, cs.url, cs.workspace);
-    // Quick Open can miss its first list on a loaded machine (the workspace index is still being built): once more.
-    await h.openFile(b.page, 'reviews.txt').catch(async () => {
-      await b!.page.keyboard.press('Escape');
-      await s.sleep(3000);
-      await h.openFile(b!.page, 'reviews.txt');
-    });
-  });
-
-  after(async () => {
-    if (b) {
-      const errs = b.collector.unexpectedErrors([...s.reloadNoise]);
-      if (errs.length) console.log(`[e2e] unexpected browser errors:\n  ${errs.join('\n  ')}`);
-    }
-    await b?.close();
-    await cs?.stop();
-    await h.stopAll();
-    s.printSummary('causal-lm.test');
-  });
+  const wb = s.useWorkbench('causal-lm.test', { workspace: WORKSPACE, trusted: true, theme: 'Dark Modern', open: 'reviews.txt' });
+  const page = wb.page;
 
   it('Analyze Routing on a review: loss and top-5 predictions in the panel (strip, detail, table) and the hover', T, () =>
     s.scenario('causal LM analyze', async () => {
-      await s.setSettingInSettingsUI(page(), cs!.userDataDir, 'damoe.modelPath', MODEL);
+      await s.setSettingInSettingsUI(page(), wb.codeServer().userDataDir, 'damoe.modelPath', MODEL);
       await s.closeModalEditor(page());
       await s.analyzeLine(page(), 1);
       const f = s.routing(page());

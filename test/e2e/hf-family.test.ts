@@ -7,7 +7,7 @@
  */
 import * as assert from 'assert';
 import * as path from 'path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as h from './harness';
 import * as s from './support';
 
@@ -15,37 +15,8 @@ const WORKSPACE = path.join(s.ROOT, 'test', 'e2e', 'fixtures', 'workspace');
 const MODEL = path.join(s.ROOT, 'test', 'fixtures', 'models', 'hf', 'deepseek_v3');
 
 describe('DA-MoE Inspector in VS Code: a Hugging Face router family', { timeout: 600_000 }, () => {
-  let cs: h.CodeServer | undefined;
-  let b: h.BrowserSession | undefined;
-  const page = () => b!.page;
-
-  before(async () => {
-    cs = await h.startCodeServer({
-      extensionVsix: s.ensureVsix(),
-      workspace: WORKSPACE,
-      trusted: true,
-      theme: 'Light Modern',
-    });
-    b = await h.launchBrowser();
-    await h.openWorkbench(b.page, cs.url, cs.workspace);
-    // Quick Open can miss its first list on a loaded machine (the workspace index is still being built): once more.
-    await h.openFile(b.page, 'reviews.txt').catch(async () => {
-      await b!.page.keyboard.press('Escape');
-      await s.sleep(3000);
-      await h.openFile(b!.page, 'reviews.txt');
-    });
-  });
-
-  after(async () => {
-    if (b) {
-      const errs = b.collector.unexpectedErrors([...s.reloadNoise]);
-      if (errs.length) console.log(`[e2e] unexpected browser errors:\n  ${errs.join('\n  ')}`);
-    }
-    await b?.close();
-    await cs?.stop();
-    await h.stopAll();
-    s.printSummary('hf-family.test');
-  });
+  const wb = s.useWorkbench('hf-family.test', { workspace: WORKSPACE, trusted: true, theme: 'Light Modern', open: 'reviews.txt' });
+  const page = wb.page;
 
   it(
     'deepseek_v3: router convention, shared expert always on, dense layer 0, decoder layers in the table and hover',
@@ -53,7 +24,7 @@ describe('DA-MoE Inspector in VS Code: a Hugging Face router family', { timeout:
     () =>
       s.scenario('hf deepseek_v3', async () => {
         // damoe.modelPath is machine-overridable: code-server applies it from the Remote (Machine) settings.
-        await s.setSettingInSettingsUI(page(), cs!.userDataDir, 'damoe.modelPath', MODEL);
+        await s.setSettingInSettingsUI(page(), wb.codeServer().userDataDir, 'damoe.modelPath', MODEL);
         await s.closeModalEditor(page());
         await s.analyzeLine(page(), 1);
         const f = s.routing(page());
