@@ -17,6 +17,10 @@
 import * as fs from 'fs';
 import type * as Ort from 'onnxruntime-node';
 
+/** The matrix product whose rate sets the limit: n x n x n float32, best of this many runs. */
+export const GEMM_N = 1024;
+export const GEMM_REPS = 10;
+
 /** Wire types of the protobuf encoding. */
 const VARINT = 0;
 const I64 = 1;

@@ -15,7 +15,7 @@
  *        --breakdown T]
  */
 import { describeTorchSource, torchSourceFor } from './shipped-weights';
-import { forwardFlops, modelSizes, onnxruntimeGemmRate, type GemmRate } from './compute-limit';
+import { forwardFlops, GEMM_N, GEMM_REPS, modelSizes, onnxruntimeGemmRate, type GemmRate } from './compute-limit';
 import { TorchPeer } from './torch-peer';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -28,9 +28,6 @@ import { int64Tensor, type RawTensor } from '../src/core/runtime/tensors';
 
 const DEFAULT_LENGTHS = [16, 64, 128, 512];
 const ROOT = packageRoot(__dirname) ?? process.cwd();
-/** Side of the square matrix product whose rate is the compute limit's denominator. */
-const GEMM_N = 1024;
-const GEMM_REPS = 10;
 
 interface Row {
   T: number;

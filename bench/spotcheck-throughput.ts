@@ -17,7 +17,9 @@
  *        --data FILE --model DIR --checkpoint-run DIR --memory-rows N --skip-torch --skip-memory --smoke]
  * --threads is the CPU budget: --workers defaults to it (defaultSpotCheckWorkers).
  */
+import { forwardFlops, GEMM_N, GEMM_REPS, modelSizes, onnxruntimeGemmRate, type GemmRate, type ModelSizes } from './compute-limit';
 import { describeTorchSource, torchRequest, torchSourceFor } from './shipped-weights';
+import { TorchPeer } from './torch-peer';
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -26,7 +28,7 @@ import { parseArgs } from 'util';
 import { openDataset } from '../src/core/datasets/reader';
 import { createEngine } from '../src/core/engine';
 import { packageRoot } from '../src/core/model-dirs';
-import { SpotCheckReportBuilder } from '../src/core/spotcheck/report';
+import { SpotCheckReportBuilder, type RoutedExample } from '../src/core/spotcheck/report';
 import { defaultChunkSize, DEFAULT_PIPELINE_DEPTH, defaultSpotCheckWorkers, runSpotCheck } from '../src/core/spotcheck/run';
 import { sampleRecords } from '../src/core/spotcheck/sample';
 
@@ -294,8 +296,19 @@ async function main(): Promise<void> {
   let mainCpuSeconds = 0;
   let workerCpuSeconds: number[] = [];
   let poolStartMs = 0;
+  let gemm: { ort: GemmRate; torch: GemmRate | null } | null = null;
   let accuracy: number | null = null;
   let onnxPredictions: string[] = [];
+  // The sample's matrix-product FLOPs at each example's own length and sum K (bench/compute-limit.ts), for the limit.
+  const sizes = modelSizes(path.join(modelDir, 'model.onnx'), engine.model);
+  let sampleFlops = 0;
+  const countFlops = (_: unknown, routed: RoutedExample): void => {
+    if (typeof sizes === 'string') return;
+    const { length: T, numLayers: L, count } = routed.routing;
+    const kSum = new Array<number>(L).fill(0);
+    for (let l = 0; l < L; l++) for (let t = 0; t < T; t++) kSum[l] += count[l * T + t];
+    sampleFlops += forwardFlops(sizes, T, kSum).total;
+  };
   try {
     // The worker pool's start-up is a fixed cost (a model load per worker), timed apart, like PyTorch's model load.
     const poolT0 = performance.now();
@@ -313,7 +326,7 @@ async function main(): Promise<void> {
     const workerPids = [engine.workerPid, ...engine.batchWorkerPids].filter((p): p is number => p !== undefined);
     const workerCpu0 = workerPids.map(processCpuMs);
     const cpu0 = process.cpuUsage();
-    const run = await runSpotCheck(engine, records, builder, { batchSize, workers, chunkSize, pipelineDepth });
+    const run = await runSpotCheck(engine, records, builder, { batchSize, workers, chunkSize, pipelineDepth, onExample: countFlops });
     const cpu = process.cpuUsage(cpu0);
     workerCpuSeconds = workerPids.map((p, i) => (processCpuMs(p) - workerCpu0[i]) / 1000);
     mainCpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -339,6 +352,16 @@ async function main(): Promise<void> {
     });
     accuracy = report.accuracy;
     onnxPredictions = report.examples.map((x) => x.predicted ?? '');
+    // The matrix-product rate for the compute limit, measured on this machine now, like the latency bench's.
+    const ort = await import('onnxruntime-node');
+    gemm = { ort: await onnxruntimeGemmRate(ort, GEMM_N, GEMM_REPS), torch: null };
+    if (!values['skip-torch']) {
+      const peer = await TorchPeer.start(ROOT, torchSource, 1);
+      if (peer instanceof TorchPeer) {
+        gemm.torch = await peer.gemm(GEMM_N, GEMM_REPS);
+        peer.close();
+      }
+    }
   } finally {
     await engine.dispose();
   }
@@ -357,6 +380,7 @@ async function main(): Promise<void> {
   console.log(`  model workers' CPU during the run: ${workerCpuSeconds.map((x) => `${x.toFixed(2)} s`).join(', ')}`);
 
   let peerRatio: string | null = null;
+  let fairestEps: number | null = null;
   if (values['skip-torch']) notes.push('PYTORCH SKIPPED (--skip-torch)');
   else {
     console.log(`pytorch peer: ${describeTorchSource(torchSource)}`);
@@ -425,6 +449,7 @@ async function main(): Promise<void> {
         if (!fairest || pair.eps > fairest.eps) fairest = { eps: pair.eps, batch };
       }
       if (fairest) {
+        fairestEps = fairest.eps;
         const ratio = engineEps / fairest.eps;
         peerRatio = `${ratio.toFixed(2)}x`;
         console.log(
@@ -441,10 +466,58 @@ async function main(): Promise<void> {
       .join(', ')} now)`,
   );
   if (peerRatio) console.log(`engine / fairest pytorch peer: ${peerRatio}`);
+  printCeilings(records.length, engineEps, workerCpuSeconds, sizes, sampleFlops, gemm, fairestEps, notes);
 
   if (values['skip-memory']) notes.push('MEMORY CHECK SKIPPED (--skip-memory)');
   else await memoryCheck(memoryRows, modelDir, threads, notes);
   for (const n of notes) console.log(n);
+}
+
+/**
+ * How far the 2x target is from what this machine and this engine can do at all: the ceiling of the engine's own
+ * model runs (the workers' CPU per example, with every worker busy all the time and no host work: what better
+ * scheduling or a free host could reach at most), and the compute limit (the sample's matrix-product FLOPs, at each
+ * example's real length and sum K, over the faster library's per-core rate times the workers' cores).
+ */
+function printCeilings(
+  examples: number,
+  engineEps: number,
+  workerCpuSeconds: readonly number[],
+  sizes: ModelSizes | string,
+  sampleFlops: number,
+  gemm: { ort: GemmRate; torch: GemmRate | null } | null,
+  fairestEps: number | null,
+  notes: string[],
+): void {
+  const cores = workerCpuSeconds.length;
+  const workerCpu = workerCpuSeconds.reduce((a, b) => a + b, 0);
+  if (cores === 0 || workerCpu <= 0) return;
+  const ceiling = (examples * cores) / workerCpu;
+  const vs = (label: string, eps: number): string => `${label} ${eps.toFixed(0)} ex/s = ${(eps / ceiling).toFixed(2)}x that ceiling`;
+  console.log('\nceilings (what the target is measured against):');
+  console.log(
+    `  the engine's model runs: ${((workerCpu * 1000) / examples).toFixed(3)} ms of worker CPU per example; ${cores} worker(s) busy all the time ` +
+      `with no host work would give ${ceiling.toFixed(0)} ex/s`,
+  );
+  const sides = [vs('engine', engineEps)];
+  if (fairestEps !== null) sides.push(vs('2x the fairest peer', 2 * fairestEps));
+  console.log(`  ${sides.join('; ')}`);
+  if (typeof sizes === 'string') return void notes.push(`COMPUTE LIMIT N/A: ${sizes}`);
+  if (!gemm || sampleFlops <= 0) return;
+  const perCore = Math.max(gemm.ort.gflopsPerCore, gemm.torch?.gflopsPerCore ?? 0);
+  const limit = examples / (sampleFlops / (perCore * 1e9 * cores));
+  console.log(
+    `  compute limit: ${(sampleFlops / 1e9).toFixed(2)} GFLOP of matrix products for the sample (each example at its own length and sum K), ` +
+      `at ${perCore.toFixed(1)} GFLOP/s per core (onnxruntime MatMul ${gemm.ort.gflopsPerCore.toFixed(1)}` +
+      `${gemm.torch ? `, torch.mm ${gemm.torch.gflopsPerCore.toFixed(1)}` : ''}; ${GEMM_N}^3, per CPU-second) on ${cores} core(s): ${limit.toFixed(0)} ex/s`,
+  );
+  const shares = [`engine ${((100 * engineEps) / limit).toFixed(0)}%`];
+  if (fairestEps !== null)
+    shares.push(
+      `fairest peer ${((100 * fairestEps) / limit).toFixed(0)}%`,
+      `2x the fairest peer ${((200 * fairestEps) / limit).toFixed(0)}%`,
+    );
+  console.log(`  of the compute limit: ${shares.join(', ')}`);
 }
 
 main().catch((e: Error) => {
