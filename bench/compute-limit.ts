@@ -16,69 +16,27 @@
  */
 import * as fs from 'fs';
 import type * as Ort from 'onnxruntime-node';
+import { packedVarints, protoFields, WIRE_LEN, WIRE_VARINT } from '../src/core/onnx/protobuf';
 
 /** The matrix product whose rate sets the limit: n x n x n float32, best of this many runs. */
 export const GEMM_N = 1024;
 export const GEMM_REPS = 10;
-
-/** Wire types of the protobuf encoding. */
-const VARINT = 0;
-const I64 = 1;
-const LEN = 2;
-const I32 = 5;
-
-interface Field {
-  no: number;
-  wire: number;
-  /** Varint value (wire 0). */
-  value: number;
-  /** Payload bounds for length-delimited fields (wire 2). */
-  start: number;
-  end: number;
-}
-
-function* fields(buf: Uint8Array, start: number, end: number): Generator<Field> {
-  let pos = start;
-  const varint = (): number => {
-    let result = 0;
-    let scale = 1;
-    for (;;) {
-      const b = buf[pos++];
-      result += (b & 0x7f) * scale;
-      if ((b & 0x80) === 0) return result;
-      scale *= 128;
-    }
-  };
-  while (pos < end) {
-    const key = varint();
-    const no = Math.floor(key / 8);
-    const wire = key & 7;
-    if (wire === VARINT) yield { no, wire, value: varint(), start: 0, end: 0 };
-    else if (wire === LEN) {
-      const n = varint();
-      yield { no, wire, value: n, start: pos, end: pos + n };
-      pos += n;
-    } else if (wire === I64) pos += 8;
-    else if (wire === I32) pos += 4;
-    else throw new Error(`unsupported protobuf wire type ${wire}`);
-  }
-}
 
 /** Names and shapes of the graph's initializers (ModelProto.graph = 7, GraphProto.initializer = 5). */
 export function initializerShapes(file: string): Map<string, number[]> {
   const buf = new Uint8Array(fs.readFileSync(file));
   const shapes = new Map<string, number[]>();
   const text = new TextDecoder();
-  for (const g of fields(buf, 0, buf.length)) {
-    if (g.no !== 7 || g.wire !== LEN) continue;
-    for (const init of fields(buf, g.start, g.end)) {
-      if (init.no !== 5 || init.wire !== LEN) continue;
+  for (const g of protoFields(buf)) {
+    if (g.no !== 7 || g.wire !== WIRE_LEN) continue;
+    for (const init of protoFields(buf, g.start, g.end)) {
+      if (init.no !== 5 || init.wire !== WIRE_LEN) continue;
       let name = '';
       const dims: number[] = [];
-      for (const f of fields(buf, init.start, init.end)) {
-        if (f.no === 8 && f.wire === LEN) name = text.decode(buf.subarray(f.start, f.end));
-        else if (f.no === 1 && f.wire === VARINT) dims.push(f.value);
-        else if (f.no === 1 && f.wire === LEN) for (const d of fields(buf, f.start, f.end)) dims.push(d.value);
+      for (const f of protoFields(buf, init.start, init.end)) {
+        if (f.no === 8 && f.wire === WIRE_LEN) name = text.decode(buf.subarray(f.start, f.end));
+        else if (f.no === 1 && f.wire === WIRE_VARINT) dims.push(f.value);
+        else if (f.no === 1 && f.wire === WIRE_LEN) dims.push(...packedVarints(buf, f.start, f.end));
       }
       shapes.set(name, dims);
     }
@@ -136,13 +94,13 @@ export function matmulModel(n: number): Uint8Array {
   };
   const len = (no: number, payload: number[]): number[] => {
     const out: number[] = [];
-    varint(out, no * 8 + LEN);
+    varint(out, no * 8 + WIRE_LEN);
     varint(out, payload.length);
     return out.concat(payload);
   };
   const int = (no: number, v: number): number[] => {
     const out: number[] = [];
-    varint(out, no * 8 + VARINT);
+    varint(out, no * 8 + WIRE_VARINT);
     varint(out, v);
     return out;
   };

@@ -8,12 +8,9 @@
  */
 import * as fs from 'fs';
 import { openRegularFile } from '../model-files';
+import { ProtobufError, protoFields, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './protobuf';
 
 const METADATA_PROPS_FIELD = 14;
-const WIRE_VARINT = 0;
-const WIRE_I64 = 1;
-const WIRE_LEN = 2;
-const WIRE_I32 = 5;
 
 export class OnnxFileError extends Error {
   constructor(message: string) {
@@ -90,32 +87,18 @@ const WINDOW_BYTES = 64 * 1024;
 const utf8 = new TextDecoder('utf-8');
 
 function decodeEntry(buf: Uint8Array): [string, string] {
-  let pos = 0;
   let key = '';
   let value = '';
-  const varint = (): number => {
-    let result = 0;
-    let scale = 1;
-    for (let i = 0; i < 10; i++) {
-      if (pos >= buf.length) throw new OnnxFileError('truncated metadata entry');
-      const b = buf[pos++];
-      result += (b & 0x7f) * scale;
-      if ((b & 0x80) === 0) return result;
-      scale *= 128;
+  try {
+    for (const f of protoFields(buf)) {
+      if (f.wire !== WIRE_LEN) throw new ProtobufError(`unexpected wire type ${f.wire}`);
+      const s = utf8.decode(buf.subarray(f.start, f.end));
+      if (f.no === 1) key = s;
+      else if (f.no === 2) value = s;
     }
-    throw new OnnxFileError('malformed varint in metadata entry');
-  };
-  while (pos < buf.length) {
-    const tag = varint();
-    const field = Math.floor(tag / 8);
-    const wire = tag & 7;
-    if (wire !== WIRE_LEN) throw new OnnxFileError(`unexpected wire type ${wire} in metadata entry`);
-    const len = varint();
-    if (pos + len > buf.length) throw new OnnxFileError('truncated metadata entry');
-    const s = utf8.decode(buf.subarray(pos, pos + len));
-    pos += len;
-    if (field === 1) key = s;
-    else if (field === 2) value = s;
+  } catch (e) {
+    if (e instanceof ProtobufError) throw new OnnxFileError(`${e.message} in a metadata entry`);
+    throw e;
   }
   return [key, value];
 }
