@@ -63,19 +63,16 @@ async function waitForStrip(page: Page, text: string, timeoutMs = 120_000): Prom
 
 describe('DA-MoE Inspector in VS Code: routing traces and the live source', { timeout: 900_000 }, () => {
   const tokenizer = Tokenizer.fromFile(path.join(s.SHIPPED_MODEL_DIR, 'tokenizer.json'));
-  let cs: h.CodeServer | undefined;
-  let b: h.BrowserSession | undefined;
   let server: EngineServer | undefined;
-  const page = () => b!.page;
   const ws = s.tmpDir('damoe-e2e-traces-');
+  // The served model's folder: the shipped tokenizer.json and a config.json as Hugging Face writes it.
+  const modelDir = path.join(ws, 'served-model');
   const promptIds = tokenizer.encode(PROMPT).ids;
   const generatedIds = tokenizer.encode('so good', undefined, { addSpecialTokens: false }).ids;
   const spec: TraceSpec = { promptIds, generatedIds, routing: syntheticRouting(promptIds.length + generatedIds.length, L, K, E, 5) };
 
-  before(async () => {
-    const t = Date.now();
-    // The served model's folder: the shipped tokenizer.json and a config.json as Hugging Face writes it.
-    const modelDir = path.join(ws, 'served-model');
+  /** The workspace: the served model's folder, vLLM responses (one refused), SGLang traces, prompts, a hooks trace. */
+  const writeWorkspace = (): string => {
     fs.mkdirSync(modelDir);
     fs.copyFileSync(path.join(s.SHIPPED_MODEL_DIR, 'tokenizer.json'), path.join(modelDir, 'tokenizer.json'));
     fs.writeFileSync(path.join(modelDir, 'config.json'), JSON.stringify({ num_experts: E, num_experts_per_tok: K, num_hidden_layers: L }));
@@ -96,32 +93,20 @@ describe('DA-MoE Inspector in VS Code: routing traces and the live source', { ti
     // One sequence of the Hugging Face hooks fixture (written by training/damoe/hf_trace.py; make-hf-hooks-trace.py).
     const [hfHead, hfFirst] = fs.readFileSync(path.join(s.ROOT, 'test', 'fixtures', 'traces', 'hf-hooks.jsonl'), 'utf8').split('\n');
     fs.writeFileSync(path.join(ws, 'hf-hooks.jsonl'), `${hfHead}\n${hfFirst}\n`);
+    return ws;
+  };
+  const { page, codeServer } = s.useWorkbench('traces.test', { workspace: writeWorkspace, trusted: true, theme: 'Light Modern' });
+
+  before(async () => {
     server = await startEngineServer({ kind: 'vllm', tokenizer, layers: L, topK: K, numExperts: E, delayMs: 600_000 });
-    cs = await h.startCodeServer({
-      extensionVsix: s.ensureVsix(),
-      workspace: ws,
-      trusted: true,
-      theme: 'Light Modern',
-    });
-    b = await h.launchBrowser();
-    await h.openWorkbench(b.page, cs.url, cs.workspace);
     // Both are machine-overridable: in a remote window (code-server) VS Code applies them from the Remote settings.
-    await s.setSettingInSettingsUI(b.page, cs.userDataDir, 'damoe.trace.tokenizer', modelDir);
-    await s.setSettingInSettingsUI(b.page, cs.userDataDir, 'damoe.remote.url', server.url);
-    console.log(`[e2e] set-up (VSIX, loopback server ${server.url}, code-server, browser): ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    await s.setSettingInSettingsUI(page(), codeServer().userDataDir, 'damoe.trace.tokenizer', modelDir);
+    await s.setSettingInSettingsUI(page(), codeServer().userDataDir, 'damoe.remote.url', server.url);
   });
 
   after(async () => {
-    if (b) {
-      const errs = b.collector.unexpectedErrors([...s.reloadNoise]);
-      if (errs.length) console.log(`[e2e] unexpected browser errors:\n  ${errs.join('\n  ')}`);
-    }
-    await b?.close();
-    await cs?.stop();
     await server?.close();
-    await h.stopAll();
     fs.rmSync(ws, { recursive: true, force: true });
-    s.printSummary('traces.test');
   });
 
   it('Open Routing Trace on a vLLM response: every prompt token with exactly the expert ids of prompt_routed_experts', T, () =>
