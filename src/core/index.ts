@@ -12,7 +12,7 @@ export { describeModel, providerSupport } from './model-listing';
 export { defaultModelDir, listShippedModels, modelDirByName, packageRoot, shippedModelsDir } from './model-dirs';
 export { isProviderChoice } from './runtime/providers';
 export { openDataset, DatasetError } from './datasets';
-export type { Dataset, DatasetOptions, DatasetRecord, ResolvedColumns } from './datasets';
+export type { Dataset, DatasetErrorCode, DatasetOptions, DatasetRecord, ResolvedColumns } from './datasets';
 export { defaultSpotCheckWorkers, runDatasetSample, sampleDataset, spotCheckDataset, workerMemoryFor } from './spotcheck';
 export { RoutingTableWriter } from './spotcheck';
 export type { DatasetSample, RoutingTableSummary, SpotCheckOptions } from './spotcheck';

@@ -1,8 +1,9 @@
 /**
  * Turns engine errors into short, actionable user messages (pure). Details (one line per contract violation, stack
- * traces) go to the log; the notification says what happened and what to do, with buttons for it.
+ * traces) go to the log; the notification says what happened and what to do, with buttons for it. Where one error
+ * is shown (a panel's banner or a notification, never both at once) is decided here too (showErrorOnce).
  */
-import type { EngineErrorCode } from '../core';
+import type { DatasetErrorCode, EngineErrorCode } from '../core';
 
 export type ErrorAction = 'Select Model' | 'Show Output' | 'Open Settings';
 
@@ -14,9 +15,58 @@ export interface UserError {
   details: string[];
   /** The cached engine is unusable (crashed worker): drop it so the next run starts a fresh one. */
   dropEngine: boolean;
-  code: EngineErrorCode | 'unexpected';
+  code: EngineErrorCode | DatasetErrorCode | 'unexpected';
   /** Search for the Settings editor when the action is Open Settings. */
   settingsQuery?: string;
+}
+
+/** A panel whose banner can show an error: SingletonWebviewPanel (routing, spot-check, compare) is one. */
+export interface ErrorBannerPanel {
+  /** The panel is open and in view (its tab is the active one of a visible editor group). */
+  readonly visible: boolean;
+  /** The panel's logic, null while the panel is not open. */
+  readonly controller: { showError(message: string, actions: readonly string[], settingsQuery?: string): void } | null;
+}
+
+export interface ErrorOutlets {
+  /** The error and its details to the log. */
+  log(ue: UserError): void;
+  /** A notification with the error's buttons (not logged again). */
+  notify(ue: UserError): void;
+}
+
+/**
+ * Shows one error once. It always goes to the log. While its panel is in view, its banner (with the notification's
+ * buttons) is the only place it is shown; otherwise it is a notification. A panel that is open but hidden gets the
+ * banner too, so that when it is brought back its dimmed result says why; it is not on screen at the same time as the
+ * notification. Returns where the user sees it now.
+ */
+export function showErrorOnce(ue: UserError, panel: ErrorBannerPanel | null, out: ErrorOutlets): 'banner' | 'notification' {
+  out.log(ue);
+  const banner = panel?.controller ?? null;
+  const inView = banner !== null && panel!.visible;
+  banner?.showError(ue.message, ue.actions, ue.settingsQuery);
+  if (inView) return 'banner';
+  out.notify(ue);
+  return 'notification';
+}
+
+/**
+ * A dataset that cannot be read (DatasetError: its code and the reader's message) as a UserError: the reader speaks
+ * the CLI's flags, `message` is already in VS Code's words (spotCheckLogic's vscodeDatasetMessage). An unknown column
+ * offers Open Settings at the spot-check's column settings.
+ */
+export function describeDatasetError(code: DatasetErrorCode, message: string): UserError {
+  const unknownColumn = code === 'unknown-column';
+  return {
+    severity: 'error',
+    message,
+    actions: unknownColumn ? ['Open Settings', 'Show Output'] : ['Show Output'],
+    details: [],
+    dropEngine: false,
+    code,
+    ...(unknownColumn ? { settingsQuery: 'damoe.spotCheck' } : {}),
+  };
 }
 
 interface EngineErrorLike {

@@ -68,11 +68,11 @@ export function activate(context: vscode.ExtensionContext): InspectorTestApi {
     engine: () => engineManager.get(),
     modelDir: () => readEngineSettings(extensionPath).modelDir,
     threads: () => readEngineSettings(extensionPath).threads,
-    report: (ue) => errors.report(ue),
+    errors,
     dropEngine: () => engineManager.invalidate(),
     analyzeText: (request, link, column) => routing.analyzeText(request, link, column),
   });
-  const comparer = new ModelComparer(context.extensionUri, { log, extensionPath, workerPath, report: (ue) => errors.report(ue) });
+  const comparer = new ModelComparer(context.extensionUri, { log, extensionPath, workerPath, errors });
   const models = new ModelController({ extensionPath, engines: engineManager, status, errors, cancelRuns: () => routing.cancel() });
 
   // Disposed in reverse: commands and listeners first, the log last.
@@ -105,10 +105,7 @@ export function activate(context: vscode.ExtensionContext): InspectorTestApi {
           showReport: (r) => spotChecker.showTraceReport(r),
           showError: (ue, where) => {
             if (where === 'routing') routing.showPanelError(ue);
-            else {
-              errors.logOnly(ue);
-              spotChecker.showPanelError(ue.message);
-            }
+            else spotChecker.showPanelError(ue);
           },
         },
         ...args,

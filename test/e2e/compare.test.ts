@@ -41,7 +41,12 @@ async function screenshotThreeThemes(page: Page, name: string): Promise<void> {
 }
 
 describe('DA-MoE Inspector in VS Code: Compare Models', { timeout: 900_000 }, () => {
-  const { page } = s.useWorkbench('compare.test', { workspace: WORKSPACE, trusted: true, theme: 'Light Modern', open: REVIEWS });
+  const { page, codeServer } = s.useWorkbench('compare.test', {
+    workspace: WORKSPACE,
+    trusted: true,
+    theme: 'Light Modern',
+    open: REVIEWS,
+  });
 
   it('Compare Models on a selection: the two models side by side, K differences marked', T, () =>
     s.scenario('compare a selection', async () => {
@@ -182,6 +187,46 @@ describe('DA-MoE Inspector in VS Code: Compare Models', { timeout: 900_000 }, ()
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
+    }),
+  );
+
+  it('a failed comparison with its panel in view: one error, in the banner with working buttons, over the dimmed views', T, () =>
+    s.scenario('compare error shown once', async () => {
+      const f = await s.frameWith(page(), '[data-testid=compare-model-row]');
+      await s.clearNotifications(page());
+      // A text column the dataset does not have: the dataset error, with Open Settings at the column settings.
+      await s.setSettingInSettingsUI(page(), codeServer().userDataDir, 'damoe.spotCheck.textColumn', 'body');
+      try {
+        // The dataset is open since the second scenario (restored by the reload): make it the active editor.
+        await s.focusFile(page(), DATASET);
+        await h.runCommand(page(), 'DA-MoE: Compare Models on Dataset');
+        await acceptDefaultModels(page());
+        const text = await s.expectErrorOnceInPanel(page(), f, {
+          banner: 'compare-error',
+          message: /^DA-MoE compare: .*text column \(damoe\.spotCheck\.textColumn\)/,
+          actions: ['Open Settings', 'Show Output'],
+          rows: '[data-testid=compare-model-row]',
+          rowCount: 2,
+          logged: 'damoe.spotCheck.textColumn',
+        });
+        assert.match(text, /body/, `the banner names the column: ${text}`);
+        await screenshotThreeThemes(page(), 'compare-error');
+      } finally {
+        await h.runCommand(page(), 'View: Hide Panel').catch(() => page().keyboard.press('Escape'));
+        await s.setSettingInSettingsUI(page(), codeServer().userDataDir, 'damoe.spotCheck.textColumn', '');
+      }
+      // The next good result (a click on a disagreement) clears the banner and the dimming.
+      const row = f.locator('[data-testid=compare-disagreement]').first();
+      const line = Number(await row.getAttribute('data-line'));
+      await row.click();
+      const source = f.locator('[data-testid=compare-source]');
+      for (let end = Date.now() + 120_000; Date.now() < end; await s.sleep(250)) {
+        if ((await source.innerText().catch(() => '')).includes(`line ${line} of`) && (await f.locator('#app.under-error').count()) === 0)
+          break;
+      }
+      assert.match(await source.innerText(), new RegExp(`line ${line} of sst2-sample\\.tsv`));
+      assert.equal(await f.locator('[data-testid=compare-error]').isVisible(), false, 'the banner is gone');
+      assert.equal(await f.locator('.under-error-dimmed').count(), 0, 'nothing dimmed after a good result');
     }),
   );
 });

@@ -28,7 +28,12 @@ const quickRow = (page: Page, label: RegExp) =>
 
 describe('DA-MoE Inspector in VS Code: dataset spot-check', { timeout: 900_000 }, () => {
   const model = s.shippedModel();
-  const { page } = s.useWorkbench('spotcheck.test', { workspace: WORKSPACE, trusted: true, theme: 'Light Modern', open: DATASET });
+  const { page, codeServer } = s.useWorkbench('spotcheck.test', {
+    workspace: WORKSPACE,
+    trusted: true,
+    theme: 'Light Modern',
+    open: DATASET,
+  });
 
   it('Spot-Check Dataset from the palette, through the quick pick, shows accuracy and K histograms', T, () =>
     s.scenario('spot-check from the palette', async () => {
@@ -289,6 +294,51 @@ describe('DA-MoE Inspector in VS Code: dataset spot-check', { timeout: 900_000 }
       assert.ok(groupOf(/DA-MoE Spot-Check/) >= 0 && groupOf(/DA-MoE Routing/) >= 0, `both panels visible: ${JSON.stringify(tabs)}`);
       assert.notEqual(groupOf(/DA-MoE Spot-Check/), groupOf(/DA-MoE Routing/), `separate groups: ${JSON.stringify(tabs)}`);
       await s.screenshotBothThemes(page(), 'spotcheck-open-example');
+    }),
+  );
+
+  it('a failed spot-check with its panel in view: one error, in the banner with working buttons, over the dimmed report', T, () =>
+    s.scenario('spot-check error shown once', async () => {
+      const dir = s.tmpDir('damoe-e2e-');
+      const broken = s.writeBrokenModel(path.join(dir, 'broken-model'));
+      try {
+        await s.clearNotifications(page());
+        await s.setSettingInSettingsUI(page(), codeServer().userDataDir, 'damoe.modelPath', broken);
+        await s.waitForStatus(page(), /broken-model/);
+        await s.focusFile(page(), DATASET);
+        await h.runCommand(page(), SPOT_CHECK);
+        await quickRow(page(), /Run spot-check/).click({ timeout: 30_000 });
+        const f = await s.frameWith(page(), '[data-testid=spotcheck-accuracy][data-value]');
+        const text = await s.expectErrorOnceInPanel(page(), f, {
+          banner: 'spotcheck-error',
+          message: /^DA-MoE spot-check: .*does not follow the model contract/,
+          actions: ['Select Model', 'Show Output'],
+          rows: '[data-testid=spotcheck-example-row]',
+          rowCount: SAMPLE,
+          logged: 'does not follow the model contract',
+        });
+        assert.ok(text.includes(broken), `the banner names the model folder: ${text}`);
+        await s.screenshotBothThemes(page(), 'spotcheck-error');
+
+        // Back to the shipped model: the next report clears the banner and the dimming.
+        await h.runCommand(page(), 'View: Hide Panel').catch(() => page().keyboard.press('Escape'));
+        await s.setSettingInSettingsUI(page(), codeServer().userDataDir, 'damoe.modelPath', '');
+        await s.waitForStatus(page(), /damoe-sst2/);
+        await s.focusFile(page(), DATASET);
+        await h.runCommand(page(), SPOT_CHECK);
+        await quickRow(page(), /Run spot-check/).click({ timeout: 30_000 });
+        // The status bar summary is hidden while a run goes and back with its report.
+        await page().locator(s.SPOT_STATUS).waitFor({ state: 'visible', timeout: 120_000 });
+        const g = await s.frameWith(page(), '#app.spotcheck:not(.under-error) [data-testid=spotcheck-example-row]', 30_000);
+        assert.equal(await g.locator('[data-testid=spotcheck-error]').isVisible(), false, 'the banner is gone');
+        assert.equal(await g.locator('.under-error-dimmed').count(), 0, 'nothing dimmed after a good report');
+        assert.deepEqual(
+          (await h.notifications(page())).filter((n) => n.severity === 'error'),
+          [],
+        );
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     }),
   );
 });

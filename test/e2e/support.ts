@@ -710,3 +710,61 @@ export async function analyzeLine(page: Page, line: number, file = 'reviews.txt'
   await h.selectText(page, { line });
   await h.runCommand(page, ANALYZE);
 }
+
+/** The text of the editor in the Panel (the Output view's channel), whitespace collapsed; '' when none is shown. */
+export async function outputPanelText(page: Page): Promise<string> {
+  const lines = page.locator('.part.panel .monaco-editor .view-lines').first();
+  if ((await lines.count()) === 0) return '';
+  return ((await lines.innerText().catch(() => '')) || '').replace(/\s+/g, ' ');
+}
+
+export interface PanelErrorExpectation {
+  /** The test id of the panel's error banner. */
+  banner: string;
+  message: RegExp;
+  /** The banner's buttons, in order; one of them is Show Output. */
+  actions: string[];
+  /** A selector of the previous result's rows, and how many of them are shown (all must be dimmed). */
+  rows: string;
+  rowCount: number;
+  /** Text of the error that the Output channel must show after Show Output. */
+  logged: string;
+}
+
+/**
+ * Issue 14's "an error is shown once": with its panel in view, a failed run's error is in the panel's banner with the
+ * notification's buttons and in no notification toast (nor is any other error); the previous result stays, dimmed
+ * and aria-busy under it; the banner's Show Output opens the extension's Output channel with the error in it.
+ * Returns the banner's text.
+ */
+export async function expectErrorOnceInPanel(page: Page, frame: FrameLocator, e: PanelErrorExpectation): Promise<string> {
+  const banner = frame.locator(`[data-testid=${e.banner}]`);
+  await banner.waitFor({ state: 'visible', timeout: 120_000 });
+  const text = await banner.locator('.banner-text').innerText();
+  assert.match(text, e.message);
+  assert.deepEqual(await banner.locator('[data-testid=error-action]').allInnerTexts(), e.actions);
+  await sleep(1500); // a toast would be up by now: it is raised with the banner
+  const toasts = await h.notifications(page);
+  assert.deepEqual(
+    toasts.filter((n) => n.severity === 'error' || e.message.test(n.message)),
+    [],
+    'the error is in the banner only, not also in a toast',
+  );
+  assert.equal(await frame.locator('#app.under-error').count(), 1, 'the panel is marked under an error');
+  assert.equal(
+    await frame.locator(`.under-error-dimmed[aria-busy=true] ${e.rows}`).count(),
+    e.rowCount,
+    'the previous result is dimmed and busy under the error',
+  );
+  const dimmed = await frame
+    .locator('.under-error-dimmed')
+    .first()
+    .evaluate((d) => getComputedStyle(d).opacity);
+  assert.equal(dimmed, '0.45');
+  // Show Output works from the banner: the Output view opens on the extension's channel, which logged the error.
+  await banner.locator('[data-testid=error-action]', { hasText: 'Show Output' }).click();
+  let out = '';
+  for (let end = Date.now() + 20_000; Date.now() < end && !out.includes(e.logged); await sleep(250)) out = await outputPanelText(page);
+  assert.ok(out.includes(e.logged), `the Output view shows the error "${e.logged}": …${out.slice(-600)}`);
+  return text;
+}

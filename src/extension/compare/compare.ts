@@ -8,17 +8,18 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { compareOnSample, createEngine, modelDirByName, openDataset, sampleDataset, type Engine } from '../../core';
+import { compareOnSample, createEngine, DatasetError, modelDirByName, openDataset, sampleDataset, type Engine } from '../../core';
 import type { CompareReport } from '../../shared/compare-report';
 import { renderCompareHtml } from '../../report/compare-html';
 import type { CompareExportFormat } from '../../shared/protocol/compare';
 import { DEFAULT_COMPARE_MODELS, MAX_COMPARE_MODELS, MIN_COMPARE_MODELS } from '../../shared/defaults';
 import type { CompareTextModel } from '../../shared/protocol/compare';
-import { describeError, isCancellation, type UserError } from '../errorsLogic';
+import type { ErrorReporter } from '../errors';
+import { describeDatasetError, describeError, isCancellation } from '../errorsLogic';
 import { readEngineSettings } from '../model/config';
 import { listShippedModels } from '../model/modelPicker';
 import { readSpotCheckSettings } from '../spotcheck/spotCheck';
-import { DATASET_FILE_EXTENSIONS, isDatasetFileName, isSameFile, sampleOption } from '../spotcheck/spotCheckLogic';
+import { DATASET_FILE_EXTENSIONS, isDatasetFileName, isSameFile, sampleOption, vscodeDatasetMessage } from '../spotcheck/spotCheckLogic';
 import { ComparePanel } from './comparePanel';
 import { checkModelChoice, compareExportFileName } from './comparePanelLogic';
 
@@ -32,7 +33,8 @@ export interface CompareHost {
   log: vscode.LogOutputChannel;
   extensionPath: string;
   workerPath: string;
-  report(ue: UserError): void;
+  /** Errors: once, in the panel's banner while it is in view, else as a notification (showOnce). */
+  errors: Pick<ErrorReporter, 'showOnce' | 'runAction'>;
 }
 
 interface ModelRef {
@@ -76,6 +78,7 @@ export class ModelComparer implements vscode.Disposable {
         );
       },
       exportReport: (report, format) => this.exportReport(report, format),
+      errorAction: (action, settingsQuery) => host.errors.runAction(action, settingsQuery),
     });
     this.disposables.push(this.panel, this.panel.registerSerializer());
   }
@@ -211,10 +214,14 @@ export class ModelComparer implements vscode.Disposable {
   private failure(e: unknown, modelDir: string): CompareResult {
     this.panel.controller?.setProgress({ running: false, message: '' });
     if (isCancellation(e)) return { status: 'cancelled', message: 'DA-MoE: comparison cancelled.' };
-    const ue = describeError(e, modelDir);
+    // A dataset that cannot be read says so in VS Code's words (with Open Settings for an unknown column).
+    const ue =
+      e instanceof DatasetError
+        ? describeDatasetError(e.code, `DA-MoE compare: ${vscodeDatasetMessage(e.message)}`)
+        : describeError(e, modelDir);
     const message = ue.message.replace(/^DA-MoE: /, 'DA-MoE compare: ');
-    this.host.report({ ...ue, message });
-    this.panel.controller?.showError(message);
+    // Once: the panel's banner while it is in view (it is revealed when a comparison starts), else a notification.
+    this.host.errors.showOnce({ ...ue, message }, this.panel);
     return { status: 'error', code: ue.code, message };
   }
 

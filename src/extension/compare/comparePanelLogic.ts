@@ -15,6 +15,7 @@ import type {
   CompareWebviewMessage,
 } from '../../shared/protocol/compare';
 import { PanelChannel, type PanelLog, type PanelPort } from '../panels/panelChannel';
+import { PanelError } from '../panels/panelError';
 import { datedExportName } from '../spotcheck/spotCheckLogic';
 
 export interface ComparePanelHandlers {
@@ -22,6 +23,8 @@ export interface ComparePanelHandlers {
   openDisagreement(report: CompareReport, line: number): void | PromiseLike<void>;
   /** Save the dataset comparison; resolves to the saved path, or null when the user cancelled. */
   exportReport(report: CompareReport, format: CompareExportFormat): PromiseLike<string | null>;
+  /** A button of the panel's error banner; `action` is one the host offered with the error (ErrorReporter.runAction). */
+  errorAction?(action: string, settingsQuery?: string): void;
   log: PanelLog;
 }
 
@@ -31,13 +34,14 @@ export class ComparePanelLogic {
   private report: CompareReport | null = null;
   private lines: Set<number> = new Set();
   private progress: CompareHostNotifications['compare/progress'] | null = null;
-  private error: string | null = null;
+  private readonly error: PanelError;
 
   constructor(
     port: PanelPort<CompareHostNotifications>,
     private readonly handlers: ComparePanelHandlers,
     parse: (raw: unknown, ctx?: CompareParseContext) => CompareParseResult,
   ) {
+    this.error = new PanelError('Compare panel', handlers.log);
     this.channel = new PanelChannel<CompareHostNotifications, CompareWebviewMessage>({
       what: 'compare panel',
       port,
@@ -45,7 +49,9 @@ export class ComparePanelLogic {
       parse: (raw) => parse(raw, { disagreementLines: this.lines }),
       snapshot: () => this.snapshot(),
       onNotification: async (m) => {
-        if (m.method === 'disagreement/open' && this.report) await this.handlers.openDisagreement(this.report, m.params.line);
+        // Only a button the host offered with the error: the webview cannot make up commands.
+        if (m.method === 'error/action') this.error.act(m.params.action, this.handlers.errorAction);
+        else if (m.method === 'disagreement/open' && this.report) await this.handlers.openDisagreement(this.report, m.params.line);
       },
       onRequest: (m) => {
         if (!this.report) throw new Error('There is no dataset comparison to export; run Compare Models on Dataset first.');
@@ -66,7 +72,7 @@ export class ComparePanelLogic {
 
   showText(view: CompareTextView): void {
     this.text = view;
-    this.error = null;
+    this.error.clear();
     this.progress = null;
     this.channel.notify('compare/text', view);
   }
@@ -74,21 +80,21 @@ export class ComparePanelLogic {
   showReport(report: CompareReport): void {
     this.report = report;
     this.lines = new Set(report.disagreements.map((d) => d.line));
-    this.error = null;
+    this.error.clear();
     this.progress = null;
     this.channel.notify('compare/dataset', { report });
   }
 
   setProgress(progress: CompareHostNotifications['compare/progress']): void {
     this.progress = progress.running ? progress : null;
-    if (progress.running) this.error = null;
+    if (progress.running) this.error.clear();
     this.channel.notify('compare/progress', progress);
   }
 
-  showError(message: string): void {
-    this.error = message;
+  /** Shows an error in the banner, with the buttons the notification would have had; the views stay, dimmed. */
+  showError(message: string, actions: readonly string[] = [], settingsQuery?: string): void {
     this.progress = null;
-    this.channel.notify('compare/error', { message });
+    this.channel.notify('compare/error', this.error.set(message, actions, settingsQuery));
   }
 
   notReady(): void {
@@ -105,7 +111,8 @@ export class ComparePanelLogic {
     if (this.report) out.push(n('compare/dataset', { report: this.report }));
     if (this.text) out.push(n('compare/text', this.text));
     if (this.progress) out.push(n('compare/progress', this.progress));
-    if (this.error !== null) out.push(n('compare/error', { message: this.error }));
+    const error = this.error.params();
+    if (error) out.push(n('compare/error', error));
     return out;
   }
 }

@@ -63,8 +63,6 @@ export class RoutingAnalyzer implements vscode.Disposable {
   private readonly relinker: Relinker;
   private readonly extensionPath: string;
   private readonly disposables: vscode.Disposable[];
-  /** The error the panel shows (its buttons run through ErrorReporter.runAction). */
-  private lastError: UserError | null = null;
 
   constructor(private readonly deps: RoutingDeps) {
     const { context, log, session, highlights } = deps;
@@ -81,7 +79,7 @@ export class RoutingAnalyzer implements vscode.Disposable {
       disposed: () => highlights.showToken(null),
       layerChanged: (l) => highlights.setLayer(l),
       highlightModeChanged: (mode) => highlights.setMode(mode),
-      errorAction: (action) => deps.errors.runAction(action, this.lastError?.settingsQuery),
+      errorAction: (action, settingsQuery) => deps.errors.runAction(action, settingsQuery),
       saveFigure: (figure, analysis) => {
         const anchor = session.anchor ? vscode.Uri.parse(session.anchor.uri) : undefined;
         const folder = anchor?.scheme === 'file' ? vscode.Uri.joinPath(anchor, '..') : undefined;
@@ -229,7 +227,6 @@ export class RoutingAnalyzer implements vscode.Disposable {
       const stale = document && anchor ? !textStillThere(document, anchor, text) : false;
       this.deps.session.set(analysis, document && anchor ? { ...anchor, version: document.version } : null, stale);
       this.relinker.remember(anchor, text);
-      this.lastError = null;
       this.panel.show(true, column).showAnalysis(analysis, stale);
       this.deps.highlights.showToken(null);
       this.deps.highlights.refresh();
@@ -262,11 +259,8 @@ export class RoutingAnalyzer implements vscode.Disposable {
     } catch (e) {
       if (isCancellation(e) || !ticket.isCurrent()) return { status: 'cancelled' };
       const ue = describeError(e, modelDir);
-      this.lastError = ue;
-      // Once: in the panel (with the notification's buttons) while it is in view, else as a notification.
-      if (this.panel.visible && this.panel.controller) this.deps.errors.logOnly(ue);
-      else this.deps.errors.report(ue);
-      this.panel.controller?.showError(ue.message, ue.actions);
+      // Once: in the panel's banner (with the notification's buttons) while it is in view, else as a notification.
+      this.deps.errors.showOnce(ue, this.panel);
       if (ue.dropEngine) this.deps.engines.invalidate();
       return { status: 'error', code: ue.code, message: ue.message };
     } finally {
@@ -324,7 +318,6 @@ export class RoutingAnalyzer implements vscode.Disposable {
     this.latest.cancel();
     this.deps.session.set(analysis, null);
     this.relinker.remember(null, analysis.text);
-    this.lastError = null;
     const opened = !this.panel.exists;
     this.panel.show(true).showAnalysis(analysis, false);
     if (opened) this.showHighlightMode();
@@ -334,9 +327,7 @@ export class RoutingAnalyzer implements vscode.Disposable {
 
   /** An error about something shown in the routing panel (a refused trace): in its banner, once. */
   showPanelError(ue: UserError): void {
-    this.lastError = ue;
-    this.deps.errors.logOnly(ue);
-    this.panel.show(true).showError(ue.message, ue.actions);
+    this.deps.errors.showInPanel(ue, this.panel.show(true));
   }
 
   /** Ends the run in flight as cancelled (the engine it runs on is about to go). */

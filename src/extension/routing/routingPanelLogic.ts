@@ -12,6 +12,7 @@ import { packAnalysis, type PackedAnalysis } from '../../shared/protocol/packed-
 import type { ImportanceCheck } from '../../shared/importance-check';
 import type { HighlightColorBy, HostNotifications, ParseContext, ParseResult, WebviewMessage } from '../../shared/protocol/routing';
 import { PanelChannel, type PanelLog, type PanelPort } from '../panels/panelChannel';
+import { PanelError } from '../panels/panelError';
 
 export type RoutingPanelPort = PanelPort<HostNotifications>;
 
@@ -24,8 +25,8 @@ export interface PanelHandlers {
   layerChanged?(layer: number): void;
   /** The user switched the editor highlights in the panel. */
   highlightModeChanged?(colorBy: HighlightColorBy): void;
-  /** A button of the panel's error banner; `action` is one the host offered with the error. */
-  errorAction?(action: string): void;
+  /** A button of the panel's error banner; `action` is one the host offered with the error (ErrorReporter.runAction). */
+  errorAction?(action: string, settingsQuery?: string): void;
   /** Save a figure the webview rendered (already validated); resolves to the saved path, or null when cancelled. */
   saveFigure?(figure: FigureSaveParams, analysis: Analysis): PromiseLike<string | null>;
   /**
@@ -47,7 +48,7 @@ export class RoutingPanelLogic {
   private wire: PackedAnalysis | null = null;
   private stale = false;
   private progress: HostNotifications['analysis/progress'] | null = null;
-  private error: { message: string; actions: string[] } | null = null;
+  private readonly error: PanelError;
   private highlightMode: HostNotifications['highlights/mode'] | null = null;
   private cursorToken: number | null = null;
   /** The cursor moved while the webview was not ready (the next `ready` sends it). */
@@ -62,6 +63,7 @@ export class RoutingPanelLogic {
     /** `parseWebviewMessage` from src/shared/protocol/routing.ts (injected so tests can count calls). */
     parse: (raw: unknown, ctx?: ParseContext) => ParseResult,
   ) {
+    this.error = new PanelError('Routing panel', handlers.log);
     this.channel = new PanelChannel<HostNotifications, WebviewMessage>({
       what: 'routing panel',
       port,
@@ -104,7 +106,7 @@ export class RoutingPanelLogic {
     this.analysis = analysis;
     this.wire = packAnalysis(analysis);
     this.stale = stale;
-    this.error = null;
+    this.error.clear();
     this.cursorToken = null;
     this.cursorDirty = false;
     this.channel.notify('analysis/show', { analysis: this.wire, stale });
@@ -119,14 +121,13 @@ export class RoutingPanelLogic {
 
   setProgress(running: boolean, message?: string): void {
     this.progress = message === undefined ? { running } : { running, message };
-    if (running) this.error = null;
+    if (running) this.error.clear();
     this.channel.notify('analysis/progress', this.progress);
   }
 
   /** Shows an error in the panel, with the buttons the notification would have had. */
-  showError(message: string, actions: string[] = []): void {
-    this.error = { message, actions };
-    this.channel.notify('host/error', actions.length ? { message, actions } : { message });
+  showError(message: string, actions: readonly string[] = [], settingsQuery?: string): void {
+    this.channel.notify('host/error', this.error.set(message, actions, settingsQuery));
   }
 
   setHighlightMode(colorBy: HighlightColorBy, enabled: boolean): void {
@@ -165,13 +166,8 @@ export class RoutingPanelLogic {
     if (this.wire) out.push(n('analysis/show', { analysis: this.wire, stale: this.stale }));
     if (this.progress) out.push(n('analysis/progress', this.progress));
     if (this.highlightMode) out.push(n('highlights/mode', this.highlightMode));
-    if (this.error !== null)
-      out.push(
-        n(
-          'host/error',
-          this.error.actions.length ? { message: this.error.message, actions: this.error.actions } : { message: this.error.message },
-        ),
-      );
+    const error = this.error.params();
+    if (error) out.push(n('host/error', error));
     if (this.analysis && this.cursorToken !== null) out.push(n('editor/cursorToken', { tokenIndex: this.cursorToken }));
     this.cursorDirty = false;
     return out;
@@ -208,12 +204,7 @@ export class RoutingPanelLogic {
         return;
       case 'error/action':
         // Only a button the host offered with the error on show: the webview cannot make up commands.
-        if (this.error?.actions.includes(msg.params.action)) this.handlers.errorAction?.(msg.params.action);
-        else
-          this.handlers.log(
-            'debug',
-            `Routing panel asked for error action "${msg.params.action}", which the current error does not offer.`,
-          );
+        this.error.act(msg.params.action, this.handlers.errorAction);
         return;
     }
   }

@@ -27,7 +27,8 @@ import { headlineText } from '../../shared/lm-report-text';
 import { importanceCheckUnavailable } from '../../shared/importance-check';
 import { renderSpotCheckHtml } from '../../report/html';
 import type { SpotCheckExportFormat, SpotCheckLinking } from '../../shared/protocol/spotcheck';
-import { describeError, isCancellation, type UserError } from '../errorsLogic';
+import type { ErrorReporter } from '../errors';
+import { describeDatasetError, describeError, isCancellation, type UserError } from '../errorsLogic';
 import type { AnalyzeResult } from '../routing/analyzer';
 import { exportFigure } from '../panels/exportFigure';
 import { SpotCheckPanel } from './spotCheckPanel';
@@ -69,7 +70,8 @@ export interface SpotCheckHost {
   /** The configured model folder (for error messages before the engine exists). */
   modelDir(): string;
   threads(): number;
-  report(ue: UserError): void;
+  /** Errors: once, in the panel's banner while it is in view, else as a notification (showOnce). */
+  errors: Pick<ErrorReporter, 'showOnce' | 'showInPanel' | 'runAction'>;
   dropEngine(): void;
   analyzeText(
     request: { text: string; textPair?: string },
@@ -124,6 +126,7 @@ export class SpotChecker implements vscode.Disposable {
       openExample: async (report, line) => {
         await this.openExample(report, line);
       },
+      errorAction: (action, settingsQuery) => host.errors.runAction(action, settingsQuery),
       exportReport: (report, format) => this.exportReport(report, format),
       saveFigure: (figure, report) =>
         exportFigure(
@@ -363,9 +366,9 @@ export class SpotChecker implements vscode.Disposable {
       if (isCancellation(e)) return { status: 'cancelled', message: 'DA-MoE: spot-check cancelled.' };
       const ue = describeError(e, modelDir);
       const message = ue.message.replace(/^DA-MoE: /, 'DA-MoE spot-check: ');
-      this.host.report({ ...ue, message, actions: ue.actions.includes('Show Output') ? ue.actions : [...ue.actions, 'Show Output'] });
+      const actions = ue.actions.includes('Show Output') ? ue.actions : [...ue.actions, 'Show Output' as const];
+      this.host.errors.showOnce({ ...ue, message, actions }, this.panel);
       if (ue.dropEngine) this.host.dropEngine();
-      this.panel.controller?.showError(message);
       return { status: 'error', code: ue.code, message };
     } finally {
       if (this.running === controller) this.running = null;
@@ -392,25 +395,19 @@ export class SpotChecker implements vscode.Disposable {
     this.panel.show(true).showReport(report, { canOpen: false, note });
   }
 
-  /** An error about a report shown here (a JSONL of traces that was refused): in the panel's banner. */
-  showPanelError(message: string): void {
-    this.panel.show(true).showError(message);
+  /** An error about a report shown here (a JSONL of traces that was refused): in the panel's banner, once. */
+  showPanelError(ue: UserError): void {
+    this.host.errors.showInPanel(ue, this.panel.show(true));
   }
 
+  /** A dataset that cannot be opened: once, like every error of the spot-check (Open Settings for an unknown column). */
   private datasetFailure(e: unknown): SpotCheckResult {
-    if (!(e instanceof DatasetError)) {
-      const ue = describeError(e, this.host.modelDir());
-      this.host.report(ue);
-      return { status: 'error', code: ue.code, message: ue.message };
-    }
-    const message = `DA-MoE spot-check: ${vscodeDatasetMessage(e.message)}`;
-    this.host.log.error(message);
-    const actions = e.code === 'unknown-column' ? ['Open Settings', 'Show Output'] : ['Show Output'];
-    void Promise.resolve(vscode.window.showErrorMessage(message, ...actions)).then((choice) => {
-      if (choice === 'Show Output') this.host.log.show(true);
-      else if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'damoe.spotCheck');
-    });
-    return { status: 'error', code: e.code, message };
+    const ue =
+      e instanceof DatasetError
+        ? describeDatasetError(e.code, `DA-MoE spot-check: ${vscodeDatasetMessage(e.message)}`)
+        : describeError(e, this.host.modelDir());
+    this.host.errors.showOnce(ue, this.panel);
+    return { status: 'error', code: ue.code, message: ue.message };
   }
 
   // ---- panel requests ------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import type {
 } from '../../shared/protocol/spotcheck';
 import type { SpotCheckReport } from '../../shared/spotcheck-report';
 import { PanelChannel, type PanelLog, type PanelPort } from '../panels/panelChannel';
+import { PanelError } from '../panels/panelError';
 
 export type SpotCheckPanelPort = PanelPort<SpotCheckHostNotifications>;
 
@@ -26,6 +27,8 @@ export interface SpotCheckPanelHandlers {
   exportReport(report: SpotCheckReport, format: SpotCheckExportFormat): PromiseLike<string | null>;
   /** Save one of the report's charts (validated by the protocol); resolves to the path, or null when cancelled. */
   saveFigure?(figure: FigureSaveParams, report: SpotCheckReport): PromiseLike<string | null>;
+  /** A button of the panel's error banner; `action` is one the host offered with the error (ErrorReporter.runAction). */
+  errorAction?(action: string, settingsQuery?: string): void;
   log: PanelLog;
   /** The panel was closed (the status bar summary goes with it). */
   closed?(): void;
@@ -39,7 +42,7 @@ export class SpotCheckPanelLogic {
   private linking: SpotCheckLinking = { canOpen: false, note: null };
   private lines: Set<number> = new Set();
   private progress: Progress | null = null;
-  private error: string | null = null;
+  private readonly error: PanelError;
 
   constructor(
     port: SpotCheckPanelPort,
@@ -47,6 +50,7 @@ export class SpotCheckPanelLogic {
     /** `parseSpotCheckMessage` from src/shared/protocol/spotcheck.ts. */
     parse: (raw: unknown, ctx?: SpotCheckParseContext) => SpotCheckParseResult,
   ) {
+    this.error = new PanelError('Spot-check panel', handlers.log);
     this.channel = new PanelChannel<SpotCheckHostNotifications, SpotCheckWebviewMessage>({
       what: 'spot-check panel',
       port,
@@ -54,7 +58,9 @@ export class SpotCheckPanelLogic {
       parse: (raw) => parse(raw, { exampleLines: this.lines }),
       snapshot: () => this.snapshot(),
       onNotification: async (m) => {
-        if (m.method === 'example/open' && this.report) await this.handlers.openExample(this.report, m.params.line);
+        // Only a button the host offered with the error: the webview cannot make up commands.
+        if (m.method === 'error/action') this.error.act(m.params.action, this.handlers.errorAction);
+        else if (m.method === 'example/open' && this.report) await this.handlers.openExample(this.report, m.params.line);
       },
       onRequest: (m) => {
         if (!this.report) throw new Error('There is no report to export.');
@@ -80,21 +86,21 @@ export class SpotCheckPanelLogic {
     this.report = report;
     this.linking = linking;
     this.lines = new Set(report.examples.map((e) => e.line));
-    this.error = null;
+    this.error.clear();
     this.progress = null;
     this.channel.notify('spotcheck/show', { report, linking });
   }
 
   setProgress(progress: Progress): void {
     this.progress = progress.running ? progress : null;
-    if (progress.running) this.error = null;
+    if (progress.running) this.error.clear();
     this.channel.notify('spotcheck/progress', progress);
   }
 
-  showError(message: string): void {
-    this.error = message;
+  /** Shows an error in the banner, with the buttons the notification would have had; the report stays, dimmed. */
+  showError(message: string, actions: readonly string[] = [], settingsQuery?: string): void {
     this.progress = null;
-    this.channel.notify('spotcheck/error', { message });
+    this.channel.notify('spotcheck/error', this.error.set(message, actions, settingsQuery));
   }
 
   notReady(): void {
@@ -112,7 +118,8 @@ export class SpotCheckPanelLogic {
     const out: NotificationMessage<SpotCheckHostNotifications>[] = [];
     if (this.report) out.push(n('spotcheck/show', { report: this.report, linking: this.linking }));
     if (this.progress) out.push(n('spotcheck/progress', this.progress));
-    if (this.error !== null) out.push(n('spotcheck/error', { message: this.error }));
+    const error = this.error.params();
+    if (error) out.push(n('spotcheck/error', error));
     return out;
   }
 }

@@ -12,6 +12,8 @@ import {
   PROTOCOL_VERSION,
   notificationBuilder,
   webviewBuilders,
+  type ErrorActionParams,
+  type ErrorBannerParams,
   type HostMessageOf,
   type NotificationMessage,
   type ReadyParams,
@@ -26,6 +28,7 @@ import {
   isPlainObject,
   looksLikeHostMessage,
   parseEnvelope,
+  validateErrorAction,
   validateReady,
   type ParamsValidators,
   type ParseResultOf,
@@ -52,8 +55,11 @@ export interface CompareHostNotifications {
   /** A dataset comparison; replaces the dataset view. */
   'compare/dataset': { report: CompareReport };
   'compare/progress': { running: boolean; message: string };
-  /** An error (the host also shows a notification); the views shown before are dimmed. */
-  'compare/error': { message: string };
+  /**
+   * An error for the panel's banner, with the notification's buttons (envelope.ts: ErrorBannerParams). While the
+   * panel is in view it is the only place the error is shown; the views shown before are dimmed under it.
+   */
+  'compare/error': ErrorBannerParams;
 }
 
 export type CompareHostMessage = HostMessageOf<CompareHostNotifications>;
@@ -65,6 +71,8 @@ export interface CompareWebviewNotifications {
   ready: ReadyParams;
   /** Compare the models on this disagreement's text. `line` must be a disagreement of the current report. */
   'disagreement/open': { line: number };
+  /** A button of the error banner (one of the actions `compare/error` gave). */
+  'error/action': ErrorActionParams;
 }
 
 /** What the panel exports: the dataset comparison, as `damoe compare --json` or `--html` writes it. */
@@ -98,6 +106,7 @@ const notificationValidators: ParamsValidators<CompareWebviewNotifications, Comp
       fail(`params.line: ${line} is not a disagreement of the current comparison`);
     return { line };
   },
+  'error/action': (p) => validateErrorAction(p),
 };
 
 const requestValidators: ParamsValidators<CompareWebviewRequests, CompareParseContext> = {

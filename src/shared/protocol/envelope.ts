@@ -50,6 +50,21 @@ export interface ReadyParams {
   protocolVersion: number;
 }
 
+/**
+ * An error for a panel's banner, the same for every panel. The host shows it there instead of a notification while
+ * the panel is in view (once, not twice: ErrorReporter.showOnce); `actions` are the buttons the notification would
+ * have had (Show Output, Select Model, Open Settings), which the webview sends back as `error/action`.
+ */
+export interface ErrorBannerParams {
+  message: string;
+  actions?: string[];
+}
+
+/** A button of a panel's error banner was pressed: one of the actions its ErrorBannerParams gave. */
+export interface ErrorActionParams {
+  action: string;
+}
+
 // ---- builders ----------------------------------------------------------------------------------------------------
 
 /** A typed notification builder for the method map N: `notificationBuilder<HostNotifications>()('host/error', {…})`. */

@@ -10,6 +10,8 @@ import {
   notificationBuilder,
   PROTOCOL_VERSION,
   webviewBuilders,
+  type ErrorActionParams,
+  type ErrorBannerParams,
   type HostMessageOf,
   type NotificationMessage,
   type ReadyParams,
@@ -23,6 +25,7 @@ import {
   isPlainObject,
   looksLikeHostMessage,
   parseEnvelope,
+  validateErrorAction,
   validateReady,
   type ParamsValidators,
   type ParseResultOf,
@@ -42,11 +45,8 @@ export interface HostNotifications {
   'analysis/progress': { running: boolean; message?: string };
   /** The editor cursor is on this token (null: on none). */
   'editor/cursorToken': { tokenIndex: number | null };
-  /**
-   * An error to show in the panel. The host shows it here instead of a notification while the panel is visible
-   * (once, not twice); `actions` are the buttons the notification would have had (run through `error/action`).
-   */
-  'host/error': { message: string; actions?: string[] };
+  /** An error for the panel's banner (envelope.ts: ErrorBannerParams); the analysis shown before is dimmed under it. */
+  'host/error': ErrorBannerParams;
   /** How the editor highlights are coloured now (the setting, or the panel's last choice). */
   'highlights/mode': { colorBy: HighlightColorBy; enabled: boolean };
   /** The importance check (`importance/check`) is running: model inputs done of total. */
@@ -81,7 +81,7 @@ export interface WebviewNotifications {
   /** The user chose how the editor highlights are coloured. */
   'view/highlights': { colorBy: HighlightColorBy };
   /** A button of the error banner (one of the actions `host/error` gave). */
-  'error/action': { action: string };
+  'error/action': ErrorActionParams;
   /** Stop the importance check that is running (its request then resolves with null). */
   'importance/cancel': Record<string, never>;
 }
@@ -159,12 +159,7 @@ const notificationValidators: ParamsValidators<WebviewNotifications, Required<Pa
     return { colorBy: p.colorBy as HighlightColorBy };
   },
   'importance/cancel': (p) => (expectKeys(p, 'params', []), {}),
-  'error/action': (p) => {
-    expectKeys(p, 'params', ['action']);
-    if (typeof p.action !== 'string' || p.action.length === 0 || p.action.length > 100)
-      fail(`params.action: expected the title of an action, got ${describe(p.action)}`);
-    return { action: p.action };
-  },
+  'error/action': (p) => validateErrorAction(p),
 };
 
 const requestValidators: ParamsValidators<WebviewRequests, Required<ParseContext>> = {

@@ -9,6 +9,8 @@ import {
   notificationBuilder,
   PROTOCOL_VERSION,
   webviewBuilders,
+  type ErrorActionParams,
+  type ErrorBannerParams,
   type HostMessageOf,
   type NotificationMessage,
   type ReadyParams,
@@ -22,6 +24,7 @@ import {
   isPlainObject,
   looksLikeHostMessage,
   parseEnvelope,
+  validateErrorAction,
   validateReady,
   type ParamsValidators,
   type ParseResultOf,
@@ -46,8 +49,11 @@ export interface SpotCheckHostNotifications {
   'spotcheck/show': { report: SpotCheckReport; linking: SpotCheckLinking };
   /** A run started, advanced or ended. */
   'spotcheck/progress': { running: boolean; done: number; total: number; examplesPerSecond: number; message?: string };
-  /** An error to show in the panel (the host also shows a notification). */
-  'spotcheck/error': { message: string };
+  /**
+   * An error for the panel's banner, with the notification's buttons (envelope.ts: ErrorBannerParams). While the
+   * panel is in view it is the only place the error is shown; the report shown before is dimmed under it.
+   */
+  'spotcheck/error': ErrorBannerParams;
 }
 
 export type SpotCheckHostNotificationMethod = keyof SpotCheckHostNotifications;
@@ -64,6 +70,8 @@ export interface SpotCheckWebviewNotifications {
   ready: ReadyParams;
   /** The user clicked an example: open the dataset at its line and analyse it. `line` must be one of the report's examples. */
   'example/open': { line: number };
+  /** A button of the error banner (one of the actions `spotcheck/error` gave). */
+  'error/action': ErrorActionParams;
 }
 
 export interface SpotCheckWebviewRequests {
@@ -116,6 +124,7 @@ const notificationValidators: ParamsValidators<SpotCheckWebviewNotifications, Sp
     if (ctx.exampleLines && !ctx.exampleLines.has(line)) fail(`params.line: ${line} is not the line of an example in the current report`);
     return { line };
   },
+  'error/action': (p) => validateErrorAction(p),
 };
 
 const requestValidators: ParamsValidators<SpotCheckWebviewRequests, SpotCheckParseContext> = {

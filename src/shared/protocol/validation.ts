@@ -6,7 +6,7 @@
  * params with exactly the documented fields, integers in range) and rejects everything else with a short reason,
  * never throwing. Pure: no `vscode`, no DOM; usable from the host, the webview and tests.
  */
-import { PROTOCOL_VERSION, type ReadyParams } from './envelope';
+import { PROTOCOL_VERSION, type ErrorActionParams, type ReadyParams } from './envelope';
 
 /** Request ids are positive safe integers. */
 export const MAX_REQUEST_ID = Number.MAX_SAFE_INTEGER;
@@ -61,6 +61,17 @@ export function validateReady(p: Record<string, unknown>): ReadyParams {
   const v = expectInt(p.protocolVersion, 'params.protocolVersion', 0, 1_000_000);
   if (v !== PROTOCOL_VERSION) fail(`params.protocolVersion: webview speaks protocol ${v}, host speaks ${PROTOCOL_VERSION}`);
   return { protocolVersion: v };
+}
+
+/**
+ * `error/action`'s params, the same for every panel: the title of a button. Whether the current error offered it is
+ * the host's check (panels/panelError.ts), since only the host knows what it offered.
+ */
+export function validateErrorAction(p: Record<string, unknown>): ErrorActionParams {
+  expectKeys(p, 'params', ['action']);
+  if (typeof p.action !== 'string' || p.action.length === 0 || p.action.length > 100)
+    fail(`params.action: expected the title of an action, got ${describe(p.action)}`);
+  return { action: p.action };
 }
 
 export type ParamsValidators<Map, C> = { [M in keyof Map]: (params: Record<string, unknown>, ctx: C) => Map[M] };

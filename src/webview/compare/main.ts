@@ -1,7 +1,8 @@
 /**
  * Entry of the Compare Models webview (bundled to dist/webview/compare.js + compare.css): install the listener, post
  * `ready`, then draw what the host sends: the dataset comparison (its disagreements clickable, Export JSON / HTML)
- * and the text view. An error dims what is shown instead of replacing it; the next result clears it. What is shown is
+ * and the text view. An error from the host is shown in the banner with the notification's buttons (error-banner.ts)
+ * and dims what is shown instead of replacing it; the next result clears it. What is shown is
  * saved with setState, so the serializer (and this page, from getState) brings it back after a reload.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
@@ -12,6 +13,7 @@ import type { CompareReport } from '../../shared/compare-report';
 import { PROTOCOL_VERSION } from '../../shared/protocol/envelope';
 import { type ComparePanelState, type CompareTextView, parseComparePanelState } from '../../shared/protocol/compare';
 import { el } from '../shared/dom';
+import { markUnderError, showErrorBanner } from '../shared/error-banner';
 import { CompareClient, type CompareApi } from './client';
 import { CompareDatasetSection } from './datasetView';
 import { CompareTextSection } from './textView';
@@ -21,6 +23,7 @@ declare function acquireVsCodeApi(): CompareApi;
 function main(): void {
   const api = acquireVsCodeApi();
   const client = new CompareClient(api);
+  const app = document.getElementById('app') ?? document.body.appendChild(el('div', { attrs: { id: 'app' } }));
   const progress = el('div', { class: 'muted small', testid: 'compare-progress', attrs: { role: 'status' } });
   const error = el('div', { class: 'banner banner-error', testid: 'compare-error', attrs: { role: 'alert' } });
   const notice = el('div', { class: 'banner banner-info', testid: 'compare-notice', attrs: { role: 'status' } });
@@ -39,8 +42,8 @@ function main(): void {
         notice.hidden = false;
       }
     } catch (e) {
-      error.textContent = `Export failed: ${(e as Error).message}`;
-      error.hidden = false;
+      // The comparison is still the current one: the banner without dimming it.
+      showErrorBanner(error, `Export failed: ${(e as Error).message}`, [], onAction);
     }
   };
   const empty = el('p', {
@@ -56,11 +59,12 @@ function main(): void {
   );
   const text = new CompareTextSection();
   const views = el('div', { class: 'cmp-views' }, [text.root, dataset.root]);
+  const onAction = (action: string): void => client.notify('error/action', { action });
   const shown = (): void => {
     empty.hidden = true;
-    error.hidden = true;
+    showErrorBanner(error, null, [], onAction);
     progress.hidden = true;
-    views.classList.remove('stale');
+    markUnderError(app, [views], false);
   };
   client.on('compare/text', (view) => {
     shown();
@@ -79,16 +83,19 @@ function main(): void {
   client.on('compare/progress', ({ running, message }) => {
     progress.hidden = !running;
     progress.textContent = running ? message : '';
-    if (running) error.hidden = true;
+    // A new run: the last error is no longer the news (as in the other panels).
+    if (running) {
+      showErrorBanner(error, null, [], onAction);
+      markUnderError(app, [views], false);
+    }
   });
-  client.on('compare/error', ({ message }) => {
+  client.on('compare/error', ({ message, actions }) => {
     progress.hidden = true;
-    error.hidden = false;
-    error.textContent = message;
-    views.classList.add('stale');
+    showErrorBanner(error, typeof message === 'string' ? message : 'The comparison failed.', actions, onAction);
+    // Dimmed only when there is something shown before (the empty panel has nothing to dim).
+    markUnderError(app, [views], empty.hidden);
   });
   client.ready();
-  const app = document.getElementById('app') ?? document.body.appendChild(el('div', { attrs: { id: 'app' } }));
   app.classList.add('compare');
   app.append(el('h1', { class: 'cmp-title', text: 'Compare models' }), progress, error, notice, empty, views);
   // After a reload: what was shown, at once (the host sends the same again once it has restored the panel).

@@ -35,6 +35,7 @@ import { SmallMultiplesView } from './views/smallMultiples';
 import { TableView } from './views/table';
 import { TokenStripView } from './views/tokenStrip';
 import { vscodeApi } from './vscode';
+import { markUnderError } from '../shared/error-banner';
 
 function main(): void {
   const api = vscodeApi<PanelState>();
@@ -169,6 +170,10 @@ function main(): void {
     el('div', { class: 'charts-grid' }, [histograms.root, load.root]),
     table.root,
   );
+  const dimmed = [
+    header.root.querySelector('.header-main'),
+    ...[...app.children].filter((c) => c !== header.root && c !== controls.root),
+  ].filter((e): e is Element => e !== null);
   const views: [string, View][] = Object.entries({
     header,
     controls,
@@ -205,8 +210,9 @@ function main(): void {
   const render = (changed: ReadonlySet<string>): void => {
     const st = store.get();
     empty.hidden = !!st.analysis;
-    // Under an error the previous analysis stays readable but dimmed: it is not the answer to the last request.
-    app.classList.toggle('under-error', !!st.error && !!st.analysis);
+    // Under an error the previous analysis stays readable but dimmed: it is not the answer to the last request. The
+    // header's banners and the controls stay as they are.
+    markUnderError(app, dimmed, !!st.error && !!st.analysis);
     const timed = changed.has('analysis');
     // Deferred views get later changes in the same deferred run, in order.
     const defer = changed.has('analysis') || deferredKeys.size > 0;

@@ -20,6 +20,7 @@ import {
   parseSpotCheckState,
 } from '../../shared/protocol/spotcheck';
 import { el } from '../shared/dom';
+import { markUnderError, showErrorBanner } from '../shared/error-banner';
 import { SpotCheckClient, type SpotCheckApi } from './client';
 import { addFigureTools } from './figureTools';
 import { ExamplesSection } from './examples';
@@ -49,6 +50,7 @@ interface State extends ExampleView {
 function main(): void {
   const api = acquireVsCodeApi<SpotCheckPanelState>();
   const client = new SpotCheckClient(api as SpotCheckApi<unknown>);
+  const app = document.getElementById('app') ?? document.body.appendChild(el('div', { attrs: { id: 'app' } }));
   let state: State = {
     report: null,
     linking: { canOpen: false, note: null },
@@ -117,9 +119,15 @@ function main(): void {
     header.notice.textContent = text ?? '';
     if (text) setError(null);
   };
-  const setError = (text: string | null): void => {
-    header.error.hidden = !text;
-    header.error.textContent = text ?? '';
+  /** The report: what an error from the host dims (not the header's banners and export buttons). */
+  const reportRegions = (): Element[] => [...header.reportParts, ...[...app.children].filter((c) => c !== header.root)];
+  /**
+   * The banner; `dim`: the error is about the last request (a failed run, a malformed report), so the report shown
+   * before is dimmed under it. A failed export or figure save leaves the report as current as it was.
+   */
+  const setError = (text: string | null, actions: readonly unknown[] = [], dim = false): void => {
+    showErrorBanner(header.error, text, actions, (action) => client.notify('error/action', { action }));
+    markUnderError(app, reportRegions(), text !== null && dim && state.report !== null);
   };
   const figureTools = (): void => addFigureTools(document, client, (ok, message) => (ok ? setNotice(message) : setError(message)));
   const renderLayerViews = (): void => {
@@ -134,7 +142,7 @@ function main(): void {
 
   client.on('spotcheck/show', ({ report, linking }) => {
     if (!looksLikeSpotCheckReport(report)) {
-      setError('Received a malformed spot-check report; nothing to show.');
+      setError('Received a malformed spot-check report; nothing to show.', [], true);
       return;
     }
     const sameFile = state.report?.dataset.path === report.dataset.path;
@@ -158,14 +166,13 @@ function main(): void {
       : '';
     if (running) setError(null);
   });
-  client.on('spotcheck/error', ({ message }) => {
+  client.on('spotcheck/error', ({ message, actions }) => {
     header.progress.hidden = true;
-    setError(message);
+    setError(typeof message === 'string' ? message : 'The spot-check failed.', actions, true);
   });
 
   client.ready();
 
-  const app = document.getElementById('app') ?? document.body.appendChild(el('div', { attrs: { id: 'app' } }));
   app.classList.add('spotcheck');
   app.append(
     header.root,

@@ -104,6 +104,11 @@ export class HeaderSection {
     );
   }
 
+  /** What the header says about the report (dimmed under an error); not its banners or export buttons. */
+  get reportParts(): Element[] {
+    return [this.facts, this.accuracy, this.notes];
+  }
+
   render(): void {
     const r = this.ctx.report();
     clear(this.facts);

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { describeError, isCancellation } from '../../../src/extension/errorsLogic';
+import { describeDatasetError, describeError, isCancellation, showErrorOnce } from '../../../src/extension/errorsLogic';
 import { EngineError } from '../../../src/core/engine-api';
 
 describe('user-facing errors', () => {
@@ -46,5 +46,65 @@ describe('routing trace and live-source errors', () => {
     assert.deepEqual(rf.actions, ['Open Settings', 'Show Output']);
     assert.equal(rf.settingsQuery, 'damoe.remote');
     assert.match(rf.message, /damoe\.remote\.timeoutSeconds/);
+  });
+});
+
+describe('showErrorOnce: one error, one place (issue 14)', () => {
+  const ue = describeError(new EngineError('contract-violation', 'bad model', ['router_probs missing']), '/m');
+  function panel(open: boolean, visible: boolean) {
+    const banners: unknown[][] = [];
+    return {
+      banners,
+      visible,
+      controller: open ? { showError: (...a: unknown[]) => void banners.push(a) } : null,
+    };
+  }
+  function outlets() {
+    const seen: string[] = [];
+    return {
+      seen,
+      log: (u: { message: string }) => seen.push(`log:${u.message}`),
+      notify: (u: { message: string }) => seen.push(`notify:${u.message}`),
+    };
+  }
+
+  it('a panel in view: its banner with the buttons and the settings query, no notification; always the log', () => {
+    const p = panel(true, true);
+    const o = outlets();
+    const q = { ...ue, settingsQuery: 'damoe.x' };
+    assert.equal(showErrorOnce(q, p, o), 'banner');
+    assert.deepEqual(p.banners, [[ue.message, ['Select Model', 'Show Output'], 'damoe.x']]);
+    assert.deepEqual(o.seen, [`log:${ue.message}`]);
+  });
+
+  it('no panel: a notification only', () => {
+    const o = outlets();
+    assert.equal(showErrorOnce(ue, null, o), 'notification');
+    assert.equal(showErrorOnce(ue, panel(false, false), o), 'notification');
+    assert.deepEqual(o.seen, [`log:${ue.message}`, `notify:${ue.message}`, `log:${ue.message}`, `notify:${ue.message}`]);
+  });
+
+  it('a panel open behind another tab: the notification, and its banner for when it is brought back', () => {
+    const p = panel(true, false);
+    const o = outlets();
+    assert.equal(showErrorOnce(ue, p, o), 'notification');
+    assert.deepEqual(o.seen, [`log:${ue.message}`, `notify:${ue.message}`]);
+    assert.equal(p.banners.length, 1);
+  });
+
+  it('a dataset error: the message as given, Open Settings at the spot-check settings for an unknown column', () => {
+    const col = describeDatasetError('unknown-column', 'DA-MoE spot-check: unknown text column "body"');
+    assert.deepEqual(
+      { message: col.message, actions: col.actions, q: col.settingsQuery, code: col.code, drop: col.dropEngine },
+      {
+        message: 'DA-MoE spot-check: unknown text column "body"',
+        actions: ['Open Settings', 'Show Output'],
+        q: 'damoe.spotCheck',
+        code: 'unknown-column',
+        drop: false,
+      },
+    );
+    const missing = describeDatasetError('file-not-found', 'DA-MoE spot-check: no such file');
+    assert.deepEqual([missing.actions, missing.settingsQuery], [['Show Output'], undefined]);
   });
 });

@@ -12,7 +12,8 @@ import { compareHostNotification, type ComparePanelState } from '../../../src/sh
 import type { SpotCheckReport } from '../../../src/shared/spotcheck-report';
 import { makeFakeAnalysis } from './fake-analysis';
 import { makeFakeSpotCheck } from './fake-spotcheck';
-import { buildWebview, cspViolations, launchBrowser, openPanel, skipReason, type PanelPage } from './harness';
+import * as path from 'path';
+import { buildWebview, cspViolations, launchBrowser, openPanel, resultsDir, skipReason, underError, type PanelPage } from './harness';
 
 const skip = skipReason();
 if (skip) console.log(`# SKIP compare webview browser tests: ${skip}`);
@@ -69,6 +70,49 @@ describe('compare webview (headless Chromium)', { skip: skip ?? false, timeout: 
       assert.equal(state.protocol, 1);
       assert.deepEqual(state.report, JSON.parse(JSON.stringify(r)));
       assert.equal(state.text!.source, 'reviews.txt, selection');
+      await expectClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it("a failed comparison: the banner with the host's buttons, the views dimmed under it; the next result clears both", async () => {
+    const p = await openPanel(browser, { bundle: 'compare', theme: 'dark' });
+    try {
+      // Nothing shown yet: an error has nothing to dim.
+      await p.send(compareHostNotification('compare/error', { message: 'DA-MoE compare: first error' }));
+      assert.equal((await underError(p)).app, false);
+      const r = report();
+      await p.send(compareHostNotification('compare/dataset', { report: r }));
+      const banner = p.page.getByTestId('compare-error');
+      assert.equal(await banner.isVisible(), false);
+      await p.send(
+        compareHostNotification('compare/error', {
+          message: 'DA-MoE spot-check: unknown text column (damoe.spotCheck.textColumn) "body"',
+          actions: ['Open Settings', 'Show Output'],
+        }),
+      );
+      assert.equal(await banner.isVisible(), true);
+      assert.deepEqual(await banner.getByTestId('error-action').allTextContents(), ['Open Settings', 'Show Output']);
+      await banner.getByTestId('error-action').first().click();
+      assert.deepEqual((await p.posted()).at(-1), {
+        protocol: 1,
+        kind: 'notification',
+        method: 'error/action',
+        params: { action: 'Open Settings' },
+      });
+      const marked = await underError(p, ['compare-error']);
+      assert.deepEqual(marked, { app: true, dimmed: 1, busy: 1, opacity: ['0.45'], dimmedAround: [] });
+      assert.equal(await p.page.locator('.under-error-dimmed [data-testid=compare-model-row]').count(), 2);
+      await p.page.screenshot({ path: path.join(resultsDir(), 'compare-error-dark.png'), fullPage: true });
+      // A new run clears the banner; its result un-dims the views.
+      await p.send(compareHostNotification('compare/progress', { running: true, message: 'Comparing…' }));
+      assert.equal(await banner.isVisible(), false);
+      await p.send(compareHostNotification('compare/error', { message: 'again', actions: ['Show Output'] }));
+      assert.equal((await underError(p)).app, true);
+      await p.send(compareHostNotification('compare/dataset', { report: r }));
+      assert.equal(await banner.isVisible(), false);
+      assert.deepEqual(await underError(p), { app: false, dimmed: 0, busy: 0, opacity: [], dimmedAround: [] });
       await expectClean(p);
     } finally {
       await p.close();

@@ -397,3 +397,25 @@ export async function stageMessage(page: Page, json: string): Promise<void> {
 export async function cspViolations(p: PanelPage): Promise<string[]> {
   return p.page.evaluate(() => (window as unknown as { __csp: string[] }).__csp.slice());
 }
+
+/**
+ * How the page marks its result under an error (src/webview/shared/error-banner.ts): `#app.under-error`, the dimmed
+ * regions (with their opacity and aria-busy), and the regions that hold any of `undimmed` (test ids that must stay
+ * as they are: the error banner, its buttons).
+ */
+export async function underError(
+  p: PanelPage,
+  undimmed: readonly string[] = [],
+): Promise<{ app: boolean; dimmed: number; busy: number; opacity: string[]; dimmedAround: string[] }> {
+  return p.page.evaluate((ids) => {
+    const app = document.getElementById('app')!;
+    const dimmed = [...document.querySelectorAll<HTMLElement>('.under-error-dimmed')];
+    return {
+      app: app.classList.contains('under-error'),
+      dimmed: dimmed.length,
+      busy: dimmed.filter((d) => d.getAttribute('aria-busy') === 'true').length,
+      opacity: [...new Set(dimmed.map((d) => getComputedStyle(d).opacity))],
+      dimmedAround: ids.filter((id) => document.querySelector(`[data-testid="${id}"]`)?.closest('.under-error-dimmed')),
+    };
+  }, undimmed);
+}

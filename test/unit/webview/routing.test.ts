@@ -20,6 +20,7 @@ import {
   openPanel,
   resultsDir,
   skipReason,
+  underError,
   type PanelPage,
   type ThemeName,
 } from './harness';
@@ -141,6 +142,10 @@ describe('routing webview (headless Chromium)', { skip: skip ?? false, timeout: 
       await p.send(hostNotification('host/error', { message: 'model failed to load' }));
       assert.equal(await p.page.getByTestId('error-banner').textContent(), 'model failed to load');
       assert.equal(await p.page.locator('#app.under-error').count(), 1, 'the old analysis is dimmed under the error');
+      const marked = await underError(p, ['error-banner', 'layer-select']);
+      assert.ok(marked.dimmed >= 4 && marked.busy === marked.dimmed, `dimmed and busy: ${JSON.stringify(marked)}`);
+      assert.deepEqual([marked.opacity, marked.dimmedAround], [['0.45'], []], 'the banner and the controls are not dimmed');
+      assert.equal(await p.page.locator('.under-error-dimmed [data-testid=token-strip]').count(), 1);
       assert.equal(await p.page.getByTestId('progress').isVisible(), false);
 
       // Canvas is devicePixelRatio-aware and labelled.

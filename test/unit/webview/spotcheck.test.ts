@@ -19,6 +19,7 @@ import {
   openPanel,
   resultsDir,
   skipReason,
+  underError,
   type PanelPage,
   type ThemeName,
 } from './harness';
@@ -191,6 +192,54 @@ describe('spot-check webview (headless Chromium)', { skip: skip ?? false, timeou
       assert.deepEqual((await p.posted()).at(-1)!.params, { format: 'json' });
       await p.page.getByTestId('spotcheck-export-parquet').click();
       assert.deepEqual((await p.posted()).at(-1)!.params, { format: 'parquet' });
+      await expectClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it("a failed run: the banner with the host's buttons, the report dimmed under it; the next report clears both", async () => {
+    const p = await openPanel(browser, { bundle: 'spotcheck', theme: 'light' });
+    try {
+      const report = makeFakeSpotCheck();
+      await p.send(spotCheckHostNotification('spotcheck/show', { report, linking }));
+      assert.deepEqual(await underError(p), { app: false, dimmed: 0, busy: 0, opacity: [], dimmedAround: [] });
+      await p.send(
+        spotCheckHostNotification('spotcheck/error', {
+          message: 'DA-MoE spot-check: the model at /m does not follow the model contract',
+          actions: ['Select Model', 'Show Output'],
+        }),
+      );
+      const banner = p.page.getByTestId('spotcheck-error');
+      assert.equal(await banner.isVisible(), true);
+      assert.match((await banner.locator('.banner-text').textContent())!, /does not follow the model contract/);
+      assert.deepEqual(await banner.getByTestId('error-action').allTextContents(), ['Select Model', 'Show Output']);
+      await banner.getByTestId('error-action').nth(1).click();
+      assert.deepEqual((await p.posted()).at(-1), {
+        protocol: 1,
+        kind: 'notification',
+        method: 'error/action',
+        params: { action: 'Show Output' },
+      });
+      // The report stays, dimmed and busy; the header's banners and export buttons do not.
+      const marked = await underError(p, ['spotcheck-error', 'spotcheck-export-json']);
+      assert.equal(marked.app, true);
+      assert.ok(marked.dimmed >= 5, `the report's sections are dimmed: ${JSON.stringify(marked)}`);
+      assert.equal(marked.busy, marked.dimmed);
+      assert.deepEqual(marked.opacity, ['0.45']);
+      assert.deepEqual(marked.dimmedAround, [], 'the banner and the export buttons are not dimmed');
+      assert.equal(await p.page.locator('.under-error-dimmed [data-testid=spotcheck-example-row]').count(), report.examples.length);
+      await p.page.screenshot({ path: path.join(resultsDir(), 'spotcheck-error-light.png'), fullPage: true });
+      // A failed export is no news about the report: the banner, not dimmed.
+      await p.send(spotCheckHostNotification('spotcheck/show', { report, linking }));
+      assert.equal(await banner.isVisible(), false);
+      assert.deepEqual(await underError(p), { app: false, dimmed: 0, busy: 0, opacity: [], dimmedAround: [] });
+      await p.page.getByTestId('spotcheck-export-json').click();
+      const req = (await p.posted()).at(-1)!;
+      await p.send({ protocol: 1, kind: 'response', id: req.id!, ok: false, error: 'disk full' });
+      assert.match((await banner.textContent())!, /Export failed: disk full/);
+      assert.equal(await banner.getByTestId('error-action').count(), 0);
+      assert.equal((await underError(p)).app, false);
       await expectClean(p);
     } finally {
       await p.close();

@@ -3,6 +3,7 @@ import type { Analysis } from '../../../shared/analysis';
 import { placementBrief, providerDetails } from '../../../shared/provider-text';
 import type { Ctx, View } from '../context';
 import { clear, el, fmtMs, fmtPct } from '../../shared/dom';
+import { showErrorBanner } from '../../shared/error-banner';
 import { denseLayersDescription, routerDescription, sharedExpertsDescription } from '../../../shared/router-text';
 
 function routerText(a: Analysis): string {
@@ -67,19 +68,8 @@ export class HeaderView implements View {
       this.progress.textContent = s.running ? (s.progressMessage ?? 'Running the model…') : '';
       this.root.setAttribute('aria-busy', String(s.running));
     }
-    if (changed.has('error') || changed.has('errorActions')) {
-      this.error.hidden = !s.error;
-      this.error.replaceChildren(el('span', { class: 'banner-text', text: s.error ?? '' }));
-      if (s.error && s.errorActions.length) {
-        const buttons = el('span', { class: 'banner-actions' });
-        for (const action of s.errorActions) {
-          const b = el('vscode-button', { testid: 'error-action', text: action, attrs: { secondary: true } });
-          b.addEventListener('click', () => this.ctx.errorAction(action));
-          buttons.append(b);
-        }
-        this.error.append(buttons);
-      }
-    }
+    if (changed.has('error') || changed.has('errorActions'))
+      showErrorBanner(this.error, s.error || null, s.errorActions, (action) => this.ctx.errorAction(action));
     if (changed.has('notice')) {
       this.notice.hidden = !s.notice;
       this.notice.textContent = s.notice ?? '';

@@ -128,3 +128,37 @@ describe('checkModelChoice', () => {
     assert.equal(checkModelChoice(['a', 'a'], 2, 3), 'pick each model once');
   });
 });
+
+describe('ComparePanelLogic: the error banner and its buttons (issue 14)', () => {
+  it('sends the error with its buttons on every ready; runs only an offered button; a new result clears it', async () => {
+    const actions: string[] = [];
+    const h = harness({ errorAction: (a, q) => void actions.push(`${a}@${q ?? ''}`) });
+    h.core.showReport(report());
+    h.core.showError('DA-MoE compare: the worker stopped', ['Show Output']);
+    await h.core.receive(ready);
+    assert.deepEqual(h.methods(), ['compare/dataset', 'compare/error']);
+    assert.deepEqual((h.posted[1] as { params: unknown }).params, {
+      message: 'DA-MoE compare: the worker stopped',
+      actions: ['Show Output'],
+    });
+    const note = (action: unknown) => ({ protocol: 1, kind: 'notification', method: 'error/action', params: { action } });
+    await h.core.receive(note('Show Output'));
+    await h.core.receive(note('Open Settings')); // not offered
+    await h.core.receive(note(''));
+    assert.deepEqual(actions, ['Show Output@']);
+    assert.ok(h.logs.some((l) => /Compare panel asked for error action "Open Settings"/.test(l)));
+    h.core.showError('no buttons');
+    assert.deepEqual((h.posted.at(-1) as { params: unknown }).params, { message: 'no buttons' });
+    h.core.showText({
+      source: 'x',
+      models: [
+        { name: 'A', analysis: makeFakeAnalysis() },
+        { name: 'B', analysis: makeFakeAnalysis() },
+      ],
+    });
+    await h.core.receive(note('Show Output'));
+    assert.deepEqual(actions, ['Show Output@']);
+    await h.core.receive(ready);
+    assert.deepEqual(h.methods().slice(-2), ['compare/dataset', 'compare/text']);
+  });
+});

@@ -92,3 +92,31 @@ describe('SpotCheckPanelLogic', () => {
     assert.deepEqual(saved, [`${makeFakeSpotCheck({ examples: 2 }).model.name}:k-histogram-L1.svg`]);
   });
 });
+
+describe('SpotCheckPanelLogic: the error banner and its buttons (issue 14)', () => {
+  it('sends the error with its buttons, again on every ready; runs only an offered button, with the settings query', async () => {
+    const actions: string[] = [];
+    const h = harness({ errorAction: (a, q) => void actions.push(`${a}@${q ?? ''}`) });
+    h.core.showReport(makeFakeSpotCheck({ examples: 2 }), linking);
+    h.core.showError('DA-MoE spot-check: unknown text column', ['Open Settings', 'Show Output'], 'damoe.spotCheck');
+    await h.core.receive(ready);
+    assert.deepEqual(h.methods(), ['spotcheck/show', 'spotcheck/error']);
+    assert.deepEqual((h.posted[1] as { params: unknown }).params, {
+      message: 'DA-MoE spot-check: unknown text column',
+      actions: ['Open Settings', 'Show Output'],
+    });
+    const note = (action: unknown) => ({ protocol: 1, kind: 'notification', method: 'error/action', params: { action } });
+    await h.core.receive(note('Open Settings'));
+    await h.core.receive(note('Select Model')); // not offered with this error
+    await h.core.receive(note(42)); // refused at the door
+    assert.deepEqual(actions, ['Open Settings@damoe.spotCheck']);
+    assert.ok(h.logs.some((l) => /debug: Spot-check panel asked for error action "Select Model"/.test(l)));
+    assert.ok(h.logs.some((l) => /warn: Dropped an invalid message/.test(l)));
+    // A new report clears the error: its buttons do nothing any more, and a reloaded webview is not sent it.
+    h.core.showReport(makeFakeSpotCheck({ examples: 3 }), linking);
+    await h.core.receive(note('Show Output'));
+    assert.deepEqual(actions, ['Open Settings@damoe.spotCheck']);
+    await h.core.receive(ready);
+    assert.deepEqual(h.methods().slice(2), ['spotcheck/show', 'spotcheck/show'], 'no error after the new report');
+  });
+});

@@ -10,6 +10,7 @@ import {
   spotCheckWebviewNotification,
   spotCheckWebviewRequest,
 } from '../../../../src/shared/protocol/spotcheck';
+import { parseCompareMessage } from '../../../../src/shared/protocol/compare';
 import { makeFakeSpotCheck } from '../../webview/fake-spotcheck';
 
 const n = (method: string, params: unknown): Record<string, unknown> => ({ protocol: 1, kind: 'notification', method, params });
@@ -56,6 +57,19 @@ describe('parseSpotCheckMessage', () => {
     rejects(null, /expected an object/);
     rejects(Object.create({ polluted: true }), /expected an object/);
     rejects({ protocol: 1, kind: 'response', id: 1, ok: true }, /message\.kind/);
+  });
+
+  it("error/action: the title of a banner button, as the routing panel's; the compare panel's parser takes the same", () => {
+    assert.deepEqual(parseSpotCheckMessage(n('error/action', { action: 'Show Output' })), {
+      ok: true,
+      message: n('error/action', { action: 'Show Output' }),
+    });
+    rejects(n('error/action', { action: '' }), /params\.action/);
+    rejects(n('error/action', { action: 'x'.repeat(101) }), /params\.action/);
+    rejects(n('error/action', { action: 'Show Output', command: 'workbench.action.terminal.new' }), /params/);
+    rejects(n('error/action', {}), /params/);
+    assert.equal(parseCompareMessage(n('error/action', { action: 'Open Settings' })).ok, true);
+    assert.equal(parseCompareMessage(n('error/action', { action: ['Open Settings'] })).ok, false);
   });
 
   it("with the report's lines, only those lines may be opened", () => {
