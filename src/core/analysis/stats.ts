@@ -22,19 +22,24 @@ export interface StatsConfig {
 
 export class RoutingStatsAccumulator {
   private tokens = 0;
-  /** kCounts[l][k]; K above kMax (a broken model) is clamped into the last bin. */
-  private readonly kCounts: number[][];
-  private readonly expertTokens: number[][];
-  private readonly gateMass: number[][];
-  private readonly coActivation: number[][][];
+  /** Flat [L, kMax + 1] counts of K; K above kMax (a broken model) is clamped into the last bin. */
+  private readonly kCounts: Float64Array;
+  /** Flat [L, E]: tokens routed to each expert, and the gate mass it received. */
+  private readonly expertTokens: Float64Array;
+  private readonly gateMass: Float64Array;
+  /** Flat [L, E, E] (empty without co-activation). */
+  private readonly coActivation: Float64Array;
   private kSum = 0;
+  /** A token's chosen experts in one layer (scratch of addRouting). */
+  private readonly chosen: Int32Array;
 
   constructor(readonly config: StatsConfig) {
     const { numLayers: L, numExperts: E, kMax } = config;
-    this.kCounts = grid(L, kMax + 1);
-    this.expertTokens = grid(L, E);
-    this.gateMass = grid(L, E);
-    this.coActivation = config.coActivation === false ? [] : Array.from({ length: L }, () => grid(E, E));
+    this.kCounts = new Float64Array(L * (kMax + 1));
+    this.expertTokens = new Float64Array(L * E);
+    this.gateMass = new Float64Array(L * E);
+    this.coActivation = new Float64Array(config.coActivation === false ? 0 : L * E * E);
+    this.chosen = new Int32Array(E);
   }
 
   /**
@@ -52,6 +57,8 @@ export class RoutingStatsAccumulator {
    * Adds the routing of one sequence as flat arrays: count [L, T], gates [L, T, E]; a token's experts are those
    * with a non-zero gate. `include(tokenIndex)` picks the tokens to count (default: all). Returns what the
    * sequence added (co-activation aside), for accumulators of subsets (addTally) that need not read it again.
+   * (Flat typed arrays throughout: a spot-check adds thousands of sequences, and nested arrays per sequence were
+   * most of its garbage.)
    */
   addRouting(
     r: Pick<TokenRouting, 'numLayers' | 'numExperts' | 'length' | 'count' | 'gates'>,
@@ -61,31 +68,42 @@ export class RoutingStatsAccumulator {
     if (L !== this.config.numLayers) throw new Error(`RoutingStatsAccumulator: expected ${this.config.numLayers} layers, got ${L}`);
     if (E !== this.config.numExperts) throw new Error(`RoutingStatsAccumulator: expected ${this.config.numExperts} experts, got ${E}`);
     const kMax = this.config.kMax;
-    const tally: RoutingTally = { tokens: 0, kSum: 0, kCounts: grid(L, kMax + 1), expertTokens: grid(L, E), gateMass: grid(L, E) };
-    const chosen = new Int32Array(E);
+    const bins = kMax + 1;
+    const tally: RoutingTally = {
+      tokens: 0,
+      kSum: 0,
+      kCounts: new Float64Array(L * bins),
+      expertTokens: new Float64Array(L * E),
+      gateMass: new Float64Array(L * E),
+    };
+    const { kCounts, expertTokens, gateMass } = tally;
+    const co = this.coActivation;
+    const withCo = co.length > 0;
+    const chosen = this.chosen;
+    const { count, gates } = r;
     for (let t = 0; t < T; t++) {
       if (include && !include(t)) continue;
       tally.tokens++;
       for (let l = 0; l < L; l++) {
         const lt = l * T + t;
-        const k = r.count[lt];
-        tally.kCounts[l][Math.min(Math.max(k, 0), kMax)]++;
+        const k = count[lt];
+        kCounts[l * bins + Math.min(Math.max(k, 0), kMax)]++;
         tally.kSum += k;
-        const tokensRow = tally.expertTokens[l];
-        const massRow = tally.gateMass[l];
         let n = 0;
+        const row = lt * E;
+        const cell = l * E;
         for (let e = 0; e < E; e++) {
-          const g = r.gates[lt * E + e];
+          const g = gates[row + e];
           if (g === 0) continue;
           chosen[n++] = e;
-          tokensRow[e]++;
-          massRow[e] += g;
+          expertTokens[cell + e]++;
+          gateMass[cell + e] += g;
         }
-        const co = this.coActivation[l];
-        if (!co) continue;
+        if (!withCo) continue;
+        const layerBase = l * E * E;
         for (let i = 0; i < n; i++) {
-          const coRow = co[chosen[i]];
-          for (let j = 0; j < n; j++) coRow[chosen[j]]++;
+          const coRow = layerBase + chosen[i] * E;
+          for (let j = 0; j < n; j++) co[coRow + chosen[j]]++;
         }
       }
     }
@@ -95,31 +113,37 @@ export class RoutingStatsAccumulator {
 
   /** Adds what addRouting of another accumulator (same model) returned for a sequence; no co-activation. */
   addTally(t: RoutingTally): void {
-    if (t.kCounts.length !== this.config.numLayers) {
-      throw new Error(`RoutingStatsAccumulator: expected ${this.config.numLayers} layers, got ${t.kCounts.length}`);
+    if (t.kCounts.length !== this.kCounts.length || t.expertTokens.length !== this.expertTokens.length) {
+      throw new Error(
+        `RoutingStatsAccumulator: a tally of ${t.kCounts.length / (this.config.kMax + 1)} layers does not fit ${this.config.numLayers} layers`,
+      );
     }
     this.tokens += t.tokens;
     this.kSum += t.kSum;
-    addGrid(this.kCounts, t.kCounts);
-    addGrid(this.expertTokens, t.expertTokens);
-    addGrid(this.gateMass, t.gateMass);
+    addInto(this.kCounts, t.kCounts);
+    addInto(this.expertTokens, t.expertTokens);
+    addInto(this.gateMass, t.gateMass);
   }
 
   result(): RoutingStats {
     const { numLayers: L, numExperts: E, kMax } = this.config;
-    const perLayer = this.kCounts.map((row) => [...row]);
+    const perLayer = rows(this.kCounts, L, kMax + 1);
     const overall = Array.from({ length: kMax + 1 }, (_, k) => sum(perLayer.map((row) => row[k])));
     const meanPerLayer = perLayer.map((row) => {
       const n = sum(row);
       return n === 0 ? 0 : sum(row.map((c, k) => c * k)) / n;
     });
     const layerTokens = this.tokens * L;
+    const gateMass = rows(this.gateMass, L, E);
     return {
       tokens: this.tokens,
       kHistogram: { perLayer, overall },
       meanK: { perLayer: meanPerLayer, overall: layerTokens === 0 ? 0 : this.kSum / layerTokens },
-      expertLoad: this.expertTokens.map((tokens, l) => expertLoad(l, tokens, this.gateMass[l])),
-      coActivation: this.coActivation.map((m) => m.map((row) => [...row])),
+      expertLoad: rows(this.expertTokens, L, E).map((tokens, l) => expertLoad(l, tokens, gateMass[l])),
+      coActivation:
+        this.coActivation.length === 0
+          ? []
+          : Array.from({ length: L }, (_, l) => rows(this.coActivation.subarray(l * E * E, (l + 1) * E * E), E, E)),
       flops: this.flops(E),
     };
   }
@@ -173,21 +197,20 @@ export function expertLoad(layer: number, tokens: readonly number[], gateMass: r
 export interface RoutingTally {
   tokens: number;
   kSum: number;
-  kCounts: number[][];
-  expertTokens: number[][];
-  gateMass: number[][];
+  /** Flat [L, kMax + 1]. */
+  kCounts: Float64Array;
+  /** Flat [L, E]. */
+  expertTokens: Float64Array;
+  gateMass: Float64Array;
 }
 
-function addGrid(into: number[][], from: readonly (readonly number[])[]): void {
-  for (let i = 0; i < into.length; i++) {
-    const a = into[i];
-    const b = from[i];
-    for (let j = 0; j < a.length; j++) a[j] += b[j];
-  }
+function addInto(into: Float64Array, from: Float64Array): void {
+  for (let i = 0; i < into.length; i++) into[i] += from[i];
 }
 
-function grid(rows: number, cols: number): number[][] {
-  return Array.from({ length: rows }, () => new Array<number>(cols).fill(0));
+/** A flat [n, cols] array as n plain rows. */
+function rows(flat: Float64Array, n: number, cols: number): number[][] {
+  return Array.from({ length: n }, (_, i) => Array.from(flat.subarray(i * cols, (i + 1) * cols)));
 }
 
 function sum(xs: readonly number[]): number {

@@ -28,6 +28,7 @@ import {
 } from '../../shared/spotcheck-report';
 import { DEFAULT_SPECIALISATION_MIN_COUNT, DEFAULT_SPECIALISATION_TOP_TOKENS } from '../../shared/defaults';
 import type { DatasetRecord } from '../datasets/types';
+import { CellCounts } from './cell-counts';
 import { lift, totalVariation, wilsonInterval } from '../../shared/stats';
 
 export const DEFAULT_MIN_TOKEN_COUNT = 5;
@@ -197,7 +198,7 @@ export class SpotCheckReportBuilder {
   private readonly byPrediction = new Map<number, { n: number; acc: RoutingStatsAccumulator }>();
   private readonly byGroup = new Map<string, { n: number; acc: RoutingStatsAccumulator }>();
   /** Expert specialisation: per token text, (layer * E + expert) -> times routed there; and its occurrences. */
-  private readonly tokenExperts = new Map<string, { occurrences: number; cells: Map<number, number> }>();
+  private readonly tokenExperts = new Map<string, CellCounts>();
   /** Content tokens routed to each (layer * E + expert), and content tokens seen. */
   private readonly expertAssignments: Float64Array;
   private contentTokens = 0;
@@ -293,7 +294,7 @@ export class SpotCheckReportBuilder {
       if (tok.special || tok.recorded === false) continue;
       // Expert specialisation: which experts each token text goes to, layer by layer.
       let te = this.tokenExperts.get(tok.text);
-      if (!te) this.tokenExperts.set(tok.text, (te = { occurrences: 0, cells: new Map() }));
+      if (!te) this.tokenExperts.set(tok.text, (te = new CellCounts(L * E)));
       te.occurrences++;
       this.contentTokens++;
       for (let l = 0; l < L; l++) {
@@ -301,7 +302,7 @@ export class SpotCheckReportBuilder {
         for (let e = 0; e < E; e++) {
           if (r.gates[base + e] === 0) continue;
           const cell = l * E + e;
-          te.cells.set(cell, (te.cells.get(cell) ?? 0) + 1);
+          te.add(cell);
           this.expertAssignments[cell]++;
         }
       }
@@ -353,7 +354,7 @@ export class SpotCheckReportBuilder {
     const { numLayers: L, numExperts: E } = this.model;
     const perCell: SpecialisationToken[][] = Array.from({ length: L * E }, () => []);
     for (const [token, te] of this.tokenExperts) {
-      for (const [cell, count] of te.cells) {
+      for (const [cell, count] of te.entries()) {
         if (count < this.opts.specialisationMinCount) continue;
         const value = lift(count, this.expertAssignments[cell], te.occurrences, this.contentTokens);
         if (value !== null) perCell[cell].push({ token, count, lift: value });

@@ -15,6 +15,7 @@ import * as path from 'path';
 import type { ModelSummary, ProviderReport } from '../../shared/analysis';
 import { EngineError, type AnalyzeRequest, type BatchAnalyzeOptions } from '../engine-api';
 import type { DatasetRecord } from '../datasets/types';
+import { createPause } from '../pause';
 import type { RoutedExample, SpotCheckReportBuilder } from './report';
 
 /**
@@ -151,6 +152,9 @@ function request(r: DatasetRecord): AnalyzeRequest {
 
 type Settled = { ok: true; analyses: RoutedExample[] } | { ok: false; error: unknown };
 
+/** Longest stretch this thread folds results without letting the event loop run. */
+const FOLD_SLICE_MS = 4;
+
 export async function runSpotCheck(
   engine: BatchEngine,
   records: readonly DatasetRecord[],
@@ -169,6 +173,7 @@ export async function runSpotCheck(
   let cancelled = false;
   /** Share of the oldest chunk in flight whose model runs are finished. */
   let headFraction = 0;
+  const pause = createPause(FOLD_SLICE_MS);
   const progress = (doneNow: number): void => {
     const elapsedMs = performance.now() - t0;
     options.onProgress?.({ done: doneNow, total, elapsedMs, examplesPerSecond: elapsedMs > 0 ? (doneNow * 1000) / elapsedMs : 0 });
@@ -294,11 +299,15 @@ export async function runSpotCheck(
           }
         }
       }
-      analyses.forEach((a, i) => {
-        if (!a) return;
+      // Folded in slices: while this thread folds a chunk, the results of the chunks behind it must still reach the
+      // batch dispatcher, which hands each worker its next run (a worker's queue holds only a few runs).
+      for (let i = 0; i < analyses.length; i++) {
+        const a = analyses[i];
+        if (!a) continue;
         builder.addRouted(head.chunk[i], a);
         options.onExample?.(head.chunk[i], a);
-      });
+        await pause();
+      }
       done += analyses.length;
       progress(done);
       if (analyses.length < head.chunk.length) {
