@@ -16,10 +16,12 @@ import {
   applyTheme,
   buildWebview,
   cspViolations,
+  encodeMessage,
   launchBrowser,
   openPanel,
   resultsDir,
   skipReason,
+  stageMessage,
   underError,
   type PanelPage,
   type ThemeName,
@@ -101,6 +103,13 @@ describe('routing webview (headless Chromium)', { skip: skip ?? false, timeout: 
       assert.equal(await p.page.getByTestId('expert-load-layer').first().getAttribute('data-dead'), String(a.model.numExperts - 1));
 
       assert.equal(await p.page.getByTestId('model-name').textContent(), 'damoe-sst2');
+      // The compute fact's title: its counts grouped as toLocaleString('en') groups them (written without Intl).
+      const f = a.stats.flops!;
+      assert.ok(f.fixedTop2 >= 1e6, 'counts with thousands separators');
+      assert.equal(
+        await p.page.getByTestId('compute').getAttribute('title'),
+        `${f.spent.toLocaleString('en')} FLOP spent; fixed top-2 would spend ${f.fixedTop2.toLocaleString('en')}, fixed top-4 ${f.fixedTopKMax.toLocaleString('en')}`,
+      );
       const provider = p.page.getByTestId('provider');
       assert.match((await provider.textContent())!, /^cpu/);
       assert.match((await provider.getAttribute('title'))!, /cuda skipped: libcudart/);
@@ -612,6 +621,51 @@ describe('routing webview (headless Chromium)', { skip: skip ?? false, timeout: 
       await expectClean(p);
     } finally {
       await p.close();
+    }
+  });
+
+  it('the first frame after a long analysis shows a full token strip, the rest of the first chunk follows after it', async () => {
+    // Wide enough that the chips built before the paint (an estimate from the window's width) do not fill the strip's
+    // visible lines: the animation frame must add more before that frame paints.
+    for (const width of [1280, 4600]) {
+      const p = await openPanel(browser, { theme: 'dark', width, height: 900 });
+      try {
+        const a = makeFakeAnalysis({ tokens: 4096, experts: 8, layers: 2, kMax: 4, seed: 3 });
+        await stageMessage(p.page, encodeMessage(hostNotification('analysis/show', { analysis: packAnalysis(a), stale: false })));
+        const first = await p.page.evaluate(
+          () =>
+            new Promise<{ chips: number; moreTop: number; visibleBottom: number }>((resolve) => {
+              window.addEventListener(
+                'message',
+                // Registered after the panel's own animation frame callbacks: what this frame paints.
+                () =>
+                  requestAnimationFrame(() => {
+                    const strip = document.querySelector<HTMLElement>('[data-testid="token-strip"]')!;
+                    const more = document.querySelector<HTMLElement>('[data-testid="token-strip-more"]')!;
+                    resolve({
+                      chips: strip.querySelectorAll('.tok').length,
+                      moreTop: more.offsetTop,
+                      visibleBottom: strip.scrollTop + strip.clientHeight,
+                    });
+                  }),
+                { once: true },
+              );
+              window.postMessage((window as unknown as { __message: unknown }).__message, '*');
+            }),
+        );
+        assert.ok(
+          first.chips > 0 && first.moreTop >= first.visibleBottom,
+          `${width} px: the strip's end is below its visible lines (${JSON.stringify(first)})`,
+        );
+        await raf2(p);
+        assert.ok(
+          (await p.page.getByTestId('token-strip').locator('.tok').count()) >= TOKEN_STRIP_CHUNK,
+          `${width} px: the first chunk is built`,
+        );
+        assert.deepEqual(p.rec.pageErrors, []);
+      } finally {
+        await p.close();
+      }
     }
   });
 

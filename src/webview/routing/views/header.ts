@@ -2,7 +2,7 @@
 import type { Analysis } from '../../../shared/analysis';
 import { placementBrief, providerDetails } from '../../../shared/provider-text';
 import type { Ctx, View } from '../context';
-import { clear, el, fmtMs, fmtPct } from '../../shared/dom';
+import { clear, el, fmtCount, fmtMs, fmtPct } from '../../shared/dom';
 import { showErrorBanner } from '../../shared/error-banner';
 import { denseLayersDescription, routerDescription, sharedExpertsDescription } from '../../../shared/router-text';
 
@@ -27,7 +27,7 @@ function computeFact(
     'expert compute',
     `${pct(f.spent / f.fixedTop2)} of top-2${vsMax}`,
     'compute',
-    `${f.spent.toLocaleString('en')} ${unit} spent; fixed top-2 would spend ${f.fixedTop2.toLocaleString('en')}, fixed top-${a.model.kMax} ${f.fixedTopKMax.toLocaleString('en')}`,
+    `${fmtCount(f.spent)} ${unit} spent; fixed top-2 would spend ${fmtCount(f.fixedTop2)}, fixed top-${a.model.kMax} ${fmtCount(f.fixedTopKMax)}`,
   );
 }
 

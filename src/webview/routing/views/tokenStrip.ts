@@ -8,7 +8,7 @@
  */
 import type { Ctx, View } from '../context';
 import type { AnalysisToken } from '../../../shared/analysis';
-import { clear, displayToken, el, svg } from '../../shared/dom';
+import { afterPaint, clear, displayToken, el, svg } from '../../shared/dom';
 import { relImportance, relLoss, type Derived } from '../model';
 import { radioGroup } from './controls';
 import { TokenDetail } from './tokenDetail';
@@ -22,6 +22,16 @@ import { TOKEN_STRIP_CHUNK } from '../../../shared/defaults';
 
 /** More K than this is written as a digit instead of pips. */
 const MAX_PIPS = 6;
+
+/**
+ * Chips built before a new analysis's first paint: about what the strip's visible lines hold in a window this wide
+ * (59 are visible at 1,280 px, 152 at 2,560). Every chip costs that frame its style, layout and paint (240 chips
+ * were half of the first paint's time, bench/paint.ts); the animation frame adds more while the strip's end is still
+ * in view, and the rest of the first TOKEN_STRIP_CHUNK follows in the task after the paint.
+ */
+function firstPaintChips(): number {
+  return Math.min(TOKEN_STRIP_CHUNK, Math.max(48, Math.ceil(window.innerWidth / 16)));
+}
 
 /** K as pips (or a digit when K is large), for the strip and the table. */
 export function kPips(k: number): HTMLElement {
@@ -46,6 +56,10 @@ export class TokenStripView implements View {
   private pips: HTMLElement[] = [];
   /** Chips built so far (tokens [0, built)). */
   private built = 0;
+  /** Counts the analyses built: a fill scheduled for one analysis is dropped when the next has arrived. */
+  private generation = 0;
+  /** Builds the next chips when `more` comes near the strip's visible lines. */
+  private readonly nearEnd: IntersectionObserver;
   /** After the built chips: builds the next ones when scrolled into view or clicked. */
   private readonly more = el('button', { class: 'strip-more muted', testid: 'token-strip-more', attrs: { type: 'button' } });
   private readonly detail: TokenDetail;
@@ -85,12 +99,15 @@ export class TokenStripView implements View {
     });
     this.strip.addEventListener('mouseleave', () => ctx.hover(null));
     this.more.addEventListener('click', () => this.buildUpTo(this.built + TOKEN_STRIP_CHUNK));
-    new IntersectionObserver(
+    // Up to the end of the next chunk (the first paint built part of the first one).
+    this.nearEnd = new IntersectionObserver(
       (entries) => {
-        if (entries.some((e) => e.isIntersecting) && !this.more.hidden) this.buildUpTo(this.built + TOKEN_STRIP_CHUNK);
+        if (entries.some((e) => e.isIntersecting) && !this.more.hidden)
+          this.buildUpTo((Math.floor(this.built / TOKEN_STRIP_CHUNK) + 1) * TOKEN_STRIP_CHUNK);
       },
       { root: this.strip, rootMargin: '0px 0px 160px 0px' },
-    ).observe(this.more);
+    );
+    this.nearEnd.observe(this.more);
     this.strip.addEventListener('click', (e) => {
       const t = this.tokenOf(e.target);
       if (t !== null && !ctx.derived()?.analysis.tokens[t]?.special) ctx.reveal(t);
@@ -131,7 +148,24 @@ export class TokenStripView implements View {
       'aria-label',
       `${a.tokens.length} tokens coloured by importance, with their K as pips. Use the table view to read them one by one.`,
     );
-    this.buildUpTo(TOKEN_STRIP_CHUNK);
+    this.buildUpTo(firstPaintChips());
+    const generation = ++this.generation;
+    requestAnimationFrame(() => {
+      if (generation === this.generation) this.fillVisible();
+    });
+    afterPaint(() => {
+      if (generation === this.generation) this.buildUpTo(TOKEN_STRIP_CHUNK);
+    });
+  }
+
+  /**
+   * In the animation frame before the first paint (the K grid's draw has laid the panel out by then): while the
+   * strip's end shows within its visible lines (a wide panel, short tokens), build more chips, so that the painted
+   * strip is full.
+   */
+  private fillVisible(): void {
+    for (let i = 0; i < 8 && !this.more.hidden && this.more.offsetTop < this.strip.scrollTop + this.strip.clientHeight; i++)
+      this.buildUpTo(this.built + 48);
   }
 
   /**
@@ -166,6 +200,10 @@ export class TokenStripView implements View {
     const left = a.tokens.length - to;
     this.more.hidden = left === 0;
     this.more.textContent = `${left} more token${left === 1 ? '' : 's'}…`;
+    // Observed anew, so that the next frame reports whether `more` is still near the visible lines: an observer
+    // only calls back when that changes, and a strip that still shows its end after these chips needs the next ones.
+    this.nearEnd.unobserve(this.more);
+    this.nearEnd.observe(this.more);
   }
 
   private colour(): void {
