@@ -11,6 +11,9 @@ import type { Analysis, LayerRouting } from '../analysis';
 
 export const PACKED_LAYERS_ENCODING = 'damoe-packed-layers/1';
 
+/** The per-token lists unpackAnalysis builds when first read. */
+const LAZY_KEYS = ['experts', 'gates', 'routerProbs'] as const;
+
 /**
  * All layers' per-token arrays, layer-major: entry (l, t) is at l * tokens + t. Variable-length lists (experts and
  * gates, router probabilities) are concatenated, with offsets of tokens * layers + 1 entries.
@@ -114,7 +117,14 @@ export function packedLayersProblem(p: PackedLayers, tokens: number): string | n
   return null;
 }
 
-/** The Analysis back, with plain nested arrays (what the views index). Throws on a malformed packing. */
+/**
+ * The Analysis back, with plain nested arrays (what the views index). Throws on a malformed packing.
+ *
+ * Each layer's `experts`, `gates` and `routerProbs` (three small arrays per token: about 100,000 for 4,096 tokens ×
+ * 8 layers) are built when one of them is first read, all three at once, and are plain data properties from then
+ * on: a new analysis's first paint reads them for the selected layer only (the heatmap), the rest follow after it
+ * (the layer thumbnails) or never (bench/paint.ts). `importance` and `k` are built at once.
+ */
 export function unpackAnalysis(p: PackedAnalysis): Analysis {
   const P = p.packedLayers;
   const T = Array.isArray(p.tokens) ? p.tokens.length : 0;
@@ -127,23 +137,35 @@ export function unpackAnalysis(p: PackedAnalysis): Analysis {
   };
   const layers: LayerRouting[] = P.meta.map((m, li) => {
     const base = li * T;
-    const experts = new Array<number[]>(T);
-    const gates = new Array<number[]>(T);
-    const routerProbs = new Array<number[]>(T);
-    for (let t = 0; t < T; t++) {
-      const i = base + t;
-      experts[t] = slice(P.experts, P.expertStart[i], P.expertStart[i + 1]);
-      gates[t] = slice(P.gates, P.expertStart[i], P.expertStart[i + 1]);
-      routerProbs[t] = slice(P.routerProbs, P.probStart[i], P.probStart[i + 1]);
-    }
-    const layer: LayerRouting = {
+    const layer = {
       layer: m.layer,
       importance: slice(P.importance, base, base + T),
       k: slice(P.k, base, base + T),
-      experts,
-      gates,
-      routerProbs,
+    } as LayerRouting;
+    const build = (): void => {
+      const experts = new Array<number[]>(T);
+      const gates = new Array<number[]>(T);
+      const routerProbs = new Array<number[]>(T);
+      for (let t = 0; t < T; t++) {
+        const i = base + t;
+        experts[t] = slice(P.experts, P.expertStart[i], P.expertStart[i + 1]);
+        gates[t] = slice(P.gates, P.expertStart[i], P.expertStart[i + 1]);
+        routerProbs[t] = slice(P.routerProbs, P.probStart[i], P.probStart[i + 1]);
+      }
+      const data = { experts, gates, routerProbs };
+      for (const key of LAZY_KEYS)
+        Object.defineProperty(layer, key, { value: data[key], writable: true, enumerable: true, configurable: true });
     };
+    for (const key of LAZY_KEYS)
+      Object.defineProperty(layer, key, {
+        enumerable: true,
+        configurable: true,
+        get: () => (build(), layer[key]),
+        set: (v: number[][]) => {
+          build();
+          layer[key] = v;
+        },
+      });
     if (m.decoderLayer !== undefined) layer.decoderLayer = m.decoderLayer;
     if (m.dropped !== undefined) layer.dropped = m.dropped;
     return layer;

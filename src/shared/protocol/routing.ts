@@ -226,8 +226,12 @@ export function parsePanelState(raw: unknown): PanelState | null {
   return { protocol: PROTOCOL_VERSION, analysis, layer, heatmapValue, view, layerPinned: raw.layerPinned === true, stripColorBy };
 }
 
-/** Structural check of an Analysis: enough that the views can index it without throwing. */
-export function looksLikeAnalysis(a: unknown): boolean {
+/**
+ * Structural check of an Analysis: enough that the views can index it without throwing. `unpacked`: it comes from
+ * unpackAnalysis, which checked the packed sizes; the layers' experts, gates and routerProbs are not read (reading
+ * builds them, packed-analysis.ts), only importance and k.
+ */
+export function looksLikeAnalysis(a: unknown, unpacked = false): boolean {
   if (!isPlainObject(a)) return false;
   const model = a.model;
   if (!isPlainObject(model) || typeof model.name !== 'string' || !Array.isArray(model.labels)) return false;
@@ -239,7 +243,7 @@ export function looksLikeAnalysis(a: unknown): boolean {
   for (const t of a.tokens) if (!isPlainObject(t) || typeof t.text !== 'string') return false;
   for (const l of a.layers) {
     if (!isPlainObject(l)) return false;
-    for (const key of ['importance', 'k', 'experts', 'gates', 'routerProbs'] as const) {
+    for (const key of unpacked ? (['importance', 'k'] as const) : (['importance', 'k', 'experts', 'gates', 'routerProbs'] as const)) {
       const arr = l[key];
       if (!Array.isArray(arr) || arr.length !== n) return false;
     }

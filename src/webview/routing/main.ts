@@ -82,14 +82,15 @@ function main(): void {
   client.on('analysis/show', ({ analysis: wire, stale }) => {
     performance.mark('damoe:show');
     let received: unknown = wire;
+    const packed = isPackedAnalysis(wire);
     try {
-      if (isPackedAnalysis(wire)) received = unpackAnalysis(wire);
+      if (packed) received = unpackAnalysis(wire);
       performance.measure('damoe:unpack', 'damoe:show');
     } catch (e) {
       console.error('[damoe] packed analysis', e);
       received = null;
     }
-    if (!looksLikeAnalysis(received)) {
+    if (!looksLikeAnalysis(received, packed)) {
       store.update({ error: 'Received a malformed analysis; nothing to show.', running: false });
       return;
     }

@@ -38,6 +38,24 @@ describe('packed analysis (the wire form of analysis/show)', () => {
     assert.ok(Number.isNaN(back.layers[0].gates[1][0]));
   });
 
+  it("builds a layer's experts, gates and router probabilities when one of them is first read (a first paint reads one layer)", () => {
+    const a = makeFakeAnalysis({ tokens: 12, experts: 4, layers: 3, kMax: 2, seed: 2 });
+    const back = unpackAnalysis(packAnalysis(a));
+    const built = (l: number, key: 'experts' | 'gates' | 'routerProbs'): boolean =>
+      'value' in Object.getOwnPropertyDescriptor(back.layers[l], key)!;
+    assert.equal(built(1, 'experts'), false);
+    assert.deepEqual(back.layers[1].gates, a.layers[1].gates);
+    assert.ok(built(1, 'experts') && built(1, 'gates') && built(1, 'routerProbs'), 'all three at once');
+    assert.equal(built(0, 'experts') || built(2, 'gates'), false, 'the other layers are not built');
+    assert.deepEqual(back.layers[1].experts, a.layers[1].experts);
+    back.layers[0].routerProbs = [];
+    assert.deepEqual(back.layers[0].routerProbs, []);
+    assert.deepEqual(back.layers[0].experts, a.layers[0].experts);
+    // Serialised (setState's clone, the JSON export) as the plain analysis.
+    assert.deepEqual(structuredClone(unpackAnalysis(packAnalysis(a))), a);
+    assert.deepEqual(JSON.parse(JSON.stringify(unpackAnalysis(packAnalysis(a)))), JSON.parse(JSON.stringify(a)));
+  });
+
   it('refuses a packing whose sizes do not add up, naming the array', () => {
     const p = packAnalysis(makeFakeAnalysis({ tokens: 10, experts: 4, layers: 2, kMax: 2 }));
     assert.throws(
