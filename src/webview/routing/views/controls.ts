@@ -1,6 +1,6 @@
 /** Layer selector, heatmap value toggle, chart/table toggle and export, built from @vscode-elements controls. */
 import type { Ctx, View } from '../context';
-import { el } from '../../shared/dom';
+import { afterPaint, el } from '../../shared/dom';
 import type { HeatmapValue, ViewMode } from '../store';
 import type { HighlightColorBy } from '../../../shared/protocol/routing';
 
@@ -56,6 +56,9 @@ export class ControlsView implements View {
     attrs: { secondary: true, title: 'Save this analysis as JSON' },
   });
 
+  /** Counts new analyses: options scheduled for one are dropped when the next has arrived. */
+  private selectGeneration = 0;
+
   constructor(private readonly ctx: Ctx) {
     this.layerSelect.addEventListener('change', () => {
       const l = Number(this.layerSelect.value);
@@ -110,6 +113,28 @@ export class ControlsView implements View {
     );
   }
 
+  /** The layer select's options (this analysis's mean K per layer) and value. */
+  private setLayerOptions(): void {
+    const s = this.ctx.store.get();
+    const n = s.analysis?.layers.length ?? 0;
+    // Set anew for every analysis: the option texts carry this analysis's mean K (a kept option would show the
+    // last one's). Through the `options` property, not <vscode-option> children: on a slot change the element
+    // reads every option's innerText, a forced layout of the whole panel.
+    const dynamic = this.ctx.derived()?.mostDynamicLayer ?? -1;
+    const fixed = s.analysis?.model.routerKind !== 'da-moe';
+    const options = [];
+    for (let l = 0; l < n; l++) {
+      const mk = s.analysis!.stats.meanK.perLayer[l];
+      const label = `Layer ${l}${mk !== undefined ? ` (mean K ${mk.toFixed(2)})` : ''}${l === dynamic && !fixed && n > 1 ? ' · most dynamic' : ''}`;
+      options.push({ label, value: String(l), description: '', selected: l === s.layer, disabled: false });
+    }
+    this.layerSelect.options = options;
+    const v = String(s.layer);
+    this.layerSelect.value = v;
+    // The element takes its options after this task: set the value again once it has them.
+    setTimeout(() => (this.layerSelect.value = String(this.ctx.store.get().layer)), 0);
+  }
+
   private async export(): Promise<void> {
     if (!this.ctx.store.get().analysis) return;
     try {
@@ -123,30 +148,17 @@ export class ControlsView implements View {
   update(changed: ReadonlySet<string>): void {
     const s = this.ctx.store.get();
     if (changed.has('analysis')) {
-      const n = s.analysis?.layers.length ?? 0;
       this.root.hidden = !s.analysis;
-      // Set anew for every analysis: the option texts carry this analysis's mean K (a kept option would show the
-      // last one's). Through the `options` property, not <vscode-option> children: on a slot change the element
-      // reads every option's innerText, a forced layout of the whole panel before the first paint.
-      const dynamic = this.ctx.derived()?.mostDynamicLayer ?? -1;
-      const fixed = s.analysis?.model.routerKind !== 'da-moe';
-      const options = [];
-      for (let l = 0; l < n; l++) {
-        const mk = s.analysis!.stats.meanK.perLayer[l];
-        const label = `Layer ${l}${mk !== undefined ? ` (mean K ${mk.toFixed(2)})` : ''}${l === dynamic && !fixed && n > 1 ? ' · most dynamic' : ''}`;
-        options.push({ label, value: String(l), description: '', selected: l === s.layer, disabled: false });
-      }
-      this.layerSelect.options = options;
-    }
-    if (changed.has('analysis') || changed.has('layer')) {
-      const v = String(s.layer);
-      this.layerSelect.value = v;
-      // The element reads its options on slotchange (after this task): set the value again once it has them.
-      setTimeout(() => {
-        if (this.layerSelect.value !== v || changed.has('analysis')) this.layerSelect.value = v;
-      }, 0);
-      this.layerSelect.dataset.layer = v;
-    }
+      // A new analysis's options and value are set in the task after its first paint: every render of the select
+      // (a Lit microtask) reads its getBoundingClientRect, and the one that takes new options forced a layout of the
+      // whole panel before the first frame, which then laid it out again (about 20 ms of a fresh panel's first paint,
+      // bench/paint.ts). The select shows its options one frame after the charts.
+      const generation = ++this.selectGeneration;
+      afterPaint(() => {
+        if (generation === this.selectGeneration) this.setLayerOptions();
+      });
+    } else if (changed.has('layer')) this.layerSelect.value = String(s.layer);
+    if (changed.has('analysis') || changed.has('layer')) this.layerSelect.dataset.layer = String(s.layer);
     if (changed.has('highlightColorBy') || changed.has('analysis'))
       for (const r of this.highlightRadios) r.checked = r.value === s.highlightColorBy;
     if (changed.has('highlightsEnabled')) this.highlightControl.hidden = !s.highlightsEnabled;
