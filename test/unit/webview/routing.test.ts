@@ -248,10 +248,36 @@ describe('routing webview (headless Chromium)', { skip: skip ?? false, timeout: 
       assert.deepEqual(crossings, []);
       // The layer select names this analysis's mean K after a second analysis with the same layer count.
       const b2 = makeFakeAnalysis({ tokens: 40, experts: 8, layers: 4, kMax: 4, seed: 11 });
+      // In the first frame of the new analysis the select is hidden (its options follow after the paint), never
+      // showing the previous analysis's layer and mean K.
+      await p.page.evaluate(() => {
+        const w = window as unknown as { __firstFrameSelect?: Promise<string> };
+        w.__firstFrameSelect = new Promise((resolve) =>
+          window.addEventListener(
+            'message',
+            () =>
+              requestAnimationFrame(() => {
+                const e = document.querySelector<HTMLElement>('[data-testid=layer-select]')!;
+                resolve(`${getComputedStyle(e).visibility}|${(e.shadowRoot?.textContent ?? '').replace(/\s+/g, ' ')}`);
+              }),
+            { once: true },
+          ),
+        );
+      });
       await p.send(hostNotification('analysis/show', { analysis: b2, stale: false }));
+      const [firstVisibility, firstFace] = (
+        await p.page.evaluate(() => (window as unknown as { __firstFrameSelect: Promise<string> }).__firstFrameSelect)
+      ).split('|');
+      const shownBefore = /Layer \d+ \(mean K [\d.]+\)/.exec(firstFace)?.[0];
+      assert.ok(
+        firstVisibility === 'hidden' ||
+          (shownBefore !== undefined && b2.stats.meanK.perLayer.some((k, l) => shownBefore === `Layer ${l} (mean K ${k.toFixed(2)})`)),
+        `first frame's select: ${firstVisibility}, ${firstFace}`,
+      );
       await raf2(p);
       await p.page.waitForTimeout(50);
       const face = await p.page.getByTestId('layer-select').evaluate((e) => (e.shadowRoot?.textContent ?? '').replace(/\s+/g, ' '));
+      assert.equal(await p.page.getByTestId('layer-select').evaluate((e) => getComputedStyle(e).visibility), 'visible');
       const l2 = mostDynamic(b2);
       assert.ok(face.includes(`Layer ${l2} (mean K ${b2.stats.meanK.perLayer[l2].toFixed(2)})`), `select shows: ${face}`);
       // Errors: the banner carries the notification's buttons; a click goes to the host.

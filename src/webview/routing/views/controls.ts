@@ -131,6 +131,7 @@ export class ControlsView implements View {
     this.layerSelect.options = options;
     const v = String(s.layer);
     this.layerSelect.value = v;
+    this.layerSelect.style.visibility = '';
     // The element takes its options after this task: set the value again once it has them.
     setTimeout(() => (this.layerSelect.value = String(this.ctx.store.get().layer)), 0);
   }
@@ -153,6 +154,9 @@ export class ControlsView implements View {
       // (a Lit microtask) reads its getBoundingClientRect, and the one that takes new options forced a layout of the
       // whole panel before the first frame, which then laid it out again (about 20 ms of a fresh panel's first paint,
       // bench/paint.ts). The select shows its options one frame after the charts.
+      // Until then it is hidden rather than showing the previous analysis's layer and mean K (a style change, no
+      // layout: the frame lays the panel out once either way).
+      this.layerSelect.style.visibility = 'hidden';
       const generation = ++this.selectGeneration;
       afterPaint(() => {
         if (generation === this.selectGeneration) this.setLayerOptions();
