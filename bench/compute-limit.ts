@@ -75,7 +75,7 @@ export function modelSizes(
   };
 }
 
-/** Matrix-product FLOPs of one sequence of T tokens that routed `kSum[l]` (token, expert) pairs in layer l. */
+/** Matrix-product FLOPs of one sequence of T tokens that routed `kSum[l]` (token, expert) pairs in layer l (only their sum over layers counts). */
 export function forwardFlops(s: ModelSizes, T: number, kSum: readonly number[]): { total: number; experts: number } {
   const perLayerDense = 4 * 2 * T * s.d * s.d + 2 * 2 * T * T * s.d + 2 * T * s.d * s.experts;
   const experts = kSum.reduce((a, k) => a + k * s.expertFlopsPerToken, 0);

@@ -28,7 +28,7 @@ import { parseArgs } from 'util';
 import { openDataset } from '../src/core/datasets/reader';
 import { createEngine } from '../src/core/engine';
 import { packageRoot } from '../src/core/model-dirs';
-import { SpotCheckReportBuilder, type RoutedExample } from '../src/core/spotcheck/report';
+import { SpotCheckReportBuilder } from '../src/core/spotcheck/report';
 import { defaultChunkSize, DEFAULT_PIPELINE_DEPTH, defaultSpotCheckWorkers, runSpotCheck } from '../src/core/spotcheck/run';
 import { sampleRecords } from '../src/core/spotcheck/sample';
 
@@ -299,16 +299,8 @@ async function main(): Promise<void> {
   let gemm: { ort: GemmRate; torch: GemmRate | null } | null = null;
   let accuracy: number | null = null;
   let onnxPredictions: string[] = [];
-  // The sample's matrix-product FLOPs at each example's own length and sum K (bench/compute-limit.ts), for the limit.
   const sizes = modelSizes(path.join(modelDir, 'model.onnx'), engine.model);
   let sampleFlops = 0;
-  const countFlops = (_: unknown, routed: RoutedExample): void => {
-    if (typeof sizes === 'string') return;
-    const { length: T, numLayers: L, count } = routed.routing;
-    const kSum = new Array<number>(L).fill(0);
-    for (let l = 0; l < L; l++) for (let t = 0; t < T; t++) kSum[l] += count[l * T + t];
-    sampleFlops += forwardFlops(sizes, T, kSum).total;
-  };
   try {
     // The worker pool's start-up is a fixed cost (a model load per worker), timed apart, like PyTorch's model load.
     const poolT0 = performance.now();
@@ -326,7 +318,7 @@ async function main(): Promise<void> {
     const workerPids = [engine.workerPid, ...engine.batchWorkerPids].filter((p): p is number => p !== undefined);
     const workerCpu0 = workerPids.map(processCpuMs);
     const cpu0 = process.cpuUsage();
-    const run = await runSpotCheck(engine, records, builder, { batchSize, workers, chunkSize, pipelineDepth, onExample: countFlops });
+    const run = await runSpotCheck(engine, records, builder, { batchSize, workers, chunkSize, pipelineDepth });
     const cpu = process.cpuUsage(cpu0);
     workerCpuSeconds = workerPids.map((p, i) => (processCpuMs(p) - workerCpu0[i]) / 1000);
     mainCpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -352,6 +344,10 @@ async function main(): Promise<void> {
     });
     accuracy = report.accuracy;
     onnxPredictions = report.examples.map((x) => x.predicted ?? '');
+    // The sample's matrix-product FLOPs (bench/compute-limit.ts), from the report: each example's length and its sum
+    // of K over tokens and layers (mean K x layers x tokens), so the timed run carries no extra work.
+    if (typeof sizes !== 'string')
+      for (const x of report.examples) sampleFlops += forwardFlops(sizes, x.tokens, [x.mean_k * sizes.layers * x.tokens]).total;
     // The matrix-product rate for the compute limit, measured on this machine now, like the latency bench's.
     const ort = await import('onnxruntime-node');
     gemm = { ort: await onnxruntimeGemmRate(ort, GEMM_N, GEMM_REPS), torch: null };
