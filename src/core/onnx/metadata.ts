@@ -8,7 +8,7 @@
  */
 import * as fs from 'fs';
 import { openRegularFile } from '../model-files';
-import { ProtobufError, protoFields, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './protobuf';
+import { ProtobufError, protoFields, readVarint, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './protobuf';
 
 const METADATA_PROPS_FIELD = 14;
 
@@ -48,23 +48,21 @@ class FileCursor {
     this.windowStart = this.pos;
   }
 
-  async byte(): Promise<number> {
-    if (this.pos >= this.size) throw new OnnxFileError('unexpected end of file');
-    await this.fill(1);
-    return this.window[this.pos++ - this.windowStart];
-  }
-
-  /** Varints up to 2^53 are exact enough for lengths and field keys. */
+  /** A varint at the cursor, decoded by protobuf.ts from the window (at most 10 bytes). */
   async varint(): Promise<number> {
-    let result = 0;
-    let scale = 1;
-    for (let i = 0; i < 10; i++) {
-      const b = await this.byte();
-      result += (b & 0x7f) * scale;
-      if ((b & 0x80) === 0) return result;
-      scale *= 128;
+    const n = Math.min(10, this.size - this.pos);
+    if (n <= 0) throw new OnnxFileError('unexpected end of file');
+    await this.fill(n);
+    const at = this.pos - this.windowStart;
+    try {
+      const [value, next] = readVarint(this.window, at, at + n);
+      this.pos += next - at;
+      return value;
+    } catch (e) {
+      if (!(e instanceof ProtobufError)) throw e;
+      // A varint cut off by the end of the file reads as the file ending, like every other short read here.
+      throw new OnnxFileError(e.truncated ? 'unexpected end of file' : e.message);
     }
-    throw new OnnxFileError('malformed varint');
   }
 
   async bytes(n: number): Promise<Uint8Array> {

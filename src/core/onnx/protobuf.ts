@@ -12,7 +12,11 @@ export const WIRE_I32 = 5;
 
 /** Malformed protobuf bytes; the message says what was wrong, the caller says where. */
 export class ProtobufError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The bytes ended inside a varint (more bytes might have completed it). */
+    readonly truncated = false,
+  ) {
     super(message);
     this.name = 'ProtobufError';
   }
@@ -34,7 +38,7 @@ export function readVarint(buf: Uint8Array, pos: number, end = buf.length): [num
   let result = 0;
   let scale = 1;
   for (let i = 0; i < 10; i++) {
-    if (pos >= end) throw new ProtobufError('truncated varint');
+    if (pos >= end) throw new ProtobufError('truncated varint', true);
     const b = buf[pos++];
     result += (b & 0x7f) * scale;
     if ((b & 0x80) === 0) return [result, pos];

@@ -43,6 +43,21 @@ describe('readOnnxMetadata', () => {
       (e: Error) => e instanceof OnnxFileError && e.message.includes(f),
     );
   });
+  it('a file that ends inside a varint reads as ending early; eleven continuation bytes as a malformed varint', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-'));
+    const cut = path.join(dir, 'cut.onnx');
+    fs.writeFileSync(cut, Uint8Array.from([0x08, 0x96])); // field 1, varint 150 without its last byte
+    await assert.rejects(
+      () => readOnnxMetadata(cut),
+      (e: Error) => e instanceof OnnxFileError && /unexpected end of file/.test(e.message),
+    );
+    const long = path.join(dir, 'long.onnx');
+    fs.writeFileSync(long, Uint8Array.from([0x08, ...new Array<number>(11).fill(0xff)]));
+    await assert.rejects(
+      () => readOnnxMetadata(long),
+      (e: Error) => e instanceof OnnxFileError && /malformed varint/.test(e.message),
+    );
+  });
 });
 
 describe('parseContractMetadata', () => {
